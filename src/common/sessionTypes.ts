@@ -1,0 +1,120 @@
+// Shared shapes of sessions, states, events and exits: what every face sends and receives.
+// Imports neither Node nor DOM so the CLI and the web dashboard can use it too.
+
+export const SESSION_STATES = [
+  'initializing',
+  'authenticating',
+  'ready',
+  'busy',
+  'idle',
+  'waiting_input',
+  'error',
+  'terminating',
+  'terminated',
+] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+/** How a state change was known (PRODUCT §1.1). */
+export const STATE_SOURCES = ['process', 'shell-integration', 'hook', 'screen', 'timer', 'api'] as const;
+export type StateSource = (typeof STATE_SOURCES)[number];
+
+export const SESSION_KINDS = ['pty', 'pipe'] as const;
+export type SessionKind = (typeof SESSION_KINDS)[number];
+
+export const EXIT_REASONS = ['exited', 'killed', 'timeout', 'idle_timeout', 'shutdown', 'lost', 'spawn_failed'] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+export interface ExitInfo {
+  /** Exit code when the process exited on its own; null when a signal ended it or it never ran. */
+  code: number | null;
+  /** Signal name (e.g. "SIGKILL") when a signal ended it. */
+  signal: string | null;
+  reason: ExitReason;
+  /** True when Corral had to escalate past the polite steps (SIGTERM/SIGKILL) to end it. */
+  forced: boolean;
+  at: string;
+}
+
+export interface StateEvent {
+  seq: number;
+  from: SessionState | null;
+  to: SessionState;
+  at: string;
+  reason: string;
+  source: StateSource;
+}
+
+export interface OutputCounters {
+  /** Total bytes ever produced (the next offset). */
+  totalBytes: number;
+  /** Bytes of stdout and stderr for pipe sessions. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** Oldest offset still readable (memory or disk). */
+  firstAvailableOffset: number;
+}
+
+export interface ResourceUsage {
+  cpuMs: number;
+  rssBytes: number;
+  processCount: number;
+  sampledAt: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  name: string | null;
+  taskId: string | null;
+  profile: string;
+  kind: SessionKind;
+  command: string[];
+  cwd: string;
+  /** Environment the caller set explicitly, secrets redacted. */
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+  state: SessionState;
+  stateReason: string;
+  stateSource: StateSource;
+  pid: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  lastActivityAt: string;
+  exit: ExitInfo | null;
+  output: OutputCounters;
+  usage: ResourceUsage | null;
+  labels: Record<string, string>;
+  limits: SessionLimits;
+}
+
+export interface SessionLimits {
+  /** Max lifetime in ms (reason `timeout` when reached). */
+  maxLifetimeMs: number | null;
+  /** No output and no input for this long ends the session (reason `idle_timeout`). */
+  idleTimeoutMs: number | null;
+}
+
+/** A read of the output stream by cursor (PRODUCT §1.2, §5). */
+export interface OutputRead {
+  data: string;
+  encoding: 'base64' | 'utf8';
+  offset: number;
+  nextOffset: number;
+  firstAvailableOffset: number;
+  /** Bytes lost (evicted) before `offset`; 0 when none. */
+  gap: number;
+}
+
+export interface ScreenSnapshot {
+  cols: number;
+  rows: number;
+  lines: string[];
+  cursor: { x: number; y: number };
+  title: string;
+  alternateScreen: boolean;
+}
+
+export function isTerminalState(state: SessionState): boolean {
+  return state === 'terminated';
+}
