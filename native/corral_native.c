@@ -1,0 +1,208 @@
+// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks.
+// Must never reap or signal anything the caller did not name explicitly, and never hide an errno.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <node_api.h>
+
+// Returns NULL from the calling function when a N-API call fails (a JS exception is then pending).
+#define NAPI_CHECK(env, call)                                                  \
+  do {                                                                         \
+    if ((call) != napi_ok) {                                                   \
+      return throw_napi_failure(env);                                          \
+    }                                                                          \
+  } while (0)
+
+static napi_value throw_napi_failure(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) {
+    const napi_extended_error_info* info = NULL;
+    napi_get_last_error_info(env, &info);
+    const char* message = (info != NULL && info->error_message != NULL) ? info->error_message : "N-API call failed";
+    napi_throw_error(env, NULL, message);
+  }
+  return NULL;
+}
+
+// Throws an Error whose .code is the errno name (ESRCH, ECHILD, EPERM...) and .errno the number.
+static napi_value throw_errno(napi_env env, const char* syscall_name, int err) {
+  const char* name = strerrorname_np(err);
+  if (name == NULL) {
+    name = "EUNKNOWN";
+  }
+  char message[160];
+  snprintf(message, sizeof(message), "%s failed: %s (%s)", syscall_name, strerror(err), name);
+  napi_value code_value;
+  napi_value message_value;
+  napi_value error;
+  napi_value errno_value;
+  napi_value syscall_value;
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok ||
+      napi_create_int32(env, err, &errno_value) != napi_ok ||
+      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
+      napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok) {
+    return throw_napi_failure(env);
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+// Reads argument `index` as a positive int32 (pids, fds and signal numbers all fit).
+static bool get_int_arg(napi_env env, napi_callback_info info, size_t index, int32_t* out) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env);
+    return false;
+  }
+  napi_valuetype type = napi_undefined;
+  if (index >= argc || napi_typeof(env, argv[index], &type) != napi_ok || type != napi_number) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a number argument");
+    return false;
+  }
+  if (napi_get_value_int32(env, argv[index], out) != napi_ok) {
+    throw_napi_failure(env);
+    return false;
+  }
+  if (*out < 0) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "expected a non-negative integer");
+    return false;
+  }
+  return true;
+}
+
+static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return throw_errno(env, "prctl(PR_SET_CHILD_SUBREAPER)", errno);
+  }
+  napi_value undefined;
+  NAPI_CHECK(env, napi_get_undefined(env, &undefined));
+  return undefined;
+}
+
+static napi_value waitpid_no_hang(napi_env env, napi_callback_info info) {
+  int32_t pid = 0;
+  if (!get_int_arg(env, info, 0, &pid)) {
+    return NULL;
+  }
+  if (pid == 0) {
+    // waitpid(0) would reap any child of our group: the caller must name one process.
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "waitpidNoHang needs a specific pid");
+    return NULL;
+  }
+  int status = 0;
+  pid_t result;
+  do {
+    result = waitpid(pid, &status, WNOHANG);
+  } while (result < 0 && errno == EINTR);
+  if (result < 0) {
+    return throw_errno(env, "waitpid", errno);
+  }
+  napi_value out;
+  if (result == 0) {
+    NAPI_CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  napi_value pid_value;
+  napi_value exit_code;
+  napi_value signal_value;
+  NAPI_CHECK(env, napi_create_object(env, &out));
+  NAPI_CHECK(env, napi_create_int32(env, result, &pid_value));
+  if (WIFEXITED(status)) {
+    NAPI_CHECK(env, napi_create_int32(env, WEXITSTATUS(status), &exit_code));
+  } else {
+    NAPI_CHECK(env, napi_get_null(env, &exit_code));
+  }
+  if (WIFSIGNALED(status)) {
+    NAPI_CHECK(env, napi_create_int32(env, WTERMSIG(status), &signal_value));
+  } else {
+    NAPI_CHECK(env, napi_get_null(env, &signal_value));
+  }
+  NAPI_CHECK(env, napi_set_named_property(env, out, "pid", pid_value));
+  NAPI_CHECK(env, napi_set_named_property(env, out, "exitCode", exit_code));
+  NAPI_CHECK(env, napi_set_named_property(env, out, "signal", signal_value));
+  return out;
+}
+
+static napi_value pidfd_open(napi_env env, napi_callback_info info) {
+  int32_t pid = 0;
+  if (!get_int_arg(env, info, 0, &pid)) {
+    return NULL;
+  }
+  if (pid == 0) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "pidfdOpen needs a pid > 0");
+    return NULL;
+  }
+  // pidfds are always close-on-exec, so a spawned session never inherits one.
+  long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0U);
+  if (fd < 0) {
+    return throw_errno(env, "pidfd_open", errno);
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_create_int32(env, (int32_t)fd, &out));
+  return out;
+}
+
+static napi_value pidfd_send_signal(napi_env env, napi_callback_info info) {
+  int32_t fd = 0;
+  int32_t signo = 0;
+  if (!get_int_arg(env, info, 0, &fd) || !get_int_arg(env, info, 1, &signo)) {
+    return NULL;
+  }
+  if (syscall(SYS_pidfd_send_signal, fd, signo, NULL, 0U) != 0) {
+    return throw_errno(env, "pidfd_send_signal", errno);
+  }
+  napi_value undefined;
+  NAPI_CHECK(env, napi_get_undefined(env, &undefined));
+  return undefined;
+}
+
+static napi_value clock_ticks_per_second(napi_env env, napi_callback_info info) {
+  (void)info;
+  long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) {
+    return throw_errno(env, "sysconf(_SC_CLK_TCK)", errno != 0 ? errno : EINVAL);
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_create_int32(env, (int32_t)ticks, &out));
+  return out;
+}
+
+static napi_value page_size(napi_env env, napi_callback_info info) {
+  (void)info;
+  long size = sysconf(_SC_PAGESIZE);
+  if (size <= 0) {
+    return throw_errno(env, "sysconf(_SC_PAGESIZE)", errno != 0 ? errno : EINVAL);
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_create_int32(env, (int32_t)size, &out));
+  return out;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor properties[] = {
+      {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitpidNoHang", NULL, waitpid_no_hang, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pidfdOpen", NULL, pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pidfdSendSignal", NULL, pidfd_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"clockTicksPerSecond", NULL, clock_ticks_per_second, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok) {
+    return throw_napi_failure(env);
+  }
+  return exports;
+}
