@@ -1,0 +1,91 @@
+// Makes the daemon the child subreaper of its sessions and reaps the orphaned zombies re-parented to it.
+// Must never reap a registered direct child (libuv/node-pty wait for those by pid and would lose their exit codes).
+import { identityKey, type ProcessIdentity } from './ProcessIdentity.js';
+import { errnoCode, native } from './nativeBinding.js';
+import { listPids, readProcStat } from './procfs.js';
+
+/** Default scan period: a zombie only holds a pid slot, so a second of delay costs nothing and keeps scans rare. */
+const DEFAULT_INTERVAL_MS = 1000;
+
+export interface OrphanReaperOptions {
+  intervalMs?: number;
+}
+
+export class OrphanReaper {
+  private readonly intervalMs: number;
+  private readonly directChildren = new Set<number>();
+  /** Unregistered zombie children seen on the previous scan; only these may be reaped on the next one. */
+  private candidates = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: OrphanReaperOptions = {}) {
+    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+  }
+
+  /**
+   * Becomes child subreaper (orphans of sessions come to us, not to PID 1, which here does not reap promptly)
+   * and starts the periodic reaping. `subreaper` is false when the kernel refused; reaping still runs.
+   */
+  start(): { subreaper: boolean } {
+    let subreaper = true;
+    try {
+      native.setChildSubreaper();
+    } catch (error) {
+      // EINVAL (kernel without PR_SET_CHILD_SUBREAPER) or EPERM (sandbox): orphans then go to init instead.
+      const code = errnoCode(error);
+      if (code !== 'EINVAL' && code !== 'EPERM') throw error;
+      subreaper = false;
+    }
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.reapNow(), this.intervalMs);
+      // Reaping must never keep the daemon alive on its own.
+      this.timer.unref();
+    }
+    return { subreaper };
+  }
+
+  /** A child whose owner (child_process, node-pty) waits for it by pid: never ours to reap. */
+  registerDirectChild(pid: number): void {
+    this.directChildren.add(pid);
+  }
+
+  /** Call once the owner has reaped it (its exit event fired). */
+  forgetDirectChild(pid: number): void {
+    this.directChildren.delete(pid);
+  }
+
+  /**
+   * Reaps zombie children of ours that are not registered and were already zombies on the previous scan (the grace
+   * scan lets libuv reap a child it spawned but nobody registered). Returns how many were reaped.
+   */
+  reapNow(): number {
+    const seen = new Set<string>();
+    let reaped = 0;
+    for (const pid of listPids()) {
+      if (this.directChildren.has(pid)) continue;
+      const stat = readProcStat(pid);
+      if (stat === undefined || stat.ppid !== process.pid || stat.state !== 'Z') continue;
+      const id: ProcessIdentity = { pid, startTime: stat.startTime };
+      const key = identityKey(id);
+      if (!this.candidates.has(key)) {
+        seen.add(key);
+        continue;
+      }
+      try {
+        if (native.waitpidNoHang(pid) !== null) reaped += 1;
+        else seen.add(key);
+      } catch (error) {
+        // ECHILD: its owner reaped it between our scan and the wait; nothing left to do.
+        if (errnoCode(error) !== 'ECHILD') throw error;
+      }
+    }
+    this.candidates = seen;
+    return reaped;
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.candidates.clear();
+  }
+}

@@ -1,0 +1,140 @@
+// Finds every live process that belongs to a session from one scan of /proc, and sums their resource usage.
+// Must never include the calling process or its ancestors, nor follow a pid whose start time no longer matches.
+import { identityKey, isDeadState, type ProcessIdentity } from './ProcessIdentity.js';
+import { native } from './nativeBinding.js';
+import { listPids, readEnvironValue, readProcStat, type ProcStat } from './procfs.js';
+
+/** Environment variable every session child carries: the marker that finds re-parented (setsid/double-fork) ones. */
+export const SESSION_MARKER_KEY = 'CORRAL_SESSION_ID';
+
+export interface SessionMarker {
+  key: string;
+  value: string;
+}
+
+export interface FindSessionOptions {
+  /** The session's main process; its descendants are followed only while its start time matches. */
+  root: ProcessIdentity;
+  /** Environment key=value set in every session child. */
+  marker?: SessionMarker;
+  /** Processes seen in the session before (they may have been re-parented since); kept while their start time matches. */
+  known?: readonly ProcessIdentity[];
+}
+
+function readAll(): Map<number, ProcStat> {
+  const stats = new Map<number, ProcStat>();
+  for (const pid of listPids()) {
+    const stat = readProcStat(pid);
+    if (stat !== undefined) stats.set(pid, stat);
+  }
+  return stats;
+}
+
+/** The calling process and every ancestor up to PID 1: never part of a session, whatever their environment says. */
+function selfAndAncestors(stats: ReadonlyMap<number, ProcStat>): Set<number> {
+  const excluded = new Set<number>([process.pid]);
+  let current = stats.get(process.pid);
+  while (current !== undefined && current.ppid > 0 && !excluded.has(current.ppid)) {
+    excluded.add(current.ppid);
+    current = stats.get(current.ppid);
+  }
+  return excluded;
+}
+
+function childrenByParent(stats: ReadonlyMap<number, ProcStat>): Map<number, ProcStat[]> {
+  const children = new Map<number, ProcStat[]>();
+  for (const stat of stats.values()) {
+    const siblings = children.get(stat.ppid);
+    if (siblings === undefined) children.set(stat.ppid, [stat]);
+    else siblings.push(stat);
+  }
+  return children;
+}
+
+function matches(stat: ProcStat | undefined, id: ProcessIdentity): stat is ProcStat {
+  return stat !== undefined && stat.startTime === id.startTime;
+}
+
+/**
+ * Every live (non-zombie) process of a session, from ONE scan of /proc: the root (if still the same process), the
+ * still-matching `known` identities, every process whose environment carries `marker`, and all their descendants
+ * by the ppid chain. Zombies are left out: they are dead, and only their parent can (and should) reap them.
+ */
+export function findSessionProcesses(opts: FindSessionOptions): ProcStat[] {
+  const stats = readAll();
+  const excluded = selfAndAncestors(stats);
+  const seeds: ProcStat[] = [];
+  const rootStat = stats.get(opts.root.pid);
+  if (matches(rootStat, opts.root)) seeds.push(rootStat);
+  for (const id of opts.known ?? []) {
+    const stat = stats.get(id.pid);
+    if (matches(stat, id)) seeds.push(stat);
+  }
+  if (opts.marker !== undefined) {
+    for (const stat of stats.values()) {
+      // A zombie's environ reads empty and it is dead anyway; skip the read for excluded ones too.
+      if (excluded.has(stat.pid) || isDeadState(stat.state)) continue;
+      if (readEnvironValue(stat.pid, opts.marker.key) === opts.marker.value) seeds.push(stat);
+    }
+  }
+  const children = childrenByParent(stats);
+  const found = new Map<number, ProcStat>();
+  const queue = seeds;
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    if (found.has(next.pid) || excluded.has(next.pid)) continue;
+    found.set(next.pid, next);
+    // A zombie has no children left (they were re-parented when it exited), so the walk stays sound.
+    queue.push(...(children.get(next.pid) ?? []));
+  }
+  return [...found.values()].filter((stat) => !isDeadState(stat.state));
+}
+
+export interface TreeUsage {
+  /** User + system CPU time of the live processes, in milliseconds (children already reaped are not counted). */
+  cpuMs: number;
+  rssBytes: number;
+  processCount: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = native.clockTicksPerSecond();
+
+export function treeUsage(procs: readonly ProcStat[]): TreeUsage {
+  let ticks = 0;
+  let rssBytes = 0;
+  for (const stat of procs) {
+    ticks += stat.utimeTicks + stat.stimeTicks;
+    rssBytes += stat.rssBytes;
+  }
+  return { cpuMs: Math.round((ticks * 1000) / CLOCK_TICKS_PER_SECOND), rssBytes, processCount: procs.length };
+}
+
+/** Identities of `procs`, to feed back as `known` so re-parented processes stay tracked. */
+export function identitiesOf(procs: readonly ProcStat[]): ProcessIdentity[] {
+  return procs.map((stat) => ({ pid: stat.pid, startTime: stat.startTime }));
+}
+
+/** Merges identity lists without duplicates. */
+export function mergeIdentities(...lists: ReadonlyArray<readonly ProcessIdentity[]>): ProcessIdentity[] {
+  const merged = new Map<string, ProcessIdentity>();
+  for (const list of lists) for (const id of list) merged.set(identityKey(id), id);
+  return [...merged.values()];
+}
+
+/** Descendants of the calling process: live ones and zombies (for tests and leak checks). */
+export function countOwnTree(): { processes: number; zombies: number } {
+  const stats = readAll();
+  const children = childrenByParent(stats);
+  let processes = 0;
+  let zombies = 0;
+  const queue = [...(children.get(process.pid) ?? [])];
+  // A pid recycled mid-scan could make the snapshot cyclic: visit each pid once.
+  const seen = new Set<number>();
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    if (seen.has(next.pid)) continue;
+    seen.add(next.pid);
+    if (isDeadState(next.state)) zombies += 1;
+    else processes += 1;
+    queue.push(...(children.get(next.pid) ?? []));
+  }
+  return { processes, zombies };
+}

@@ -1,0 +1,234 @@
+// Ends a session's whole process tree by escalation (polite exit → SIGINT → SIGTERM → SIGKILL → sweep), PRODUCT §1.6.
+// Must never signal a process it cannot prove belongs to the session (pid + start time), and never stop early
+// while a session process is still alive, short of its bounded sweep.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, type ProcessIdentity } from './ProcessIdentity.js';
+import {
+  findSessionProcesses,
+  identitiesOf,
+  mergeIdentities,
+  type SessionMarker,
+} from './processTree.js';
+import type { ProcStat } from './procfs.js';
+import { signalGroup, signalProcess } from './signals.js';
+
+/** How often a grace period re-checks whether the tree is gone: short enough to add little latency, one /proc scan each. */
+const POLL_INTERVAL_MS = 25;
+/** After SIGKILL to the group, how long to let the kernel tear those processes down before sweeping the rest. */
+const KILL_SETTLE_MS = 200;
+/** Sweep rounds: a process forking as fast as we kill still loses within this many rounds (fork bombs hit rlimits). */
+const SWEEP_MAX_ROUNDS = 50;
+/** Pause between sweep rounds: lets SIGKILLed processes finish exiting so they are not counted twice. */
+const SWEEP_INTERVAL_MS = 20;
+
+export interface TreeKillResult {
+  /** True when SIGTERM or SIGKILL had to be used. */
+  forced: boolean;
+  /** The last signal actually delivered to some process, or null when none was needed. */
+  lastSignal: string | null;
+  /** Processes that the final SIGKILL sweep had to kill one by one (escaped the group). */
+  sweptProcesses: number;
+  /** Session processes still alive at the end (0 unless something resisted SIGKILL, e.g. stuck in D state). */
+  remaining: number;
+}
+
+interface TreeTarget {
+  root: ProcessIdentity;
+  /** The session's process group (the root is usually its leader), or null when it has none of its own. */
+  pgid: number | null;
+  marker?: SessionMarker;
+  known?: ProcessIdentity[];
+  /** Aborting skips the remaining grace periods and goes straight to SIGKILL and the sweep. */
+  signal?: AbortSignal;
+}
+
+export interface TerminateTreeOptions extends TreeTarget {
+  /** The profile's polite exit (e.g. writes "/exit"); the root gets politeGraceMs to end after it. */
+  politeExit?: () => void;
+  politeGraceMs: number;
+  interruptGraceMs: number;
+  termGraceMs: number;
+}
+
+export interface SweepOrphansOptions extends TreeTarget {
+  /** Grace after SIGHUP (what a closed terminal sends) before SIGTERM. */
+  hangupGraceMs: number;
+  termGraceMs: number;
+}
+
+/** Tracks one termination: re-scans the tree, remembers every process ever seen, records what was sent. */
+class Escalation {
+  private known: ProcessIdentity[];
+  forced = false;
+  lastSignal: string | null = null;
+  sweptProcesses = 0;
+
+  constructor(private readonly target: TreeTarget) {
+    this.known = target.known ?? [];
+  }
+
+  /** Live session processes now; each one seen is remembered, so a child re-parented later stays ours. */
+  scan(): ProcStat[] {
+    const procs = findSessionProcesses({ root: this.target.root, marker: this.target.marker, known: this.known });
+    this.known = mergeIdentities(this.known, identitiesOf(procs));
+    return procs;
+  }
+
+  get aborted(): boolean {
+    return this.target.signal?.aborted === true;
+  }
+
+  private record(signal: NodeJS.Signals): void {
+    this.lastSignal = signal;
+    if (signal === 'SIGTERM' || signal === 'SIGKILL') this.forced = true;
+  }
+
+  /** Signals the session's group, anchored on processes known to be in it. */
+  signalGroup(signal: NodeJS.Signals, procs: readonly ProcStat[]): boolean {
+    const pgid = this.target.pgid;
+    if (pgid === null) return false;
+    const members = [this.target.root, ...identitiesOf(procs.filter((stat) => stat.pgid === pgid))];
+    const sent = signalGroup(pgid, signal, members) === 'sent';
+    if (sent) this.record(signal);
+    return sent;
+  }
+
+  /** Signals each process individually (reaches those that left the group with setsid/setpgid). */
+  signalEach(signal: NodeJS.Signals, procs: readonly ProcStat[]): number {
+    let sent = 0;
+    for (const stat of procs) {
+      if (signalProcess({ pid: stat.pid, startTime: stat.startTime }, signal) === 'sent') sent += 1;
+    }
+    if (sent > 0) this.record(signal);
+    return sent;
+  }
+
+  /** A stopped (Ctrl-Z) process keeps SIGINT/SIGHUP/SIGTERM pending: wake the group so it can act on them. */
+  continueGroup(procs: readonly ProcStat[]): void {
+    if (this.target.pgid === null || !procs.some((stat) => stat.state === 'T')) return;
+    const pgid = this.target.pgid;
+    signalGroup(pgid, 'SIGCONT', [this.target.root, ...identitiesOf(procs.filter((stat) => stat.pgid === pgid))]);
+  }
+
+  /** Waits up to `ms` (cut short by abort) until `done()`; returns whether it became true. */
+  async waitUntil(ms: number, done: () => boolean): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (!done()) {
+      const left = deadline - performance.now();
+      if (left <= 0 || this.aborted) return false;
+      try {
+        await sleep(Math.min(POLL_INTERVAL_MS, left), undefined, { signal: this.target.signal });
+      } catch (error) {
+        // AbortError: the caller wants this over now; the escalation continues without grace.
+        if (error instanceof Error && error.name === 'AbortError') return done();
+        throw error;
+      }
+    }
+    return true;
+  }
+
+  async waitTreeGone(ms: number): Promise<boolean> {
+    return this.waitUntil(ms, () => this.scan().length === 0);
+  }
+
+  /** SIGKILL to the group, then kill every remaining session process one by one until none is left. */
+  async killAndSweep(): Promise<void> {
+    let procs = this.scan();
+    if (procs.length === 0) return;
+    if (this.signalGroup('SIGKILL', procs)) {
+      // Settling is not a courtesy wait, so an abort must not cut it: plain bounded polling.
+      const deadline = performance.now() + KILL_SETTLE_MS;
+      while (procs.length > 0 && performance.now() < deadline) {
+        await sleep(SWEEP_INTERVAL_MS);
+        procs = this.scan();
+      }
+    }
+    const swept = new Set<string>();
+    for (let round = 0; round < SWEEP_MAX_ROUNDS && procs.length > 0; round += 1) {
+      for (const stat of procs) {
+        if (signalProcess({ pid: stat.pid, startTime: stat.startTime }, 'SIGKILL') === 'sent') {
+          swept.add(`${stat.pid}:${stat.startTime}`);
+          this.record('SIGKILL');
+        }
+      }
+      await sleep(SWEEP_INTERVAL_MS);
+      procs = this.scan();
+    }
+    this.sweptProcesses = swept.size;
+  }
+
+  result(): TreeKillResult {
+    return {
+      forced: this.forced,
+      lastSignal: this.lastSignal,
+      sweptProcesses: this.sweptProcesses,
+      remaining: this.scan().length,
+    };
+  }
+}
+
+/**
+ * Ends the session rooted at `opts.root`: politeExit → SIGINT to the group → SIGTERM to the group and each
+ * process → SIGKILL to the group → SIGKILL sweep of every remaining session process. Each step is skipped as soon
+ * as nothing of the session is alive.
+ */
+export async function terminateProcessTree(opts: TerminateTreeOptions): Promise<TreeKillResult> {
+  const run = new Escalation(opts);
+  // Snapshot first: children seen now stay tracked after their parent dies and they are re-parented.
+  if (run.scan().length === 0) return run.result();
+
+  if (opts.politeExit !== undefined) {
+    opts.politeExit();
+    await run.waitUntil(opts.politeGraceMs, () => !isAlive(opts.root));
+    if (run.scan().length === 0) return run.result();
+  }
+
+  if (!run.aborted) {
+    const procs = run.scan();
+    // Without a group of its own, SIGINT goes to the root alone (it is what Ctrl-C would reach).
+    const sent = run.signalGroup('SIGINT', procs) || run.signalEach('SIGINT', procs.filter((s) => s.pid === opts.root.pid)) > 0;
+    run.continueGroup(procs);
+    if (sent && (await run.waitTreeGone(opts.interruptGraceMs))) return run.result();
+  }
+
+  if (!run.aborted) {
+    const procs = run.scan();
+    if (procs.length === 0) return run.result();
+    run.signalGroup('SIGTERM', procs);
+    run.signalEach('SIGTERM', procs);
+    run.continueGroup(procs);
+    if (await run.waitTreeGone(opts.termGraceMs)) return run.result();
+  }
+
+  await run.killAndSweep();
+  return run.result();
+}
+
+/**
+ * After a session's main process ended on its own, ends what it left behind like a closed terminal would:
+ * SIGHUP → grace → SIGTERM → grace → SIGKILL sweep. Same result type as terminateProcessTree.
+ */
+export async function sweepOrphans(opts: SweepOrphansOptions): Promise<TreeKillResult> {
+  const run = new Escalation(opts);
+  let procs = run.scan();
+  if (procs.length === 0) return run.result();
+
+  if (!run.aborted) {
+    run.signalGroup('SIGHUP', procs);
+    run.signalEach('SIGHUP', procs);
+    run.continueGroup(procs);
+    if (await run.waitTreeGone(opts.hangupGraceMs)) return run.result();
+  }
+
+  if (!run.aborted) {
+    procs = run.scan();
+    if (procs.length === 0) return run.result();
+    run.signalGroup('SIGTERM', procs);
+    run.signalEach('SIGTERM', procs);
+    run.continueGroup(procs);
+    if (await run.waitTreeGone(opts.termGraceMs)) return run.result();
+  }
+
+  await run.killAndSweep();
+  return run.result();
+}
