@@ -11,6 +11,7 @@ export const ERROR_CATALOG = {
   CWD_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   CWD_NOT_FOUND: { status: 400, wsClose: 4400 },
   PROFILE_NOT_FOUND: { status: 400, wsClose: 4400 },
+  COMMAND_NOT_FOUND: { status: 400, wsClose: 4400 },
   TEMPLATE_NOT_FOUND: { status: 404, wsClose: 4404 },
   MACRO_NOT_FOUND: { status: 404, wsClose: 4404 },
   UNAUTHORIZED: { status: 401, wsClose: 4401 },

@@ -1,0 +1,164 @@
+// One zod schema per message: REST validates bodies with them, they type the handlers, generate the OpenAPI
+// document and define the MCP tool inputs. Imports neither Node nor DOM (zod only).
+
+import { z } from 'zod';
+import { SESSION_KINDS, SESSION_STATES } from './sessionTypes.js';
+
+/** Terminal sizes beyond these are absurd and would make the headless screen allocate megabytes. */
+export const MAX_COLS = 1000;
+export const MAX_ROWS = 500;
+/** argv bounds: long enough for any real command line, short of the kernel's ARG_MAX trouble. */
+export const MAX_ARGS = 1024;
+export const MAX_ARG_BYTES = 128 * 1024;
+/** One input write; larger pastes are split by the caller. */
+export const MAX_INPUT_BYTES = 1024 * 1024;
+/** Longest wait a caller may ask for in one long-poll (one hour). */
+export const MAX_WAIT_MS = 60 * 60 * 1000;
+export const MAX_PATTERN_LENGTH = 4096;
+
+const noNul = (s: string): boolean => !s.includes('\0');
+
+export const sessionIdSchema = z.string().regex(/^s_[A-Za-z0-9_-]{22}$/, 'not a session id');
+export const taskIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9._:@/-]+$/, 'task ids use letters, digits and . _ : @ / -');
+export const nameSchema = z.string().min(1).max(128).refine(noNul);
+const argSchema = z.string().max(MAX_ARG_BYTES).refine(noNul, 'arguments cannot contain NUL');
+
+export const limitsSchema = z
+  .object({
+    maxLifetimeMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
+    idleTimeoutMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
+  })
+  .strict();
+
+export const createSessionSchema = z
+  .object({
+    profile: z.string().min(1).max(64).optional(),
+    kind: z.enum(SESSION_KINDS).optional(),
+    command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
+    cwd: z.string().min(1).max(4096).optional(),
+    env: z.record(z.string().max(256), z.string()).optional(),
+    /** Names in `env` whose values are secrets: redacted from every reply and log. */
+    secretEnv: z.array(z.string().max(256)).max(256).optional(),
+    cols: z.number().int().min(2).max(MAX_COLS).optional(),
+    rows: z.number().int().min(2).max(MAX_ROWS).optional(),
+    taskId: taskIdSchema.optional(),
+    /** With a taskId whose live session exists: start another instead of returning it. */
+    forceNew: z.boolean().optional(),
+    name: nameSchema.optional(),
+    labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+    limits: limitsSchema.optional(),
+  })
+  .strict();
+export type CreateSessionRequest = z.infer<typeof createSessionSchema>;
+
+export const inputSchema = z
+  .object({
+    data: z.string().max(MAX_INPUT_BYTES).optional(),
+    keys: z.array(z.string().max(32)).max(256).optional(),
+    /** Close stdin after writing (pipe sessions). */
+    eof: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => v.data !== undefined || v.keys !== undefined || v.eof === true, 'give data, keys or eof');
+export type InputRequest = z.infer<typeof inputSchema>;
+
+export const resizeSchema = z
+  .object({ cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS) })
+  .strict();
+
+export const SIGNAL_NAMES = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGKILL',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGSTOP',
+  'SIGCONT',
+  'SIGWINCH',
+  'SIGTSTP',
+] as const;
+export const signalSchema = z.object({ signal: z.enum(SIGNAL_NAMES) }).strict();
+
+export const outputQuerySchema = z
+  .object({
+    since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    format: z.enum(['raw', 'text']).optional(),
+    encoding: z.enum(['base64', 'utf8']).optional(),
+    stream: z.enum(['combined', 'stdout', 'stderr']).optional(),
+    limit: z.coerce.number().int().min(1).max(4 * 1024 * 1024).optional(),
+  })
+  .strict();
+
+export const waitSchema = z
+  .object({
+    states: z.array(z.enum(SESSION_STATES)).min(1).optional(),
+    pattern: z.string().min(1).max(MAX_PATTERN_LENGTH).optional(),
+    /** Offset from which output is searched for `pattern` (default: output produced after the wait starts). */
+    since: z.number().int().min(0).optional(),
+    /** Also match `pattern` against the rendered screen. */
+    screen: z.boolean().optional(),
+    exit: z.boolean().optional(),
+    timeoutMs: z.number().int().min(0).max(MAX_WAIT_MS),
+  })
+  .strict()
+  .refine((v) => v.states !== undefined || v.pattern !== undefined || v.exit === true, 'give states, pattern or exit');
+export type WaitRequest = z.infer<typeof waitSchema>;
+
+export const execSchema = z
+  .object({
+    command: z.union([z.string().min(1).max(MAX_ARG_BYTES).refine(noNul), z.array(argSchema).min(1).max(MAX_ARGS)]),
+    cwd: z.string().min(1).max(4096).optional(),
+    env: z.record(z.string().max(256), z.string()).optional(),
+    timeoutMs: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
+    /** Bytes written to stdin before it is closed. */
+    stdin: z.string().max(MAX_INPUT_BYTES).optional(),
+    /** Most output bytes returned per stream (the rest stays readable through the session). */
+    maxOutputBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional(),
+    name: nameSchema.optional(),
+    taskId: taskIdSchema.optional(),
+  })
+  .strict();
+export type ExecRequest = z.infer<typeof execSchema>;
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  truncated: boolean;
+  sessionId: string;
+  pid: number | null;
+  durationMs: number;
+}
+
+export const listQuerySchema = z
+  .object({
+    state: z.enum(SESSION_STATES).optional(),
+    taskId: taskIdSchema.optional(),
+    profile: z.string().max(64).optional(),
+    live: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    cursor: z.string().max(512).optional(),
+  })
+  .strict();
+
+export const pageQuerySchema = z
+  .object({
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+export const deleteQuerySchema = z
+  .object({
+    /** Skip the polite steps and grace periods: SIGKILL at once. */
+    force: z.enum(['true', 'false']).optional(),
+  })
+  .strict();

@@ -1,0 +1,58 @@
+// Engine settings with their defaults. Every bound says why it is that number.
+
+export interface TerminationGraces {
+  /** After the profile's polite exit (e.g. Claude's /exit): time to leave on its own. */
+  politeMs: number;
+  /** After SIGINT to the group. */
+  interruptMs: number;
+  /** After SIGTERM to the group and tree, before SIGKILL. */
+  termMs: number;
+}
+
+export interface EngineConfig {
+  dataDir: string;
+  /** Workspace roots; session cwds must resolve under one of them. */
+  roots: string[];
+  /** Extra profile directories (user profiles), loaded after the built-ins. */
+  profileDirs: string[];
+  /** Max sessions not yet terminated; creating one more answers SESSION_LIMIT (HTTP 429). */
+  maxLiveSessions: number;
+  /** In-memory output ring per stream. */
+  ringBytes: number;
+  /** On-disk journal cap per stream (newest bytes kept). */
+  journalCapBytes: number;
+  /** Ended sessions kept in memory (the rest stay in the store). */
+  endedInMemory: number;
+  graces: TerminationGraces;
+  /** Refused-by-default env names the operator allows (e.g. LD_LIBRARY_PATH). */
+  allowEnv: string[];
+  /** Resource-usage sampling period. */
+  usageSampleMs: number;
+  /** Ended sessions older than this are removed from the store (null: keep forever). */
+  retentionMs: number | null;
+}
+
+/** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
+export const DEFAULT_MAX_LIVE_SESSIONS = 256;
+/** 1 MiB per stream: a few full screens of history for fast reads; 256 sessions cost at most ~256 MiB. */
+export const DEFAULT_RING_BYTES = 1024 * 1024;
+/** 64 MiB of newest output per stream on disk: enough for long builds, bounded against floods. */
+export const DEFAULT_JOURNAL_CAP_BYTES = 64 * 1024 * 1024;
+/** PRODUCT §1.6: the last 100 ended sessions stay in memory. */
+export const DEFAULT_ENDED_IN_MEMORY = 100;
+
+export function defaultEngineConfig(dataDir: string, roots: string[]): EngineConfig {
+  return {
+    dataDir,
+    roots,
+    profileDirs: [],
+    maxLiveSessions: DEFAULT_MAX_LIVE_SESSIONS,
+    ringBytes: DEFAULT_RING_BYTES,
+    journalCapBytes: DEFAULT_JOURNAL_CAP_BYTES,
+    endedInMemory: DEFAULT_ENDED_IN_MEMORY,
+    graces: { politeMs: 2000, interruptMs: 1000, termMs: 2000 },
+    allowEnv: [],
+    usageSampleMs: 5000,
+    retentionMs: null,
+  };
+}

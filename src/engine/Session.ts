@@ -1,0 +1,620 @@
+// One session: a process tree under Corral's control, its output streams, rendered screen, state machine and
+// timers. It knows no transport. It must never report `terminated` before the last output byte is in its
+// stream, and never leave a process of its tree alive when it ends.
+
+import { performance } from 'node:perf_hooks';
+import { CorralError } from '../common/errors.js';
+import { DisposableStore, Emitter, toDisposable, type Event } from '../common/lifecycle.js';
+import type {
+  ExitInfo,
+  ExitReason,
+  OutputRead,
+  ScreenSnapshot,
+  SessionInfo,
+  SessionKind,
+  SessionLimits,
+  SessionState,
+  StateEvent,
+  StateSource,
+  ResourceUsage,
+} from '../common/sessionTypes.js';
+import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
+import { OutputStream } from './output/OutputStream.js';
+import { toPlainText } from './output/textView.js';
+import { MAX_READ_BYTES, readView, type ReadOptions } from './output/readView.js';
+import { completeUtf8Length } from './output/utf8.js';
+import { ScreenTracker } from './screen/ScreenTracker.js';
+import { StateMachine } from './stateMachine.js';
+import type { Profile } from './profiles/profileSchema.js';
+import { keyToBytes } from '../common/keys.js';
+import { identify, type ProcessIdentity } from './process/ProcessIdentity.js';
+import { signalGroup } from './process/signals.js';
+import { sweepOrphans, terminateProcessTree } from './process/treeKiller.js';
+import { SESSION_MARKER_KEY } from './process/processTree.js';
+import type { TerminationGraces } from './EngineConfig.js';
+
+/** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
+export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
+/** After the program exits on its own, what it left behind gets this long after SIGHUP (a closed terminal) before SIGTERM. */
+const ORPHAN_HANGUP_GRACE_MS = 500;
+/** After the tree is dead, how long the stream may take to reach EOF before we stop waiting for it. */
+const CLOSE_AFTER_TREE_DEAD_MS = 3000;
+/** Text searched by a pattern wait is kept to this many most recent characters. */
+const WAIT_WINDOW_CHARS = 256 * 1024;
+
+export interface SessionSpec {
+  id: string;
+  name: string | null;
+  taskId: string | null;
+  profile: Profile;
+  kind: SessionKind;
+  command: string[];
+  cwd: string;
+  /** The environment the caller set explicitly (shown in replies, secrets redacted). */
+  explicitEnv: Record<string, string>;
+  secretEnvNames: string[];
+  /** The full environment of the child. */
+  childEnv: Record<string, string>;
+  cols: number;
+  rows: number;
+  labels: Record<string, string>;
+  limits: SessionLimits;
+}
+
+export interface SessionDeps {
+  backend: ProcessBackend;
+  /** Creates the output stream for a channel (the manager decides on journals and caps). */
+  createStream(channel: 'combined' | 'stdout' | 'stderr'): OutputStream;
+  graces: TerminationGraces;
+  onDirectChild(pid: number, alive: boolean): void;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface WaitCondition {
+  states?: SessionState[];
+  /** Regex tested on the text output from `since` (default: the end of output when the wait starts). */
+  pattern?: RegExp;
+  since?: number;
+  /** Test the pattern on the rendered screen too. */
+  screen?: boolean;
+  exit?: boolean;
+}
+
+export type WaitOutcome = 'state' | 'pattern' | 'exit' | 'timeout';
+
+const REDACTED = '[redacted]';
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export class Session {
+  readonly id: string;
+  readonly spec: SessionSpec;
+  private readonly disposables = new DisposableStore();
+  private readonly machine: StateMachine;
+  readonly output: OutputStream;
+  readonly stdout: OutputStream | null;
+  readonly stderr: OutputStream | null;
+  private screen: ScreenTracker | null = null;
+  private finalScreen: ScreenSnapshot | null = null;
+  private proc: BackendProcess | null = null;
+  private rootIdentity: ProcessIdentity | null = null;
+  private cols: number;
+  private rows: number;
+  readonly createdAt: string;
+  private startedAt: string | null = null;
+  private endedAt: string | null = null;
+  private lastActivityMono = performance.now();
+  private lastOutputMono = performance.now();
+  private exitInfo: ExitInfo | null = null;
+  private endReason: ExitReason | null = null;
+  private forced = false;
+  private terminatePromise: Promise<ExitInfo> | null = null;
+  private closedPromise: Promise<ProcessStatus>;
+  private resolveClosed: (status: ProcessStatus) => void = () => undefined;
+  private usage: ResourceUsage | null = null;
+  private stdoutBytes = 0;
+  private stderrBytes = 0;
+  private quietTimer: NodeJS.Timeout | null = null;
+
+  private readonly stateEmitter = new Emitter<StateEvent>();
+  readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
+  private readonly exitEmitter = new Emitter<ExitInfo>();
+  readonly onExit: Event<ExitInfo> = this.exitEmitter.event;
+  private readonly infoEmitter = new Emitter<void>();
+  /** Something shown in the session info changed (size, pid, usage); coalesce before persisting. */
+  readonly onInfoChanged: Event<void> = this.infoEmitter.event;
+
+  constructor(
+    spec: SessionSpec,
+    private readonly deps: SessionDeps,
+  ) {
+    this.id = spec.id;
+    this.spec = spec;
+    this.cols = spec.cols;
+    this.rows = spec.rows;
+    this.createdAt = nowIso();
+    this.machine = new StateMachine({ state: 'initializing', reason: 'created', source: 'api' });
+    this.output = deps.createStream('combined');
+    this.stdout = spec.kind === 'pipe' ? deps.createStream('stdout') : null;
+    this.stderr = spec.kind === 'pipe' ? deps.createStream('stderr') : null;
+    this.closedPromise = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.disposables.add(this.stateEmitter);
+    this.disposables.add(this.exitEmitter);
+    this.disposables.add(this.infoEmitter);
+  }
+
+  /** The first event, recorded by the manager before start(). */
+  initialEvent(): StateEvent {
+    return this.machine.initialEvent(this.createdAt);
+  }
+
+  get state(): SessionState {
+    return this.machine.state;
+  }
+
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
+  get identity(): ProcessIdentity | null {
+    return this.rootIdentity;
+  }
+
+  get exit(): ExitInfo | null {
+    return this.exitInfo;
+  }
+
+  get isLive(): boolean {
+    return this.machine.state !== 'terminated';
+  }
+
+  get lastEventSeq(): number {
+    return this.machine.lastSeq;
+  }
+
+  /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
+  start(): void {
+    const [file, ...args] = this.spec.command;
+    if (file === undefined) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
+    let proc: BackendProcess;
+    try {
+      proc = this.deps.backend.spawn({
+        kind: this.spec.kind,
+        file,
+        args,
+        cwd: this.spec.cwd,
+        env: this.spec.childEnv,
+        cols: this.cols,
+        rows: this.rows,
+      });
+    } catch (error) {
+      this.endReason = 'spawn_failed';
+      void this.finish({ code: null, signal: null });
+      throw error;
+    }
+    this.proc = proc;
+    this.startedAt = nowIso();
+    this.deps.onDirectChild(proc.pid, true);
+    this.rootIdentity = identify(proc.pid) ?? { pid: proc.pid, startTime: -1 };
+    if (this.spec.kind === 'pty') {
+      this.screen = new ScreenTracker(this.cols, this.rows, (reply) => this.proc?.write(reply));
+      this.disposables.add(toDisposable(() => this.screen?.dispose()));
+    }
+    this.disposables.add(proc.onData(({ channel, data }) => this.handleData(channel, data)));
+    this.disposables.add(proc.onProcessExit((status) => this.handleProcessExit(status)));
+    this.disposables.add(proc.onClosed((status) => this.resolveClosed(status)));
+    void this.closedPromise.then((status) => this.finish(status));
+    this.armLimits();
+    if (this.spec.profile.stateDetection === 'process') {
+      this.setState('busy', 'running', 'process');
+    }
+    this.infoEmitter.fire();
+  }
+
+  // ---- output ----------------------------------------------------------------------------------------------
+
+  /** Hot path: stream appends and a timestamp. Screen parsing and state rules run later. */
+  private handleData(channel: 'pty' | 'stdout' | 'stderr', data: Buffer): void {
+    this.output.append(data);
+    if (channel === 'stdout') {
+      this.stdout?.append(data);
+      this.stdoutBytes += data.length;
+    } else if (channel === 'stderr') {
+      this.stderr?.append(data);
+      this.stderrBytes += data.length;
+    }
+    this.screen?.write(data);
+    const now = performance.now();
+    this.lastOutputMono = now;
+    this.lastActivityMono = now;
+    if (this.spec.profile.stateDetection === 'quiet') this.noteQuietActivity();
+  }
+
+  /** The `quiet` rule: output means busy, a quiet period afterwards means ready (first time) or idle. */
+  private noteQuietActivity(): void {
+    const state = this.machine.state;
+    if (state === 'idle' || state === 'ready') this.setState('busy', 'output', 'timer');
+    if (this.quietTimer !== null) return;
+    const quietMs = this.spec.profile.quietMs;
+    const check = (): void => {
+      this.quietTimer = null;
+      if (!this.isLive || this.machine.state === 'terminating') return;
+      const elapsed = performance.now() - this.lastOutputMono;
+      if (elapsed < quietMs) {
+        this.quietTimer = setTimeout(check, quietMs - elapsed);
+        return;
+      }
+      const current = this.machine.state;
+      if (current === 'initializing') this.setState('ready', `no output for ${quietMs} ms`, 'timer');
+      else if (current === 'busy') this.setState('idle', `no output for ${quietMs} ms`, 'timer');
+    };
+    this.quietTimer = setTimeout(check, quietMs);
+    this.disposables.add(toDisposable(() => this.quietTimer !== null && clearTimeout(this.quietTimer)));
+  }
+
+  readOutput(options: ReadOptions): OutputRead {
+    return readView(this.streamFor(options.stream), options);
+  }
+
+  streamFor(name: 'combined' | 'stdout' | 'stderr'): OutputStream {
+    if (name === 'combined') return this.output;
+    const stream = name === 'stdout' ? this.stdout : this.stderr;
+    if (stream === null) {
+      throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${this.id} is a ${this.spec.kind} session: it has no separate ${name}.`);
+    }
+    return stream;
+  }
+
+  async screenSnapshot(): Promise<ScreenSnapshot> {
+    if (this.screen !== null) {
+      await this.screen.settled();
+      return this.screen.snapshot();
+    }
+    if (this.finalScreen !== null) return this.finalScreen;
+    throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${this.id} is a pipe session: it has no terminal screen.`);
+  }
+
+  scrollback(maxLines: number): string[] {
+    return this.screen?.scrollback(maxLines) ?? [];
+  }
+
+  get screenTracker(): ScreenTracker | null {
+    return this.screen;
+  }
+
+  // ---- input and control -----------------------------------------------------------------------------------
+
+  private requireRunning(): BackendProcess {
+    if (this.proc === null || this.machine.state === 'terminated' || this.machine.state === 'terminating') {
+      throw new CorralError('SESSION_NOT_RUNNING', `Session ${this.id} is ${this.machine.state}; it takes no input.`, {
+        details: { state: this.machine.state },
+      });
+    }
+    return this.proc;
+  }
+
+  write(data: string | Buffer): void {
+    const proc = this.requireRunning();
+    proc.write(data);
+    this.lastActivityMono = performance.now();
+  }
+
+  /** Text then named keys, in that order. Unknown key names are refused before anything is written. */
+  sendInput(text: string | undefined, keys: string[] | undefined): void {
+    const bytes: string[] = [];
+    for (const key of keys ?? []) {
+      const seq = keyToBytes(key);
+      if (seq === undefined) {
+        throw new CorralError('INVALID_KEY', `Unknown key "${key}". Keys look like Enter, Escape, Up, F5, C-c, M-x.`, {
+          details: { key },
+        });
+      }
+      bytes.push(seq);
+    }
+    this.requireRunning();
+    if (text !== undefined && text.length > 0) this.write(text);
+    if (bytes.length > 0) this.write(bytes.join(''));
+  }
+
+  closeInput(): void {
+    this.requireRunning().endInput();
+  }
+
+  resize(cols: number, rows: number): void {
+    const proc = this.requireRunning();
+    this.cols = cols;
+    this.rows = rows;
+    proc.resize(cols, rows);
+    this.screen?.resize(cols, rows);
+    this.infoEmitter.fire();
+  }
+
+  /** Sends a signal to the session's process group (the program and its children in that group). */
+  signal(name: NodeJS.Signals): void {
+    this.requireRunning();
+    const root = this.rootIdentity;
+    if (root === null) return;
+    signalGroup(root.pid, name, [root]);
+  }
+
+  /** The profile's interrupt keys for a terminal (the line discipline signals the foreground job); SIGINT for a pipe. */
+  interrupt(): void {
+    this.requireRunning();
+    if (this.spec.kind === 'pty') this.sendInput(undefined, this.spec.profile.input.interrupt);
+    else this.signal('SIGINT');
+  }
+
+  pause(): void {
+    this.proc?.pause();
+  }
+
+  resume(): void {
+    this.proc?.resume();
+  }
+
+  // ---- state -----------------------------------------------------------------------------------------------
+
+  /** Applies a transition through the checked table. Returns false (and logs) when refused. */
+  setState(to: SessionState, reason: string, source: StateSource): boolean {
+    const result = this.machine.transition(to, reason, source, nowIso());
+    if (!result.ok) {
+      if (result.reason === 'illegal') {
+        this.deps.log('error', 'illegal state transition refused', { session: this.id, from: result.from, to, reason, source });
+      }
+      return false;
+    }
+    this.stateEmitter.fire(result.event);
+    return true;
+  }
+
+  get stateReason(): string {
+    return this.machine.reason;
+  }
+
+  // ---- waits -----------------------------------------------------------------------------------------------
+
+  /** Resolves when the condition holds, the timeout passes, or the signal aborts (rejects with the abort reason). */
+  waitFor(condition: WaitCondition, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    const immediate = this.checkImmediate(condition);
+    if (immediate !== null) return Promise.resolve(immediate);
+    return new Promise<WaitOutcome>((resolve, reject) => {
+      const store = new DisposableStore();
+      const done = (outcome: WaitOutcome): void => {
+        store.dispose();
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => done('timeout'), timeoutMs);
+      store.add(toDisposable(() => clearTimeout(timer)));
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          store.dispose();
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        store.add(toDisposable(() => signal.removeEventListener('abort', onAbort)));
+      }
+      store.add(
+        this.onStateChange((event) => {
+          if (condition.states?.includes(event.to)) done('state');
+          else if (event.to === 'terminated') done('exit');
+        }),
+      );
+      if (condition.pattern !== undefined) {
+        const pattern = condition.pattern;
+        let window = '';
+        let decodedTo = condition.since ?? this.output.endOffset;
+        const scan = (): void => {
+          const read = this.output.read(decodedTo, MAX_READ_BYTES);
+          const complete = completeUtf8Length(read.data);
+          decodedTo = read.offset + complete;
+          window = (window + toPlainText(read.data.subarray(0, complete).toString('utf8'))).slice(-WAIT_WINDOW_CHARS);
+          if (testPattern(pattern, window)) done('pattern');
+        };
+        store.add(this.output.onData(() => scan()));
+        if (condition.screen === true && this.screen !== null) {
+          const screen = this.screen;
+          store.add(screen.onChanged(() => testPattern(pattern, screen.text()) && done('pattern')));
+        }
+        scan();
+      }
+    });
+  }
+
+  private checkImmediate(condition: WaitCondition): WaitOutcome | null {
+    if (condition.states?.includes(this.machine.state)) return 'state';
+    if (this.machine.state === 'terminated') return 'exit';
+    if (condition.pattern !== undefined && condition.since !== undefined) {
+      const read = this.output.read(condition.since, MAX_READ_BYTES);
+      if (testPattern(condition.pattern, toPlainText(read.data.toString('utf8')))) return 'pattern';
+    }
+    if (condition.pattern !== undefined && condition.screen === true && this.screen !== null) {
+      if (testPattern(condition.pattern, this.screen.text())) return 'pattern';
+    }
+    return null;
+  }
+
+  // ---- limits and ending -------------------------------------------------------------------------------------
+
+  private armLimits(): void {
+    const { maxLifetimeMs, idleTimeoutMs } = this.spec.limits;
+    if (maxLifetimeMs !== null) {
+      const timer = setTimeout(() => void this.terminate('timeout', 'timer'), maxLifetimeMs);
+      this.disposables.add(toDisposable(() => clearTimeout(timer)));
+    }
+    if (idleTimeoutMs !== null) {
+      let timer: NodeJS.Timeout;
+      const check = (): void => {
+        const idleFor = performance.now() - this.lastActivityMono;
+        if (idleFor >= idleTimeoutMs) {
+          void this.terminate('idle_timeout', 'timer');
+          return;
+        }
+        timer = setTimeout(check, idleTimeoutMs - idleFor);
+      };
+      timer = setTimeout(check, idleTimeoutMs);
+      this.disposables.add(toDisposable(() => clearTimeout(timer)));
+    }
+  }
+
+  private handleProcessExit(_status: ProcessStatus): void {
+    if (this.proc !== null) this.deps.onDirectChild(this.proc.pid, false);
+    if (this.terminatePromise !== null) return; // terminate() is already ending the tree
+    // The program ended on its own. Whatever it left behind dies with the session (a closed terminal's
+    // SIGHUP, then the escalation); that also makes the output stream reach EOF.
+    const root = this.rootIdentity;
+    if (root === null) return;
+    void sweepOrphans({
+      root,
+      pgid: root.pid,
+      marker: { key: SESSION_MARKER_ENV, value: this.id },
+      hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
+      termGraceMs: this.deps.graces.termMs,
+    }).then(() => this.closeAfterTreeDead());
+  }
+
+  private closeAfterTreeDead(): void {
+    const timer = setTimeout(() => {
+      if (this.exitInfo !== null || this.proc === null) return;
+      this.deps.log('warn', 'output stream did not close after the process tree ended; closing it', { session: this.id });
+      this.proc.forceClose();
+    }, CLOSE_AFTER_TREE_DEAD_MS);
+    this.disposables.add(toDisposable(() => clearTimeout(timer)));
+  }
+
+  /**
+   * Ends the session: the profile's polite exit, then SIGINT → SIGTERM → SIGKILL on the process group, then a
+   * sweep of every remaining descendant. Resolves with the exit information once `terminated`.
+   */
+  terminate(reason: ExitReason, source: StateSource): Promise<ExitInfo> {
+    if (this.exitInfo !== null) return Promise.resolve(this.exitInfo);
+    if (this.terminatePromise !== null) return this.terminatePromise;
+    this.endReason = reason;
+    this.setState('terminating', reason, source);
+    this.terminatePromise = this.runTermination();
+    return this.terminatePromise;
+  }
+
+  private async runTermination(): Promise<ExitInfo> {
+    const root = this.rootIdentity;
+    if (root !== null && this.proc !== null) {
+      const exitInput = this.spec.kind === 'pty' ? this.spec.profile.input.exit : undefined;
+      const result = await terminateProcessTree({
+        root,
+        pgid: root.pid,
+        marker: { key: SESSION_MARKER_ENV, value: this.id },
+        politeExit:
+          exitInput === undefined
+            ? undefined
+            : () => {
+                const keys = exitInput.keys.map((key) => keyToBytes(key) ?? '').join('');
+                this.proc?.write((exitInput.text ?? '') + keys);
+              },
+        politeGraceMs: exitInput === undefined ? 0 : this.deps.graces.politeMs,
+        interruptGraceMs: this.deps.graces.interruptMs,
+        termGraceMs: this.deps.graces.termMs,
+      });
+      this.forced = result.forced;
+      this.closeAfterTreeDead();
+    } else {
+      this.resolveClosed({ code: null, signal: null });
+    }
+    await this.closedPromise;
+    return this.finished();
+  }
+
+  private finishedPromise: Promise<ExitInfo> | null = null;
+  private resolveFinished: (exit: ExitInfo) => void = () => undefined;
+
+  private finished(): Promise<ExitInfo> {
+    if (this.exitInfo !== null) return Promise.resolve(this.exitInfo);
+    if (this.finishedPromise === null) {
+      this.finishedPromise = new Promise((resolve) => {
+        this.resolveFinished = resolve;
+      });
+    }
+    return this.finishedPromise;
+  }
+
+  /** Every byte is in the stream (the backend closed): persist it, then report terminated. */
+  private async finish(status: ProcessStatus): Promise<void> {
+    if (this.exitInfo !== null) return;
+    await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
+    if (this.screen !== null) {
+      await this.screen.settled();
+      this.finalScreen = this.screen.snapshot();
+    }
+    const reason = this.endReason ?? 'exited';
+    this.endedAt = nowIso();
+    this.exitInfo = { code: status.code, signal: status.signal, reason, forced: this.forced, at: this.endedAt };
+    const detail =
+      status.signal !== null ? `${reason} (${status.signal})` : status.code !== null ? `${reason} (code ${status.code})` : reason;
+    this.setState('terminated', detail, reason === 'exited' || reason === 'spawn_failed' ? 'process' : 'api');
+    this.exitEmitter.fire(this.exitInfo);
+    this.resolveFinished(this.exitInfo);
+    this.screen?.dispose();
+    this.screen = null;
+  }
+
+  /** Resolves when the session is terminated (for any reason). */
+  whenTerminated(): Promise<ExitInfo> {
+    return this.finished();
+  }
+
+  // ---- info ------------------------------------------------------------------------------------------------
+
+  setUsage(usage: ResourceUsage): void {
+    this.usage = usage;
+  }
+
+  toInfo(): SessionInfo {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.spec.explicitEnv)) {
+      env[name] = this.spec.secretEnvNames.includes(name) ? REDACTED : value;
+    }
+    return {
+      id: this.id,
+      name: this.spec.name,
+      taskId: this.spec.taskId,
+      profile: this.spec.profile.name,
+      kind: this.spec.kind,
+      command: this.spec.command,
+      cwd: this.spec.cwd,
+      env,
+      cols: this.cols,
+      rows: this.rows,
+      state: this.machine.state,
+      stateReason: this.machine.reason,
+      stateSource: this.machine.source,
+      pid: this.proc?.pid ?? null,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      lastActivityAt: new Date(performance.timeOrigin + this.lastActivityMono).toISOString(),
+      exit: this.exitInfo,
+      output: {
+        totalBytes: this.output.endOffset,
+        stdoutBytes: this.stdoutBytes,
+        stderrBytes: this.stderrBytes,
+        firstAvailableOffset: this.output.firstAvailableOffset,
+      },
+      usage: this.usage,
+      labels: this.spec.labels,
+      limits: this.spec.limits,
+    };
+  }
+
+  /** Releases memory-only resources of an ended session (the store keeps its record and output). */
+  async dispose(): Promise<void> {
+    this.disposables.dispose();
+    await Promise.all([this.output.close(), this.stdout?.close(), this.stderr?.close()]);
+  }
+}
+
+function testPattern(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
+}

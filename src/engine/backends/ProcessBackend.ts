@@ -1,0 +1,51 @@
+// The seam between the engine and whatever actually runs a session's process: node-pty and child_process today,
+// a holder process that survives a daemon restart or a remote node later. The engine only sees this interface.
+
+import type { Event } from '../../common/lifecycle.js';
+import type { SessionKind } from '../../common/sessionTypes.js';
+
+export interface SpawnOptions {
+  kind: SessionKind;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+}
+
+export type OutputChannel = 'pty' | 'stdout' | 'stderr';
+
+export interface ProcessStatus {
+  /** Exit code, or null when a signal ended the process. */
+  code: number | null;
+  /** Signal name when a signal ended it. */
+  signal: string | null;
+}
+
+export interface BackendProcess {
+  readonly pid: number;
+  /** Every byte the process writes, in order. */
+  readonly onData: Event<{ channel: OutputChannel; data: Buffer }>;
+  /** The root process has exited; output may still be draining (a grandchild can hold the terminal open). */
+  readonly onProcessExit: Event<ProcessStatus>;
+  /** Fired once, after onProcessExit AND after the last output byte was delivered through onData. */
+  readonly onClosed: Event<ProcessStatus>;
+  write(data: string | Buffer): void;
+  /** Closes the process's stdin (pipe) — a PTY has no separate stdin to close. */
+  endInput(): void;
+  resize(cols: number, rows: number): void;
+  /** Stop reading output (flow control). Reading resumes on resume(), and always once the process exits. */
+  pause(): void;
+  resume(): void;
+  /**
+   * Stops waiting for output the process tree no longer produces: used only after the whole tree is known dead
+   * and the stream still has not closed. Remaining unread bytes, if any, are lost — the caller records that.
+   */
+  forceClose(): void;
+}
+
+export interface ProcessBackend {
+  /** Throws a CorralError(SPAWN_FAILED) when the program cannot be started. */
+  spawn(options: SpawnOptions): BackendProcess;
+}

@@ -1,0 +1,83 @@
+// One session stream (the combined terminal output, or stdout / stderr of a pipe session): absolute offsets,
+// an in-memory ring for fast reads and live followers, and an on-disk journal for everything older.
+// It never consumes on read and never hides a loss: every read says how many bytes before it are gone.
+
+import { Emitter, type Event } from '../../common/lifecycle.js';
+import { OutputRing } from './OutputRing.js';
+import type { OutputJournal } from './OutputJournal.js';
+
+export interface OutputChunk {
+  offset: number;
+  data: Buffer;
+}
+
+export interface StreamRead {
+  data: Buffer;
+  /** Offset of data[0]; later than asked when older bytes are gone. */
+  offset: number;
+  nextOffset: number;
+  firstAvailableOffset: number;
+  /** Bytes lost between the asked offset and `offset`. */
+  gap: number;
+}
+
+export class OutputStream {
+  private readonly ring: OutputRing;
+  private readonly onDataEmitter = new Emitter<OutputChunk>();
+  readonly onData: Event<OutputChunk> = this.onDataEmitter.event;
+
+  constructor(
+    ringCapBytes: number,
+    private readonly journal: OutputJournal | null,
+  ) {
+    // After a restart the journal already holds bytes: the stream continues from its end.
+    this.ring = new OutputRing(ringCapBytes, journal?.endOffset ?? 0);
+  }
+
+  get endOffset(): number {
+    return this.ring.endOffset;
+  }
+
+  get firstAvailableOffset(): number {
+    return this.journal === null ? this.ring.firstOffset : Math.min(this.journal.firstAvailableOffset, this.ring.firstOffset);
+  }
+
+  /** Hot path: keep it to a ring push, a journal enqueue and the listeners. */
+  append(data: Buffer): void {
+    if (data.length === 0) return;
+    const offset = this.ring.endOffset;
+    this.ring.append(data);
+    this.journal?.append(data);
+    this.onDataEmitter.fire({ offset, data });
+  }
+
+  read(since: number, maxBytes: number): StreamRead {
+    const end = this.ring.endOffset;
+    const asked = Math.max(0, Math.min(since, end));
+    let result: { data: Buffer; offset: number };
+    if (asked >= this.ring.firstOffset || this.journal === null) {
+      result = this.ring.read(asked, maxBytes);
+    } else {
+      const fromDisk = this.journal.read(asked, maxBytes);
+      result = { data: fromDisk.data, offset: fromDisk.offset };
+      // The journal may end before the ring begins only if the disk cap is smaller than the ring; read on from memory.
+      if (result.data.length === 0 && result.offset < end) result = this.ring.read(result.offset, maxBytes);
+    }
+    return {
+      data: result.data,
+      offset: result.offset,
+      nextOffset: result.offset + result.data.length,
+      firstAvailableOffset: this.firstAvailableOffset,
+      gap: result.offset - asked,
+    };
+  }
+
+  async flush(): Promise<void> {
+    await this.journal?.flush();
+  }
+
+  async close(): Promise<void> {
+    this.onDataEmitter.dispose();
+    await this.journal?.close();
+  }
+}

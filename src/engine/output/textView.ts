@@ -1,0 +1,40 @@
+// Turns raw terminal bytes into plain text: ANSI/OSC/DCS sequences removed, carriage returns resolved the way
+// a terminal would overwrite the line, backspaces applied. Pure functions: no Node, no state.
+
+// CSI, OSC (BEL or ST terminated), DCS/SOS/PM/APC strings, two-byte escapes, and stray C0 controls except \n \r \t \b.
+const ESCAPES =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]|\x9b[0-?]*[ -/]*[@-~]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ESCAPES, '');
+}
+
+/** Resolves `\r` (return to column 0, later text overwrites) and `\b` within each line. */
+export function resolveCarriageReturns(text: string): string {
+  const lines = text.split('\n');
+  return lines
+    .map((line) => {
+      if (!line.includes('\r') && !line.includes('\b')) return line;
+      let cells: string[] = [];
+      let col = 0;
+      for (const ch of line) {
+        if (ch === '\r') {
+          col = 0;
+        } else if (ch === '\b') {
+          col = Math.max(0, col - 1);
+        } else {
+          cells[col] = ch;
+          col++;
+        }
+      }
+      cells = cells.map((c) => c ?? ' ');
+      return cells.join('');
+    })
+    .join('\n');
+}
+
+export function toPlainText(raw: string): string {
+  // A trailing \r before \n (CRLF from a PTY) must not wipe the line: normalise it first.
+  return resolveCarriageReturns(stripAnsi(raw).replace(/\r+\n/g, '\n'));
+}

@@ -1,0 +1,25 @@
+// UTF-8 helpers for cursor reads: a read must not end inside a character, or the next read would start with
+// a broken one. Pure functions.
+
+/** Length of the longest prefix of `buf` that does not end inside a UTF-8 sequence (at most 3 bytes shorter). */
+export function completeUtf8Length(buf: Buffer): number {
+  const n = buf.length;
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    const byte = buf[n - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
+/** Whether `buf` is valid UTF-8 (used to refuse invalid input rather than pass replacement characters on). */
+export function isValidUtf8(buf: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return true;
+  } catch (error) {
+    if (error instanceof TypeError) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+// The profile format: what Corral knows about a program, as validated data (PRODUCT §1.4).
+// Unknown keys and patterns that do not compile are load errors, never silently ignored.
+
+import { z } from 'zod';
+import { keyToBytes } from '../../common/keys.js';
+
+const keyName = z.string().refine((name) => keyToBytes(name) !== undefined, { message: 'unknown key name' });
+
+/** A regular expression given as a string; checked to compile at load. Flags may follow in `flags`. */
+const pattern = z
+  .string()
+  .min(1)
+  .superRefine((source, ctx) => {
+    try {
+      new RegExp(source, 'u');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `pattern does not compile: ${(error as Error).message}` });
+    }
+  });
+
+const dialogSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+    description: z.string(),
+    /** All must match the rendered screen. */
+    match: z.array(pattern).min(1),
+    /** The state the session is in while this dialog shows. */
+    state: z.enum(['waiting_input', 'authenticating']),
+    /** Keys that answer it positively when auto-answered (opt-in per session). */
+    accept: z.array(keyName).optional(),
+  })
+  .strict();
+
+export const profileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
+    description: z.string(),
+    kind: z.enum(['pty', 'pipe']).default('pty'),
+    /** Default argv. `${SHELL}` is replaced by the user's shell. Empty: the caller must give a command. */
+    command: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    /**
+     * Where states come from: `process` (busy while running), `quiet` (output then a quiet period means idle),
+     * `shell-integration` (prompt marks from the shell), `agent` (screen patterns, title and hooks of an agent CLI).
+     */
+    stateDetection: z.enum(['process', 'quiet', 'shell-integration', 'agent']),
+    /** Quiet period that ends `busy` under the `quiet` rule. */
+    quietMs: z.number().int().min(50).max(60_000).default(500),
+    input: z
+      .object({
+        /** Keys pressed after a prompt's text to submit it. */
+        submit: z.array(keyName).default(['Enter']),
+        interrupt: z.array(keyName).default(['C-c']),
+        /** The polite way to ask the program to exit, before any signal. */
+        exit: z
+          .object({ text: z.string().optional(), keys: z.array(keyName).default([]) })
+          .strict()
+          .optional(),
+        bracketedPaste: z.boolean().default(false),
+      })
+      .strict()
+      .default({ submit: ['Enter'], interrupt: ['C-c'], bracketedPaste: false }),
+    screen: z
+      .object({
+        busy: z.array(pattern).default([]),
+        idle: z.array(pattern).default([]),
+        error: z.array(pattern).default([]),
+        authenticating: z.array(pattern).default([]),
+        waitingInput: z.array(pattern).default([]),
+        titleBusy: z.array(pattern).default([]),
+        titleIdle: z.array(pattern).default([]),
+      })
+      .strict()
+      .optional(),
+    dialogs: z.array(dialogSchema).default([]),
+    /** Versions of the program this profile was checked against. */
+    verifiedVersions: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type Profile = z.infer<typeof profileSchema>;
+export type ProfileInput = z.input<typeof profileSchema>;

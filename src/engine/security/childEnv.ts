@@ -1,0 +1,85 @@
+// Builds a session's environment: an allowlist of the daemon's own variables plus the caller's explicit values.
+// The daemon's token and the rest of its environment never reach a session; loader and hook variables that
+// would run code inside every child (LD_PRELOAD, NODE_OPTIONS, BASH_ENV, …) are refused unless configured.
+
+import { CorralError } from '../../common/errors.js';
+
+/** Variables copied from the daemon's environment when set: what programs need to behave normally. */
+export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;
+const INHERITED_PREFIXES = ['LC_'];
+
+/** Variables that make the dynamic loader, an interpreter or a shell run code the caller chose in every child. */
+export const REFUSED_ENV: readonly RegExp[] = [
+  /^LD_/,
+  /^DYLD_/,
+  /^NODE_OPTIONS$/,
+  /^NODE_PATH$/,
+  /^BASH_ENV$/,
+  /^ENV$/,
+  /^BASH_FUNC_/,
+  /^PROMPT_COMMAND$/,
+  /^PERL5OPT$/,
+  /^PERL5LIB$/,
+  /^PYTHONSTARTUP$/,
+  /^PYTHONPATH$/,
+  /^RUBYOPT$/,
+  /^GCONV_PATH$/,
+  /^GLIBC_TUNABLES$/,
+  /^IFS$/,
+  /^CORRAL_/,
+];
+
+/** Bounds on what a caller may set: far above any real environment, far below what would hurt the daemon. */
+export const MAX_ENV_VARS = 256;
+export const MAX_ENV_VALUE_BYTES = 32 * 1024;
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface ChildEnvOptions {
+  daemonEnv: NodeJS.ProcessEnv;
+  /** The caller's explicit values (already merged with the profile's). */
+  explicit: Record<string, string>;
+  /** Names the operator allowed despite REFUSED_ENV (config `allowEnv`). */
+  allowed: readonly string[];
+  /** Set by Corral itself after validation (TERM, CORRAL_SESSION_ID, …); never refused. */
+  internal: Record<string, string>;
+}
+
+export function validateExplicitEnv(explicit: Record<string, string>, allowed: readonly string[]): void {
+  const names = Object.keys(explicit);
+  if (names.length > MAX_ENV_VARS) {
+    throw new CorralError('VALIDATION_FAILED', `Too many environment variables (${names.length} > ${MAX_ENV_VARS}).`);
+  }
+  for (const name of names) {
+    const value = explicit[name] ?? '';
+    if (!NAME_PATTERN.test(name)) {
+      throw new CorralError('VALIDATION_FAILED', `Invalid environment variable name "${name}".`, { details: { name } });
+    }
+    if (value.includes('\0')) {
+      throw new CorralError('VALIDATION_FAILED', `Environment variable ${name} contains a NUL byte.`, { details: { name } });
+    }
+    if (Buffer.byteLength(value) > MAX_ENV_VALUE_BYTES) {
+      throw new CorralError('VALIDATION_FAILED', `Environment variable ${name} is longer than ${MAX_ENV_VALUE_BYTES} bytes.`);
+    }
+    if (REFUSED_ENV.some((pattern) => pattern.test(name)) && !allowed.includes(name)) {
+      throw new CorralError(
+        'ENV_NOT_ALLOWED',
+        `Environment variable ${name} is refused: it can inject code into every child process. ` +
+          'An operator can allow it with the daemon option --allow-env.',
+        { details: { name } },
+      );
+    }
+  }
+}
+
+export function buildChildEnv(options: ChildEnvOptions): Record<string, string> {
+  validateExplicitEnv(options.explicit, options.allowed);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.daemonEnv)) {
+    if (value === undefined) continue;
+    const inherited =
+      (INHERITED_ENV as readonly string[]).includes(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+    if (inherited) env[name] = value;
+  }
+  Object.assign(env, options.explicit, options.internal);
+  return env;
+}
