@@ -203,6 +203,23 @@ describe('OutputJournal', () => {
     assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore);
   });
 
+  test('a disk error rejects flush and every later byte is reported as a gap, never as readable', { skip: !fs.existsSync('/dev/full') }, async () => {
+    const journal = openJournal(4000); // 1000-byte segments
+    journal.append(bytesAt(0, 1000));
+    await journal.flush();
+    // The next segment's file is /dev/full: every write to it fails with ENOSPC.
+    fs.symlinkSync('/dev/full', path.join(dir, '0000000000001000.seg'));
+    journal.append(bytesAt(1000, 500));
+    await assert.rejects(journal.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    assert.equal(journal.failure?.message.includes('ENOSPC'), true);
+    journal.append(bytesAt(1500, 10));
+    assert.equal(journal.endOffset, 1510);
+    assert.equal(journal.firstAvailableOffset, 1510);
+    assert.deepEqual(journal.read(0, 100), { data: Buffer.alloc(0), offset: 1510, gap: 1510 });
+    await assert.rejects(journal.close(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    open.splice(open.indexOf(journal), 1);
+  });
+
   test('append after close is refused', async () => {
     const journal = openJournal(1000);
     await journal.close();
