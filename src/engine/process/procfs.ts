@@ -18,6 +18,7 @@ export interface ProcStat {
   comm: string;
   utimeTicks: number;
   stimeTicks: number;
+  /** Approximate: the kernel reports it from per-CPU cached counters (may lag, even read 0 right after exec). */
   rssBytes: number;
 }
 
