@@ -32,7 +32,7 @@ export interface TreeKillResult {
   remaining: number;
 }
 
-interface TreeTarget {
+export interface TreeTarget {
   root: ProcessIdentity;
   /** The session's process group (the root is usually its leader), or null when it has none of its own. */
   pgid: number | null;
