@@ -110,7 +110,9 @@ function hasTool(body: unknown, name: string): boolean {
 }
 
 function chooseDirective(body: unknown, user: LastUser): Directive {
-  if (user.toolResult !== undefined) {
+  // After a rejected tool call the CLI sends the tool_result and the user's next prompt in one message:
+  // typed text wins, a bare tool_result gets the `tool said:` reply.
+  if (user.toolResult !== undefined && (user.text === undefined || user.text === '')) {
     return { kind: 'tool_result', firstLine: user.toolResult.split('\n')[0] ?? '' };
   }
   const text = user.text ?? '';

@@ -95,7 +95,7 @@ class ClaudeTerminal {
     if (text.includes('Do you want to proceed?')) signs.push('permission-dialog');
     if (text.includes('Quick safety check')) signs.push('trust-dialog');
     if (text.includes('Do you want to use this API key?')) signs.push('api-key-dialog');
-    if (/^❯\s/m.test(text)) signs.push('prompt-box');
+    if (/^❯\u00a0/m.test(text)) signs.push('prompt-box');
     if (/✻ \S+ for \d/.test(text)) signs.push('turn-done-line');
     if (text.includes('Interrupted')) signs.push('interrupted');
     if (text.includes('API Error')) signs.push('api-error');
@@ -279,7 +279,8 @@ async function runScenario(
   }
 }
 
-const PROMPT_BOX = /^❯\s/m;
+// The input line is `❯` + U+00A0; echoed prompts in the history use `❯` + a plain space.
+const PROMPT_BOX = /^❯\u00a0/m;
 
 const scenarios: Record<string, (ctx: ScenarioContext) => Promise<void>> = {
   async trust({ fake }) {
@@ -418,7 +419,8 @@ const scenarios: Record<string, (ctx: ScenarioContext) => Promise<void>> = {
       await sleep(600);
       c.save('permission-rejected');
 
-      await c.submit('bash: false');
+      // A read-only command like `false` runs without asking even in manual mode; a write asks.
+      await c.submit('bash: touch second.txt && exit 3');
       await c.waitFor('Do you want to proceed?');
       await sleep(SETTLE_MS);
       c.press('1', '1');
