@@ -1,0 +1,72 @@
+// `corral serve`: runs the daemon in the foreground until SIGTERM/SIGINT, then shuts down cleanly (exit 0).
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../config/paths.js';
+import { Daemon, type DaemonFace } from '../server/daemon.js';
+import { createLogger } from '../server/logger.js';
+
+/** The default port: fixed so the README's URL works; --port 0 picks a free one. */
+export const DEFAULT_PORT = 7433;
+
+export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      'data-dir': { type: 'string' },
+      root: { type: 'string', multiple: true },
+      'allow-remote': { type: 'boolean', default: false },
+      'allowed-host': { type: 'string', multiple: true },
+      'allow-env': { type: 'string', multiple: true },
+      'profile-dir': { type: 'string', multiple: true },
+      'max-sessions': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+    strict: true,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const roots = values.root ?? [homedir()];
+  const maxSessions = values['max-sessions'] === undefined ? undefined : Number(values['max-sessions']);
+  const logger = createLogger({ level: values['log-level'] });
+  const daemon = await Daemon.start(
+    {
+      host: values.host,
+      port,
+      dataDir,
+      roots,
+      allowRemote: values['allow-remote'],
+      allowedHosts: values['allowed-host'] ?? [],
+      logger,
+      engine: {
+        allowEnv: values['allow-env'] ?? [],
+        profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
+        ...(maxSessions === undefined ? {} : { maxLiveSessions: maxSessions }),
+      },
+    },
+    faces,
+  );
+  if (process.stdout.isTTY) {
+    process.stdout.write(
+      `Corral is listening on ${daemon.url}\n` +
+        `  dashboard: ${daemon.url}/   (log in with: corral token --url)\n` +
+        `  token:     corral token   (file ${join(dataDir, 'token')}, mode 0600)\n` +
+        `  data:      ${dataDir}\n` +
+        `  roots:     ${roots.join(', ')}\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      void daemon.stop().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,103 @@
+// The door of a service that runs commands (PRODUCT §3): the token file, bearer checks in constant time, and
+// exact Host/Origin allowlists against DNS rebinding and cross-site requests. Must never log or echo the token,
+// and never accept it from a URL.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CorralError } from '../common/errors.js';
+
+export const TOKEN_FILE = 'token';
+/** 256 random bits (PRODUCT §3 asks for at least 128). */
+const TOKEN_BYTES = 32;
+/** Query parameters that look like credentials: refused outright, so a token never sits in a URL or a log. */
+const CREDENTIAL_QUERY_PARAMS = ['token', 'access_token', 'auth', 'authorization', 'api_key', 'apikey'];
+export const SESSION_COOKIE = 'corral_session';
+
+/** Reads the token, creating it (mode 0600) on first use; tightens a file that others could read. */
+export function loadOrCreateToken(dataDir: string): string {
+  const path = join(dataDir, TOKEN_FILE);
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(TOKEN_BYTES).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  const token = readFileSync(path, 'utf8').trim();
+  if (token.length < 22) throw new Error(`${path} holds a token shorter than 128 bits; delete it to make a new one`);
+  return token;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal, so length leaks nothing either). */
+export function tokensEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+export interface DoorPolicy {
+  token: string;
+  allowedHosts: Set<string>;
+  allowedOrigins: Set<string>;
+}
+
+export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[] }): DoorPolicy {
+  const hosts = new Set<string>();
+  const origins = new Set<string>();
+  const names = ['127.0.0.1', 'localhost', '[::1]', ...options.extraHosts];
+  if (!['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(options.host)) names.push(options.host);
+  for (const name of names) {
+    hosts.add(`${name}:${options.port}`.toLowerCase());
+    origins.add(`http://${name}:${options.port}`.toLowerCase());
+  }
+  return { token: options.token, allowedHosts: hosts, allowedOrigins: origins };
+}
+
+export interface DoorRequest {
+  host: string | undefined;
+  origin: string | undefined;
+  authorization: string | undefined;
+  cookie: string | undefined;
+  query: URLSearchParams;
+}
+
+/** Host and Origin: checked on every request, the health check included. */
+export function checkHostAndOrigin(policy: DoorPolicy, req: DoorRequest): void {
+  const host = (req.host ?? '').toLowerCase();
+  if (!policy.allowedHosts.has(host)) {
+    throw new CorralError('FORBIDDEN_HOST', 'Host header not allowed.', { details: { host: req.host ?? null } });
+  }
+  if (req.origin !== undefined && !policy.allowedOrigins.has(req.origin.toLowerCase())) {
+    throw new CorralError('FORBIDDEN_ORIGIN', 'Cross-origin requests are not allowed.', { details: { origin: req.origin } });
+  }
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * The token, from `Authorization: Bearer` (or the dashboard's session cookie through `cookieValid`).
+ * A credential in the query string is refused even when the header is right: URLs end up in logs and history.
+ */
+export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): void {
+  for (const name of CREDENTIAL_QUERY_PARAMS) {
+    if (req.query.has(name)) {
+      throw new CorralError('UNAUTHORIZED', 'Credentials in the URL are refused; send Authorization: Bearer <token>.');
+    }
+  }
+  const header = req.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return;
+    throw new CorralError('UNAUTHORIZED', 'Invalid token.');
+  }
+  const cookie = readCookie(req.cookie, SESSION_COOKIE);
+  if (cookie !== undefined && cookieValid(cookie)) return;
+  throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
+}

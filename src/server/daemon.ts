@@ -1,0 +1,129 @@
+// Runs the daemon: data dir, token, store, engine, HTTP server; writes daemon.json once listening; shuts down
+// cleanly on SIGTERM/SIGINT (no new work, every session ended by the escalation, store flushed, exit 0).
+
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
+import { SessionManager } from '../engine/SessionManager.js';
+import { Store } from '../store/Store.js';
+import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
+import { API_PREFIX, buildApp } from './app.js';
+import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from './auth.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+export interface DaemonOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  roots: string[];
+  /** Required to listen on anything but loopback. */
+  allowRemote?: boolean;
+  /** Extra Host names accepted (e.g. a DNS name used with --allow-remote). */
+  allowedHosts?: string[];
+  engine?: Partial<EngineConfig>;
+  logger?: Logger;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Hooks later faces (WebSocket, MCP, dashboard) use to attach to the same server and engine. */
+export interface DaemonFace {
+  attach(daemon: Daemon): void | Promise<void>;
+}
+
+export class Daemon {
+  readonly app: FastifyInstance;
+  readonly manager: SessionManager;
+  readonly store: Store;
+  readonly door: DoorPolicy;
+  readonly logger: Logger;
+  readonly version = packageVersion();
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly options: DaemonOptions,
+    parts: { app: FastifyInstance; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger },
+  ) {
+    this.app = parts.app;
+    this.manager = parts.manager;
+    this.store = parts.store;
+    this.door = parts.door;
+    this.logger = parts.logger;
+  }
+
+  get server(): Server {
+    return this.app.server;
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  static async start(options: DaemonOptions, faces: DaemonFace[] = []): Promise<Daemon> {
+    if (!LOOPBACK.has(options.host) && options.allowRemote !== true) {
+      throw new Error(`Refusing to listen on ${options.host}: a non-loopback bind needs --allow-remote (and the token).`);
+    }
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const logger = options.logger ?? createLogger();
+    const token = loadOrCreateToken(options.dataDir);
+    const store = Store.open(options.dataDir);
+    const roots = options.roots;
+    const manager = new SessionManager(
+      { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots },
+      store,
+      (level, message, fields) => logger[level](fields ?? {}, message),
+    );
+    const { subreaper, recovered } = await manager.start();
+    // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
+    const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
+    const version = packageVersion();
+    const { app } = buildApp({ manager, door, logger, version });
+    const metrics = createMetrics(manager);
+    const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.metrics();
+    };
+    app.get('/metrics', metricsHandler);
+    app.get(`${API_PREFIX}/metrics`, metricsHandler);
+    app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
+    const daemon = new Daemon(options, { app, manager, store, door, logger });
+    for (const face of faces) await face.attach(daemon);
+    await app.listen({ host: options.host, port: options.port });
+    const port = (app.server.address() as AddressInfo).port;
+    const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
+    for (const host of filled.allowedHosts) door.allowedHosts.add(host);
+    for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
+    const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
+    writeFileSync(join(options.dataDir, DAEMON_INFO_FILE), JSON.stringify(info) + '\n', { mode: 0o600 });
+    logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
+    return daemon;
+  }
+
+  /** Stops accepting, ends every session, flushes the store. Safe to call twice. */
+  stop(): Promise<void> {
+    if (this.stopping === null) {
+      this.stopping = (async () => {
+        this.logger.info('shutting down: ending every session');
+        const closing = this.app.close();
+        await this.manager.shutdown();
+        await closing;
+        this.store.close();
+        rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
+        this.logger.info('shutdown complete');
+      })();
+    }
+    return this.stopping;
+  }
+}

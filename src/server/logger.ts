@@ -1,0 +1,25 @@
+// The daemon's log: pino JSON lines with secrets redacted at the source (tokens, cookies, session env values).
+
+import pino, { type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'token',
+  '*.token',
+  'authToken',
+  '*.authToken',
+  'env',
+  '*.env',
+  'secret',
+  '*.secret',
+];
+
+export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
+  return pino(
+    { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'corral' } },
+    options.destination ?? pino.destination(2),
+  );
+}

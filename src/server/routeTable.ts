@@ -1,0 +1,155 @@
+// Schema-first routes: each route names its zod schemas once; the same schemas validate the request, type the
+// handler and produce the OpenAPI document. Handlers stay thin: parse, call the engine, return.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CorralError } from '../common/errors.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteContext<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** Aborted when the client goes away (long-polls stop waiting). */
+  signal: AbortSignal;
+}
+
+export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: Method;
+  url: string;
+  summary: string;
+  tag: string;
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Status of a successful reply (default 200). */
+  status?: number;
+  /** Skip the token (only the health check). */
+  public?: boolean;
+  handler: (ctx: RouteContext<z.infer<B>, z.infer<Q>, z.infer<P>>) => Promise<unknown> | unknown;
+}
+
+// Route definitions of different schema types live in one list; the handler is only ever called with values
+// its own schemas produced.
+type AnyRoute = RouteDef<z.ZodType, z.ZodType, z.ZodType>;
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  const first = issues[0];
+  throw new CorralError(
+    'VALIDATION_FAILED',
+    `Invalid ${where}${first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`}`,
+    { details: { issues } },
+  );
+}
+
+export class RouteTable {
+  private readonly routes: AnyRoute[] = [];
+
+  add<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType>(def: RouteDef<B, Q, P>): void {
+    this.routes.push(def as unknown as AnyRoute);
+  }
+
+  isPublic(method: string, url: string): boolean {
+    return this.routes.some((r) => r.public === true && r.method === method && r.url === url);
+  }
+
+  register(app: FastifyInstance, prefix: string): void {
+    for (const route of this.routes) {
+      app.route({
+        method: route.method,
+        url: prefix + route.url,
+        config: { public: route.public === true },
+        handler: async (request, reply) => {
+          const controller = new AbortController();
+          // The socket closing before we answered means the caller is gone: stop long waits.
+          const onClose = (): void => {
+            if (!reply.sent) controller.abort(new CorralError('BAD_REQUEST', 'client went away'));
+          };
+          request.raw.socket.once('close', onClose);
+          try {
+            const body = route.body === undefined ? undefined : parseWith(route.body, request.body ?? {}, 'request body');
+            const query = route.query === undefined ? {} : parseWith(route.query, request.query ?? {}, 'query');
+            const params = route.params === undefined ? request.params : parseWith(route.params, request.params, 'path');
+            if (route.body === undefined && request.body !== undefined && request.body !== null && route.method !== 'GET') {
+              // A body where none is expected is ignored rather than refused: clients often send {}.
+            }
+            const result = await route.handler({ body, query, params, request, reply, signal: controller.signal });
+            if (reply.sent) return reply;
+            reply.code(route.status ?? 200);
+            return result;
+          } finally {
+            request.raw.socket.off('close', onClose);
+          }
+        },
+      });
+    }
+  }
+
+  openapi(info: { title: string; version: string }, prefix: string): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const route of this.routes) {
+      const path = (prefix + route.url).replace(/:([A-Za-z]+)/g, '{$1}');
+      const parameters: unknown[] = [];
+      for (const name of [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1])) {
+        parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+      }
+      if (route.query !== undefined) {
+        const schema = toJsonSchema(route.query);
+        const props = (schema.properties ?? {}) as Record<string, unknown>;
+        const required = (schema.required ?? []) as string[];
+        for (const [name, prop] of Object.entries(props)) {
+          parameters.push({ name, in: 'query', required: required.includes(name), schema: prop });
+        }
+      }
+      const operation: Record<string, unknown> = {
+        summary: route.summary,
+        tags: [route.tag],
+        parameters,
+        responses: {
+          [String(route.status ?? 200)]: { description: 'Success' },
+          default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+        ...(route.public === true ? { security: [] } : {}),
+      };
+      if (route.body !== undefined) {
+        operation.requestBody = { required: true, content: { 'application/json': { schema: toJsonSchema(route.body) } } };
+      }
+      paths[path] = { ...(paths[path] ?? {}), [route.method.toLowerCase()]: operation };
+    }
+    return {
+      openapi: '3.1.0',
+      info,
+      servers: [{ url: '/' }],
+      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: {
+          Error: {
+            type: 'object',
+            required: ['error'],
+            properties: {
+              error: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+              },
+            },
+          },
+        },
+      },
+      paths,
+    };
+  }
+}
+
+function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}

@@ -1,0 +1,257 @@
+// REST routes for sessions and tasks (PRODUCT §2.1, §5). Thin: validate with the shared schemas, call the engine.
+
+import { z } from 'zod';
+import {
+  createSessionSchema,
+  deleteQuerySchema,
+  execSchema,
+  inputSchema,
+  listQuerySchema,
+  outputQuerySchema,
+  pageQuerySchema,
+  resizeSchema,
+  signalSchema,
+  taskIdSchema,
+  waitSchema,
+} from '../../common/api.js';
+import { CorralError } from '../../common/errors.js';
+import type { RouteTable } from '../routeTable.js';
+import type { AppContext } from '../app.js';
+
+const idParams = z.object({ id: z.string().min(1).max(128) });
+const taskParams = z.object({ taskId: taskIdSchema });
+const screenQuery = z.object({ scrollback: z.coerce.number().int().min(0).max(2000).optional() }).strict();
+/** Default page of output: 1 MiB keeps a JSON reply small enough for any client; page on with nextOffset. */
+const DEFAULT_OUTPUT_READ_BYTES = 1024 * 1024;
+const DEFAULT_PAGE = 100;
+
+export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void {
+  const { manager } = ctx;
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions',
+    summary: 'Create a session (any profile or kind); idempotent per taskId unless forceNew',
+    tag: 'sessions',
+    body: createSessionSchema,
+    handler: ({ body, reply }) => {
+      const { session, existing } = manager.create(body);
+      reply.code(existing ? 200 : 201);
+      return session.toInfo();
+    },
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions',
+    summary: 'List sessions, newest first (live and ended; filter by state, task, profile)',
+    tag: 'sessions',
+    query: listQuerySchema,
+    handler: ({ query }) =>
+      manager.list({
+        state: query.state,
+        taskId: query.taskId,
+        profile: query.profile,
+        live: query.live === undefined ? undefined : query.live === 'true',
+        limit: query.limit ?? DEFAULT_PAGE,
+        cursor: query.cursor,
+      }),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id',
+    summary: 'One session',
+    tag: 'sessions',
+    params: idParams,
+    handler: ({ params }) => manager.info(params.id),
+  });
+
+  routes.add({
+    method: 'DELETE',
+    url: '/sessions/:id',
+    summary: 'End a session: polite exit, SIGINT, SIGTERM, SIGKILL, then a sweep of its whole tree',
+    tag: 'sessions',
+    params: idParams,
+    query: deleteQuerySchema,
+    handler: ({ params, query }) => manager.terminate(params.id, { force: query.force === 'true' }),
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/:id/input',
+    summary: 'Write text and/or named keys (Enter, Escape, Up, C-c, M-x, …) to the session',
+    tag: 'sessions',
+    params: idParams,
+    body: inputSchema,
+    handler: ({ params, body }) => {
+      const session = manager.get(params.id);
+      session.sendInput(body.data, body.keys);
+      if (body.eof === true) session.closeInput();
+      return { ok: true, session: session.toInfo() };
+    },
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/output',
+    summary: 'Read output by cursor (never consumes): raw (base64 or utf8) or text',
+    tag: 'sessions',
+    params: idParams,
+    query: outputQuerySchema,
+    handler: ({ params, query }) =>
+      manager.readOutput(params.id, {
+        since: query.since ?? 0,
+        format: query.format ?? 'raw',
+        encoding: query.encoding ?? (query.format === 'text' ? 'utf8' : 'base64'),
+        maxBytes: query.limit ?? DEFAULT_OUTPUT_READ_BYTES,
+        stream: query.stream ?? 'combined',
+      }),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/screen',
+    summary: 'The rendered terminal: rows of text, cursor, title; optional scrollback lines',
+    tag: 'sessions',
+    params: idParams,
+    query: screenQuery,
+    handler: async ({ params, query }) => {
+      const session = manager.get(params.id);
+      const screen = await session.screenSnapshot();
+      return query.scrollback === undefined ? screen : { ...screen, scrollback: session.scrollback(query.scrollback) };
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/:id/resize',
+    summary: 'Resize the terminal (SIGWINCH reaches the program)',
+    tag: 'sessions',
+    params: idParams,
+    body: resizeSchema,
+    handler: ({ params, body }) => {
+      const session = manager.get(params.id);
+      if (session.spec.kind !== 'pty') {
+        throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${session.id} is a pipe session: it has no terminal to resize.`);
+      }
+      session.resize(body.cols, body.rows);
+      return session.toInfo();
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/:id/interrupt',
+    summary: "Interrupt: the profile's interrupt keys (Ctrl-C) in a terminal, SIGINT for a pipe session",
+    tag: 'sessions',
+    params: idParams,
+    handler: ({ params }) => {
+      const session = manager.get(params.id);
+      session.interrupt();
+      return session.toInfo();
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/:id/signal',
+    summary: "Send a signal to the session's process group",
+    tag: 'sessions',
+    params: idParams,
+    body: signalSchema,
+    handler: ({ params, body }) => {
+      const session = manager.get(params.id);
+      session.signal(body.signal);
+      return session.toInfo();
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/:id/wait',
+    summary: 'Long-poll until a state, an output pattern, or exit (or the timeout)',
+    tag: 'sessions',
+    params: idParams,
+    body: waitSchema,
+    handler: async ({ params, body, signal }) => {
+      const result = await manager.wait(params.id, body, signal);
+      return { matched: result.matched, outcome: result.outcome, session: result.session };
+    },
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/events',
+    summary: 'State transitions of a session ({ from, to, at, reason, source })',
+    tag: 'sessions',
+    params: idParams,
+    query: pageQuerySchema,
+    handler: ({ params, query }) => {
+      const events = manager.events(params.id, query.after ?? 0, query.limit ?? 1000);
+      const last = events.at(-1);
+      return { events, nextCursor: last === undefined ? null : String(last.seq) };
+    },
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/commands',
+    summary: 'Command and prompt history of a session',
+    tag: 'sessions',
+    params: idParams,
+    query: pageQuerySchema,
+    handler: ({ params, query }) => {
+      manager.info(params.id);
+      const commands = manager.store.listCommands(params.id, { afterSeq: query.after ?? 0, limit: query.limit ?? DEFAULT_PAGE });
+      const last = commands.at(-1);
+      return { commands, nextCursor: last === undefined ? null : String(last.seq) };
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/exec',
+    summary: 'One-shot command in a pipe session; past its timeout it keeps running and the reply names it',
+    tag: 'sessions',
+    body: execSchema,
+    handler: ({ body, signal }) => manager.exec(body, signal),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/tasks/:taskId',
+    summary: "A task's sessions (the live one first)",
+    tag: 'tasks',
+    params: taskParams,
+    handler: ({ params }) => {
+      const { sessions } = manager.list({ taskId: params.taskId, limit: DEFAULT_PAGE });
+      if (sessions.length === 0) {
+        throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${params.taskId}".`);
+      }
+      const live = manager.liveSessionForTask(params.taskId);
+      return { taskId: params.taskId, session: live?.toInfo() ?? sessions[0], sessions };
+    },
+  });
+
+  routes.add({
+    method: 'DELETE',
+    url: '/tasks/:taskId',
+    summary: "End a task: terminate and clean up its live sessions",
+    tag: 'tasks',
+    params: taskParams,
+    handler: async ({ params }) => {
+      const { sessions } = manager.list({ taskId: params.taskId, limit: DEFAULT_PAGE });
+      if (sessions.length === 0) {
+        throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${params.taskId}".`);
+      }
+      const ended = await Promise.all(
+        manager
+          .liveSessions()
+          .filter((s) => s.spec.taskId === params.taskId)
+          .map((s) => manager.terminate(s.id)),
+      );
+      return { taskId: params.taskId, ended };
+    },
+  });
+}
