@@ -25,6 +25,8 @@ import { MAX_READ_BYTES, readView, type ReadOptions } from './output/readView.js
 import { completeUtf8Length } from './output/utf8.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
+import { detectorFor } from './detectors/detectorRegistry.js';
+import type { DetectorHost, StateDetector } from './detectors/StateDetector.js';
 import type { Profile } from './profiles/profileSchema.js';
 import { keyToBytes } from '../common/keys.js';
 import { identify, type ProcessIdentity } from './process/ProcessIdentity.js';
@@ -106,7 +108,6 @@ export class Session {
   private startedAt: string | null = null;
   private endedAt: string | null = null;
   private lastActivityMono = performance.now();
-  private lastOutputMono = performance.now();
   private exitInfo: ExitInfo | null = null;
   private endReason: ExitReason | null = null;
   private forced = false;
@@ -116,7 +117,7 @@ export class Session {
   private usage: ResourceUsage | null = null;
   private stdoutBytes = 0;
   private stderrBytes = 0;
-  private quietTimer: NodeJS.Timeout | null = null;
+  private detector: StateDetector | null = null;
 
   private readonly stateEmitter = new Emitter<StateEvent>();
   readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
@@ -209,9 +210,8 @@ export class Session {
     this.disposables.add(proc.onClosed((status) => this.resolveClosed(status)));
     void this.closedPromise.then((status) => this.finish(status));
     this.armLimits();
-    if (this.spec.profile.stateDetection === 'process') {
-      this.setState('busy', 'running', 'process');
-    }
+    this.detector = this.disposables.add(detectorFor(this.spec.profile.stateDetection)(this.detectorHost()));
+    this.detector.onStart();
     this.infoEmitter.fire();
   }
 
@@ -228,32 +228,8 @@ export class Session {
       this.stderrBytes += data.length;
     }
     this.screen?.write(data);
-    const now = performance.now();
-    this.lastOutputMono = now;
-    this.lastActivityMono = now;
-    if (this.spec.profile.stateDetection === 'quiet') this.noteQuietActivity();
-  }
-
-  /** The `quiet` rule: output means busy, a quiet period afterwards means ready (first time) or idle. */
-  private noteQuietActivity(): void {
-    const state = this.machine.state;
-    if (state === 'idle' || state === 'ready') this.setState('busy', 'output', 'timer');
-    if (this.quietTimer !== null) return;
-    const quietMs = this.spec.profile.quietMs;
-    const check = (): void => {
-      this.quietTimer = null;
-      if (!this.isLive || this.machine.state === 'terminating') return;
-      const elapsed = performance.now() - this.lastOutputMono;
-      if (elapsed < quietMs) {
-        this.quietTimer = setTimeout(check, quietMs - elapsed);
-        return;
-      }
-      const current = this.machine.state;
-      if (current === 'initializing') this.setState('ready', `no output for ${quietMs} ms`, 'timer');
-      else if (current === 'busy') this.setState('idle', `no output for ${quietMs} ms`, 'timer');
-    };
-    this.quietTimer = setTimeout(check, quietMs);
-    this.disposables.add(toDisposable(() => this.quietTimer !== null && clearTimeout(this.quietTimer)));
+    this.lastActivityMono = performance.now();
+    this.detector?.onOutput(data);
   }
 
   readOutput(options: ReadOptions): OutputRead {
@@ -301,6 +277,26 @@ export class Session {
     const proc = this.requireRunning();
     proc.write(data);
     this.lastActivityMono = performance.now();
+    this.detector?.onInput(data);
+  }
+
+  private detectorHost(): DetectorHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host is a narrow view of this session
+    const session = this;
+    return {
+      sessionId: this.id,
+      profile: this.spec.profile,
+      get state() {
+        return session.state;
+      },
+      get screen() {
+        return session.screen;
+      },
+      output: this.output,
+      setState: (to, reason, source) => this.setState(to, reason, source),
+      write: (data) => this.proc?.write(data),
+      log: (level, message, fields) => this.deps.log(level, message, fields),
+    };
   }
 
   /** Text then named keys, in that order. Unknown key names are refused before anything is written. */

@@ -76,12 +76,9 @@ export class RouteTable {
             const body = route.body === undefined ? undefined : parseWith(route.body, request.body ?? {}, 'request body');
             const query = route.query === undefined ? {} : parseWith(route.query, request.query ?? {}, 'query');
             const params = route.params === undefined ? request.params : parseWith(route.params, request.params, 'path');
-            if (route.body === undefined && request.body !== undefined && request.body !== null && route.method !== 'GET') {
-              // A body where none is expected is ignored rather than refused: clients often send {}.
-            }
+            reply.code(route.status ?? 200);
             const result = await route.handler({ body, query, params, request, reply, signal: controller.signal });
             if (reply.sent) return reply;
-            reply.code(route.status ?? 200);
             return result;
           } finally {
             request.raw.socket.off('close', onClose);

@@ -1,7 +1,7 @@
 // Exploration script: drives the real `claude` CLI in a 120x40 PTY against the fake Anthropic API, renders it
 // with @xterm/headless and saves each situation's screen (and hook payloads) as fixtures for the state detector.
 // Run: node --import tsx test/support/recordClaudeScreens.ts [scenario...]   (never touches the real HOME)
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ const ROWS = 40;
 const CLAUDE_BIN = resolve('node_modules/.bin/claude');
 const SCREENS_DIR = resolve('test/fixtures/claude-screens');
 const HOOKS_DIR = resolve('test/fixtures/claude-hooks');
+const TRANSCRIPTS_DIR = resolve('test/fixtures/claude-transcripts');
 const API_KEY = 'sk-ant-api03-fake-key-for-recording-0123456789';
 // Keys sent within ~150 ms of a dialog appearing are dropped by the CLI; wait this long after it renders.
 const SETTLE_MS = 300;
@@ -226,14 +227,20 @@ function readHooks(ws: Workspace): HookRecord[] {
 }
 
 const savedHookEvents = new Set<string>();
+const VARIANT_KEYS: Readonly<Record<string, string>> = {
+  Notification: 'notification_type',
+  StopFailure: 'error',
+  SessionEnd: 'reason',
+  SessionStart: 'source',
+};
 
 /** Saves the first payload of each hook event variant as a fixture. */
 function saveHooks(records: HookRecord[]): void {
   for (const record of records) {
     // One fixture per event, plus one per variant (notification type, error kind, end reason, start source).
-    const variant = ['notification_type', 'error', 'reason', 'source']
-      .map((key) => record.payload[key])
-      .find((value): value is string => typeof value === 'string');
+    const key = VARIANT_KEYS[record.event];
+    const value = key === undefined ? undefined : record.payload[key];
+    const variant = typeof value === 'string' ? value : undefined;
     const name = variant === undefined ? record.event : `${record.event}-${variant}`;
     if (savedHookEvents.has(name)) continue;
     savedHookEvents.add(name);
@@ -274,6 +281,11 @@ async function runScenario(
     await sleep(300);
     const hooks = readHooks(ws);
     saveHooks(hooks);
+    const transcript = hooks.map((h) => h.payload.transcript_path).find((p): p is string => typeof p === 'string');
+    if (transcript !== undefined && existsSync(transcript)) {
+      mkdirSync(TRANSCRIPTS_DIR, { recursive: true });
+      copyFileSync(transcript, join(TRANSCRIPTS_DIR, `${label}.jsonl`));
+    }
     printTimeline(label, timeline, hooks);
     rmSync(ws.root, { recursive: true, force: true });
   }
@@ -437,21 +449,58 @@ const scenarios: Record<string, (ctx: ScenarioContext) => Promise<void>> = {
     });
   },
 
-  async login({ fake }) {
-    const ws = makeWorkspace('login', { trust: true, approve: false, skipOnboarding: true });
-    const env: Record<string, string> = { ...claudeEnv({ home: ws.home, baseUrl: fake.url, apiKey: '' }), CORRAL_PROBE: 'login' };
-    delete env.ANTHROPIC_API_KEY;
-    await runScenario('login', ws, ['--settings', ws.settingsFile], env, async (c) => {
-      await sleep(4000);
-      c.save('login-first-screen');
-      for (let step = 0; step < 6; step++) {
-        const text = c.text();
-        if (/Select login method|How do you want to sign in|Paste code here/.test(text)) break;
-        c.press('\r', 'Enter');
-        await sleep(2000);
-        c.save(`login-step-${step}`);
+  async merge({ fake }) {
+    // Does --settings (here inline JSON, no matcher) merge with ~/.claude/settings.json, or replace it?
+    const ws = makeWorkspace('merge', { trust: true, approve: true, apiKey: API_KEY });
+    const userLog = join(ws.root, 'user-hooks.log');
+    const cliLog = join(ws.root, 'cli-hooks.log');
+    mkdirSync(join(ws.home, '.claude'), { recursive: true });
+    const userHook = { hooks: [{ type: 'command', command: `echo user-settings >> ${userLog}` }] };
+    writeFileSync(join(ws.home, '.claude', 'settings.json'), JSON.stringify({ hooks: { UserPromptSubmit: [userHook] } }));
+    const inline = JSON.stringify({ hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command: `echo cli-settings >> ${cliLog}` }] }] } });
+    const env = { ...claudeEnv({ home: ws.home, baseUrl: fake.url, apiKey: API_KEY }), CORRAL_PROBE: 'merge' };
+    await runScenario('merge', ws, ['--settings', inline], env, async (c) => {
+      await c.waitFor(PROMPT_BOX);
+      await sleep(500);
+      await c.submit('hello');
+      await c.waitFor('echo: hello');
+      await sleep(1000);
+      const read = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8').trim() : '(none)');
+      console.log(`merge: user settings hook -> ${read(userLog)}; --settings hook -> ${read(cliLog)}`);
+    });
+  },
+
+  async idlenotify({ fake }) {
+    // Notification(idle_prompt) is said to come 60 s after a turn ends.
+    const ws = makeWorkspace('idlenotify', { trust: true, approve: true, apiKey: API_KEY });
+    const env = { ...claudeEnv({ home: ws.home, baseUrl: fake.url, apiKey: API_KEY }), CORRAL_PROBE: 'idlenotify' };
+    await runScenario('idlenotify', ws, ['--settings', ws.settingsFile], env, async (c) => {
+      await c.waitFor(PROMPT_BOX);
+      await sleep(500);
+      await c.submit('hello');
+      await c.waitFor('echo: hello');
+      const start = performance.now();
+      while (performance.now() - start < 75_000) {
+        if (readHooks(ws).some((h) => h.event === 'Notification')) break;
+        await sleep(500);
       }
-      c.save('login-screen');
+      await sleep(300);
+      c.save('idle-after-idle-notification');
+    });
+  },
+
+  async firstrun({ fake }) {
+    // No onboarding and no key: the first-run wizard checks api.anthropic.com directly (ignoring the base URL).
+    const ws = makeWorkspace('firstrun', { trust: true, approve: false, skipOnboarding: true });
+    const env: Record<string, string> = { ...claudeEnv({ home: ws.home, baseUrl: fake.url, apiKey: '' }), CORRAL_PROBE: 'firstrun' };
+    delete env.ANTHROPIC_API_KEY;
+    await runScenario('firstrun', ws, ['--settings', ws.settingsFile], env, async (c) => {
+      await c.waitFor(/Unable to connect|Select login method|How do you want to sign in/, 20_000);
+      await sleep(500);
+      c.save('first-run-unreachable');
+      c.press('\r', 'Enter');
+      await sleep(1500);
+      console.log('after Enter on first-run screen, exit:', JSON.stringify(c.exit));
     });
   },
 
@@ -465,20 +514,31 @@ const scenarios: Record<string, (ctx: ScenarioContext) => Promise<void>> = {
       await c.submit('hello');
       await sleep(2500);
       c.save('not-logged-in');
+      await c.submit('/login');
+      await c.waitFor(/Select login method|How do you want to sign in|login/i);
+      await sleep(1500);
+      c.save('login-screen');
+      c.press('\x1b', 'Esc');
+      await sleep(1000);
+      c.save('login-screen-after-esc');
     });
   },
 };
 
 async function main(): Promise<void> {
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  mkdirSync(HOOKS_DIR, { recursive: true });
   const wanted = process.argv.slice(2);
+  if (wanted.length === 0) {
+    // A full run rewrites every fixture, so stale ones from older CLI versions do not linger.
+    for (const dir of [SCREENS_DIR, HOOKS_DIR, TRANSCRIPTS_DIR]) rmSync(dir, { recursive: true, force: true });
+  }
   const names = wanted.length > 0 ? wanted : Object.keys(scenarios);
   const fake = await startFakeAnthropic();
   try {
     for (const name of names) {
       const scenario = scenarios[name];
       if (scenario === undefined) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
+      mkdirSync(SCREENS_DIR, { recursive: true });
+      mkdirSync(HOOKS_DIR, { recursive: true });
       fake.requests.length = 0;
       await scenario({ fake });
       console.log(`requests during ${name}:`, fake.requests.map((r) => `${r.method} ${r.url} ${r.reply} ${JSON.stringify(r.lastUserText ?? '')}`).join('\n  '));

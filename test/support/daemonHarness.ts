@@ -1,0 +1,113 @@
+// Spawns a real daemon (`corral serve --port 0`) on 127.0.0.1 with its own data dir and workspace root, and
+// gives tests an authenticated request helper. Runs from source through tsx by default so tests never see a
+// stale build; `useBin: true` runs bin/corral (the automation contract) instead.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+/** Daemon start-up on a loaded 2-core machine (tsx compiles on the fly) stays well under this. */
+const START_TIMEOUT_MS = 30_000;
+
+export interface DaemonHandle {
+  url: string;
+  token: string;
+  dataDir: string;
+  root: string;
+  base: string;
+  pid: number;
+  child: ChildProcess;
+  stderr: () => string;
+  request<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** kill -9 the daemon (crash), leaving its sessions behind. */
+  crash(): Promise<void>;
+  /** Removes the temp dirs (after stop or crash). */
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  args?: string[];
+  useBin?: boolean;
+  /** Reuse a data dir (restart tests). */
+  dataDir?: string;
+  base?: string;
+  env?: Record<string, string>;
+}
+
+export function corralCommand(useBin: boolean): { file: string; args: string[] } {
+  return useBin
+    ? { file: join(REPO_ROOT, 'bin', 'corral'), args: [] }
+    : { file: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')] };
+}
+
+export async function startDaemon(options: StartOptions = {}): Promise<DaemonHandle> {
+  const base = options.base ?? realpathSync(mkdtempSync(join(tmpdir(), 'corral-daemon-')));
+  const dataDir = options.dataDir ?? join(base, 'data');
+  const root = join(base, 'work');
+  mkdirSync(root, { recursive: true });
+  const infoPath = join(dataDir, 'daemon.json');
+  rmSync(infoPath, { force: true });
+  const { file, args } = corralCommand(options.useBin === true);
+  const child = spawn(
+    file,
+    [...args, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--root', root, ...(options.args ?? [])],
+    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (!existsSync(infoPath)) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`daemon did not start: ${stderr}`);
+    }
+    await sleep(50);
+  }
+  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string; pid: number };
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const handle: DaemonHandle = {
+    url: info.url,
+    token,
+    dataDir,
+    root,
+    base,
+    pid: info.pid,
+    child,
+    stderr: () => stderr,
+    async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const response = await fetch(info.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    },
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async crash() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    cleanup() {
+      if (options.base === undefined) rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
