@@ -1,39 +1,30 @@
 #!/usr/bin/env node
-// The `corral` command line: dispatches to one module per command. Exit codes: 0 success, 1 failure,
-// 2 usage error, 3 not found, 4 timed out (waits), 5 daemon unreachable.
+// The `corral` command line: `serve` runs the daemon; every other command is a client in commands/.
 
+import { EXIT, type CliIO } from './cliCommand.js';
+import { COMMANDS } from './commandRegistry.js';
 import { serveCommand } from './serveCommand.js';
-import { runClientCommand, CLIENT_COMMANDS } from './clientCommands.js';
+import { DAEMON_FACES } from '../server/faces.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, timeout: 4, unreachable: 5 } as const;
-
-const USAGE = `corral — a session daemon for terminal agents and long-running commands
+function usage(): string {
+  const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
+  return `corral — a session daemon for terminal agents and long-running commands
 
 Usage: corral <command> [options]
 
   serve      run the daemon (--host, --port, --data-dir, --root …)
-  token      print the API token (--url: a one-time dashboard login link)
-  new        create a session  (--profile, --task, --cwd, --name, -- argv…)
-  ls         list sessions
-  show       one session
-  logs       output (-f to follow, --since <offset>, --text)
-  send       send text / keys (--key Enter)
-  screen     the rendered terminal
-  wait       wait for a state, a pattern or exit
-  kill       end a session and its whole process tree
-  run        one-shot command (pipe), prints stdout/stderr, exits with its code
-  exec       run a command in a shell session and print its output
-  prompt     prompt an agent session
-  attach     attach your terminal to a session
-  mcp        MCP server over stdio
+${lines.join('\n')}
 
-Every command takes --json and --data-dir; clients find the daemon through CORRAL_URL/CORRAL_TOKEN or the data dir.
+Clients find the daemon through CORRAL_URL + CORRAL_TOKEN, else --data-dir / CORRAL_DATA_DIR, else the default
+data dir. Every client command takes --json. Exit codes: 0 ok, 1 failure, 2 usage or bad request, 3 not found,
+4 timed out, 5 daemon unreachable.
 `;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage());
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === 'version') {
@@ -41,9 +32,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  if (command === 'serve') return serveCommand(rest, []);
-  if (CLIENT_COMMANDS.has(command)) return runClientCommand(command, rest);
-  process.stderr.write(`corral: unknown command "${command}"\n\n${USAGE}`);
+  if (command === 'serve') return serveCommand(rest, DAEMON_FACES);
+  const client = COMMANDS.get(command);
+  if (client !== undefined) {
+    const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+    return client.run(rest, io);
+  }
+  process.stderr.write(`corral: unknown command "${command}"\n\n${usage()}`);
   return EXIT.usage;
 }
 

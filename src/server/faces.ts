@@ -1,0 +1,6 @@
+// The faces that attach to the daemon's server and engine besides REST (WebSocket, events, MCP, dashboard).
+// `corral serve` starts the daemon with all of them.
+
+import type { DaemonFace } from './daemon.js';
+
+export const DAEMON_FACES: DaemonFace[] = [];
