@@ -33,7 +33,7 @@ const NAMED: Record<string, string> = {
 export function keyToBytes(name: string): string | undefined {
   const named = NAMED[name];
   if (named !== undefined) return named;
-  const ctrl = /^C-([a-z@\[\\\]^_])$/i.exec(name);
+  const ctrl = /^C-([a-z@[\\\]^_])$/i.exec(name);
   if (ctrl?.[1] !== undefined) {
     const ch = ctrl[1].toUpperCase();
     return String.fromCharCode(ch.charCodeAt(0) & 0x1f);
