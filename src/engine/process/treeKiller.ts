@@ -14,8 +14,11 @@ import { signalGroup, signalProcess } from './signals.js';
 
 /** How often a grace period re-checks whether the tree is gone: short enough to add little latency, one /proc scan each. */
 const POLL_INTERVAL_MS = 25;
-/** After SIGKILL to the group, how long to let the kernel tear those processes down before sweeping the rest. */
-const KILL_SETTLE_MS = 200;
+/**
+ * After SIGKILL to the group, how long to let the kernel tear those processes down before sweeping the rest. Ends
+ * early once all are gone; it only runs out when something escaped the group, and then it is the sweep's head start.
+ */
+const KILL_SETTLE_MS = 500;
 /** Sweep rounds: a process forking as fast as we kill still loses within this many rounds (fork bombs hit rlimits). */
 const SWEEP_MAX_ROUNDS = 50;
 /** Pause between sweep rounds: lets SIGKILLed processes finish exiting so they are not counted twice. */
