@@ -1,7 +1,7 @@
 // Exploration script: drives the real `claude` CLI in a 120x40 PTY against the fake Anthropic API, renders it
 // with @xterm/headless and saves each situation's screen (and hook payloads) as fixtures for the state detector.
 // Run: node --import tsx test/support/recordClaudeScreens.ts [scenario...]   (never touches the real HOME)
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ const CLAUDE_BIN = resolve('node_modules/.bin/claude');
 const SCREENS_DIR = resolve('test/fixtures/claude-screens');
 const HOOKS_DIR = resolve('test/fixtures/claude-hooks');
 const TRANSCRIPTS_DIR = resolve('test/fixtures/claude-transcripts');
+const TRANSCRIPT_TYPES = new Set(['user', 'assistant', 'system', 'queue-operation', 'last-prompt']);
 const API_KEY = 'sk-ant-api03-fake-key-for-recording-0123456789';
 // Keys sent within ~150 ms of a dialog appearing are dropped by the CLI; wait this long after it renders.
 const SETTLE_MS = 300;
@@ -284,7 +285,11 @@ async function runScenario(
     const transcript = hooks.map((h) => h.payload.transcript_path).find((p): p is string => typeof p === 'string');
     if (transcript !== undefined && existsSync(transcript)) {
       mkdirSync(TRANSCRIPTS_DIR, { recursive: true });
-      copyFileSync(transcript, join(TRANSCRIPTS_DIR, `${label}.jsonl`));
+      // Keep the conversation entries; request blobs and attachments (system prompt, tool lists) are ~100 KB each.
+      const kept = readFileSync(transcript, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && TRANSCRIPT_TYPES.has((JSON.parse(line) as { type?: string }).type ?? ''));
+      writeFileSync(join(TRANSCRIPTS_DIR, `${label}.jsonl`), `${kept.join('\n')}\n`);
     }
     printTimeline(label, timeline, hooks);
     rmSync(ws.root, { recursive: true, force: true });
