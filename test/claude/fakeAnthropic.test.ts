@@ -101,3 +101,28 @@ test('claude -p reports an API error from the fake as is_error with exit code 1'
     assert.equal(final.is_error, true);
   });
 });
+
+test('the fake answers non-streaming messages, count_tokens and unknown routes without hanging', async () => {
+  const fake = await startFakeAnthropic();
+  try {
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const message = await post('/v1/messages', { model: 'm', stream: false, messages: [{ role: 'user', content: 'title please' }] });
+    assert.equal(message.status, 200);
+    const json = (await message.json()) as { type?: string; content?: { type: string; text?: string }[] };
+    assert.equal(json.type, 'message');
+    assert.deepEqual(json.content, [{ type: 'text', text: 'echo: title please' }]);
+    const count = await post('/v1/messages/count_tokens?beta=true', { messages: [] });
+    assert.equal(count.status, 200);
+    assert.ok(typeof ((await count.json()) as { input_tokens?: unknown }).input_tokens === 'number');
+    const overloaded = await post('/v1/messages', { stream: true, messages: [{ role: 'user', content: 'overloaded' }] });
+    assert.equal(overloaded.status, 529);
+    assert.deepEqual(await overloaded.json().then((b) => (b as { error?: { type?: string } }).error?.type), 'overloaded_error');
+    const unknown = await fetch(`${fake.url}/api/something`);
+    assert.equal(unknown.status, 404);
+    await unknown.body?.cancel();
+    assert.deepEqual(fake.requests.map((r) => r.reply), ['echo', 'count_tokens', 'error', 'other']);
+  } finally {
+    await fake.close();
+  }
+});
