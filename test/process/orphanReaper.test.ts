@@ -12,6 +12,8 @@ import { readProcStat } from '../../src/engine/process/procfs.js';
 const NEVER_MS = 60 * 60 * 1000;
 /** Bound for short-lived fixture processes (they live ~0.5 s) to end. */
 const WAIT_TIMEOUT_MS = 5000;
+/** Bound for a fresh `node --import tsx` to start, load the reaper and exit: ~0.5 s idle, several s on a busy 2-CPU box. */
+const NODE_EXIT_TIMEOUT_MS = 30_000;
 const POLL_MS = 20;
 const ORPHANS = 5;
 
@@ -27,8 +29,8 @@ async function exited(child: ChildProcess): Promise<void> {
   await new Promise<void>((resolve) => child.once('exit', () => resolve()));
 }
 
-async function waitFor(what: string, done: () => boolean): Promise<void> {
-  const deadline = performance.now() + WAIT_TIMEOUT_MS;
+async function waitFor(what: string, done: () => boolean, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
   while (!done()) {
     assert.ok(performance.now() < deadline, `timed out waiting for ${what}`);
     await sleep(POLL_MS);
@@ -86,7 +88,8 @@ test('the reaper timer does not keep the process alive', async () => {
   const code = `import { OrphanReaper } from ${JSON.stringify(module)}; new OrphanReaper({ intervalMs: 10 }).start();`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: 'inherit' });
   try {
-    await waitFor('node with a started reaper to exit', () => child.exitCode !== null || child.signalCode !== null);
+    const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
+    await waitFor('node with a started reaper to exit', ended, NODE_EXIT_TIMEOUT_MS);
     assert.equal(child.exitCode, 0);
   } finally {
     // Only when the wait failed: it is still our unreaped child, so its pid is still its own.
