@@ -23,6 +23,11 @@ export function clientFor(dataDir: string | undefined, env: NodeJS.ProcessEnv): 
   return new CorralClient(resolveEndpoint({ dataDir, env }));
 }
 
+/** A command line that cannot be run as typed (missing id, bad duration): exit code 2. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
 /** Maps a failure to a message on stderr and an exit code. */
 export function reportError(error: unknown, io: CliIO, json: boolean): number {
   if (error instanceof ClientError) {
@@ -34,6 +39,11 @@ export function reportError(error: unknown, io: CliIO, json: boolean): number {
     return EXIT.failure;
   }
   const message = (error as Error).message;
+  if (error instanceof UsageError) {
+    if (json) io.stdout.write(JSON.stringify({ error: { code: error.code, message } }) + '\n');
+    else io.stderr.write(`corral: ${message}\n`);
+    return EXIT.usage;
+  }
   if (json) io.stdout.write(JSON.stringify({ error: { code: 'CLI_ERROR', message } }) + '\n');
   else io.stderr.write(`corral: ${message}\n`);
   return (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||

@@ -1,0 +1,59 @@
+// What the client commands share: the common options (--json, --data-dir, --help), error-to-exit-code
+// mapping around a command body, session-id and number arguments. Holds no state between commands.
+
+import { CorralClient } from '../../client/CorralClient.js';
+import { clientFor, EXIT, reportError, UsageError, type CliIO } from '../cliCommand.js';
+
+/** Options every client command takes (spread into each command's parseArgs options). */
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/**
+ * Runs a command body and turns any failure into its exit code (reportError). --json is read from argv
+ * directly so that even an argument-parsing failure answers with a JSON error document.
+ */
+export async function guarded(argv: string[], io: CliIO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    return reportError(error, io, argv.includes('--json'));
+  }
+}
+
+/** Prints a command's usage on stdout for --help. */
+export function printHelp(io: CliIO, usage: string): number {
+  io.stdout.write(usage.endsWith('\n') ? usage : usage + '\n');
+  return EXIT.ok;
+}
+
+export function client(values: { 'data-dir'?: string }, io: CliIO): CorralClient {
+  return clientFor(values['data-dir'], io.env);
+}
+
+/** The one session id a command acts on (the first positional). */
+export function sessionIdArg(positionals: readonly string[], usage: string): string {
+  const id = positionals[0];
+  if (id === undefined || id === '') throw new UsageError(`a session id is required\n${usage}`);
+  return id;
+}
+
+/** A path segment for the REST API: ids are opaque, so encode rather than trust them. */
+export function sessionPath(id: string, suffix = ''): string {
+  return `/api/v1/sessions/${encodeURIComponent(id)}${suffix}`;
+}
+
+export function integerOption(value: string | undefined, option: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${option}: "${value}" must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,80 @@
+// `corral new`: creates a session (POST /api/v1/sessions) and prints its id, or the session JSON with --json.
+// It only builds the request from flags; defaults (profile, kind, cwd) are the daemon's (PRODUCT §5).
+
+import { parseArgs } from 'node:util';
+import type { CreateSessionRequest } from '../../common/api.js';
+import type { SessionInfo } from '../../common/sessionTypes.js';
+import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, writeJson } from './commandKit.js';
+
+const USAGE = `Usage: corral new [options] [-- argv…]
+
+Creates a session and prints its id. With no argv the profile's command runs (the shell by default).
+  --profile NAME   shell, command, claude, … (default: command with argv, else shell)
+  --kind pty|pipe  a terminal (default) or separate stdout/stderr pipes
+  --task ID        task id (returns the task's live session unless --force-new)
+  --force-new      start another session even if the task has a live one
+  --name NAME      a name to show in lists
+  --cwd DIR        working directory (must lie under a daemon --root)
+  --env K=V        environment variable for the session (repeatable)
+  --cols N --rows N  terminal size
+  --json           print the session object`;
+
+/** Terminal sizes the daemon accepts (api.ts MAX_COLS/MAX_ROWS); checked here for a usage error rather than a 400. */
+const MAX_COLS = 1000;
+const MAX_ROWS = 500;
+
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+export const newCommand: CliCommand = {
+  name: 'new',
+  summary: 'create a session (--profile, --task, --cwd, --name, --env K=V, -- argv…); prints its id',
+  run: (argv, io) =>
+    guarded(argv, io, async () => {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          ...COMMON_OPTIONS,
+          profile: { type: 'string' },
+          kind: { type: 'string' },
+          task: { type: 'string' },
+          'force-new': { type: 'boolean', default: false },
+          name: { type: 'string' },
+          cwd: { type: 'string' },
+          env: { type: 'string', multiple: true, default: [] },
+          cols: { type: 'string' },
+          rows: { type: 'string' },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (values.help) return printHelp(io, USAGE);
+      if (values.kind !== undefined && values.kind !== 'pty' && values.kind !== 'pipe') {
+        throw new UsageError(`--kind: "${values.kind}" must be pty or pipe`);
+      }
+      const request: CreateSessionRequest = {
+        profile: values.profile,
+        kind: values.kind,
+        command: positionals.length > 0 ? positionals : undefined,
+        cwd: values.cwd,
+        env: values.env.length > 0 ? parseEnv(values.env) : undefined,
+        cols: integerOption(values.cols, 'cols', 2, MAX_COLS),
+        rows: integerOption(values.rows, 'rows', 2, MAX_ROWS),
+        taskId: values.task,
+        forceNew: values['force-new'] ? true : undefined,
+        name: values.name,
+      };
+      const session = await client(values, io).post<SessionInfo>('/api/v1/sessions', request);
+      if (values.json) writeJson(io, session);
+      else io.stdout.write(session.id + '\n');
+      return EXIT.ok;
+    }),
+};

@@ -1,0 +1,145 @@
+// `corral run`: a one-shot command (POST /api/v1/exec) whose stdout and stderr go to ours and whose exit code
+// becomes ours; past --timeout it keeps running in the background and we exit 4 naming its session and pid.
+
+import { constants } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { ExecRequest, ExecResult } from '../../common/api.js';
+import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
+import type { CorralClient } from '../../client/CorralClient.js';
+import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { formatDuration, parseDuration } from '../output/duration.js';
+import { neutralize } from '../output/neutralize.js';
+import { client, COMMON_OPTIONS, guarded, printHelp, sessionPath, writeJson } from './commandKit.js';
+
+const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
+       corral run [options] "shell command"
+
+Runs a command in a pipe session and exits with its exit code (128+N when signal N ended it).
+One argument without -- runs through /bin/sh -c. Past --timeout the command keeps running in the background:
+its session id and pid go to stderr and the exit code is 4. Output to a terminal has control characters made
+visible unless --raw; output to a pipe or file is passed through as the command wrote it.`;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** The daemon's longest wait (api.ts MAX_WAIT_MS, one hour). */
+const MAX_TIMEOUT_MS = 60 * 60 * 1000;
+/**
+ * One request waits at most this long, then we keep waiting with /wait: Node's fetch (undici) gives up on a
+ * reply whose headers take over 300 s.
+ */
+const REQUEST_SLICE_MS = 60_000;
+/** Page size when output is read back by cursor (the daemon's default page). */
+const PAGE_BYTES = 1024 * 1024;
+
+function parseEnv(pairs: readonly string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Shell convention for a process a signal ended: 128 + the signal's number. */
+function exitCodeOf(result: { exitCode: number | null; signal: string | null }): number {
+  if (result.exitCode !== null) return result.exitCode;
+  if (result.signal !== null) {
+    const number = (constants.signals as Record<string, number | undefined>)[result.signal];
+    if (number !== undefined) return 128 + number;
+  }
+  return EXIT.failure;
+}
+
+/** All of one stream of a session, read by cursor (used when the exec reply was truncated or came early). */
+async function readStream(api: CorralClient, id: string, stream: 'stdout' | 'stderr'): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let cursor = 0;
+  for (;;) {
+    const q = new URLSearchParams({ since: String(cursor), format: 'raw', encoding: 'base64', stream, limit: String(PAGE_BYTES) });
+    const read = await api.get<OutputRead>(sessionPath(id, `/output?${q.toString()}`));
+    chunks.push(Buffer.from(read.data, 'base64'));
+    if (read.nextOffset <= cursor) break;
+    cursor = read.nextOffset;
+  }
+  return Buffer.concat(chunks);
+}
+
+function writeStream(stream: NodeJS.WriteStream, data: Buffer | string, raw: boolean): void {
+  if (data.length === 0) return;
+  // A terminal is a viewer (neutralize); a pipe or file is a consumer that expects the command's own bytes.
+  if (raw || stream.isTTY !== true) stream.write(data);
+  else stream.write(neutralize(typeof data === 'string' ? data : data.toString('utf8')));
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'run a one-shot command; its stdout, stderr and exit code become ours (--timeout 30s)',
+  run: (argv, io) =>
+    guarded(argv, io, async () => {
+      const { values, positionals, tokens } = parseArgs({
+        args: argv,
+        options: {
+          ...COMMON_OPTIONS,
+          timeout: { type: 'string' },
+          cwd: { type: 'string' },
+          env: { type: 'string', multiple: true, default: [] },
+          raw: { type: 'boolean', default: false },
+          name: { type: 'string' },
+        },
+        allowPositionals: true,
+        strict: true,
+        tokens: true,
+      });
+      if (values.help) return printHelp(io, USAGE);
+      if (positionals.length === 0) throw new UsageError(`give a command\n${USAGE}`);
+      const dashed = tokens.some((token) => token.kind === 'option-terminator');
+      const command: string | string[] = !dashed && positionals.length === 1 ? (positionals[0] ?? '') : positionals;
+      const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(values.timeout, 'timeout');
+      if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
+      const api = client(values, io);
+      const request: ExecRequest = {
+        command,
+        cwd: values.cwd,
+        env: parseEnv(values.env),
+        name: values.name,
+        timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
+      };
+      const deadline = performance.now() + timeoutMs;
+      let result = await api.post<ExecResult>('/api/v1/exec', request);
+      let readBack = result.truncated;
+      // Longer timeouts than one request: keep waiting for the exit by long-poll slices.
+      while (result.timedOut && performance.now() < deadline) {
+        const remaining = Math.max(1, Math.round(deadline - performance.now()));
+        const waited = await api.post<{ matched: boolean; session: SessionInfo }>(sessionPath(result.sessionId, '/wait'), {
+          exit: true,
+          timeoutMs: Math.min(remaining, REQUEST_SLICE_MS),
+        });
+        if (waited.matched && waited.session.exit !== null) {
+          result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
+          readBack = true;
+        }
+      }
+      let stdout: Buffer | string = result.stdout;
+      let stderr: Buffer | string = result.stderr;
+      if (readBack) {
+        stdout = await readStream(api, result.sessionId, 'stdout');
+        stderr = await readStream(api, result.sessionId, 'stderr');
+        result = { ...result, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), truncated: false };
+      }
+      const code = result.timedOut ? EXIT.timeout : exitCodeOf(result);
+      if (values.json) {
+        writeJson(io, result);
+        return code;
+      }
+      writeStream(io.stdout, stdout, values.raw);
+      writeStream(io.stderr, stderr, values.raw);
+      if (result.timedOut) {
+        io.stderr.write(
+          `corral: still running after ${formatDuration(timeoutMs)}: session ${result.sessionId} pid ${result.pid ?? '-'}` +
+            ` (corral logs ${result.sessionId} -f; corral kill ${result.sessionId})\n`,
+        );
+      }
+      return code;
+    }),
+};
