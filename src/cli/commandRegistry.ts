@@ -3,6 +3,7 @@
 import type { CliCommand } from './cliCommand.js';
 import { killCommand } from './commands/killCommand.js';
 import { logsCommand } from './commands/logsCommand.js';
+import { mcpCommand } from './commands/mcpCommand.js';
 import { lsCommand } from './commands/lsCommand.js';
 import { newCommand } from './commands/newCommand.js';
 import { runCommand } from './commands/runCommand.js';
@@ -13,5 +14,5 @@ import { tokenCommand } from './commands/tokenCommand.js';
 import { waitCommand } from './commands/waitCommand.js';
 
 export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map(
-  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, tokenCommand].map((command) => [command.name, command]),
+  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, mcpCommand, tokenCommand].map((command) => [command.name, command]),
 );

@@ -2,5 +2,6 @@
 // `corral serve` starts the daemon with all of them.
 
 import type { DaemonFace } from './daemon.js';
+import { McpHttpFace } from '../mcp/McpHttpFace.js';
 
-export const DAEMON_FACES: DaemonFace[] = [];
+export const DAEMON_FACES: DaemonFace[] = [new McpHttpFace()];

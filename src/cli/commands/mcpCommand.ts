@@ -1,0 +1,52 @@
+// `corral mcp`: an MCP server over stdio for an agent (Claude Code, an editor) that reaches the daemon like every
+// CLI client. With no daemon running it starts one in the background on the data dir (--no-start: fail instead),
+// so sessions outlive the MCP client. Never writes anything but MCP messages to stdout.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT, reportError, type CliCommand } from '../cliCommand.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export const mcpCommand: CliCommand = {
+  name: 'mcp',
+  summary: 'MCP server over stdio (starts a daemon if none runs; --no-start to fail instead)',
+  async run(argv, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          'data-dir': { type: 'string' },
+          'no-start': { type: 'boolean', default: false },
+          root: { type: 'string', multiple: true },
+        },
+        strict: true,
+      }));
+    } catch (error) {
+      return reportError(error, io, false);
+    }
+    // Loaded here so other commands do not pay for the MCP SDK at start-up.
+    const { connectToDaemon } = await import('../../mcp/daemonConnection.js');
+    const { runStdioMcp } = await import('../../mcp/stdioServer.js');
+    let connection;
+    try {
+      connection = await connectToDaemon({
+        dataDir: values['data-dir'],
+        env: io.env,
+        autoStart: !values['no-start'],
+        roots: values.root ?? [],
+        cliArgv: [process.execPath, ...process.execArgv, process.argv[1] ?? ''],
+        log: (message) => io.stderr.write(message + '\n'),
+      });
+    } catch (error) {
+      return reportError(error, io, false);
+    }
+    await runStdioMcp(connection.client, version());
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,44 @@
+// What the MCP tools need from Corral, as one small interface with two implementations: EngineBackend (inside the
+// daemon, calls the SessionManager) and RemoteBackend (`corral mcp` over stdio, calls the REST API). The tools
+// never know which one they talk to; this file must never import Node, the engine or a transport.
+
+import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../common/api.js';
+import type { OutputRead, ScreenSnapshot, SessionInfo } from '../common/sessionTypes.js';
+
+export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
+
+export interface OutputReadRequest {
+  since: number;
+  format: 'raw' | 'text';
+  stream: OutputStreamName;
+  maxBytes: number;
+}
+
+export interface WaitResult {
+  matched: boolean;
+  /** What ended the wait: 'state' | 'pattern' | 'exit' | 'timeout'. */
+  outcome: string;
+  session: SessionInfo;
+}
+
+/** Signals a tool may send to a session's process group (the REST `signal` route's list). */
+export type SignalName = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGSTOP' | 'SIGCONT' | 'SIGWINCH' | 'SIGTSTP';
+
+/**
+ * Every method throws an Error whose message a model can act on (CorralError from the engine, ClientError from
+ * REST — both carry a stable `code`). Waits take an AbortSignal so a client that goes away stops waiting.
+ */
+export interface McpBackend {
+  exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
+  /** With a taskId whose session is live (and no forceNew), answers that session. */
+  createSession(request: CreateSessionRequest): Promise<SessionInfo>;
+  getSession(id: string): Promise<SessionInfo>;
+  /** Newest first, live and recently ended. */
+  listSessions(query: { live?: boolean; limit: number }): Promise<SessionInfo[]>;
+  sendInput(id: string, input: { data?: string; keys?: string[]; eof?: boolean }): Promise<SessionInfo>;
+  readOutput(id: string, request: OutputReadRequest): Promise<OutputRead>;
+  readScreen(id: string): Promise<ScreenSnapshot>;
+  wait(id: string, request: WaitRequest, signal?: AbortSignal): Promise<WaitResult>;
+  signal(id: string, name: SignalName): Promise<SessionInfo>;
+  terminate(id: string, options: { force: boolean }): Promise<SessionInfo>;
+}

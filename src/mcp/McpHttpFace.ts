@@ -1,0 +1,168 @@
+// The daemon's MCP face: Streamable HTTP at /mcp (PRODUCT §2.3, §5), one MCP server per MCP session, tools backed
+// by the engine in-process. A Fastify route, so the app's onRequest hook applies the same door as REST
+// (checkHostAndOrigin + checkToken: Host/Origin allowlists against DNS rebinding, bearer token in constant time).
+// Must never keep session state: closing an MCP session closes only its transport, never a Corral session.
+
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Daemon, DaemonFace } from '../server/daemon.js';
+import { createCorralMcpServer } from './corralTools.js';
+import { EngineBackend } from './EngineBackend.js';
+
+export const MCP_PATH = '/mcp';
+/** MCP session ids: 128 random bits (the brief asks for at least 128), base64url, visible ASCII as the spec wants. */
+const MCP_SESSION_ID_BYTES = 16;
+/**
+ * Open MCP sessions at once. Each holds a server, a transport and a cursor map (a few KiB); a hundred agents on one
+ * daemon is far beyond its 2-core target. Past it the least recently used idle one is closed.
+ */
+export const MAX_MCP_SESSIONS = 100;
+/** An MCP session with no request for this long is closed (clients that vanished without DELETE). */
+export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000;
+/** How often idle MCP sessions are looked for. */
+const SWEEP_INTERVAL_MS = 60 * 1000;
+
+/** JSON-RPC error codes the SDK's own examples use for transport-level refusals. */
+const JSONRPC_SERVER_ERROR = -32000;
+const JSONRPC_SESSION_NOT_FOUND = -32001;
+
+interface McpHttpSession {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  lastUsed: number;
+  /** Requests in flight (an SSE stream or a long wait counts): never closed as idle while > 0. */
+  active: number;
+}
+
+function sendJsonRpcError(reply: FastifyReply, status: number, code: number, message: string): void {
+  void reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+export class McpHttpFace implements DaemonFace {
+  private readonly sessions = new Map<string, McpHttpSession>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  attach(daemon: Daemon): void {
+    const backend = new EngineBackend(daemon.manager);
+    const version = daemon.version;
+    const log = daemon.logger;
+
+    const serve = async (session: McpHttpSession, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      session.lastUsed = performance.now();
+      session.active++;
+      reply.hijack();
+      const res: ServerResponse = reply.raw;
+      try {
+        await session.transport.handleRequest(request.raw, res, request.body);
+      } catch (error) {
+        log.error({ err: error }, 'mcp request failed');
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }));
+        }
+      } finally {
+        session.active--;
+        session.lastUsed = performance.now();
+      }
+    };
+
+    const open = async (): Promise<McpHttpSession | null> => {
+      if (this.sessions.size >= MAX_MCP_SESSIONS && !(await this.evictOne())) return null;
+      const server = createCorralMcpServer(backend, { version });
+      const session: McpHttpSession = {
+        server,
+        lastUsed: performance.now(),
+        active: 0,
+        transport: new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomBytes(MCP_SESSION_ID_BYTES).toString('base64url'),
+          onsessioninitialized: (id) => {
+            this.sessions.set(id, session);
+          },
+        }),
+      };
+      session.transport.onclose = () => {
+        const id = session.transport.sessionId;
+        if (id !== undefined) this.sessions.delete(id);
+      };
+      await server.connect(session.transport);
+      return session;
+    };
+
+    daemon.app.route({
+      method: ['GET', 'POST', 'DELETE'],
+      url: MCP_PATH,
+      handler: async (request, reply) => {
+        const header = request.headers['mcp-session-id'];
+        const sessionId = Array.isArray(header) ? header[0] : header;
+        if (sessionId !== undefined) {
+          const session = this.sessions.get(sessionId);
+          if (session === undefined) {
+            sendJsonRpcError(reply, 404, JSONRPC_SESSION_NOT_FOUND, 'MCP session not found (it ended or the daemon restarted): initialize a new one.');
+            return;
+          }
+          await serve(session, request, reply);
+          return;
+        }
+        if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
+          sendJsonRpcError(reply, 400, JSONRPC_SERVER_ERROR, 'No MCP session: send an initialize request first, then the Mcp-Session-Id header it returns.');
+          return;
+        }
+        const session = await open();
+        if (session === null) {
+          sendJsonRpcError(reply, 429, JSONRPC_SERVER_ERROR, `${MAX_MCP_SESSIONS} MCP sessions are busy; close one (HTTP DELETE /mcp) and retry.`);
+          return;
+        }
+        await serve(session, request, reply);
+      },
+    });
+
+    // Open SSE streams would keep the HTTP server from closing: end every MCP session first.
+    daemon.app.addHook('preClose', async () => {
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      await this.closeAll();
+    });
+    this.sweepTimer = setInterval(() => void this.closeIdle(MCP_SESSION_IDLE_MS), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  /** Closes MCP sessions idle for longer than `idleMs` (never one with a request in flight). */
+  async closeIdle(idleMs: number): Promise<number> {
+    const now = performance.now();
+    const idle = [...this.sessions.values()].filter((s) => s.active === 0 && now - s.lastUsed > idleMs);
+    await Promise.all(idle.map((s) => this.close(s)));
+    return idle.length;
+  }
+
+  private async evictOne(): Promise<boolean> {
+    let oldest: McpHttpSession | undefined;
+    for (const session of this.sessions.values()) {
+      if (session.active === 0 && (oldest === undefined || session.lastUsed < oldest.lastUsed)) oldest = session;
+    }
+    if (oldest === undefined) return false;
+    await this.close(oldest);
+    return true;
+  }
+
+  private async close(session: McpHttpSession): Promise<void> {
+    const id = session.transport.sessionId;
+    if (id !== undefined) this.sessions.delete(id);
+    // Closing the server closes its transport too; Corral sessions it created keep running.
+    await session.server.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => this.close(s)));
+  }
+}
