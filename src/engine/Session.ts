@@ -34,6 +34,7 @@ import { signalGroup } from './process/signals.js';
 import { sweepOrphans, terminateProcessTree } from './process/treeKiller.js';
 import { SESSION_MARKER_KEY } from './process/processTree.js';
 import type { TerminationGraces } from './EngineConfig.js';
+import type { ShellIntegration } from './shell/shellIntegration.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -61,6 +62,8 @@ export interface SessionSpec {
   rows: number;
   labels: Record<string, string>;
   limits: SessionLimits;
+  /** Shell integration injected at spawn (shell-integration profiles in a terminal). */
+  shellIntegration?: ShellIntegration;
 }
 
 export interface SessionDeps {
@@ -262,6 +265,11 @@ export class Session {
     return this.screen;
   }
 
+  /** The state detector the profile chose (exec reads shell-integration marks through it). */
+  get stateDetector(): StateDetector | null {
+    return this.detector;
+  }
+
   // ---- input and control -----------------------------------------------------------------------------------
 
   private requireRunning(): BackendProcess {
@@ -293,6 +301,7 @@ export class Session {
         return session.screen;
       },
       output: this.output,
+      shellIntegration: this.spec.shellIntegration ?? null,
       setState: (to, reason, source) => this.setState(to, reason, source),
       write: (data) => this.proc?.write(data),
       log: (level, message, fields) => this.deps.log(level, message, fields),

@@ -28,6 +28,7 @@ import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { buildChildEnv } from './security/childEnv.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { Session, SESSION_MARKER_ENV, type SessionSpec, type WaitOutcome } from './Session.js';
+import { integrateShellAtSpawn } from './shell/shellIntegration.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import type { Store } from '../store/Store.js';
 import type { StoredSession } from '../store/storeTypes.js';
@@ -179,13 +180,21 @@ export class SessionManager {
       throw new CorralError('VALIDATION_FAILED', `Profile ${profile.name} has no default command: give "command".`);
     }
     const executable = resolveExecutable(file, childEnv.PATH ?? '', cwd);
+    const shell = integrateShellAtSpawn({
+      dir: join(this.sessionDir(id), 'shell'),
+      stateDetection: profile.stateDetection,
+      kind,
+      argv: [executable, ...args],
+      callerEnv: explicitEnv,
+    });
+    Object.assign(childEnv, shell.env);
     return {
       id,
       name: request.name ?? null,
       taskId: request.taskId ?? null,
       profile,
       kind,
-      command: [executable, ...args],
+      command: shell.argv,
       cwd,
       explicitEnv,
       secretEnvNames: request.secretEnv ?? [],
@@ -197,6 +206,7 @@ export class SessionManager {
         maxLifetimeMs: request.limits?.maxLifetimeMs ?? null,
         idleTimeoutMs: request.limits?.idleTimeoutMs ?? null,
       },
+      ...(shell.integration === undefined ? {} : { shellIntegration: shell.integration }),
     };
   }
 

@@ -7,6 +7,7 @@ import type { SessionState, StateSource } from '../../common/sessionTypes.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { ScreenTracker } from '../screen/ScreenTracker.js';
 import type { OutputStream } from '../output/OutputStream.js';
+import type { ShellIntegration } from '../shell/shellIntegration.js';
 
 /** What a detector may see and do to its session. */
 export interface DetectorHost {
@@ -16,6 +17,8 @@ export interface DetectorHost {
   /** The rendered screen (pty sessions only). */
   readonly screen: ScreenTracker | null;
   readonly output: OutputStream;
+  /** The shell integration injected at spawn (nonce, shell), or null when none was. */
+  readonly shellIntegration: ShellIntegration | null;
   setState(to: SessionState, reason: string, source: StateSource): boolean;
   /** Writes to the program's input (e.g. answering a terminal query, or an opted-in auto-answer). */
   write(data: string): void;

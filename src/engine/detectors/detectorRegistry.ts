@@ -4,11 +4,13 @@
 import type { Profile } from '../profiles/profileSchema.js';
 import { ProcessDetector } from './ProcessDetector.js';
 import { QuietDetector } from './QuietDetector.js';
+import { ShellIntegrationDetector } from './ShellIntegrationDetector.js';
 import type { DetectorFactory } from './StateDetector.js';
 
 const factories = new Map<Profile['stateDetection'], DetectorFactory>([
   ['process', (host) => new ProcessDetector(host)],
   ['quiet', (host) => new QuietDetector(host)],
+  ['shell-integration', (host) => new ShellIntegrationDetector(host, host.shellIntegration)],
 ]);
 
 export function registerDetector(rule: Profile['stateDetection'], factory: DetectorFactory): void {
