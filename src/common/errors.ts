@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   NOT_FOUND: { status: 404, wsClose: 4404 },
   SESSION_NOT_RUNNING: { status: 409, wsClose: 4409 },
   SESSION_BUSY: { status: 409, wsClose: 4409 },
+  SHELL_INTEGRATION_UNAVAILABLE: { status: 409, wsClose: 4409 },
   INVALID_STATE: { status: 409, wsClose: 4409 },
   NOT_SUPPORTED_FOR_KIND: { status: 409, wsClose: 4409 },
   CONFLICT: { status: 409, wsClose: 4409 },

@@ -28,6 +28,50 @@ const dialogSchema = z
     state: z.enum(['waiting_input', 'authenticating']),
     /** Keys that answer it positively when auto-answered (opt-in per session). */
     accept: z.array(keyName).optional(),
+    /**
+     * Where the dialog's options are on the screen: the lines strictly between the first line matching `after`
+     * and the next line matching `before`; the selected one carries `selectedMark`. `select` says how a choice is
+     * made: `arrows` (Up/Down to it, then Enter) or `number` (type its number, no Enter).
+     */
+    options: z
+      .object({
+        after: pattern,
+        before: pattern,
+        selectedMark: z.string().min(1).default('❯'),
+        select: z.enum(['arrows', 'number']),
+      })
+      .strict()
+      .optional(),
+    /** The option chosen when the session opted in to auto-answering this dialog (by id or `tool:<Name>`). */
+    autoChoice: z.string().min(1).optional(),
+    /** A pattern whose first group names the tool a permission dialog asks about (for `tool:<Name>` opt-ins). */
+    toolPattern: pattern.optional(),
+  })
+  .strict();
+
+/** Agent CLIs: hooks, auth token variable, transcript and self-check (PRODUCT §1.4). */
+const agentSchema = z
+  .object({
+    /** Claude-Code-style hooks through a settings file: the flag that passes it and the events to subscribe. */
+    hooks: z
+      .object({
+        settingsFlag: z.string().min(1),
+        events: z.array(z.string().regex(/^[A-Z][A-Za-z]+$/)).min(1),
+      })
+      .strict()
+      .optional(),
+    /** The variable an `authToken` is passed in (marked secret). */
+    authTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    /** How to prepare an isolated HOME so the trust/API-key questions are already answered: `claude` or none. */
+    homeSetup: z.enum(['claude']).optional(),
+    /** Where the turn's reply can be read besides the screen: `claude-jsonl` (hook `transcript_path`). */
+    transcript: z.enum(['claude-jsonl']).optional(),
+    /** Nothing known on the screen for this long means the profile does not fit the program (`profile_mismatch`). */
+    selfCheckMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+    /** Screen text of a turn's reply: lines starting with this mark after the echoed prompt. */
+    replyMark: z.string().min(1).optional(),
+    /** The echoed prompt in the history starts with this. */
+    promptMark: z.string().min(1).optional(),
   })
   .strict();
 
@@ -69,14 +113,21 @@ export const profileSchema = z
         waitingInput: z.array(pattern).default([]),
         titleBusy: z.array(pattern).default([]),
         titleIdle: z.array(pattern).default([]),
+        /** The program's input line is on screen (it can take a prompt). */
+        inputReady: z.array(pattern).default([]),
+        /** A finished turn's error, shown until the next prompt; the first group is recorded as the error. */
+        turnError: z.array(pattern).default([]),
       })
       .strict()
       .optional(),
     dialogs: z.array(dialogSchema).default([]),
+    agent: agentSchema.optional(),
     /** Versions of the program this profile was checked against. */
     verifiedVersions: z.array(z.string()).default([]),
   })
   .strict();
 
 export type Profile = z.infer<typeof profileSchema>;
+export type ProfileDialog = z.infer<typeof dialogSchema>;
+export type AgentProfile = z.infer<typeof agentSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
