@@ -24,6 +24,9 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       'profile-dir': { type: 'string', multiple: true },
       'max-sessions': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'webhook-allow': { type: 'string', multiple: true },
+      'ring-bytes': { type: 'string' },
+      'journal-cap-bytes': { type: 'string' },
     },
     strict: true,
   });
@@ -32,6 +35,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const roots = values.root ?? [homedir()];
   const maxSessions = values['max-sessions'] === undefined ? undefined : Number(values['max-sessions']);
+  const ringBytes = byteCount('--ring-bytes', values['ring-bytes']);
+  const journalCapBytes = byteCount('--journal-cap-bytes', values['journal-cap-bytes']);
   const logger = createLogger({ level: values['log-level'] });
   const daemon = await Daemon.start(
     {
@@ -41,11 +46,14 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       roots,
       allowRemote: values['allow-remote'],
       allowedHosts: values['allowed-host'] ?? [],
+      webhookAllow: values['webhook-allow'] ?? [],
       logger,
       engine: {
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
         ...(maxSessions === undefined ? {} : { maxLiveSessions: maxSessions }),
+        ...(ringBytes === undefined ? {} : { ringBytes }),
+        ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
       },
     },
     faces,
@@ -69,4 +77,12 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     process.on('SIGINT', stop);
   });
   return 0;
+}
+
+/** Output buffer sizes (bytes): a positive integer, or undefined for the engine default. */
+function byteCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = Number(value);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new Error(`${flag}: not a positive byte count: ${value}`);
+  return bytes;
 }

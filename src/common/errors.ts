@@ -21,6 +21,7 @@ export const ERROR_CATALOG = {
   SESSION_NOT_FOUND: { status: 404, wsClose: 4404 },
   TASK_NOT_FOUND: { status: 404, wsClose: 4404 },
   WEBHOOK_NOT_FOUND: { status: 404, wsClose: 4404 },
+  WEBHOOK_URL_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   NOT_FOUND: { status: 404, wsClose: 4404 },
   SESSION_NOT_RUNNING: { status: 409, wsClose: 4409 },
   SESSION_BUSY: { status: 409, wsClose: 4409 },

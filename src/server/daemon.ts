@@ -27,6 +27,8 @@ export interface DaemonOptions {
   allowedHosts?: string[];
   engine?: Partial<EngineConfig>;
   logger?: Logger;
+  /** Webhook destinations beyond loopback: origins or host names (`corral serve --webhook-allow`). */
+  webhookAllow?: string[];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);

@@ -1,0 +1,92 @@
+// `GET /api/v1/events`: the engine's events as server-sent events, resumable with Last-Event-ID from the
+// EventHub's backlog. A consumer that stops reading is disconnected (it resumes by id), never buffered forever.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
+import { API_PREFIX } from '../app.js';
+import { parseWith } from '../routeTable.js';
+import type { EventHub, HubEvent } from './EventHub.js';
+
+/** Comment lines every 15 s keep proxies from timing the stream out and reveal a dead peer to TCP. */
+export const DEFAULT_SSE_KEEPALIVE_MS = 15_000;
+/** A consumer more than 1 MiB (hundreds of events) behind is cut off; it resumes with Last-Event-ID. */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Clients reconnect after 1 s (the SSE `retry:` field). */
+const SSE_RETRY_MS = 1000;
+
+const eventsQuery = z.object({
+  /** Comma-separated event types (session.created, session.state, session.exited, …); default all. */
+  types: z.string().max(1024).optional(),
+  sessionId: z.string().max(128).optional(),
+});
+
+export interface SseStreams {
+  /** Ends every open stream (daemon shutdown). */
+  closeAll(): void;
+  readonly openCount: number;
+}
+
+export function registerEventStream(app: FastifyInstance, hub: EventHub, options: { keepaliveMs?: number } = {}): SseStreams {
+  const open = new Set<() => void>();
+  app.get(`${API_PREFIX}/events`, (request: FastifyRequest, reply: FastifyReply) => {
+    const query = parseWith(eventsQuery, request.query, 'query');
+    const types = query.types === undefined ? null : new Set(query.types.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+    const wanted = (event: HubEvent): boolean =>
+      (types === null || types.has(event.type)) && (query.sessionId === undefined || query.sessionId === event.sessionId);
+    const lastEventId = headerValue(request.headers['last-event-id']);
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const disposables = new DisposableStore();
+    const end = (): void => {
+      if (disposables.isDisposed) return;
+      disposables.dispose();
+      open.delete(end);
+      res.end();
+    };
+    open.add(end);
+    const write = (chunk: string): void => {
+      if (res.writableEnded) return;
+      res.write(chunk);
+      if (res.writableLength > SSE_MAX_BUFFERED_BYTES) end();
+    };
+    const send = (event: HubEvent): void => {
+      if (wanted(event)) write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+
+    write(`retry: ${SSE_RETRY_MS}\n\n`);
+    // Subscribe before replaying: the backlog and the live events are read in the same synchronous turn.
+    disposables.add(hub.onEvent(send));
+    if (lastEventId !== undefined) {
+      const resume = hub.resumeAfter(lastEventId);
+      if (resume.reason !== 'ok') {
+        // The client cannot get everything it missed: say so, with the count when it is known.
+        write(`event: gap\ndata: ${JSON.stringify({ lastEventId, lost: resume.lost, reason: resume.reason })}\n\n`);
+      }
+      for (const event of resume.events) send(event);
+    }
+    const keepalive = setInterval(() => write(': keepalive\n\n'), options.keepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS);
+    disposables.add(toDisposable(() => clearInterval(keepalive)));
+    // The response's close (not the request's: that fires once the request is read) means the client left.
+    res.on('close', end);
+  });
+  return {
+    closeAll: () => {
+      for (const end of [...open]) end();
+    },
+    get openCount() {
+      return open.size;
+    },
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

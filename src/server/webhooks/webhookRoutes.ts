@@ -1,0 +1,70 @@
+// `POST/GET/DELETE /api/v1/webhooks` and `GET /api/v1/webhooks/{id}/deliveries`: subscriptions in the store.
+// A secret is shown once, in the reply that created it (or never, when the caller chose it); lists never show it.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CorralError } from '../../common/errors.js';
+import type { Store } from '../../store/Store.js';
+import type { WebhookRecord } from '../../store/storeTypes.js';
+import { API_PREFIX } from '../app.js';
+import { parseWith } from '../routeTable.js';
+import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
+
+/** Subscriptions per daemon: each costs a store read per event, and more than this is a runaway script. */
+export const MAX_WEBHOOKS = 100;
+/** A generated secret: 256 random bits. */
+const SECRET_BYTES = 32;
+/** Caller-chosen secrets shorter than this are guessable by brute force against captured payloads. */
+const MIN_SECRET_CHARS = 16;
+const MAX_DELIVERIES_LISTED = 1000;
+
+export const createWebhookSchema = z
+  .object({
+    url: z.string().min(1).max(2048),
+    /** Event types (`session.created`, `session.state`, `session.exited`, …), `session.*` or `*`. */
+    events: z.array(z.string().min(1).max(64).regex(/^[a-z*][a-z0-9_.*-]*$/)).min(1).max(32),
+    secret: z.string().min(MIN_SECRET_CHARS).max(256).optional(),
+  })
+  .strict();
+
+const idParams = z.object({ id: z.string().regex(/^wh_[A-Za-z0-9-]{1,64}$/, 'not a webhook id') });
+const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_DELIVERIES_LISTED).default(100) });
+
+function publicView(webhook: WebhookRecord): Omit<WebhookRecord, 'secret'> {
+  return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
+}
+
+export function registerWebhookRoutes(app: FastifyInstance, store: Store, policy: WebhookUrlPolicy): void {
+  const base = `${API_PREFIX}/webhooks`;
+  app.post(base, async (request, reply) => {
+    const body = parseWith(createWebhookSchema, request.body, 'body');
+    const url = policy.check(body.url);
+    if (store.listWebhooks().length >= MAX_WEBHOOKS) {
+      throw new CorralError('CONFLICT', `${MAX_WEBHOOKS} webhooks exist, the maximum. Delete one first.`);
+    }
+    const secret = body.secret ?? randomBytes(SECRET_BYTES).toString('base64url');
+    const record: WebhookRecord = { id: `wh_${randomUUID()}`, url, events: body.events, secret, createdAt: new Date().toISOString() };
+    store.putWebhook(record);
+    void reply.code(201);
+    return { ...publicView(record), ...(body.secret === undefined ? { secret } : {}) };
+  });
+  app.get(base, async () => ({ webhooks: store.listWebhooks().map(publicView) }));
+  const find = (params: unknown): WebhookRecord => {
+    const { id } = parseWith(idParams, params, 'path');
+    const webhook = store.getWebhook(id);
+    if (webhook === undefined) throw new CorralError('WEBHOOK_NOT_FOUND', `No webhook "${id}".`, { details: { id } });
+    return webhook;
+  };
+  app.get(`${base}/:id`, async (request) => publicView(find(request.params)));
+  app.get(`${base}/:id/deliveries`, async (request) => {
+    const webhook = find(request.params);
+    const query = parseWith(deliveriesQuery, request.query, 'query');
+    return { deliveries: store.listDeliveries(webhook.id, query.limit) };
+  });
+  app.delete(`${base}/:id`, async (request) => {
+    const webhook = find(request.params);
+    store.deleteWebhook(webhook.id);
+    return { deleted: true, webhook: publicView(webhook) };
+  });
+}

@@ -1,0 +1,226 @@
+// One WebSocket client of one session: sends output from its own cursor (the session's output stream is the
+// queue, so a slow client costs no memory of its own), applies its input, resize, signal and ack frames.
+// It must never block the session or another client: it only sends while its own window has room.
+
+import type { WebSocket, RawData } from 'ws';
+import { CorralError, ERROR_CATALOG, isCorralError } from '../../common/errors.js';
+import type { StateEvent } from '../../common/sessionTypes.js';
+import type { Session } from '../../engine/Session.js';
+import { clientFrameSchema, encodeOutputFrame, type ClientFrame, type ServerTextFrame } from './wsFrames.js';
+
+export interface SocketLimits {
+  /** Bytes handed to the socket but not yet written to the kernel; past this the client gets nothing more. */
+  highWaterBytes: number;
+  /** Largest output frame: coalesces many PTY reads into one frame without making one client hog the loop. */
+  frameMaxBytes: number;
+  /** Clients that ack: bytes sent past their last ack before they get nothing more (VS Code's watermark idea). */
+  ackWindowBytes: number;
+}
+
+/** 1 MiB in flight keeps a loopback or LAN pipe full; 100 stalled clients still cost at most ~100 MiB. */
+export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
+/** 256 KiB frames: a 200 MB flood is ~800 frames; a keystroke echo is still one small frame. */
+export const DEFAULT_FRAME_MAX_BYTES = 256 * 1024;
+/** A terminal that acks after rendering stays within ~1 MiB of unrendered output (xterm.js parses that in ms). */
+export const DEFAULT_ACK_WINDOW_BYTES = 1024 * 1024;
+
+export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
+  highWaterBytes: DEFAULT_HIGH_WATER_BYTES,
+  frameMaxBytes: DEFAULT_FRAME_MAX_BYTES,
+  ackWindowBytes: DEFAULT_ACK_WINDOW_BYTES,
+};
+
+export interface SessionSocketOptions {
+  readOnly: boolean;
+  flow: 'isolate' | 'pause';
+  /** First offset this client gets. */
+  cursor: number;
+  limits: SocketLimits;
+  /** The socket made progress (sent, acked) or closed: the channel re-checks its pause rule. */
+  onProgress: () => void;
+  log: (level: 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class SessionSocket {
+  private cursor: number;
+  private inFlightBytes = 0;
+  private ackedOffset: number | null = null;
+  private exitSent = false;
+  private closed = false;
+  /** Cleared at each heartbeat, set by any pong or message: still clear at the next heartbeat means a dead peer. */
+  alive = true;
+  readonly readOnly: boolean;
+  readonly flow: 'isolate' | 'pause';
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly session: Session,
+    private readonly options: SessionSocketOptions,
+  ) {
+    this.cursor = options.cursor;
+    this.readOnly = options.readOnly;
+    this.flow = options.flow;
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      this.alive = true;
+      this.handleMessage(data, isBinary);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.ws.readyState !== this.ws.OPEN;
+  }
+
+  /** Next offset this client will be sent. */
+  get offset(): number {
+    return this.cursor;
+  }
+
+  private get canSend(): boolean {
+    if (this.inFlightBytes >= this.options.limits.highWaterBytes) return false;
+    return this.ackedOffset === null || this.cursor < this.ackedOffset + this.options.limits.ackWindowBytes;
+  }
+
+  /** Output exists that this client cannot take now. */
+  get isBehind(): boolean {
+    return this.cursor < this.session.output.endOffset && !this.canSend;
+  }
+
+  sendText(frame: ServerTextFrame): void {
+    if (this.isClosed) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  sendState(event: StateEvent): void {
+    this.sendText({ type: 'state', state: event.to, from: event.from, reason: event.reason, source: event.source, at: event.at });
+  }
+
+  /** Sends what the window allows from the cursor on; after the last byte of an ended session, the exit frame. */
+  pump(): void {
+    if (this.isClosed) return;
+    const stream = this.session.output;
+    const limits = this.options.limits;
+    while (this.canSend && this.cursor < stream.endOffset) {
+      let max = limits.frameMaxBytes;
+      if (this.ackedOffset !== null) max = Math.min(max, this.ackedOffset + limits.ackWindowBytes - this.cursor);
+      const read = stream.read(this.cursor, max);
+      if (read.gap > 0) this.sendText({ type: 'gap', from: this.cursor, to: read.offset });
+      if (read.data.length === 0) {
+        // Nothing readable at or after the cursor (evicted up to the end): skip to where the stream is.
+        this.cursor = Math.max(this.cursor, read.offset);
+        break;
+      }
+      this.sendOutput(read.offset, read.data);
+      this.cursor = read.nextOffset;
+    }
+    const exit = this.session.exit;
+    if (exit !== null && !this.exitSent && this.cursor >= stream.endOffset) {
+      this.exitSent = true;
+      this.sendText({ type: 'exit', exit });
+      this.close(1000, 'session ended');
+    }
+  }
+
+  private sendOutput(offset: number, data: Buffer): void {
+    const frame = encodeOutputFrame(offset, data);
+    this.inFlightBytes += frame.length;
+    this.ws.send(frame, { binary: true }, (error) => {
+      this.inFlightBytes -= frame.length;
+      // An error here means the socket died; its close event cleans up.
+      if (error === undefined || error === null) this.pump();
+      this.options.onProgress();
+    });
+  }
+
+  private handleMessage(raw: RawData, isBinary: boolean): void {
+    try {
+      if (isBinary) {
+        // Extension: a binary frame from the client is raw input bytes (keystrokes that are not valid UTF-8).
+        this.requireWritable('input');
+        this.session.write(toBuffer(raw));
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(toBuffer(raw).toString('utf8'));
+      } catch (error) {
+        // Only JSON.parse's SyntaxError is expected here; anything else is a bug and goes to the outer handler.
+        if (!(error instanceof SyntaxError)) throw error;
+        throw new CorralError('BAD_REQUEST', `Text frames must be JSON: ${error.message}`);
+      }
+      const parsed = clientFrameSchema.safeParse(json);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        throw new CorralError(
+          'VALIDATION_FAILED',
+          `Invalid frame${first === undefined ? '' : `: ${first.path.join('.') || 'frame'}: ${first.message}`}. ` +
+            'Client frames are {type:"input",data}, {type:"resize",cols,rows}, {type:"signal",name}, {type:"ack",offset}.',
+        );
+      }
+      this.apply(parsed.data);
+    } catch (error) {
+      if (isCorralError(error)) {
+        this.sendText({ type: 'error', code: error.code, message: error.message });
+        return;
+      }
+      this.options.log('error', 'websocket frame failed', { session: this.session.id, error: (error as Error).message });
+      this.sendText({ type: 'error', code: 'INTERNAL', message: 'Internal error; the daemon log has the details.' });
+    }
+  }
+
+  private apply(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'input':
+        this.requireWritable('input');
+        this.session.write(frame.data);
+        return;
+      case 'resize':
+        this.requireWritable('resize');
+        this.session.resize(frame.cols, frame.rows);
+        return;
+      case 'signal':
+        this.requireWritable('signal');
+        this.session.signal(frame.name);
+        return;
+      case 'ack':
+        // An ack past what was sent cannot open the window further than the data this client actually has.
+        this.ackedOffset = Math.max(this.ackedOffset ?? 0, Math.min(frame.offset, this.cursor));
+        this.pump();
+        this.options.onProgress();
+        return;
+    }
+  }
+
+  private requireWritable(what: string): void {
+    if (this.readOnly) {
+      throw new CorralError('READ_ONLY', `This is a read-only attach: ${what} is refused. Reconnect without mode=read-only to type.`);
+    }
+  }
+
+  /** Closes with a code of the error catalog (or a standard one). */
+  closeWithError(error: CorralError): void {
+    this.sendText({ type: 'error', code: error.code, message: error.message });
+    this.close(ERROR_CATALOG[error.code].wsClose, error.message);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  }
+
+  /** Drops the connection without a closing handshake (dead peer). */
+  terminate(): void {
+    this.closed = true;
+    this.ws.terminate();
+  }
+}
+
+function toBuffer(raw: RawData): Buffer {
+  if (Buffer.isBuffer(raw)) return raw;
+  if (Array.isArray(raw)) return Buffer.concat(raw);
+  return Buffer.from(raw);
+}

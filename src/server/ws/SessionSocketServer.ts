@@ -1,0 +1,226 @@
+// `/ws/sessions/{id}`: takes HTTP upgrades through the same door as REST (Host/Origin allowlists, bearer token
+// or dashboard cookie), refuses with a real HTTP status before upgrading, and runs heartbeats and the handshake
+// timeout. It keeps no session state: output comes from the engine's streams, per client cursor.
+
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_INPUT_BYTES } from '../../common/api.js';
+import { CorralError, isCorralError } from '../../common/errors.js';
+import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
+import type { Session } from '../../engine/Session.js';
+import type { SessionManager } from '../../engine/SessionManager.js';
+import { doorRequestOf } from '../app.js';
+import { checkHostAndOrigin, checkToken, type DoorPolicy } from '../auth.js';
+import { parseWith } from '../routeTable.js';
+import { SessionChannel } from './SessionChannel.js';
+import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
+import { socketQuerySchema, type SocketQuery } from './wsFrames.js';
+
+export const WS_PATH_PREFIX = '/ws/';
+const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
+
+/** Largest client frame: an input of MAX_INPUT_BYTES plus JSON escaping headroom (ws closes with 1009 past it). */
+export const WS_MAX_MESSAGE_BYTES = 2 * MAX_INPUT_BYTES + 1024;
+/** Ping every 15 s; a peer that missed one whole period is dropped (dead within 15–30 s, like SSH keepalives). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** A connection must finish its first request (or upgrade) headers within 10 s: cuts slowloris handshakes. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Screen snapshots retried while output keeps arriving, so the snapshot and its offset agree. */
+const SCREEN_SETTLE_TRIES = 5;
+
+export interface SocketServerOptions {
+  heartbeatMs?: number;
+  handshakeTimeoutMs?: number;
+  limits?: Partial<SocketLimits>;
+  cookieValid?: (value: string) => boolean;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class SessionSocketServer implements Disposable {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  private readonly channels = new Map<string, SessionChannel>();
+  private readonly sockets = new Set<SessionSocket>();
+  private readonly disposables = new DisposableStore();
+  private readonly limits: SocketLimits;
+  private readonly log: NonNullable<SocketServerOptions['log']>;
+
+  constructor(
+    private readonly manager: SessionManager,
+    private readonly door: DoorPolicy,
+    private readonly options: SocketServerOptions = {},
+  ) {
+    this.limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
+    this.log = options.log ?? (() => undefined);
+    const heartbeat = setInterval(() => this.heartbeat(), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    heartbeat.unref();
+    this.disposables.add(toDisposable(() => clearInterval(heartbeat)));
+  }
+
+  /** Number of attached clients (all sessions). */
+  get clientCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Takes upgrades under /ws/ on `server` and times out connections whose first headers never finish. */
+  listen(server: Server): Disposable {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(server, req, socket, head);
+    server.on('upgrade', onUpgrade);
+    const timeoutMs = this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const pending = new Map<Socket, NodeJS.Timeout>();
+    const settle = (socket: Socket | Duplex): void => {
+      const timer = pending.get(socket as Socket);
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      pending.delete(socket as Socket);
+    };
+    const onConnection = (socket: Socket): void => {
+      const timer = setTimeout(() => {
+        pending.delete(socket);
+        socket.destroy();
+      }, timeoutMs);
+      timer.unref();
+      pending.set(socket, timer);
+      socket.once('close', () => settle(socket));
+    };
+    const onRequest = (req: IncomingMessage): void => settle(req.socket);
+    server.on('connection', onConnection);
+    server.on('request', onRequest);
+    // Upgrade listeners run in order; settling first keeps a slow door check from counting as a slow handshake.
+    server.prependListener('upgrade', (req: IncomingMessage) => settle(req.socket));
+    return this.disposables.add(
+      toDisposable(() => {
+        server.off('upgrade', onUpgrade);
+        server.off('connection', onConnection);
+        server.off('request', onRequest);
+        for (const timer of pending.values()) clearTimeout(timer);
+        pending.clear();
+      }),
+    );
+  }
+
+  private handleUpgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    // Other faces may take other upgrade paths; /ws/ is ours, and so is everything when nobody else listens.
+    if (!path.startsWith(WS_PATH_PREFIX) && server.listeners('upgrade').length > 2) return;
+    let session: Session;
+    let query: SocketQuery;
+    try {
+      const door = doorRequestOf(req.headers, url);
+      checkHostAndOrigin(this.door, door);
+      checkToken(this.door, door, this.options.cookieValid ?? (() => false));
+      const match = SESSION_PATH.exec(path);
+      if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
+      query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
+      session = this.manager.get(decodeURIComponent(match[1]));
+    } catch (error) {
+      refuseUpgrade(socket, error);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.accept(ws, session, query).catch((error: unknown) => {
+        this.log('error', 'websocket attach failed', { session: session.id, error: (error as Error).message });
+        ws.terminate();
+      });
+    });
+  }
+
+  private async accept(ws: WebSocket, session: Session, query: SocketQuery): Promise<void> {
+    const stream = session.output;
+    let cursor = query.since === undefined ? stream.endOffset : Math.min(query.since, stream.endOffset);
+    let screen = null;
+    if (query.screen === '1' && session.spec.kind === 'pty') {
+      // The rendered screen replaces a replay of megabytes; output then continues from the screen's offset.
+      for (let tries = 0; tries < SCREEN_SETTLE_TRIES; tries++) {
+        const before = stream.endOffset;
+        screen = await session.screenSnapshot();
+        cursor = stream.endOffset;
+        if (cursor === before) break;
+      }
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    const socket = new SessionSocket(ws, session, {
+      readOnly: query.mode === 'read-only',
+      flow: query.flow,
+      cursor,
+      limits: this.limits,
+      onProgress: () => this.channels.get(session.id)?.evaluate(),
+      log: this.log,
+    });
+    this.sockets.add(socket);
+    const info = session.toInfo();
+    socket.sendText({
+      type: 'state',
+      state: info.state,
+      from: null,
+      reason: info.stateReason,
+      source: info.stateSource,
+      at: new Date().toISOString(),
+      offset: cursor,
+      session: info,
+    });
+    if (screen !== null) socket.sendText({ type: 'screen', offset: cursor, ...screen });
+    let channel = this.channels.get(session.id);
+    if (channel === undefined) {
+      channel = new SessionChannel(session);
+      this.channels.set(session.id, channel);
+    }
+    const owner = channel;
+    ws.on('close', () => {
+      this.sockets.delete(socket);
+      owner.remove(socket);
+      if (owner.size === 0 && this.channels.get(session.id) === owner) {
+        this.channels.delete(session.id);
+        owner.dispose();
+      }
+    });
+    ws.on('error', (error) => this.log('warn', 'websocket error', { session: session.id, error: error.message }));
+    owner.add(socket);
+  }
+
+  private heartbeat(): void {
+    for (const socket of this.sockets) {
+      if (!socket.alive) {
+        this.log('info', 'websocket peer missed a heartbeat; dropping it', { session: socket.session.id });
+        socket.terminate();
+        continue;
+      }
+      socket.alive = false;
+      socket.ws.ping();
+    }
+  }
+
+  /** Pause state of a session's channel (tests and metrics). */
+  isPaused(sessionId: string): boolean {
+    return this.channels.get(sessionId)?.isPaused ?? false;
+  }
+
+  /** Daemon shutdown: every client is told why and closed. */
+  closeAll(error: CorralError): void {
+    for (const socket of this.sockets) socket.closeWithError(error);
+  }
+
+  dispose(): void {
+    for (const socket of this.sockets) socket.terminate();
+    this.sockets.clear();
+    for (const channel of this.channels.values()) channel.dispose();
+    this.channels.clear();
+    this.disposables.dispose();
+    this.wss.close();
+  }
+}
+
+/** Answers a refused upgrade with the error catalog's HTTP status and the same JSON body REST uses. */
+function refuseUpgrade(socket: Duplex, error: unknown): void {
+  const mapped = isCorralError(error) ? error : new CorralError('INTERNAL', 'Internal error; the daemon log has the details.');
+  const body = JSON.stringify(mapped.toBody());
+  socket.end(
+    `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? ''}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

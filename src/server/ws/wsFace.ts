@@ -1,0 +1,28 @@
+// Attaches the per-session WebSocket (`/ws/sessions/{id}`) to the daemon's HTTP server. State lives per daemon
+// in the SessionSocketServer this creates; the face object itself holds none, so one face can serve many daemons.
+
+import { CorralError } from '../../common/errors.js';
+import type { Daemon, DaemonFace } from '../daemon.js';
+import { SessionSocketServer, type SocketServerOptions } from './SessionSocketServer.js';
+
+export class WebSocketFace implements DaemonFace {
+  /** The server of the last daemon attached (tests look at pause state and client counts through it). */
+  last: SessionSocketServer | null = null;
+
+  constructor(private readonly options: Omit<SocketServerOptions, 'log'> = {}) {}
+
+  attach(daemon: Daemon): void {
+    const server = new SessionSocketServer(daemon.manager, daemon.door, {
+      ...this.options,
+      log: (level, message, fields) => daemon.logger[level](fields ?? {}, message),
+    });
+    server.listen(daemon.server);
+    // Before the HTTP server closes: upgraded sockets would otherwise keep app.close() waiting forever.
+    daemon.app.addHook('preClose', (done) => {
+      server.closeAll(new CorralError('SHUTTING_DOWN', 'The daemon is shutting down.'));
+      server.dispose();
+      done();
+    });
+    this.last = server;
+  }
+}
