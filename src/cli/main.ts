@@ -3,8 +3,6 @@
 
 import { EXIT, type CliIO } from './cliCommand.js';
 import { COMMANDS } from './commandRegistry.js';
-import { serveCommand } from './serveCommand.js';
-import { DAEMON_FACES } from '../server/faces.js';
 
 function usage(): string {
   const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -32,7 +30,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  if (command === 'serve') return serveCommand(rest, DAEMON_FACES);
+  if (command === 'serve') {
+    // Loaded only for `serve`: the daemon, its faces and their dependencies would add seconds to every client command.
+    const [{ serveCommand }, { DAEMON_FACES }] = await Promise.all([import('./serveCommand.js'), import('../server/faces.js')]);
+    return serveCommand(rest, DAEMON_FACES);
+  }
   const client = COMMANDS.get(command);
   if (client !== undefined) {
     const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };

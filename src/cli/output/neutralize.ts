@@ -16,29 +16,32 @@ function visible(char: string): string {
   return `^${String.fromCharCode(code + 0x40)}`;
 }
 
-/** Neutralizes one complete piece of text. A CR directly before LF is dropped (terminal line ends); a lone CR shows as ^M. */
+/**
+ * Neutralizes one complete piece of text. CRs directly before an LF are dropped (a pty ends lines with \r\n,
+ * and a CR right before a line feed cannot hide anything); any other CR shows as ^M.
+ */
 export function neutralize(text: string): string {
-  return text.replace(/\r\n/g, '\n').replace(UNSAFE, visible);
+  return text.replace(/\r+\n/g, '\n').replace(UNSAFE, visible);
 }
 
 /**
- * Streaming form for output read in chunks: a CR at the end of a chunk is held back until the next chunk
- * says whether it was half of a CRLF, so chunk boundaries never change what is printed.
+ * Streaming form for output read in chunks: CRs at the end of a chunk are held back until the next chunk
+ * says whether they ended a line, so chunk boundaries never change what is printed.
  */
 export class Neutralizer {
-  private pendingCr = false;
+  private pendingCrs = '';
 
   push(chunk: string): string {
-    let text = (this.pendingCr ? '\r' : '') + chunk;
-    this.pendingCr = text.endsWith('\r');
-    if (this.pendingCr) text = text.slice(0, -1);
-    return neutralize(text);
+    const text = this.pendingCrs + chunk;
+    const held = /\r+$/.exec(text);
+    this.pendingCrs = held === null ? '' : held[0];
+    return neutralize(held === null ? text : text.slice(0, held.index));
   }
 
   /** Whatever is held back, at the end of the stream. */
   end(): string {
-    const rest = this.pendingCr ? '^M' : '';
-    this.pendingCr = false;
+    const rest = neutralize(this.pendingCrs);
+    this.pendingCrs = '';
     return rest;
   }
 }
