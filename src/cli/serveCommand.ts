@@ -23,6 +23,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       'allow-env': { type: 'string', multiple: true },
       'profile-dir': { type: 'string', multiple: true },
       'max-sessions': { type: 'string' },
+      'retention-days': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'webhook-allow': { type: 'string', multiple: true },
       'ring-bytes': { type: 'string' },
@@ -35,6 +36,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const roots = values.root ?? [homedir()];
   const maxSessions = values['max-sessions'] === undefined ? undefined : Number(values['max-sessions']);
+  const retentionDays = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
+  if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('--retention-days: give a positive number of days');
   const ringBytes = byteCount('--ring-bytes', values['ring-bytes']);
   const journalCapBytes = byteCount('--journal-cap-bytes', values['journal-cap-bytes']);
   const logger = createLogger({ level: values['log-level'] });
@@ -52,6 +55,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
         ...(maxSessions === undefined ? {} : { maxLiveSessions: maxSessions }),
+        ...(retentionDays === undefined ? {} : { retentionMs: retentionDays * 24 * 3600 * 1000 }),
         ...(ringBytes === undefined ? {} : { ringBytes }),
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
       },

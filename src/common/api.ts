@@ -31,11 +31,21 @@ export const limitsSchema = z
   .object({
     maxLifetimeMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
     idleTimeoutMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
+    /** rlimits set before the program starts (RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_AS). */
+    openFiles: z.number().int().min(16).max(1 << 20).nullable().optional(),
+    processes: z.number().int().min(1).max(1 << 22).nullable().optional(),
+    cpuSeconds: z.number().int().min(1).max(30 * 24 * 3600).nullable().optional(),
+    memoryBytes: z.number().int().min(16 * 1024 * 1024).max(2 ** 48).nullable().optional(),
   })
   .strict();
 
+/** Template and macro names: short, safe in a URL path and a shell word. */
+export const presetNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'names use letters, digits and . _ - (max 64)');
+
 export const createSessionSchema = z
   .object({
+    /** A stored template (GET /templates) whose fields this request starts from; fields given here win. */
+    template: presetNameSchema.optional(),
     profile: z.string().min(1).max(64).optional(),
     kind: z.enum(SESSION_KINDS).optional(),
     command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
@@ -162,3 +172,145 @@ export const deleteQuerySchema = z
     force: z.enum(['true', 'false']).optional(),
   })
   .strict();
+
+// ---- shell sessions: exec, command history, line view, search (issue 3) ----------------------------------------
+
+/** A command written to a shell in one exec: far more than any script pasted by hand, far below an input write. */
+export const MAX_SHELL_COMMAND_BYTES = 256 * 1024;
+/** Most output an exec returns inline (the rest stays readable at its offsets). */
+export const MAX_EXEC_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+export const shellExecSchema = z
+  .object({
+    command: z
+      .string()
+      .min(1)
+      .max(MAX_SHELL_COMMAND_BYTES)
+      .refine(noNul, 'the command cannot contain NUL')
+      .refine((s) => s.trim().length > 0, 'the command is blank'),
+    timeoutMs: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
+    /** `text` (default): ANSI stripped, CRLF as LF. `raw`: the bytes as the terminal got them (UTF-8). */
+    format: z.enum(['text', 'raw']).optional(),
+    maxOutputBytes: z.number().int().min(1).max(MAX_EXEC_OUTPUT_BYTES).optional(),
+  })
+  .strict();
+export type ShellExecRequest = z.infer<typeof shellExecSchema>;
+
+export interface ShellExecResult {
+  output: string;
+  /** `$?` as the shell saw it (128+n: killed by signal n); null when timed out. */
+  exitCode: number | null;
+  durationMs: number;
+  /** The shell's cwd after the command. */
+  cwd: string | null;
+  /** True when the command was still running at the timeout; it keeps running (read, wait, interrupt or kill it). */
+  timedOut: boolean;
+  /** True when output was longer than maxOutputBytes (or partly evicted). */
+  truncated: boolean;
+  /** This command's seq in the session's command history. */
+  seq: number;
+  /** Raw output offsets of the command's output (GET /output?since=outputStart). */
+  outputStart: number;
+  outputEnd: number;
+}
+
+/** Most lines one line-view read returns. */
+export const MAX_LINES = 10_000;
+
+export const linesQuerySchema = z
+  .object({
+    since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Keep only lines matching this regex (on the text view of each line). */
+    include: z.string().min(1).max(MAX_PATTERN_LENGTH).optional(),
+    /** Drop lines matching this regex. */
+    exclude: z.string().min(1).max(MAX_PATTERN_LENGTH).optional(),
+    ignoreCase: z.enum(['true', 'false']).optional(),
+    stream: z.enum(['combined', 'stdout', 'stderr']).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_LINES).optional(),
+  })
+  .strict();
+
+/** Most matches one search returns. */
+export const MAX_SEARCH_MATCHES = 1000;
+
+export const searchQuerySchema = z
+  .object({
+    pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
+    ignoreCase: z.enum(['true', 'false']).optional(),
+    /** Start of the search (default: the oldest byte still kept, in memory or on disk). */
+    since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    stream: z.enum(['combined', 'stdout', 'stderr']).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_SEARCH_MATCHES).optional(),
+  })
+  .strict();
+
+// ---- templates and macros (issue 3) -----------------------------------------------------------------------------
+
+export const templateBodySchema = z
+  .object({
+    description: z.string().max(1024).optional(),
+    profile: z.string().min(1).max(64).optional(),
+    kind: z.enum(SESSION_KINDS).optional(),
+    command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
+    cwd: z.string().min(1).max(4096).optional(),
+    env: z.record(z.string().max(256), z.string()).optional(),
+    secretEnv: z.array(z.string().max(256)).max(256).optional(),
+    cols: z.number().int().min(2).max(MAX_COLS).optional(),
+    rows: z.number().int().min(2).max(MAX_ROWS).optional(),
+    labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+    limits: limitsSchema.optional(),
+    /** Dialog ids of the profile that sessions from this template may answer on their own. */
+    autoAnswers: z.array(z.string().max(64)).max(64).optional(),
+  })
+  .strict();
+export type TemplateBody = z.infer<typeof templateBodySchema>;
+
+/** A macro longer than this is a script: write one and exec it. */
+export const MAX_MACRO_STEPS = 200;
+/** Longest sleep step (a macro that sleeps longer wants a wait step instead). */
+export const MAX_MACRO_SLEEP_MS = 10 * 60 * 1000;
+
+export const macroStepSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('send'), text: z.string().min(1).max(MAX_INPUT_BYTES) }).strict(),
+  z.object({ type: z.literal('keys'), keys: z.array(z.string().max(32)).min(1).max(256) }).strict(),
+  z
+    .object({ type: z.literal('waitState'), states: z.array(z.enum(SESSION_STATES)).min(1), timeoutMs: z.number().int().min(0).max(MAX_WAIT_MS) })
+    .strict(),
+  z
+    .object({
+      type: z.literal('waitPattern'),
+      pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
+      /** Match the rendered screen too (not only output since the macro's last send). */
+      screen: z.boolean().optional(),
+      timeoutMs: z.number().int().min(0).max(MAX_WAIT_MS),
+    })
+    .strict(),
+  z.object({ type: z.literal('sleep'), ms: z.number().int().min(0).max(MAX_MACRO_SLEEP_MS) }).strict(),
+]);
+export type MacroStep = z.infer<typeof macroStepSchema>;
+
+export const macroBodySchema = z
+  .object({
+    description: z.string().max(1024).optional(),
+    steps: z.array(macroStepSchema).min(1).max(MAX_MACRO_STEPS),
+  })
+  .strict();
+export type MacroBody = z.infer<typeof macroBodySchema>;
+
+export interface MacroStepResult {
+  index: number;
+  type: MacroStep['type'];
+  ok: boolean;
+  durationMs: number;
+  /** For waits: what ended the wait (state, pattern, exit, timeout). */
+  outcome?: string;
+  error?: { code: string; message: string };
+}
+
+export interface MacroRunResult {
+  macro: string;
+  ok: boolean;
+  /** Index of the step that failed, or null. */
+  failedStep: number | null;
+  steps: MacroStepResult[];
+}

@@ -93,6 +93,11 @@ export interface SessionLimits {
   maxLifetimeMs: number | null;
   /** No output and no input for this long ends the session (reason `idle_timeout`). */
   idleTimeoutMs: number | null;
+  /** rlimits applied to the program (and inherited by its children). */
+  openFiles?: number | null;
+  processes?: number | null;
+  cpuSeconds?: number | null;
+  memoryBytes?: number | null;
 }
 
 /** A read of the output stream by cursor (PRODUCT §1.2, §5). */

@@ -25,6 +25,7 @@ import { MAX_READ_BYTES, readView, type ReadOptions } from './output/readView.js
 import { completeUtf8Length } from './output/utf8.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
+import { withRlimits } from './security/rlimits.js';
 import { detectorFor } from './detectors/detectorRegistry.js';
 import type { DetectorHost, StateDetector } from './detectors/StateDetector.js';
 import type { Profile } from './profiles/profileSchema.js';
@@ -182,7 +183,7 @@ export class Session {
 
   /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
   start(): void {
-    const [file, ...args] = this.spec.command;
+    const [file, ...args] = withRlimits(this.spec.command, this.spec.limits);
     if (file === undefined) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
     let proc: BackendProcess;
     try {

@@ -57,6 +57,8 @@ const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 const DEFAULT_EXEC_OUTPUT_BYTES = 1024 * 1024;
 /** Info of a live session is re-saved at most this often for counters and usage (state changes save at once). */
 const INFO_SAVE_INTERVAL_MS = 2000;
+/** Retention is about days; checking hourly keeps the store within an hour of the policy at no cost. */
+const RETENTION_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 
 export class SessionManager {
   private readonly live = new Map<string, Session>();
@@ -70,6 +72,7 @@ export class SessionManager {
   private accepting = true;
   private usageTimer: NodeJS.Timeout | null = null;
   private infoTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private readonly dirtyInfo = new Set<string>();
   private readonly eventEmitter = new Emitter<EngineEvent>();
   readonly onEvent: Event<EngineEvent> = this.eventEmitter.event;
@@ -99,6 +102,11 @@ export class SessionManager {
     this.usageTimer.unref();
     this.infoTimer = setInterval(() => this.saveDirtyInfo(), INFO_SAVE_INTERVAL_MS);
     this.infoTimer.unref();
+    if (this.config.retentionMs !== null) {
+      this.applyRetention();
+      this.retentionTimer = setInterval(() => this.applyRetention(), RETENTION_CHECK_INTERVAL_MS);
+      this.retentionTimer.unref();
+    }
     return { subreaper, recovered };
   }
 
@@ -205,6 +213,10 @@ export class SessionManager {
       limits: {
         maxLifetimeMs: request.limits?.maxLifetimeMs ?? null,
         idleTimeoutMs: request.limits?.idleTimeoutMs ?? null,
+        openFiles: request.limits?.openFiles ?? null,
+        processes: request.limits?.processes ?? null,
+        cpuSeconds: request.limits?.cpuSeconds ?? null,
+        memoryBytes: request.limits?.memoryBytes ?? null,
       },
       ...(shell.integration === undefined ? {} : { shellIntegration: shell.integration }),
     };
@@ -502,6 +514,7 @@ export class SessionManager {
     await Promise.all([...this.live.values()].map((session) => session.terminate('shutdown', 'api')));
     if (this.usageTimer !== null) clearInterval(this.usageTimer);
     if (this.infoTimer !== null) clearInterval(this.infoTimer);
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     this.saveDirtyInfo();
     await Promise.all([...this.ended.values()].map((session) => session.dispose()));
     this.ended.clear();
@@ -516,7 +529,11 @@ export class SessionManager {
     const cutoff = new Date(Date.now() - this.config.retentionMs).toISOString();
     const ids = this.store.listSessionIdsEndedBefore(cutoff, 10_000);
     for (const id of ids) {
-      if (this.find(id) !== undefined) continue;
+      const inMemory = this.ended.get(id);
+      if (inMemory !== undefined) {
+        this.ended.delete(id);
+        void inMemory.dispose();
+      }
       rmSync(this.sessionDir(id), { recursive: true, force: true });
     }
     return this.store.deleteSessionsEndedBefore(cutoff);

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startEngine } from '../support/engineHarness.js';
 
 test('a pty command runs, its output is readable by cursor, and it ends terminated with its exit code', async () => {
@@ -30,6 +32,44 @@ test('a pipe session keeps stdout and stderr apart', async () => {
     assert.equal(result.stderr, 'err\n');
     assert.equal(result.exitCode, 3);
     assert.equal(result.timedOut, false);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('rlimits apply from the first instruction: an open-files limit is what the program sees', async () => {
+  const engine = await startEngine();
+  try {
+    const { session } = engine.manager.create({
+      kind: 'pipe',
+      command: ['/bin/sh', '-c', 'ulimit -n'],
+      limits: { openFiles: 64 },
+    });
+    const exit = await session.whenTerminated();
+    assert.equal(exit.code, 0);
+    const out = session.readOutput({ since: 0, format: 'text', encoding: 'utf8', maxBytes: 1024, stream: 'stdout' });
+    assert.equal(out.data.trim(), '64');
+    assert.deepEqual(session.toInfo().command, ['/bin/sh', '-c', 'ulimit -n']);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('retention removes ended sessions older than the policy, with their output on disk, and keeps live ones', async () => {
+  const engine = await startEngine({ retentionMs: 1 });
+  try {
+    const { session: ended } = engine.manager.create({ command: ['/bin/true'] });
+    await ended.whenTerminated();
+    const { session: live } = engine.manager.create({ command: ['/bin/sleep', '30'] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const dir = join(engine.dataDir, 'sessions', ended.id);
+    assert.equal(existsSync(dir), true);
+    assert.equal(engine.manager.applyRetention(), 1);
+    assert.equal(engine.store.getSession(ended.id), undefined);
+    assert.equal(engine.manager.find(ended.id), undefined);
+    assert.equal(existsSync(dir), false);
+    assert.equal(engine.store.getSession(live.id)?.info.id, live.id);
+    assert.equal(live.isLive, true);
   } finally {
     await engine.close();
   }
