@@ -1,6 +1,7 @@
 // Every client command of the CLI, by name. Each lives in its own module under commands/.
 
 import type { CliCommand } from './cliCommand.js';
+import { attachCommand } from './commands/attachCommand.js';
 import { killCommand } from './commands/killCommand.js';
 import { logsCommand } from './commands/logsCommand.js';
 import { mcpCommand } from './commands/mcpCommand.js';

@@ -1,0 +1,209 @@
+// `corral attach <id>`: this terminal becomes the session's terminal (raw mode, keystrokes, resize on SIGWINCH)
+// until the detach keys (default Ctrl-], configurable) or the session's end. Must always restore the terminal.
+//
+// On attach the screen is redrawn from the session's rendered screen (a `screen` frame), not by replaying
+// megabytes of output; live output then continues from the screen's offset. Several people can attach at once:
+// each sees the same output; the last one to attach (or resize) sets the session's size.
+
+import { parseArgs } from 'node:util';
+import WebSocket, { type RawData } from 'ws';
+import { decodeOutputFrame, type ServerTextFrame } from '../../server/ws/wsFrames.js';
+import { EXIT, clientFor, reportError, type CliCommand, type CliIO } from '../cliCommand.js';
+
+/** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
+export const DEFAULT_DETACH_KEYS = 'C-]';
+
+/**
+ * Parses a detach sequence: comma-separated keys, each `C-<char>` (a control character) or one literal
+ * character, e.g. `C-]`, `C-b,d` (tmux-like), `C-p,C-q` (docker-like).
+ */
+export function parseDetachKeys(spec: string): Buffer {
+  const bytes: number[] = [];
+  for (const part of spec.split(',')) {
+    const key = part.trim();
+    const control = /^C-(.)$/i.exec(key);
+    if (control?.[1] !== undefined) {
+      const code = control[1].toUpperCase().charCodeAt(0);
+      if (code < 0x40 || code > 0x5f) throw new Error(`--detach-keys: no control key for "${key}" (use C-@ … C-_, C-a … C-z)`);
+      bytes.push(code & 0x1f);
+    } else if (key.length === 1) {
+      bytes.push(key.charCodeAt(0));
+    } else {
+      throw new Error(`--detach-keys: "${key}" is not a key (use C-x or a single character, comma-separated)`);
+    }
+  }
+  if (bytes.length === 0) throw new Error('--detach-keys: empty');
+  return Buffer.from(bytes);
+}
+
+/**
+ * Watches keystrokes for the detach sequence. Bytes that might start it are held back; once the sequence
+ * diverges they are passed on, so typing the first key of a multi-key sequence still reaches the session.
+ */
+export class DetachMatcher {
+  private held = 0;
+
+  constructor(private readonly sequence: Buffer) {}
+
+  /** Returns the bytes to forward and whether the sequence completed (bytes after it are dropped). */
+  feed(chunk: Buffer): { forward: Buffer; detach: boolean } {
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (byte === this.sequence[this.held]) {
+        this.held++;
+        if (this.held === this.sequence.length) return { forward: Buffer.from(out), detach: true };
+        continue;
+      }
+      // Diverged: release what was held, then see whether this byte starts the sequence again.
+      for (let i = 0; i < this.held; i++) out.push(this.sequence[i] ?? 0);
+      this.held = byte === this.sequence[0] ? 1 : 0;
+      if (this.held === 0) out.push(byte);
+    }
+    return { forward: Buffer.from(out), detach: false };
+  }
+}
+
+export const attachCommand: CliCommand = {
+  name: 'attach',
+  summary: 'attach this terminal to a session (detach: Ctrl-], --detach-keys; --read-only)',
+  async run(argv, io) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          'data-dir': { type: 'string' },
+          json: { type: 'boolean', default: false },
+          'read-only': { type: 'boolean', default: false },
+          'detach-keys': { type: 'string' },
+          'no-resize': { type: 'boolean', default: false },
+        },
+        allowPositionals: true,
+        strict: true,
+      }));
+    } catch (error) {
+      return reportError(error, io, false);
+    }
+    const id = positionals[0];
+    if (id === undefined || positionals.length > 1) {
+      io.stderr.write('usage: corral attach <session-id> [--read-only] [--detach-keys C-]] [--no-resize]\n');
+      return EXIT.usage;
+    }
+    try {
+      const detachKeys = parseDetachKeys(values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS);
+      const client = clientFor(values['data-dir'], io.env);
+      // Fails early with the REST error (unknown id, ended session) before touching the terminal.
+      await client.get(`/api/v1/sessions/${encodeURIComponent(id)}`);
+      return await attach(io, client.endpoint, id, {
+        readOnly: values['read-only'],
+        resize: !values['no-resize'],
+        detachKeys,
+        detachLabel: values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS,
+      });
+    } catch (error) {
+      return reportError(error, io, values.json);
+    }
+  },
+};
+
+interface AttachOptions {
+  readOnly: boolean;
+  resize: boolean;
+  detachKeys: Buffer;
+  detachLabel: string;
+}
+
+function attach(io: CliIO, endpoint: { url: string; token: string }, id: string, options: AttachOptions): Promise<number> {
+  const query = new URLSearchParams({ screen: '1', ...(options.readOnly ? { mode: 'read-only' } : {}) });
+  const url = `${endpoint.url.replace(/^http/, 'ws')}/ws/sessions/${encodeURIComponent(id)}?${query.toString()}`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${endpoint.token}` }, perMessageDeflate: false });
+  const { stdin, stdout } = io;
+  const matcher = new DetachMatcher(options.detachKeys);
+  let rawMode = false;
+  let alternate = false;
+
+  return new Promise<number>((resolve) => {
+    let finished = false;
+    const finish = (code: number, message: string | null): void => {
+      if (finished) return;
+      finished = true;
+      stdin.off('data', onInput);
+      process.off('SIGWINCH', onResize);
+      if (rawMode && stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+      // Leave the alternate screen and show the cursor again, whatever the session left behind.
+      stdout.write(`${alternate ? '\x1b[?1049l' : ''}\x1b[?25h\x1b[0m`);
+      if (message !== null) stdout.write(`\r\n${message}\r\n`);
+      ws.removeAllListeners('close');
+      ws.close();
+      resolve(code);
+    };
+    const sendSize = (): void => {
+      if (!options.resize || options.readOnly || !stdout.isTTY || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ type: 'resize', cols: stdout.columns, rows: stdout.rows }));
+    };
+    const onResize = (): void => sendSize();
+    const onInput = (chunk: Buffer | string): void => {
+      const { forward, detach } = matcher.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (forward.length > 0 && !options.readOnly && ws.readyState === WebSocket.OPEN) ws.send(forward, { binary: true });
+      if (detach) finish(EXIT.ok, `[detached from ${id}]`);
+    };
+
+    ws.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        let message = `HTTP ${response.statusCode ?? '?'}`;
+        try {
+          message = (JSON.parse(body) as { error: { message: string } }).error.message;
+        } catch (error) {
+          // The refusal had no JSON body; the status line is all there is to say.
+          if (!(error instanceof SyntaxError) && !(error instanceof TypeError)) throw error;
+        }
+        finish(response.statusCode === 404 ? EXIT.notFound : EXIT.failure, `corral: ${message}`);
+      });
+    });
+    ws.on('error', (error) => finish(EXIT.unreachable, `corral: ${error.message}`));
+    ws.on('open', () => {
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        rawMode = true;
+      }
+      stdin.on('data', onInput);
+      stdin.resume();
+      process.on('SIGWINCH', onResize);
+      sendSize();
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      if (isBinary) {
+        stdout.write(decodeOutputFrame(bytes).data);
+        return;
+      }
+      const frame = JSON.parse(bytes.toString('utf8')) as ServerTextFrame;
+      if (frame.type === 'screen') {
+        alternate = frame.alternateScreen;
+        stdout.write(renderScreen(frame.lines, frame.cursor, frame.alternateScreen));
+      } else if (frame.type === 'exit') {
+        const how = frame.exit.signal !== null ? frame.exit.signal : `code ${frame.exit.code ?? '?'}`;
+        finish(EXIT.ok, `[session ${id} ended: ${frame.exit.reason}, ${how}]`);
+      } else if (frame.type === 'error' && frame.code !== 'READ_ONLY') {
+        stdout.write(`\r\n[corral: ${frame.message}]\r\n`);
+      }
+    });
+    ws.on('close', (code, reason) => finish(code === 1000 ? EXIT.ok : EXIT.failure, `[connection closed: ${code} ${reason.toString()}]`));
+    io.stderr.write(`[attached to ${id}; detach with ${options.detachLabel}${options.readOnly ? '; read-only' : ''}]\r\n`);
+  });
+}
+
+/** Clears the terminal and draws the rendered screen rows, then puts the cursor where the session has it. */
+function renderScreen(lines: string[], cursor: { x: number; y: number }, alternateScreen: boolean): string {
+  let out = alternateScreen ? '\x1b[?1049h' : '';
+  out += '\x1b[0m\x1b[H\x1b[2J';
+  lines.forEach((line, row) => {
+    out += `\x1b[${row + 1};1H${line.replace(/\s+$/, '')}`;
+  });
+  return out + `\x1b[${cursor.y + 1};${cursor.x + 1}H`;
+}
