@@ -15,5 +15,5 @@ import { tokenCommand } from './commands/tokenCommand.js';
 import { waitCommand } from './commands/waitCommand.js';
 
 export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map(
-  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, mcpCommand, tokenCommand].map((command) => [command.name, command]),
+  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, attachCommand, mcpCommand, tokenCommand].map((command) => [command.name, command]),
 );
