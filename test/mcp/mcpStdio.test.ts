@@ -1,0 +1,124 @@
+// `corral mcp` over stdio: the SDK Client spawns the CLI (from source through tsx), which reaches a real daemon
+// through CORRAL_URL/CORRAL_TOKEN — and, with no daemon, starts one in the background that outlives it.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { callOk, defineToolScenarios, processAlive } from './mcpScenarios.js';
+
+/** A daemon started by `corral mcp` stops within its shutdown escalation; bounded so a hang fails the test. */
+const STOP_TRIES = 300;
+
+let daemon: DaemonHandle | undefined;
+let client: Client | undefined;
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not set up`);
+  return value;
+}
+
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('CORRAL_')) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+async function connectStdio(env: Record<string, string>, args: string[] = []): Promise<Client> {
+  const { file, args: base } = corralCommand(false);
+  const transport = new StdioClientTransport({ command: file, args: [...base, 'mcp', ...args], env, cwd: REPO_ROOT, stderr: 'pipe' });
+  const c = new Client({ name: 'corral-test', version: '1.0.0' });
+  await c.connect(transport);
+  return c;
+}
+
+function connect(): Promise<Client> {
+  const d = need(daemon, 'daemon');
+  return connectStdio(cleanEnv({ CORRAL_URL: d.url, CORRAL_TOKEN: d.token }));
+}
+
+before(async () => {
+  daemon = await startDaemon();
+  client = await connect();
+});
+
+after(async () => {
+  await client?.close();
+  if (daemon !== undefined) {
+    assert.equal(await daemon.stop(), 0);
+    daemon.cleanup();
+  }
+});
+
+defineToolScenarios('stdio', {
+  daemon: () => need(daemon, 'daemon'),
+  client: () => need(client, 'client'),
+  connect,
+  // Closing a stdio client ends the `corral mcp` process, its REST request to the daemon with it.
+  disconnect: (c) => c.close(),
+});
+
+test('stdio: with no daemon and --no-start, corral mcp exits 5 naming how to start one', () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-')));
+  try {
+    const { file, args } = corralCommand(false);
+    const run = spawnSync(file, [...args, 'mcp', '--no-start'], {
+      cwd: REPO_ROOT,
+      env: cleanEnv({ CORRAL_DATA_DIR: join(base, 'data') }),
+      input: '',
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 5, run.stderr);
+    assert.match(run.stderr, /corral serve/);
+    assert.equal(run.stdout, '', 'stdout carries only MCP messages');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('stdio: with no daemon, corral mcp starts one in the background that outlives the MCP client and its sessions', async () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-')));
+  const dataDir = join(base, 'data');
+  const root = join(base, 'work');
+  mkdirSync(root, { recursive: true });
+  let daemonPid: number | null = null;
+  try {
+    const c = await connectStdio(cleanEnv({ CORRAL_DATA_DIR: dataDir }), ['--root', root]);
+    let sessionId: string;
+    try {
+      const info = JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8')) as { pid: number };
+      daemonPid = info.pid;
+      const created = await callOk<{ session: { id: string; cwd: string } }>(c, 'create_session', { command: ['sleep', '60'], kind: 'pipe' });
+      sessionId = created.session.id;
+      assert.equal(created.session.cwd, root);
+    } finally {
+      await c.close();
+    }
+    // A new MCP client finds the same daemon (no second start) and the session is still running.
+    const again = await connectStdio(cleanEnv({ CORRAL_DATA_DIR: dataDir }), ['--root', root]);
+    try {
+      const listed = await callOk<{ sessions: { id: string; state: string }[] }>(again, 'list_sessions', { live: true });
+      assert.deepEqual(listed.sessions.map((s) => s.id), [sessionId]);
+      assert.equal(JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8')).pid, daemonPid);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    if (daemonPid !== null) {
+      // The daemon this test caused to start: stop it like an operator would (SIGTERM ends its sessions).
+      process.kill(daemonPid, 'SIGTERM');
+      for (let i = 0; i < STOP_TRIES && processAlive(daemonPid); i++) await sleep(50);
+      assert.equal(processAlive(daemonPid), false, 'the started daemon stopped on SIGTERM');
+      assert.equal(existsSync(join(dataDir, 'daemon.json')), false);
+    }
+    rmSync(base, { recursive: true, force: true });
+  }
+});
