@@ -42,6 +42,23 @@ export const limitsSchema = z
 /** Template and macro names: short, safe in a URL path and a shell word. */
 export const presetNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'names use letters, digits and . _ - (max 64)');
 
+/** Agent sessions (profiles with an `agent` section): auth, isolation and opt-in auto-answers. */
+export const agentOptionsSchema = z
+  .object({
+    /** Passed in the profile's auth variable (ANTHROPIC_API_KEY for claude), redacted from every reply and log. */
+    authToken: z.string().min(1).max(4096).refine(noNul).optional(),
+    /** Give the session its own HOME under its private dir instead of the daemon's. */
+    isolatedHome: z.boolean().optional(),
+    /** With isolatedHome: answer the trust question for the cwd and approve the authToken beforehand. */
+    preAnswer: z.boolean().optional(),
+    /** Dialogs answered automatically: ids such as `trust`, `api_key`, `permission`, or `tool:<Name>`. Never by default. */
+    autoAnswer: z.array(z.string().min(1).max(128)).max(64).optional(),
+    /** Report state through the CLI's hooks (default true where the profile has hooks). */
+    hooks: z.boolean().optional(),
+  })
+  .strict();
+export type AgentOptions = z.infer<typeof agentOptionsSchema>;
+
 export const createSessionSchema = z
   .object({
     /** A stored template (GET /templates) whose fields this request starts from; fields given here win. */
@@ -61,6 +78,7 @@ export const createSessionSchema = z
     name: nameSchema.optional(),
     labels: z.record(z.string().max(64), z.string().max(256)).optional(),
     limits: limitsSchema.optional(),
+    agent: agentOptionsSchema.optional(),
   })
   .strict();
 export type CreateSessionRequest = z.infer<typeof createSessionSchema>;
@@ -259,8 +277,8 @@ export const templateBodySchema = z
     rows: z.number().int().min(2).max(MAX_ROWS).optional(),
     labels: z.record(z.string().max(64), z.string().max(256)).optional(),
     limits: limitsSchema.optional(),
-    /** Dialog ids of the profile that sessions from this template may answer on their own. */
-    autoAnswers: z.array(z.string().max(64)).max(64).optional(),
+    /** Dialog ids (as `autoAnswer` of POST /sessions) that sessions from this template answer on their own. */
+    autoAnswer: z.array(z.string().min(1).max(128)).max(64).optional(),
   })
   .strict();
 export type TemplateBody = z.infer<typeof templateBodySchema>;
@@ -314,3 +332,66 @@ export interface MacroRunResult {
   failedStep: number | null;
   steps: MacroStepResult[];
 }
+
+// ---- agent sessions (Claude Code first) ---------------------------------------------------------------------
+
+export const promptSchema = z
+  .object({
+    text: z.string().min(1).max(MAX_INPUT_BYTES).refine(noNul, 'a prompt cannot contain NUL'),
+    /** How long to wait for the turn to end or for a question (default 10 minutes). */
+    timeoutMs: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
+  })
+  .strict();
+export type PromptRequest = z.infer<typeof promptSchema>;
+
+export const answerSchema = z
+  .object({
+    /** The option's number (`1`) or its text (`Yes, I trust this folder`, or the one label it starts). */
+    choice: z.union([z.string().min(1).max(256), z.number().int().min(1).max(99)]),
+    /** How long to wait for the dialog to go away after answering (default 10 s). */
+    timeoutMs: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
+  })
+  .strict();
+export type AnswerRequest = z.infer<typeof answerSchema>;
+
+const terminalSizeSchema = z.union([
+  z.tuple([z.number().int().min(2).max(MAX_COLS), z.number().int().min(2).max(MAX_ROWS)]),
+  z.object({ cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS) }).strict(),
+]);
+
+export const worktreeSchema = z
+  .object({
+    /** A git repository under a workspace root. */
+    repo: z.string().min(1).max(4096),
+    /** Branch checked out in the worktree (created from HEAD when missing). */
+    branch: z.string().min(1).max(200).regex(/^[A-Za-z0-9._/-]+$/, 'branch names use letters, digits and . _ / -'),
+    /** Keep the worktree directory when the task ends (default: removed; the branch always stays). */
+    keep: z.boolean().optional(),
+  })
+  .strict();
+
+/** The original design's SessionConfig for `POST /sessions/claude`, plus isolation and worktree options. */
+export const claudeSessionSchema = z
+  .object({
+    taskId: taskIdSchema.optional(),
+    projectPath: z.string().min(1).max(4096).optional(),
+    terminalSize: terminalSizeSchema.optional(),
+    environment: z.record(z.string().max(256), z.string()).optional(),
+    authToken: z.string().min(1).max(4096).refine(noNul).optional(),
+    /** `isolated`: a HOME of its own under the session's private dir; `inherit` (default): the daemon's HOME. */
+    home: z.enum(['inherit', 'isolated']).optional(),
+    /** With an isolated home: the trust question for projectPath and the authToken's question answered beforehand. */
+    preAnswer: z.boolean().optional(),
+    autoAnswer: z.array(z.string().min(1).max(128)).max(64).optional(),
+    /** Extra CLI arguments, e.g. ["--permission-mode", "manual"]. */
+    args: z.array(argSchema).max(64).optional(),
+    /** The CLI's argv[0] when it is not `claude` in PATH. */
+    executable: argSchema.optional(),
+    worktree: worktreeSchema.optional(),
+    name: nameSchema.optional(),
+    forceNew: z.boolean().optional(),
+    labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+    limits: limitsSchema.optional(),
+  })
+  .strict();
+export type ClaudeSessionRequest = z.infer<typeof claudeSessionSchema>;

@@ -29,6 +29,7 @@ import { buildChildEnv } from './security/childEnv.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { Session, SESSION_MARKER_ENV, type SessionSpec, type WaitOutcome } from './Session.js';
 import { integrateShellAtSpawn } from './shell/shellIntegration.js';
+import { applyTemplate } from './templates/templates.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import type { Store } from '../store/Store.js';
 import type { StoredSession } from '../store/storeTypes.js';

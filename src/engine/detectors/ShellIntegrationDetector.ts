@@ -117,21 +117,10 @@ export class ShellIntegrationDetector implements StateDetector {
     this.fallbackReason = reason;
     this.host.log('warn', `${reason}; states fall back to the quiet-period rule`);
     const host = this.host;
-    const prefixed: DetectorHost = {
-      sessionId: host.sessionId,
-      profile: host.profile,
-      get state() {
-        return host.state;
-      },
-      get screen() {
-        return host.screen;
-      },
-      output: host.output,
-      shellIntegration: host.shellIntegration,
-      setState: (to, why, source) => host.setState(to, `${reason}; quiet rule: ${why}`, source),
-      write: (data) => host.write(data),
-      log: (level, message, fields) => host.log(level, message, fields),
-    };
+    // Everything of the host as it is (getters included, through the prototype), but reasons say why.
+    const prefixed = Object.create(host, {
+      setState: { value: (to: SessionState, why: string, source: StateSource) => host.setState(to, `${reason}; quiet rule: ${why}`, source) },
+    }) as DetectorHost;
     this.fallback = new QuietDetector(prefixed);
     this.fallback.onStart();
   }
