@@ -3,6 +3,7 @@
 
 import { CorralClient } from '../../client/CorralClient.js';
 import { clientFor, EXIT, reportError, UsageError, type CliIO } from '../cliCommand.js';
+import { parseDuration } from '../output/duration.js';
 
 /** Options every client command takes (spread into each command's parseArgs options). */
 export const COMMON_OPTIONS = {
@@ -52,6 +53,18 @@ export function integerOption(value: string | undefined, option: string, min: nu
     throw new UsageError(`--${option}: "${value}" must be an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+/** A duration flag (`--timeout 30s`) in ms; a malformed one is a usage error (exit 2). */
+export function durationOption(value: string | undefined, option: string, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  try {
+    return parseDuration(value, option);
+  } catch (error) {
+    // parseDuration throws RangeError for text that is not a duration: that is the user's typing.
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export function writeJson(io: CliIO, value: unknown): void {

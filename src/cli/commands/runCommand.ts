@@ -7,9 +7,9 @@ import type { ExecRequest, ExecResult } from '../../common/api.js';
 import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
 import type { CorralClient } from '../../client/CorralClient.js';
 import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
-import { formatDuration, parseDuration } from '../output/duration.js';
+import { formatDuration } from '../output/duration.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, printHelp, sessionPath, writeJson } from './commandKit.js';
+import { client, COMMON_OPTIONS, durationOption, guarded, printHelp, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
        corral run [options] "shell command"
@@ -95,7 +95,7 @@ export const runCommand: CliCommand = {
       if (positionals.length === 0) throw new UsageError(`give a command\n${USAGE}`);
       const dashed = tokens.some((token) => token.kind === 'option-terminator');
       const command: string | string[] = !dashed && positionals.length === 1 ? (positionals[0] ?? '') : positionals;
-      const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(values.timeout, 'timeout');
+      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
       if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
       const api = client(values, io);
       const request: ExecRequest = {

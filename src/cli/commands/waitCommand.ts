@@ -4,10 +4,10 @@
 import { parseArgs } from 'node:util';
 import { SESSION_STATES, type SessionInfo, type SessionState } from '../../common/sessionTypes.js';
 import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
-import { formatDuration, parseDuration } from '../output/duration.js';
+import { formatDuration } from '../output/duration.js';
 import { startProgress } from '../output/progress.js';
 import { describeExit } from '../output/sessionFormat.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, COMMON_OPTIONS, durationOption, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral wait <id> (--state S[,S…] | --pattern RE | --exit) [--timeout 30s] [--since OFFSET] [--screen] [--json]
 
@@ -77,7 +77,7 @@ export const waitCommand: CliCommand = {
           throw error;
         }
       }
-      const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(values.timeout, 'timeout');
+      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
       if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: at most ${formatDuration(MAX_TIMEOUT_MS)}`);
       const api = client(values, io);
       let since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,270 @@
+// The CLI end to end: each command spawned from source against one real daemon, checking output and the
+// exit codes scripts rely on (0 ok, 2 usage, 3 not found, 4 timed out, 5 unreachable, the command's own for run).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import type { SessionInfo } from '../../src/common/sessionTypes.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Generous bound for one CLI run on a loaded 2-core machine; a hung command fails the test instead of the suite. */
+const CLI_TIMEOUT_MS = 60_000;
+
+function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // The test decides how the daemon is found; an inherited CORRAL_* must not.
+  if (env.CORRAL_DATA_DIR === undefined) delete childEnv.CORRAL_DATA_DIR;
+  const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    timeout: CLI_TIMEOUT_MS,
+  });
+  if (input !== undefined) child.stdin?.end(input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('corral CLI against a running daemon', () => {
+  let daemon: DaemonHandle;
+  let env: Record<string, string>;
+  const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args, env, input);
+
+  /** Creates a session over REST directly (faster than through the CLI when the CLI is not what is tested). */
+  async function createSession(body: Record<string, unknown>): Promise<SessionInfo> {
+    const reply = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', body);
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    return reply.body;
+  }
+
+  async function waitExit(id: string): Promise<SessionInfo> {
+    const reply = await daemon.request<{ matched: boolean; session: SessionInfo }>('POST', `/api/v1/sessions/${id}/wait`, {
+      exit: true,
+      timeoutMs: 20_000,
+    });
+    assert.equal(reply.body.matched, true, `session ${id} did not exit`);
+    return reply.body.session;
+  }
+
+  async function textOutput(id: string): Promise<string> {
+    const reply = await daemon.request<{ data: string }>('GET', `/api/v1/sessions/${id}/output?format=raw&encoding=utf8`);
+    return reply.body.data;
+  }
+
+  before(async () => {
+    daemon = await startDaemon();
+    env = { CORRAL_URL: daemon.url, CORRAL_TOKEN: daemon.token };
+  });
+
+  after(async () => {
+    await daemon.stop();
+    daemon.cleanup();
+  });
+
+  test('new, ls, show and kill round-trip a session with --json', async () => {
+    const created = await cli(['new', '--json', '--name', 'round-trip', '--task', 'task-rt', '--env', 'GREETING=hi', '--cols', '100', '--rows', '30', '--', 'sleep', '60']);
+    assert.equal(created.code, 0, created.stderr);
+    const session = JSON.parse(created.stdout) as SessionInfo;
+    assert.match(session.id, /^s_/);
+    assert.equal(session.name, 'round-trip');
+    assert.equal(session.taskId, 'task-rt');
+    // The daemon resolves argv[0] on PATH; the arguments stay as given.
+    assert.match(session.command[0] ?? '', /(^|\/)sleep$/);
+    assert.equal(session.command[1], '60');
+    assert.equal(session.cols, 100);
+    assert.equal(session.env.GREETING, 'hi');
+
+    const listed = await cli(['ls', '--json', '--task', 'task-rt']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const { sessions } = JSON.parse(listed.stdout) as { sessions: SessionInfo[] };
+    assert.deepEqual(sessions.map((s) => s.id), [session.id]);
+
+    const table = await cli(['ls']);
+    assert.equal(table.code, 0, table.stderr);
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^ID\s+NAME\s+PROFILE\s+STATE\s+TASK\s+PID\s+AGE\s+EXIT$/);
+    assert.ok(rows.some((row) => row.startsWith(session.id) && row.includes('round-trip') && row.includes('task-rt')), table.stdout);
+
+    const shown = await cli(['show', session.id, '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as SessionInfo).id, session.id);
+
+    const killed = await cli(['kill', session.id, '--json']);
+    assert.equal(killed.code, 0, killed.stderr);
+    const ended = JSON.parse(killed.stdout) as SessionInfo;
+    assert.equal(ended.state, 'terminated');
+    assert.equal(ended.exit?.reason, 'killed');
+
+    const all = await cli(['ls', '--all']);
+    assert.match(all.stdout, new RegExp(`${session.id}.*terminated`));
+  });
+
+  test('new prints only the id and show prints a readable summary', async () => {
+    const created = await cli(['new', '--kind', 'pipe', '--', '/bin/echo', 'plain']);
+    assert.equal(created.code, 0, created.stderr);
+    const id = created.stdout.trim();
+    assert.match(id, /^s_[A-Za-z0-9_-]{22}$/);
+    await waitExit(id);
+    const shown = await cli(['show', id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^state\s+terminated/m);
+    assert.match(shown.stdout, /^exit\s+exit 0$/m);
+    assert.match(shown.stdout, /^profile\s+command \(pipe\)$/m);
+  });
+
+  test('logs --since prints from the offset and -f follows until the session exits', async () => {
+    const session = await createSession({ command: ['/bin/sh', '-c', 'echo one; sleep 0.5; echo two; sleep 0.5; echo three'], kind: 'pipe' });
+    const followed = await cli(['logs', session.id, '-f']);
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.equal(followed.stdout, 'one\ntwo\nthree\n');
+    const since = await cli(['logs', session.id, '--since', String('one\n'.length)]);
+    assert.equal(since.stdout, 'two\nthree\n');
+    const json = await cli(['logs', session.id, '--since', '4', '--json']);
+    const doc = JSON.parse(json.stdout) as { data: string; offset: number; nextOffset: number; gap: number };
+    assert.deepEqual(doc, { data: 'two\nthree\n', encoding: 'utf8', offset: 4, nextOffset: 14, firstAvailableOffset: 0, gap: 0 });
+  });
+
+  test('send delivers text and named keys to a cat in a terminal', async () => {
+    const session = await createSession({ command: ['cat'] });
+    const sent = await cli(['send', session.id, 'hello cat', '--key', 'Enter']);
+    assert.equal(sent.code, 0, sent.stderr);
+    // Ctrl-D on an empty line is EOF for cat: proof the named key reached the terminal as a control byte.
+    const eof = await cli(['send', session.id, '--key', 'C-d']);
+    assert.equal(eof.code, 0, eof.stderr);
+    const ended = await waitExit(session.id);
+    assert.equal(ended.exit?.code, 0);
+    // The terminal echoes the line, then cat prints it back.
+    assert.equal(await textOutput(session.id), 'hello cat\r\nhello cat\r\n');
+  });
+
+  test('send --stdin --eof writes standard input and closes a pipe session stdin', async () => {
+    const session = await createSession({ command: ['cat'], kind: 'pipe' });
+    const sent = await cli(['send', session.id, '--stdin', '--eof'], 'line one\nline two\n');
+    assert.equal(sent.code, 0, sent.stderr);
+    const ended = await waitExit(session.id);
+    assert.equal(ended.exit?.code, 0);
+    assert.equal(await textOutput(session.id), 'line one\nline two\n');
+  });
+
+  test('wait exits 0 when the pattern appears and 4 when the timeout passes first', async () => {
+    const session = await createSession({ command: ['/bin/sh', '-c', 'sleep 0.3; echo ready-now; sleep 60'], kind: 'pipe' });
+    try {
+      const matched = await cli(['wait', session.id, '--pattern', 'ready-n[o]w', '--since', '0', '--timeout', '20s', '--json']);
+      assert.equal(matched.code, 0, matched.stderr);
+      assert.equal((JSON.parse(matched.stdout) as { matched: boolean }).matched, true);
+      const timedOut = await cli(['wait', session.id, '--exit', '--timeout', '300ms']);
+      assert.equal(timedOut.code, 4, timedOut.stderr);
+      assert.match(timedOut.stderr, /timed out after 300ms/);
+      assert.equal(timedOut.stdout, '');
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+    }
+  });
+
+  test('run passes the exit code through and keeps stdout and stderr apart', async () => {
+    const argv = await cli(['run', '--', '/bin/sh', '-c', 'echo to-out; echo to-err >&2; exit 42']);
+    assert.equal(argv.code, 42);
+    assert.equal(argv.stdout, 'to-out\n');
+    assert.equal(argv.stderr, 'to-err\n');
+    const shell = await cli(['run', 'echo $((6 * 7))']);
+    assert.equal(shell.code, 0, shell.stderr);
+    assert.equal(shell.stdout, '42\n');
+  });
+
+  test('run past its timeout exits 4 and names the background session and pid', async () => {
+    const result = await cli(['run', '--timeout', '300ms', '--', 'sleep', '60']);
+    assert.equal(result.code, 4, result.stderr);
+    const named = /session (s_[A-Za-z0-9_-]{22}) pid (\d+)/.exec(result.stderr);
+    assert.ok(named, result.stderr);
+    const [, id, pid] = named;
+    const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${id}`);
+    assert.equal(info.body.state !== 'terminated', true, 'the command keeps running in the background');
+    assert.equal(String(info.body.pid), pid);
+    await daemon.request('DELETE', `/api/v1/sessions/${id}?force=true`);
+  });
+
+  test('logs and screen neutralize escapes and bidi overrides unless --raw', async () => {
+    // OSC title, SGR colour, BEL, then U+202E (RIGHT-TO-LEFT OVERRIDE) which lands on the rendered screen as-is.
+    const script = String.raw`printf '\033]0;evil\007\033[31mred\033[0m \342\200\256txt.exe\n'`;
+    const session = await createSession({ command: ['/bin/sh', '-c', `${script}; sleep 60`] });
+    try {
+      await daemon.request('POST', `/api/v1/sessions/${session.id}/wait`, { pattern: 'exe', since: 0, timeoutMs: 20_000 });
+      const logs = await cli(['logs', session.id]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.equal(logs.stdout, '^[]0;evil^G^[[31mred^[[0m <U+202E>txt.exe\n');
+      const raw = await cli(['logs', session.id, '--raw']);
+      assert.equal(raw.stdout, '\u001b]0;evil\u0007\u001b[31mred\u001b[0m \u202Etxt.exe\r\n');
+      const screen = await cli(['screen', session.id]);
+      assert.equal(screen.code, 0, screen.stderr);
+      assert.equal(screen.stdout, 'red <U+202E>txt.exe\n');
+      const rawScreen = await cli(['screen', session.id, '--raw']);
+      assert.equal(rawScreen.stdout, 'red \u202Etxt.exe\n');
+      const json = await cli(['screen', session.id, '--json']);
+      assert.equal((JSON.parse(json.stdout) as { lines: string[] }).lines[0]?.trimEnd(), 'red \u202Etxt.exe');
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+    }
+  });
+
+  test('an unknown session id exits 3, with a JSON error under --json', async () => {
+    const shown = await cli(['show', 's_doesnotexistdoesnotexi']);
+    assert.equal(shown.code, 3);
+    assert.match(shown.stderr, /No session/);
+    const logs = await cli(['logs', 's_doesnotexistdoesnotexi', '--json']);
+    assert.equal(logs.code, 3);
+    assert.equal((JSON.parse(logs.stdout) as { error: { code: string } }).error.code, 'SESSION_NOT_FOUND');
+  });
+
+  test('usage errors exit 2: unknown option, missing condition, bad duration, unknown command', async () => {
+    const results = await Promise.all([
+      cli(['ls', '--bogus']),
+      cli(['wait', 's_doesnotexistdoesnotexi']),
+      cli(['wait', 's_doesnotexistdoesnotexi', '--exit', '--timeout', 'soon']),
+      cli(['frobnicate']),
+    ]);
+    for (const result of results) assert.equal(result.code, 2, result.stderr);
+    assert.match(results[1]?.stderr ?? '', /give --state, --pattern or --exit/);
+    assert.match(results[2]?.stderr ?? '', /--timeout: "soon" is not a duration/);
+  });
+});
+
+describe('corral CLI without a daemon', () => {
+  test('a daemon that does not answer exits 5', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    assert.ok(address !== null && typeof address === 'object');
+    const result = await runCli(['ls'], { CORRAL_URL: `http://127.0.0.1:${address.port}`, CORRAL_TOKEN: 'x' });
+    assert.equal(result.code, 5, result.stderr);
+    assert.match(result.stderr, /Cannot reach the daemon/);
+  });
+
+  test('a data dir with no daemon.json exits 5', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-cli-nodaemon-'));
+    try {
+      const result = await runCli(['ls', '--json'], { CORRAL_URL: '', CORRAL_DATA_DIR: dir });
+      assert.equal(result.code, 5, result.stderr);
+      assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, 'NO_DAEMON');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
