@@ -119,6 +119,7 @@ export class SessionManager {
 
   create(request: CreateSessionRequest): CreateResult {
     if (!this.accepting) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; no new sessions.');
+    request = applyTemplate(this.store, request);
     if (request.taskId !== undefined && request.forceNew !== true) {
       const existing = this.liveSessionForTask(request.taskId);
       if (existing !== undefined) return { session: existing, existing: true };
