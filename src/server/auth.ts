@@ -39,6 +39,8 @@ export interface DoorPolicy {
   token: string;
   allowedHosts: Set<string>;
   allowedOrigins: Set<string>;
+  /** Validates a dashboard session cookie; set by the dashboard face so REST and WebSocket doors both see it. */
+  cookieValid?: (value: string) => boolean;
 }
 
 export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[] }): DoorPolicy {
@@ -98,6 +100,6 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
     throw new CorralError('UNAUTHORIZED', 'Invalid token.');
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
-  if (cookie !== undefined && cookieValid(cookie)) return;
+  if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return;
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
 }

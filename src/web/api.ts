@@ -1,0 +1,90 @@
+// The dashboard's REST calls: same-origin fetch with the login cookie and the CSRF header, errors as ApiError.
+// Must never put a credential in a URL or in storage; a 401 sends the user to the login page.
+
+import type { SessionInfo, StateEvent } from '../common/sessionTypes.js';
+
+export const API = '/api/v1';
+/** The header the daemon wants (with Origin) on cookie-authenticated writes; a cross-site form cannot send it. */
+const CSRF_HEADER = 'x-corral-request';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { [CSRF_HEADER]: '1' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(API + path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown = undefined;
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      // A proxy or a crash page instead of our JSON: report it as what it is.
+      throw new ApiError(response.status, 'BAD_REPLY', `Unreadable reply (${(error as Error).message})`);
+    }
+  }
+  if (response.status === 401) {
+    window.location.assign('/login');
+    throw new ApiError(401, 'UNAUTHORIZED', 'Logged out');
+  }
+  if (!response.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(response.status, err?.code ?? 'HTTP_' + response.status, err?.message ?? `HTTP ${response.status}`);
+  }
+  return json as T;
+}
+
+export interface CommandRecord {
+  seq: number;
+  kind: string;
+  text: string;
+  startedAt: string;
+  endedAt: string | null;
+  exitCode: number | null;
+  cwd: string | null;
+  timedOut: boolean;
+  durationMs: number | null;
+}
+
+export interface ProfileEntry {
+  name: string;
+  description: string;
+  kind: 'pty' | 'pipe';
+  hasCommand: boolean;
+}
+
+export interface TemplateEntry {
+  name: string;
+  body: unknown;
+}
+
+export interface Catalog {
+  profiles: ProfileEntry[];
+  templates: TemplateEntry[];
+}
+
+export const sessionsApi = {
+  list: () => api<{ sessions: SessionInfo[] }>('GET', '/sessions?limit=500'),
+  get: (id: string) => api<SessionInfo>('GET', `/sessions/${encodeURIComponent(id)}`),
+  create: (body: Record<string, unknown>) => api<SessionInfo>('POST', '/sessions', body),
+  kill: (id: string) => api<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(id)}`),
+  interrupt: (id: string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/interrupt`, {}),
+  input: (id: string, body: { data?: string; keys?: string[] }) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/input`, body),
+  events: (id: string) => api<{ events: StateEvent[] }>('GET', `/sessions/${encodeURIComponent(id)}/events?limit=1000`),
+  commands: (id: string) => api<{ commands: CommandRecord[] }>('GET', `/sessions/${encodeURIComponent(id)}/commands?limit=1000`),
+  screen: (id: string) => api<{ lines: string[]; title?: string }>('GET', `/sessions/${encodeURIComponent(id)}/screen`),
+  catalog: () => api<Catalog>('GET', '/dashboard/catalog'),
+};

@@ -1,0 +1,72 @@
+// How sessions read on screen: state badges, ages, exits. Pure functions of the shared session types.
+// Must return text or elements built with textContent only (names, cwds and reasons are caller data).
+
+import type { ExitInfo, SessionInfo, SessionState } from '../common/sessionTypes.js';
+import { h } from './dom.js';
+
+export function stateBadge(state: SessionState): HTMLSpanElement {
+  return h('span', { class: `badge state-${state}`, attrs: { 'data-state': state } }, state.replace('_', ' '));
+}
+
+export function age(fromIso: string, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(fromIso)) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d`;
+}
+
+export function exitText(exit: ExitInfo | null): string {
+  if (exit === null) return '';
+  const how = exit.signal !== null ? exit.signal : exit.code !== null ? `code ${exit.code}` : '';
+  return [exit.reason, how, exit.forced ? 'forced' : ''].filter((part) => part !== '').join(' · ');
+}
+
+export function sessionTitle(session: SessionInfo): string {
+  return session.name ?? session.id;
+}
+
+export function shortTime(iso: string): string {
+  const date = new Date(iso);
+  return date.toLocaleTimeString(undefined, { hour12: false });
+}
+
+export function duration(ms: number | null): string {
+  if (ms === null) return '…';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/** Splits a command line into argv the way a user expects (quotes and backslashes), without any shell. */
+export function splitArgv(line: string): string[] {
+  const args: string[] = [];
+  let current = '';
+  let inArg = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line.charAt(i);
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) current += line.charAt(++i);
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inArg = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      current += line.charAt(++i);
+      inArg = true;
+    } else if (/\s/.test(ch)) {
+      if (inArg) args.push(current);
+      current = '';
+      inArg = false;
+    } else {
+      current += ch;
+      inArg = true;
+    }
+  }
+  if (inArg) args.push(current);
+  return args;
+}

@@ -1,0 +1,203 @@
+// One session's WebSocket (`/ws/sessions/{id}`, PRODUCT §5) for the dashboard: binary output frames with their
+// 8-byte offsets, JSON state/exit/gap frames, and reconnection that resumes at the next offset so no byte is
+// shown twice or skipped. Must never write a byte it has already written, and never retry once the session ended.
+
+import type { ExitInfo, SessionInfo, SessionState, StateSource } from '../common/sessionTypes.js';
+import type { Disposable } from './dom.js';
+
+/** Bytes of the big-endian offset before every output frame's payload. */
+const OUTPUT_HEADER_BYTES = 8;
+/** Reconnect delays: quick for a blip, then backing off to 5 s so a stopped daemon is not hammered. */
+const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
+/** Acknowledge after this many bytes were written to the terminal (the server's flow control counts acks). */
+const ACK_EVERY_BYTES = 64 * 1024;
+
+export interface StateChange {
+  state: SessionState;
+  from: SessionState | null;
+  reason: string;
+  source: StateSource;
+  at: string;
+  session?: SessionInfo;
+}
+
+export type LinkStatus = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'refused';
+
+export interface ConnectionHandlers {
+  /** Output in order, each byte once; `done` is called when the terminal has taken it. */
+  onOutput(data: Uint8Array, done: () => void): void;
+  onState(change: StateChange): void;
+  onExit(exit: ExitInfo): void;
+  /** Bytes [from, to) were evicted before we could read them. */
+  onGap(from: number, to: number): void;
+  onStatus(status: LinkStatus, detail: string): void;
+}
+
+export class TerminalConnection implements Disposable {
+  private socket: WebSocket | null = null;
+  /** The offset of the next byte we expect; null until the server told us where live output starts. */
+  private next: number | null;
+  private attempts = 0;
+  private retryTimer: number | null = null;
+  private disposed = false;
+  private exited = false;
+  private unacked = 0;
+  /** Bytes written to the terminal (tests compare with the session's own counters). */
+  bytesShown = 0;
+  /** How many times the socket was opened (1 + reconnects). */
+  connects = 0;
+
+  constructor(
+    private readonly sessionId: string,
+    since: number | null,
+    private readOnly: boolean,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.next = since;
+  }
+
+  get nextOffset(): number | null {
+    return this.next;
+  }
+
+  /** Where the first connect starts reading (set before it; later attaches resume on their own). */
+  startAt(offset: number): void {
+    if (this.connects === 0) this.next = offset;
+  }
+
+  get isReadOnly(): boolean {
+    return this.readOnly;
+  }
+
+  connect(): void {
+    if (this.disposed) return;
+    const query = new URLSearchParams({ mode: this.readOnly ? 'read-only' : 'read-write' });
+    if (this.next !== null) query.set('since', String(this.next));
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(`${scheme}//${window.location.host}/ws/sessions/${encodeURIComponent(this.sessionId)}?${query}`);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    this.connects++;
+    this.handlers.onStatus(this.connects === 1 ? 'connecting' : 'reconnecting', '');
+    socket.onopen = () => {
+      this.attempts = 0;
+      this.handlers.onStatus('live', '');
+    };
+    socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+      if (socket !== this.socket) return;
+      if (typeof event.data === 'string') this.onText(event.data);
+      else this.onBinary(new Uint8Array(event.data));
+    };
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return;
+      this.socket = null;
+      if (this.disposed) return;
+      if (this.exited) {
+        this.handlers.onStatus('ended', '');
+        return;
+      }
+      // 4xxx: the server refused us for a reason a retry will not fix (unknown session, logged out).
+      if (event.code >= 4400 && event.code < 4500 && event.code !== 4408 && event.code !== 4429) {
+        this.handlers.onStatus('refused', event.reason || `closed with ${event.code}`);
+        return;
+      }
+      this.scheduleReconnect(event.reason || `closed (${event.code})`);
+    };
+  }
+
+  send(frame: { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number } | { type: 'signal'; name: string }): boolean {
+    if (this.socket === null || this.socket.readyState !== WebSocket.OPEN) return false;
+    if (frame.type === 'input' && this.readOnly) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Re-attaches in the other mode, resuming at the next offset (no replay, no loss). */
+  setReadOnly(readOnly: boolean): void {
+    if (readOnly === this.readOnly) return;
+    this.readOnly = readOnly;
+    this.reopen();
+  }
+
+  /** Closes the socket and opens a new one at once (used after a mode change, and by tests to simulate a drop). */
+  reopen(): void {
+    const old = this.socket;
+    this.socket = null;
+    old?.close(1000, 'reattach');
+    if (!this.exited) this.connect();
+  }
+
+  private scheduleReconnect(why: string): void {
+    const delay = RECONNECT_DELAYS_MS[Math.min(this.attempts, RECONNECT_DELAYS_MS.length - 1)] ?? 5000;
+    this.attempts++;
+    this.handlers.onStatus('reconnecting', `${why}; retrying in ${Math.round(delay / 100) / 10} s`);
+    this.retryTimer = window.setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private onBinary(frame: Uint8Array): void {
+    if (frame.length < OUTPUT_HEADER_BYTES) return;
+    const offset = Number(new DataView(frame.buffer, frame.byteOffset, OUTPUT_HEADER_BYTES).getBigUint64(0));
+    let data = frame.subarray(OUTPUT_HEADER_BYTES);
+    const end = offset + data.length;
+    if (this.next === null) this.next = offset;
+    if (end <= this.next) return; // all of it already shown (a replay overlapping what we had)
+    if (offset < this.next) data = data.subarray(this.next - offset);
+    else if (offset > this.next) this.handlers.onGap(this.next, offset);
+    this.next = end;
+    this.bytesShown += data.length;
+    this.handlers.onOutput(data, () => this.ack(data.length));
+  }
+
+  private ack(bytes: number): void {
+    this.unacked += bytes;
+    if (this.unacked < ACK_EVERY_BYTES || this.next === null) return;
+    this.unacked = 0;
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: 'ack', offset: this.next }));
+  }
+
+  private onText(text: string): void {
+    let frame: { type?: string } & Record<string, unknown>;
+    try {
+      frame = JSON.parse(text) as typeof frame;
+    } catch (error) {
+      console.warn('unreadable frame from the daemon', error);
+      return;
+    }
+    switch (frame.type) {
+      case 'state': {
+        const change = frame as unknown as StateChange & { offset?: number };
+        if (this.next === null && typeof change.offset === 'number') this.next = change.offset;
+        this.handlers.onState(change);
+        break;
+      }
+      case 'exit':
+        this.exited = true;
+        this.handlers.onExit((frame as unknown as { exit: ExitInfo }).exit);
+        break;
+      case 'gap': {
+        const { from, to } = frame as unknown as { from: number; to: number };
+        if (this.next === null || to > this.next) {
+          this.handlers.onGap(from, to);
+          this.next = to;
+        }
+        break;
+      }
+      case 'error':
+        console.warn('daemon refused a frame:', frame.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.retryTimer !== null) window.clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, 'view closed');
+  }
+}
