@@ -122,6 +122,12 @@ export class Session {
   private stdoutBytes = 0;
   private stderrBytes = 0;
   private detector: StateDetector | null = null;
+  /**
+   * Tree work in flight (the termination escalation, or the sweep of what a program left behind when it exited on
+   * its own). The stream can close before it ends (the main process died, its grandchildren did not yet), so
+   * `terminated` waits for it: only then is every process gone and `forced` known.
+   */
+  private readonly treeWork: Promise<unknown>[] = [];
 
   private readonly stateEmitter = new Emitter<StateEvent>();
   readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
@@ -473,13 +479,14 @@ export class Session {
     // SIGHUP, then the escalation); that also makes the output stream reach EOF.
     const root = this.rootIdentity;
     if (root === null) return;
-    void sweepOrphans({
+    const sweep = sweepOrphans({
       root,
       pgid: root.pid,
       marker: { key: SESSION_MARKER_ENV, value: this.id },
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
       termGraceMs: this.deps.graces.termMs,
     }).then(() => this.closeAfterTreeDead());
+    this.treeWork.push(sweep);
   }
 
   private closeAfterTreeDead(): void {
@@ -508,7 +515,7 @@ export class Session {
     const root = this.rootIdentity;
     if (root !== null && this.proc !== null) {
       const exitInput = this.spec.kind === 'pty' ? this.spec.profile.input.exit : undefined;
-      const result = await terminateProcessTree({
+      const killing = terminateProcessTree({
         root,
         pgid: root.pid,
         marker: { key: SESSION_MARKER_ENV, value: this.id },
@@ -522,8 +529,11 @@ export class Session {
         politeGraceMs: exitInput === undefined ? 0 : this.deps.graces.politeMs,
         interruptGraceMs: this.deps.graces.interruptMs,
         termGraceMs: this.deps.graces.termMs,
+      }).then((result) => {
+        this.forced = result.forced;
       });
-      this.forced = result.forced;
+      this.treeWork.push(killing);
+      await killing;
       this.closeAfterTreeDead();
     } else {
       this.resolveClosed({ code: null, signal: null });
@@ -548,6 +558,7 @@ export class Session {
   /** Every byte is in the stream (the backend closed): persist it, then report terminated. */
   private async finish(status: ProcessStatus): Promise<void> {
     if (this.exitInfo !== null) return;
+    await Promise.all(this.treeWork);
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
     if (this.screen !== null) {
       await this.screen.settled();

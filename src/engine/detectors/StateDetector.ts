@@ -7,6 +7,7 @@ import type { SessionState, StateSource } from '../../common/sessionTypes.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { ScreenTracker } from '../screen/ScreenTracker.js';
 import type { OutputStream } from '../output/OutputStream.js';
+import type { HookEvent } from '../agent/HookServer.js';
 import type { ShellIntegration } from '../shell/shellIntegration.js';
 
 /** What a detector may see and do to its session. */
@@ -23,6 +24,8 @@ export interface DetectorHost {
   /** Writes to the program's input (e.g. answering a terminal query, or an opted-in auto-answer). */
   write(data: string): void;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /** Dialog ids (or `tool:<Name>`) the caller opted in to answering automatically; empty by default. */
+  readonly autoAnswer: readonly string[];
 }
 
 export interface StateDetector extends Disposable {
@@ -32,6 +35,8 @@ export interface StateDetector extends Disposable {
   onOutput(data: Buffer): void;
   /** The caller wrote input. */
   onInput(data: string | Buffer): void;
+  /** A hook report from the program (agent CLIs with hooks); detectors without hooks leave it out. */
+  onHook?(event: HookEvent): void;
 }
 
 export type DetectorFactory = (host: DetectorHost) => StateDetector;

@@ -4,6 +4,7 @@
 import type { Profile } from '../profiles/profileSchema.js';
 import { ProcessDetector } from './ProcessDetector.js';
 import { QuietDetector } from './QuietDetector.js';
+import { AgentDetector } from '../agent/AgentDetector.js';
 import { ShellIntegrationDetector } from './ShellIntegrationDetector.js';
 import type { DetectorFactory } from './StateDetector.js';
 
@@ -11,6 +12,7 @@ const factories = new Map<Profile['stateDetection'], DetectorFactory>([
   ['process', (host) => new ProcessDetector(host)],
   ['quiet', (host) => new QuietDetector(host)],
   ['shell-integration', (host) => new ShellIntegrationDetector(host, host.shellIntegration)],
+  ['agent', (host) => new AgentDetector(host)],
 ]);
 
 export function registerDetector(rule: Profile['stateDetection'], factory: DetectorFactory): void {

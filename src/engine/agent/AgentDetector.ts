@@ -1,0 +1,319 @@
+// The `agent` state rule: an agent CLI's state from its hooks (primary, where the profile has them), its rendered
+// screen and window title (dialogs, interrupts, login, API errors: what hooks do not report), and a self-check
+// timer that reports `profile_mismatch` instead of sitting in `busy` forever. Every transition names its source.
+// It never writes to the program except an auto-answer the session opted in to.
+
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
+import type { SessionState } from '../../common/sessionTypes.js';
+import { keyToBytes } from '../../common/keys.js';
+import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
+import type { ProfileDialog } from '../profiles/profileSchema.js';
+import type { HookEvent } from './HookServer.js';
+import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
+
+/**
+ * After a hook decides a state, the screen may lag it (UserPromptSubmit up to ~200 ms before the spinner, Stop
+ * 40–100 ms before the turn-end line; measured). For this long a screen that contradicts the hook is taken for a
+ * stale frame; dialogs and errors still win at once. Generous for a loaded 2-core machine.
+ */
+const HOOK_HOLD_MS = 1500;
+/** Leaving `busy` on the screen's word alone waits for the frame to hold this long (no hook reports interrupts). */
+const SCREEN_IDLE_SETTLE_MS = 120;
+/**
+ * Keys sent to a dialog in its first moments are lost (the CLI ignores input for ~150 ms after it renders; the
+ * recorder waits 300 ms). Answers wait until the dialog has been on screen this long.
+ */
+export const DIALOG_KEY_GUARD_MS = 300;
+/** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
+const KEY_GAP_MS = 40;
+
+/** What the detector learned beyond the state: read by prompt/answer and stats. */
+export interface AgentInsight {
+  /** The CLI's own session id and transcript (from any hook payload). */
+  agentSessionId: string | null;
+  transcriptPath: string | null;
+  /** Incremented on every Stop / StopFailure hook; a prompt compares it before and after. */
+  turnEnds: number;
+  lastAssistantMessage: string | null;
+  lastError: string | null;
+  errors: number;
+  hooksReceived: number;
+  /** The dialog on screen now, and since when (performance.now()). */
+  dialog: ProfileDialog | null;
+  dialogSince: number;
+  /** The tool a permission request is about (hook or screen). */
+  pendingTool: string | null;
+  /** performance.now() of the last hook or screen change that moved the state (for latency benches). */
+  lastDecisionAt: number;
+}
+
+export class AgentDetector implements StateDetector {
+  private readonly store = new DisposableStore();
+  private disposed = false;
+  private everWorked = false;
+  private hold: { state: SessionState; until: number } | null = null;
+  private lastKnownAt = performance.now();
+  private settleTimer: NodeJS.Timeout | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private lastVerdict: ScreenVerdict | null = null;
+  private autoAnswering = false;
+  readonly insight: AgentInsight = {
+    agentSessionId: null,
+    transcriptPath: null,
+    turnEnds: 0,
+    lastAssistantMessage: null,
+    lastError: null,
+    errors: 0,
+    hooksReceived: 0,
+    dialog: null,
+    dialogSince: 0,
+    pendingTool: null,
+    lastDecisionAt: 0,
+  };
+
+  constructor(private readonly host: DetectorHost) {}
+
+  get selfCheckMs(): number {
+    return this.host.profile.agent?.selfCheckMs ?? 30_000;
+  }
+
+  onStart(): void {
+    const screen = this.host.screen;
+    if (screen !== null) {
+      this.store.add(screen.onChanged(() => this.evaluate()));
+      this.store.add(screen.onTitle(() => this.evaluate()));
+    }
+    // The self-check looks a few times per period so a mismatch is reported at most ~20% late.
+    const tick = setInterval(() => this.selfCheck(), Math.max(250, Math.floor(this.selfCheckMs / 5)));
+    tick.unref();
+    this.store.add(toDisposable(() => clearInterval(tick)));
+    this.store.add(
+      toDisposable(() => {
+        if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+        if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+      }),
+    );
+  }
+
+  onOutput(): void {}
+
+  onInput(): void {}
+
+  // ---- hooks -------------------------------------------------------------------------------------------------
+
+  onHook(event: HookEvent): void {
+    if (this.disposed) return;
+    const p = event.payload;
+    this.insight.hooksReceived++;
+    this.lastKnownAt = performance.now();
+    if (typeof p.session_id === 'string') this.insight.agentSessionId = p.session_id;
+    if (typeof p.transcript_path === 'string') this.insight.transcriptPath = p.transcript_path;
+    const state = this.host.state;
+    const dialogUp = this.lastVerdict?.kind === 'dialog';
+    switch (event.name) {
+      case 'SessionStart':
+        // Fires 30–120 ms before the input box is drawn and keys typed before it are lost (measured): `ready`
+        // waits for the input line on the screen.
+        break;
+      case 'UserPromptSubmit':
+        this.decide('busy', 'prompt submitted', 'hook', event);
+        break;
+      case 'PreToolUse':
+        // Arrives before a permission dialog, so it does not mean the tool runs; only a turn that looked over moves.
+        if (!dialogUp && (state === 'idle' || state === 'ready' || state === 'error')) this.decide('busy', `tool ${String(p.tool_name)}`, 'hook', event);
+        break;
+      case 'PostToolUse':
+      case 'PostToolUseFailure':
+        this.insight.pendingTool = null;
+        if (!dialogUp) this.decide('busy', `tool ${String(p.tool_name)} ran`, 'hook', event);
+        break;
+      case 'PermissionRequest':
+        this.insight.pendingTool = typeof p.tool_name === 'string' ? p.tool_name : null;
+        this.decide('waiting_input', `permission: ${this.insight.pendingTool ?? 'a tool'}`, 'hook', event);
+        break;
+      case 'Notification':
+        if (p.notification_type === 'permission_prompt') this.decide('waiting_input', 'permission prompt', 'hook', event);
+        break;
+      case 'Stop':
+        this.insight.turnEnds++;
+        this.insight.lastAssistantMessage = typeof p.last_assistant_message === 'string' ? p.last_assistant_message : null;
+        if (!dialogUp) this.decide('idle', 'turn ended', 'hook', event);
+        break;
+      case 'StopFailure': {
+        this.insight.turnEnds++;
+        const text = typeof p.last_assistant_message === 'string' ? p.last_assistant_message : null;
+        const kind = typeof p.error === 'string' ? p.error : 'error';
+        this.insight.lastAssistantMessage = text;
+        this.recordError(`${kind}: ${text ?? 'the turn failed'}`);
+        this.decide('error', `turn failed: ${kind}`, 'hook', event);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private recordError(error: string): void {
+    if (this.insight.lastError === error && this.host.state === 'error') return;
+    this.insight.lastError = error;
+    this.insight.errors++;
+  }
+
+  /** A hook's decision, held against stale screen frames for HOOK_HOLD_MS. */
+  private decide(to: SessionState, reason: string, source: 'hook', event: HookEvent): void {
+    const target = to === 'idle' && !this.everWorked ? 'ready' : to;
+    this.hold = { state: target, until: performance.now() + HOOK_HOLD_MS };
+    this.apply(target, reason, source, event.receivedAt);
+    // When the hold ends, the screen gets its say again (a hook that was wrong must not stick).
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.evaluate();
+    }, HOOK_HOLD_MS + 10);
+  }
+
+  private apply(to: SessionState, reason: string, source: 'hook' | 'screen' | 'timer', at: number): void {
+    if (to === 'busy') this.everWorked = true;
+    if (this.host.state === to) return;
+    if (this.host.state === 'terminating' || this.host.state === 'terminated') return;
+    if (this.host.setState(to, reason, source)) this.insight.lastDecisionAt = at;
+  }
+
+  // ---- screen ------------------------------------------------------------------------------------------------
+
+  private evaluate(): void {
+    const screen = this.host.screen;
+    if (this.disposed || screen === null) return;
+    const at = performance.now();
+    const view = screen.snapshot();
+    const verdict = classifyScreen(this.host.profile, view);
+    this.lastVerdict = verdict;
+    if (verdict === null) return;
+    this.lastKnownAt = at;
+    if (verdict.kind !== 'dialog') {
+      this.insight.dialog = null;
+    } else if (this.insight.dialog?.id !== verdict.dialog.id) {
+      this.insight.dialog = verdict.dialog;
+      this.insight.dialogSince = at;
+      if (verdict.dialog.toolPattern !== undefined) this.insight.pendingTool = dialogTool(verdict.dialog, view.lines) ?? this.insight.pendingTool;
+      this.maybeAutoAnswer(verdict.dialog);
+    }
+    const held = this.hold !== null && at < this.hold.until ? this.hold.state : null;
+    switch (verdict.kind) {
+      case 'dialog':
+        this.apply(verdict.state, verdict.reason, 'screen', at);
+        return;
+      case 'authenticating':
+      case 'waiting_input':
+        this.apply(verdict.kind, verdict.reason, 'screen', at);
+        return;
+      case 'error':
+        if (verdict.error !== null) this.recordError(verdict.error);
+        if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
+        return;
+      case 'busy':
+        if (held !== null && held !== 'busy') return;
+        this.cancelSettle();
+        this.apply('busy', verdict.reason, 'screen', at);
+        return;
+      case 'input_ready': {
+        if (held === 'busy' || held === 'error') return;
+        const target: SessionState = this.everWorked ? 'idle' : 'ready';
+        if (this.host.state === 'error') return; // an error stays until the next turn starts
+        if (this.host.state === 'busy') this.settleThenApply(target, at);
+        else this.apply(target, verdict.reason, 'screen', at);
+        return;
+      }
+    }
+  }
+
+  private cancelSettle(): void {
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+  }
+
+  /** busy → idle on the screen's word: only when the frame still says so a moment later (interrupts, lost hooks). */
+  private settleThenApply(target: SessionState, firstSeenAt: number): void {
+    if (this.settleTimer !== null) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      const screen = this.host.screen;
+      if (this.disposed || screen === null) return;
+      const verdict = classifyScreen(this.host.profile, screen.snapshot());
+      const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && this.host.state === 'busy') {
+        this.apply(target, 'turn over (screen)', 'screen', firstSeenAt);
+      }
+    }, SCREEN_IDLE_SETTLE_MS);
+  }
+
+  private selfCheck(): void {
+    if (this.disposed) return;
+    const state = this.host.state;
+    if (state === 'error' || state === 'terminating' || state === 'terminated') return;
+    const silentFor = performance.now() - this.lastKnownAt;
+    if (silentFor < this.selfCheckMs) return;
+    const reason = `profile_mismatch: nothing the ${this.host.profile.name} profile knows has shown for ${Math.round(silentFor / 1000)} s`;
+    this.host.log('warn', 'agent profile does not match the screen', { profile: this.host.profile.name, silentMs: Math.round(silentFor) });
+    this.apply('error', reason, 'timer', performance.now());
+  }
+
+  // ---- answers -----------------------------------------------------------------------------------------------
+
+  /** The dialog's options as on screen now. */
+  currentOptions(): { dialog: ProfileDialog; options: DialogOption[]; selected: number } | null {
+    const screen = this.host.screen;
+    const dialog = this.insight.dialog;
+    if (screen === null || dialog === null) return null;
+    return { dialog, ...dialogOptions(dialog, screen.snapshot().lines) };
+  }
+
+  /** Picks `choice` in the dialog on screen (after the early-key guard). Returns the option chosen. */
+  async choose(choice: string, signal?: AbortSignal): Promise<{ dialog: ProfileDialog; option: DialogOption } | { error: string; options: string[] }> {
+    const wait = this.insight.dialogSince + DIALOG_KEY_GUARD_MS - performance.now();
+    if (wait > 0) await sleep(wait, undefined, { signal });
+    const current = this.currentOptions();
+    if (current === null) return { error: 'no dialog is on the screen', options: [] };
+    const option = findOption(current.options, choice);
+    const labels = current.options.map((o) => (o.number === null ? o.label : `${o.number}. ${o.label}`));
+    if (option === undefined) return { error: `no option matches "${choice}"`, options: labels };
+    const spec = current.dialog.options;
+    if (spec?.select === 'number' && option.number !== null) {
+      this.host.write(String(option.number));
+    } else {
+      const from = current.selected < 0 ? 0 : current.selected;
+      const key = option.index > from ? 'Down' : 'Up';
+      for (let i = 0; i < Math.abs(option.index - from); i++) {
+        this.host.write(keyToBytes(key) ?? '');
+        await sleep(KEY_GAP_MS, undefined, { signal });
+      }
+      this.host.write(keyToBytes('Enter') ?? '\r');
+    }
+    return { dialog: current.dialog, option };
+  }
+
+  private maybeAutoAnswer(dialog: ProfileDialog): void {
+    const choice = dialog.autoChoice;
+    if (choice === undefined || this.autoAnswering) return;
+    const optIns = this.host.autoAnswer;
+    const tool = this.insight.pendingTool;
+    const optedIn = optIns.includes(dialog.id) || (tool !== null && optIns.includes(`tool:${tool}`));
+    if (!optedIn) return;
+    this.autoAnswering = true;
+    void this.choose(choice)
+      .then((result) => {
+        if ('error' in result) this.host.log('warn', 'auto-answer failed', { dialog: dialog.id, error: result.error });
+        else this.host.log('info', 'dialog auto-answered', { dialog: dialog.id, option: result.option.label });
+      })
+      .finally(() => {
+        this.autoAnswering = false;
+      });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.store.dispose();
+  }
+}

@@ -1,0 +1,374 @@
+// Agent sessions' engine side: prepares a launch (hooks settings file, per-session hook secret, isolated HOME,
+// auth token as a secret env var, git worktree), delivers hook reports, runs prompt and answer, cleans up at exit
+// and keeps the agent stats. The session manager owns it; it knows no transport and never sees the API token.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CorralError } from '../../common/errors.js';
+import type { AgentOptions, AnswerRequest, ClaudeSessionRequest, CreateSessionRequest, PromptRequest } from '../../common/api.js';
+import type { SessionInfo, SessionState } from '../../common/sessionTypes.js';
+import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
+import type { Profile } from '../profiles/profileSchema.js';
+import type { Session } from '../Session.js';
+import type { Store } from '../../store/Store.js';
+import { AgentDetector } from './AgentDetector.js';
+import { findInPath, hookCommand, hookSettings, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { HookServer, newHookSecret } from './HookServer.js';
+import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
+import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
+
+/** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
+const DEFAULT_PROMPT_TIMEOUT_MS = 10 * 60 * 1000;
+/** After the pasted text, the submit key waits this long: sooner and the CLI takes it as part of the paste (measured ~150 ms). */
+const PASTE_SUBMIT_GAP_MS = 150;
+/** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
+const TURN_START_TIMEOUT_MS = 15_000;
+/** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
+const ANSWER_POLL_MS = 25;
+/** Default wait for a dialog to go away after an answer. */
+const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
+/** Turn durations kept for the stats percentiles: recent enough to matter, bounded in memory. */
+const MAX_TURN_SAMPLES = 1000;
+/** How long a prompt that ended in an error waits for the StopFailure hook (seen 25–100 ms after the screen). */
+const STOP_FAILURE_WAIT_MS = 500;
+
+export interface AgentLaunch {
+  args: string[];
+  env: Record<string, string>;
+  secretEnv: string[];
+  internalEnv: Record<string, string>;
+  autoAnswer: string[];
+  /** Set when the hook server must deliver to this session. */
+  hooks: boolean;
+}
+
+export interface PromptResult {
+  state: SessionState;
+  reply: string | null;
+  /** Where the reply came from: `hook` (Stop payload), `transcript`, `screen`, or null when none was found. */
+  replySource: 'hook' | 'transcript' | 'screen' | null;
+  error: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  session: SessionInfo;
+}
+
+export interface AgentServiceDeps {
+  dataDir: string;
+  store: Store;
+  sessionDir(id: string): string;
+  resolveCwd(path: string | undefined): string;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+export class AgentService {
+  readonly hooks: HookServer;
+  private readonly curl = findInPath('curl', process.env.PATH ?? '');
+  private readonly cleanups = new Map<string, Promise<void>>();
+  private readonly worktrees = new Map<string, { repo: string; path: string; keep: boolean }>();
+  private readonly unregister = new Map<string, () => void>();
+  private readonly turnMs: number[] = [];
+  private readonly counts = { prompts: 0, promptErrors: 0, promptTimeouts: 0, answers: 0 };
+
+  constructor(private readonly deps: AgentServiceDeps) {
+    this.hooks = new HookServer(deps.dataDir);
+  }
+
+  async start(): Promise<void> {
+    await this.hooks.start();
+  }
+
+  // ---- launch ------------------------------------------------------------------------------------------------
+
+  /** What an agent session adds to its spawn. Runs while the spec is built (sync; the session id is known). */
+  prepareLaunch(id: string, profile: Profile, request: CreateSessionRequest, cwd: string): AgentLaunch {
+    const options: AgentOptions = request.agent ?? {};
+    const agent = profile.agent;
+    const launch: AgentLaunch = { args: [], env: {}, secretEnv: [], internalEnv: {}, autoAnswer: options.autoAnswer ?? [], hooks: false };
+    if (agent === undefined) {
+      if (request.agent !== undefined) {
+        throw new CorralError('VALIDATION_FAILED', `Profile ${profile.name} is not an agent profile: "agent" options do not apply.`);
+      }
+      return launch;
+    }
+    const privateDir = join(this.deps.sessionDir(id), 'agent');
+    mkdirSync(privateDir, { recursive: true, mode: 0o700 });
+    if (options.authToken !== undefined) {
+      if (agent.authTokenEnv === undefined) {
+        throw new CorralError('VALIDATION_FAILED', `Profile ${profile.name} names no variable for an auth token.`);
+      }
+      launch.env[agent.authTokenEnv] = options.authToken;
+      launch.secretEnv.push(agent.authTokenEnv);
+    }
+    if (options.isolatedHome === true) {
+      const home = join(privateDir, 'home');
+      if (agent.homeSetup === 'claude' && options.preAnswer === true) {
+        prepareClaudeHome({ home, trustDirs: [cwd], apiKey: options.authToken ?? request.env?.[agent.authTokenEnv ?? ''] });
+      } else if (agent.homeSetup === 'claude') {
+        prepareBareClaudeHome(home);
+      } else {
+        mkdirSync(home, { recursive: true, mode: 0o700 });
+      }
+      launch.env.HOME = home;
+    } else if (options.preAnswer === true) {
+      throw new CorralError('VALIDATION_FAILED', 'preAnswer needs an isolated home: Corral never edits the daemon user\'s own HOME.');
+    }
+    if (agent.hooks !== undefined && options.hooks !== false) {
+      const settings = join(privateDir, 'settings.json');
+      const command = hookCommand({ curl: this.curl, node: process.execPath, scriptDir: privateDir });
+      writeFileSync(settings, hookSettings(agent.hooks.events, command), { mode: 0o600 });
+      launch.args.push(agent.hooks.settingsFlag, settings);
+      launch.internalEnv[HOOK_ENV.socket] = this.hooks.socketPath;
+      launch.internalEnv[HOOK_ENV.session] = id;
+      // The secret goes to this session's hook command only; reports with it reach this session only.
+      launch.internalEnv[HOOK_ENV.secret] = newHookSecret();
+      launch.hooks = true;
+    }
+    return launch;
+  }
+
+  /** After the session object exists (before it starts): where its hook reports go, and its cleanup at exit. */
+  attach(session: Session): void {
+    const secret = session.spec.childEnv[HOOK_ENV.secret];
+    if (secret !== undefined) {
+      this.unregister.set(session.id, this.hooks.register(session.id, secret, (event) => session.deliverHook(event)));
+    }
+    session.onExit(() => {
+      this.cleanups.set(session.id, this.cleanup(session.id));
+    });
+  }
+
+
+  private async cleanup(id: string): Promise<void> {
+    this.unregister.get(id)?.();
+    this.unregister.delete(id);
+    const worktree = this.worktrees.get(id);
+    this.worktrees.delete(id);
+    if (worktree !== undefined && !worktree.keep) {
+      try {
+        await removeWorktree(worktree.repo, worktree.path);
+      } catch (error) {
+        // A worktree git cannot remove (locked, repo gone) is logged and left for the operator, never fatal.
+        this.deps.log('warn', 'could not remove the task worktree', { session: id, path: worktree.path, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** Resolves once the session's cleanup (worktree removal) is done. */
+  async cleanedUp(id: string): Promise<void> {
+    await this.cleanups.get(id);
+  }
+
+  /** A worktree for a task, before its session exists. */
+  async createWorktree(spec: WorktreeSpec): Promise<string> {
+    const repo = this.deps.resolveCwd(spec.repo);
+    const path = join(this.deps.dataDir, 'worktrees', `${spec.branch.replace(/[^A-Za-z0-9._-]/g, '-')}-${Date.now().toString(36)}`);
+    await addWorktree({ ...spec, repo }, path);
+    return path;
+  }
+
+  adoptWorktree(sessionId: string, worktree: { repo: string; path: string; keep: boolean }): void {
+    this.worktrees.set(sessionId, { ...worktree, repo: this.deps.resolveCwd(worktree.repo) });
+  }
+
+  async discardWorktree(repo: string, path: string): Promise<void> {
+    await removeWorktree(this.deps.resolveCwd(repo), path);
+  }
+
+  /** `POST /sessions/claude` fields as a generic create request. */
+  static claudeRequest(body: ClaudeSessionRequest, cwd: string | undefined): CreateSessionRequest {
+    const size = body.terminalSize;
+    const [cols, rows] = size === undefined ? [undefined, undefined] : Array.isArray(size) ? size : [size.cols, size.rows];
+    return {
+      profile: 'claude',
+      ...(body.executable !== undefined || body.args !== undefined ? { command: [body.executable ?? 'claude', ...(body.args ?? [])] } : {}),
+      cwd,
+      env: body.environment,
+      cols,
+      rows,
+      taskId: body.taskId,
+      forceNew: body.forceNew,
+      name: body.name,
+      labels: body.labels,
+      limits: body.limits,
+      agent: {
+        authToken: body.authToken,
+        isolatedHome: body.home === 'isolated',
+        preAnswer: body.preAnswer,
+        autoAnswer: body.autoAnswer,
+      },
+    };
+  }
+
+  // ---- prompt and answer -----------------------------------------------------------------------------------
+
+  private detectorOf(session: Session): AgentDetector {
+    const detector = session.stateDetector;
+    if (!(detector instanceof AgentDetector)) {
+      throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${session.id} (profile ${session.spec.profile.name}) is not an agent session.`);
+    }
+    return detector;
+  }
+
+  /** Bracketed paste, submit, then wait for the turn to end or for a question; the reply of that turn. */
+  async prompt(session: Session, request: PromptRequest, signal?: AbortSignal): Promise<PromptResult> {
+    const detector = this.detectorOf(session);
+    const before = session.state;
+    if (before === 'busy' || before === 'initializing' || before === 'terminating' || before === 'terminated') {
+      throw new CorralError('SESSION_BUSY', `Session ${session.id} is ${before}; prompt it when it is ready or idle.`, { details: { state: before } });
+    }
+    if (before === 'waiting_input' || before === 'authenticating') {
+      throw new CorralError('INVALID_STATE', `Session ${session.id} is ${before} (${session.stateReason}); answer the dialog first (POST …/answer).`, {
+        details: { state: before, reason: session.stateReason },
+      });
+    }
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    const seq = (this.deps.store.listCommands(session.id, { afterSeq: -1, limit: 100_000 }).at(-1)?.seq ?? 0) + 1;
+    const outputStart = session.output.endOffset;
+    this.deps.store.addCommand({
+      sessionId: session.id, seq, kind: 'prompt', text: request.text, startedAt, endedAt: null, exitCode: null,
+      cwd: session.spec.cwd, outputStart, outputEnd: null, timedOut: false, durationMs: null,
+    });
+    this.counts.prompts++;
+    const turnEndsBefore = detector.insight.turnEnds;
+    const store = new DisposableStore();
+    let sawBusy = false;
+    let finish: (timedOut: boolean) => void = () => undefined;
+    const settled = new Promise<boolean>((resolve) => {
+      finish = resolve;
+    });
+    store.add(
+      session.onStateChange((event) => {
+        if (event.to === 'busy') sawBusy = true;
+        else if (event.to === 'waiting_input' || event.to === 'authenticating' || event.to === 'terminated') finish(false);
+        else if ((event.to === 'idle' || event.to === 'error') && (sawBusy || detector.insight.turnEnds > turnEndsBefore)) finish(false);
+      }),
+    );
+    const timeoutMs = request.timeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
+    const timer = setTimeout(() => finish(true), timeoutMs);
+    const startTimer = setTimeout(() => {
+      if (!sawBusy && detector.insight.turnEnds === turnEndsBefore) finish(true);
+    }, Math.min(TURN_START_TIMEOUT_MS, timeoutMs));
+    store.add(toDisposable(() => clearTimeout(timer)));
+    store.add(toDisposable(() => clearTimeout(startTimer)));
+    const onAbort = (): void => finish(true);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
+    let timedOut: boolean;
+    try {
+      const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
+      session.write(paste);
+      await sleep(PASTE_SUBMIT_GAP_MS);
+      session.sendInput(undefined, session.spec.profile.input.submit);
+      timedOut = await settled;
+    } finally {
+      store.dispose();
+    }
+    if (session.state === 'error' && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
+      // StopFailure arrives 25–100 ms after the screen shows the error (measured); its payload has the whole text.
+      const until = performance.now() + STOP_FAILURE_WAIT_MS;
+      while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
+    }
+    const state = session.state;
+    const durationMs = Math.round(performance.now() - started);
+    const { reply, source } = await this.replyOf(session, detector, request.text, turnEndsBefore);
+    const error = state === 'error' ? detector.insight.lastError : null;
+    if (timedOut) this.counts.promptTimeouts++;
+    else if (state === 'error') this.counts.promptErrors++;
+    else {
+      this.turnMs.push(durationMs);
+      if (this.turnMs.length > MAX_TURN_SAMPLES) this.turnMs.shift();
+    }
+    this.deps.store.finishCommand(session.id, seq, {
+      endedAt: new Date().toISOString(),
+      exitCode: state === 'error' ? 1 : timedOut ? null : 0,
+      outputEnd: session.output.endOffset,
+      timedOut,
+      durationMs,
+    });
+    return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
+  }
+
+  private async replyOf(
+    session: Session,
+    detector: AgentDetector,
+    text: string,
+    turnEndsBefore: number,
+  ): Promise<{ reply: string | null; source: PromptResult['replySource'] }> {
+    if (detector.insight.turnEnds > turnEndsBefore && detector.insight.lastAssistantMessage !== null) {
+      return { reply: detector.insight.lastAssistantMessage, source: 'hook' };
+    }
+    const agent = session.spec.profile.agent;
+    if (agent?.transcript === 'claude-jsonl' && session.state === 'idle') {
+      const home = session.spec.childEnv.HOME;
+      const path = detector.insight.transcriptPath ?? (home === undefined ? null : guessTranscriptPath(home, session.spec.cwd));
+      const jsonl = path === null ? null : readTranscriptTail(path);
+      const reply = jsonl === null ? null : lastReplyFromTranscript(jsonl);
+      if (reply !== null) return { reply, source: 'transcript' };
+    }
+    if (session.screenTracker !== null && agent?.promptMark !== undefined && agent.replyMark !== undefined) {
+      const screen = await session.screenSnapshot();
+      const reply = replyFromScreen(screen.lines, text, { promptMark: agent.promptMark, replyMark: agent.replyMark });
+      if (reply !== null) return { reply, source: 'screen' };
+    }
+    return { reply: null, source: null };
+  }
+
+  /** Answers the dialog on screen by option number or text; waits until it is gone (or the timeout). */
+  async answer(session: Session, request: AnswerRequest, signal?: AbortSignal): Promise<{ dialog: string; choice: string; state: SessionState; session: SessionInfo }> {
+    const detector = this.detectorOf(session);
+    if (detector.insight.dialog === null) {
+      throw new CorralError('INVALID_STATE', `Session ${session.id} shows no dialog (state ${session.state}).`, { details: { state: session.state } });
+    }
+    const result = await detector.choose(String(request.choice), signal);
+    if ('error' in result) {
+      throw new CorralError('VALIDATION_FAILED', `Cannot answer: ${result.error}. Options: ${result.options.join(' | ') || 'none'}.`, {
+        details: { options: result.options },
+      });
+    }
+    this.counts.answers++;
+    const dialogId = result.dialog.id;
+    const deadline = performance.now() + (request.timeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
+    // Gone means: another dialog, or no dialog, on screen (the detector tracks it on every screen change).
+    while (detector.insight.dialog?.id === dialogId && performance.now() < deadline && session.isLive) {
+      await sleep(ANSWER_POLL_MS, undefined, { signal });
+    }
+    return { dialog: dialogId, choice: result.option.label, state: session.state, session: session.toInfo() };
+  }
+
+  // ---- stats -------------------------------------------------------------------------------------------------
+
+  stats(sessions: readonly Session[], profile: string): Record<string, unknown> {
+    const byState: Record<string, number> = {};
+    let errors = 0;
+    let hooks = 0;
+    for (const session of sessions) {
+      if (session.spec.profile.name !== profile) continue;
+      byState[session.state] = (byState[session.state] ?? 0) + 1;
+      const detector = session.stateDetector;
+      if (detector instanceof AgentDetector) {
+        errors += detector.insight.errors;
+        hooks += detector.insight.hooksReceived;
+      }
+    }
+    const sorted = [...this.turnMs].sort((a, b) => a - b);
+    const pct = (p: number): number | null => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null));
+    return {
+      profile,
+      live: Object.values(byState).reduce((a, b) => a + b, 0),
+      byState,
+      prompts: { ...this.counts },
+      turnDurationMs: { count: sorted.length, p50: pct(50), p95: pct(95), max: sorted.at(-1) ?? null },
+      errors,
+      hooks: { received: hooks, refused: this.hooks.refused, transport: this.curl === null ? 'node' : 'curl' },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.cleanups.values());
+    await this.hooks.dispose();
+  }
+}
