@@ -10,6 +10,7 @@ import { RouteTable } from './routeTable.js';
 import { registerSessionRoutes } from './routes/sessionRoutes.js';
 import { registerSystemRoutes } from './routes/systemRoutes.js';
 import { registerAgentRoutes } from './routes/agentRoutes.js';
+import { registerShellRoutes } from './routes/shellRoutes.js';
 import type { Logger } from 'pino';
 
 /** Largest JSON body: an input write of 1 MiB (MAX_INPUT_BYTES) plus JSON escaping headroom. */
@@ -101,6 +102,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
   registerSessionRoutes(routes, ctx);
   registerSystemRoutes(routes, ctx);
   registerAgentRoutes(routes, ctx);
+  registerShellRoutes(routes, ctx);
   routes.add({
     method: 'GET',
     url: '/openapi.json',
