@@ -36,6 +36,7 @@ import { sweepOrphans, terminateProcessTree } from './process/treeKiller.js';
 import { SESSION_MARKER_KEY } from './process/processTree.js';
 import type { TerminationGraces } from './EngineConfig.js';
 import type { ShellIntegration } from './shell/shellIntegration.js';
+import type { HookEvent } from './agent/HookServer.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -65,6 +66,8 @@ export interface SessionSpec {
   limits: SessionLimits;
   /** Shell integration injected at spawn (shell-integration profiles in a terminal). */
   shellIntegration?: ShellIntegration;
+  /** Agent sessions: dialogs (ids or `tool:<Name>`) answered automatically; opt-in, empty by default. */
+  autoAnswer?: string[];
 }
 
 export interface SessionDeps {
@@ -312,7 +315,14 @@ export class Session {
       setState: (to, reason, source) => this.setState(to, reason, source),
       write: (data) => this.proc?.write(data),
       log: (level, message, fields) => this.deps.log(level, message, fields),
+      autoAnswer: this.spec.autoAnswer ?? [],
     };
+  }
+
+  /** A hook report from the program (agent CLIs); ignored once the session has ended. */
+  deliverHook(event: HookEvent): void {
+    if (this.machine.state === 'terminated') return;
+    this.detector?.onHook?.(event);
   }
 
   /** Text then named keys, in that order. Unknown key names are refused before anything is written. */

@@ -31,6 +31,7 @@ import { Session, SESSION_MARKER_ENV, type SessionSpec, type WaitOutcome } from 
 import { integrateShellAtSpawn } from './shell/shellIntegration.js';
 import { applyTemplate } from './templates/templates.js';
 import { readView, type ReadOptions } from './output/readView.js';
+import { AgentService } from './agent/AgentService.js';
 import type { Store } from '../store/Store.js';
 import type { StoredSession } from '../store/storeTypes.js';
 
@@ -79,6 +80,8 @@ export class SessionManager {
   readonly onEvent: Event<EngineEvent> = this.eventEmitter.event;
   readonly startedAt = new Date().toISOString();
   private readonly counters = { created: 0, exited: 0, spawnFailed: 0 };
+  /** Agent sessions: hook reports, launch preparation, prompt/answer, worktree cleanup. */
+  readonly agents: AgentService;
 
   constructor(
     readonly config: EngineConfig,
@@ -93,12 +96,20 @@ export class SessionManager {
     this.cwdPolicy = new CwdPolicy(config.roots);
     this.ptyBackend = backends?.pty ?? new NodePtyBackend();
     this.pipeBackend = backends?.pipe ?? new ChildProcessBackend();
+    this.agents = new AgentService({
+      dataDir: config.dataDir,
+      store,
+      sessionDir: (id) => this.sessionDir(id),
+      resolveCwd: (path) => this.cwdPolicy.resolve(path),
+      log,
+    });
   }
 
   /** Becomes the subreaper, recovers what a crash left behind, starts the periodic samplers. */
   async start(): Promise<{ subreaper: boolean; recovered: number }> {
     const { subreaper } = this.reaper.start();
     const recovered = await this.recoverAfterCrash();
+    await this.agents.start();
     this.usageTimer = setInterval(() => this.sampleUsage(), this.config.usageSampleMs);
     this.usageTimer.unref();
     this.infoTimer = setInterval(() => this.saveDirtyInfo(), INFO_SAVE_INTERVAL_MS);
@@ -117,7 +128,8 @@ export class SessionManager {
 
   // ---- create ----------------------------------------------------------------------------------------------
 
-  create(request: CreateSessionRequest): CreateResult {
+  /** `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check. */
+  create(request: CreateSessionRequest, internal: { cwd?: string } = {}): CreateResult {
     if (!this.accepting) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; no new sessions.');
     request = applyTemplate(this.store, request);
     if (request.taskId !== undefined && request.forceNew !== true) {
@@ -131,7 +143,7 @@ export class SessionManager {
         { details: { live: this.live.size, max: this.config.maxLiveSessions } },
       );
     }
-    const spec = this.buildSpec(request);
+    const spec = this.buildSpec(request, internal.cwd);
     const session = new Session(spec, {
       backend: spec.kind === 'pty' ? this.ptyBackend : this.pipeBackend,
       createStream: (channel) => this.createStream(spec.id, channel),
@@ -148,6 +160,7 @@ export class SessionManager {
     session.onStateChange((event) => this.handleState(session, event));
     session.onInfoChanged(() => this.dirtyInfo.add(session.id));
     session.onExit((exit) => this.handleExit(session, exit));
+    if (spec.profile.agent !== undefined) this.agents.attach(session);
     try {
       session.start();
     } catch (error) {
@@ -161,12 +174,13 @@ export class SessionManager {
     return { session, existing: false };
   }
 
-  private buildSpec(request: CreateSessionRequest): SessionSpec {
+  private buildSpec(request: CreateSessionRequest, trustedCwd?: string): SessionSpec {
     const profileName = request.profile ?? (request.command === undefined ? 'shell' : 'command');
     const profile = this.profiles.get(profileName);
-    const cwd = this.cwdPolicy.resolve(request.cwd);
+    const cwd = trustedCwd ?? this.cwdPolicy.resolve(request.cwd);
     const id = newSessionId();
-    const explicitEnv = { ...profile.env, ...(request.env ?? {}) };
+    const launch = this.agents.prepareLaunch(id, profile, request, cwd);
+    const explicitEnv = { ...profile.env, ...(request.env ?? {}), ...launch.env };
     for (const name of request.secretEnv ?? []) {
       if (!(name in explicitEnv)) {
         throw new CorralError('VALIDATION_FAILED', `secretEnv names ${name}, which is not in env.`, { details: { name } });
@@ -180,6 +194,7 @@ export class SessionManager {
       internal: {
         [SESSION_MARKER_ENV]: id,
         ...(kind === 'pty' ? { TERM: 'xterm-256color', COLORTERM: 'truecolor' } : {}),
+        ...launch.internalEnv,
       },
     });
     const argv = (request.command ?? profile.command).map((arg) =>
@@ -194,7 +209,7 @@ export class SessionManager {
       dir: join(this.sessionDir(id), 'shell'),
       stateDetection: profile.stateDetection,
       kind,
-      argv: [executable, ...args],
+      argv: [executable, ...args, ...launch.args],
       callerEnv: explicitEnv,
     });
     Object.assign(childEnv, shell.env);
@@ -207,7 +222,8 @@ export class SessionManager {
       command: shell.argv,
       cwd,
       explicitEnv,
-      secretEnvNames: request.secretEnv ?? [],
+      secretEnvNames: [...(request.secretEnv ?? []), ...launch.secretEnv],
+      autoAnswer: launch.autoAnswer,
       childEnv,
       cols: request.cols ?? DEFAULT_COLS,
       rows: request.rows ?? DEFAULT_ROWS,
@@ -361,6 +377,7 @@ export class SessionManager {
       });
     }
     await session.terminate('killed', 'api');
+    await this.agents.cleanedUp(id);
     return session.toInfo();
   }
 
@@ -520,6 +537,7 @@ export class SessionManager {
     this.saveDirtyInfo();
     await Promise.all([...this.ended.values()].map((session) => session.dispose()));
     this.ended.clear();
+    await this.agents.dispose();
     this.reaper.reapNow();
     this.reaper.dispose();
     this.eventEmitter.dispose();
