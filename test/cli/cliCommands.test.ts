@@ -41,7 +41,8 @@ function runCli(args: string[], env: Record<string, string>, input?: string): Pr
   });
 }
 
-describe('corral CLI against a running daemon', () => {
+// Tests use their own sessions, so a few run at once: most of each test is waiting for a CLI process to start.
+describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
   let daemon: DaemonHandle;
   let env: Record<string, string>;
   const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args, env, input);

@@ -17,7 +17,8 @@ export function startProgress(stream: NodeJS.WriteStream, label: string): Progre
   const started = performance.now();
   let frame = 0;
   const draw = (): void => {
-    const elapsed = formatDuration(performance.now() - started);
+    // Whole seconds: a millisecond counter flickering ten times a second is noise.
+    const elapsed = formatDuration(Math.floor((performance.now() - started) / 1000) * 1000).replace(/^0ms$/, '0s');
     stream.write(`\r\u001b[K${FRAMES[frame % FRAMES.length] ?? ''} ${label} ${elapsed}`);
     frame += 1;
   };
