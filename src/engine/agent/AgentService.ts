@@ -27,6 +27,8 @@ const PASTE_SUBMIT_GAP_MS = 150;
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
 const ANSWER_POLL_MS = 25;
+/** An answer to a session waiting for input waits this long for the dialog to be drawn. */
+const DIALOG_APPEAR_MS = 5000;
 /** Default wait for a dialog to go away after an answer. */
 const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
 /** Turn durations kept for the stats percentiles: recent enough to matter, bounded in memory. */
@@ -320,6 +322,11 @@ export class AgentService {
   /** Answers the dialog on screen by option number or text; waits until it is gone (or the timeout). */
   async answer(session: Session, request: AnswerRequest, signal?: AbortSignal): Promise<{ dialog: string; choice: string; state: SessionState; session: SessionInfo }> {
     const detector = this.detectorOf(session);
+    if (detector.insight.dialog === null && (session.state === 'waiting_input' || session.state === 'authenticating')) {
+      // A PermissionRequest hook can precede the dialog's drawing by ~330 ms (measured): give the screen time.
+      const until = performance.now() + DIALOG_APPEAR_MS;
+      while (detector.insight.dialog === null && performance.now() < until && session.isLive) await sleep(ANSWER_POLL_MS, undefined, { signal });
+    }
     if (detector.insight.dialog === null) {
       throw new CorralError('INVALID_STATE', `Session ${session.id} shows no dialog (state ${session.state}).`, { details: { state: session.state } });
     }
