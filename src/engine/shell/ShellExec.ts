@@ -186,7 +186,7 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
   const record = (finished: boolean, timedOut: boolean): void => {
     skipEcho();
     const outputStart = tracker.regions[0]?.start ?? (tracker.regionsUpTo(session.output.endOffset)[0]?.start ?? writeOffset);
-    const durationMs = tracker.endedAt === null ? null : Math.round(tracker.endedAt - started);
+    const durationMs = tracker.endedAt === null ? null : Math.round(tracker.endedAt - writtenAt);
     if (!recorded) {
       recorded = true;
       store.addCommand({
@@ -239,6 +239,7 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
     detector.execClaimed = false;
     record(true, timedOut);
   });
+  const writtenAt = performance.now();
   try {
     session.write(data);
   } catch (error) {
@@ -260,7 +261,7 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
   return {
     output: request.format === 'raw' ? text : toPlainText(text),
     exitCode: timedOut ? null : tracker.exitCode,
-    durationMs: Math.round((tracker.endedAt ?? performance.now()) - started),
+    durationMs: Math.round((tracker.endedAt ?? performance.now()) - writtenAt),
     cwd: tracker.cwd ?? detector.cwd,
     timedOut,
     truncated,

@@ -109,7 +109,7 @@ ${PRECMD_BODY}
 if [[ \${PROMPT_COMMAND@a} == *a* ]]; then
   PROMPT_COMMAND=(__corral_precmd "\${PROMPT_COMMAND[@]}")
 else
-  PROMPT_COMMAND="__corral_precmd\${PROMPT_COMMAND:+; \$PROMPT_COMMAND}"
+  PROMPT_COMMAND="__corral_precmd\${PROMPT_COMMAND:+; $PROMPT_COMMAND}"
 fi
 # PS0 is printed after a command line is read, before it runs: the command-start mark, after the user's PS0.
 PS0="\${PS0}"$'\\e]633;'"\${__corral_nonce}"$';C\\a'

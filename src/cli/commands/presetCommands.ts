@@ -1,0 +1,58 @@
+// What `corral template` and `corral macro` share: ls / show / set / rm over a named-preset REST collection,
+// with the body given as a JSON argument or a file. Knows nothing of what a template or macro contains.
+
+import { readFileSync } from 'node:fs';
+import { UsageError, EXIT, type CliIO } from '../cliCommand.js';
+import type { CorralClient } from '../../client/CorralClient.js';
+import { writeJson } from './commandKit.js';
+
+/** A body given on the command line: `--file path` wins, else the JSON argument. */
+export function presetBody(json: string | undefined, file: string | undefined, usage: string): unknown {
+  const text = file !== undefined ? readFileSync(file, 'utf8') : json;
+  if (text === undefined) throw new UsageError(`give the body as JSON or with --file\n${usage}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** ls, show, set, rm for `/api/v1/<collection>`; returns null for any other verb (the caller handles it). */
+export async function presetVerb(
+  api: CorralClient,
+  io: CliIO,
+  collection: 'templates' | 'macros',
+  verb: string | undefined,
+  args: readonly string[],
+  options: { json: boolean; file?: string; usage: string },
+): Promise<number | null> {
+  const path = `/api/v1/${collection}`;
+  const name = (): string => {
+    const value = args[0];
+    if (value === undefined || value === '') throw new UsageError(`a name is required\n${options.usage}`);
+    return encodeURIComponent(value);
+  };
+  switch (verb) {
+    case 'ls':
+    case 'list': {
+      const reply = await api.get<Record<string, { name: string; description?: string }[]>>(path);
+      if (options.json) writeJson(io, reply);
+      else for (const item of reply[collection] ?? []) io.stdout.write(`${item.name}${item.description === undefined ? '' : `\t${item.description}`}\n`);
+      return EXIT.ok;
+    }
+    case 'show':
+      writeJson(io, await api.get(`${path}/${name()}`));
+      return EXIT.ok;
+    case 'set': {
+      const reply = await api.request('PUT', `${path}/${name()}`, presetBody(args[1], options.file, options.usage));
+      if (options.json) writeJson(io, reply);
+      return EXIT.ok;
+    }
+    case 'rm':
+    case 'delete':
+      await api.delete(`${path}/${name()}`);
+      return EXIT.ok;
+    default:
+      return null;
+  }
+}
