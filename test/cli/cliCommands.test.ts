@@ -163,12 +163,15 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.equal(await textOutput(session.id), 'line one\nline two\n');
   });
 
-  test('wait exits 0 when the pattern appears and 4 when the timeout passes first', async () => {
+  test('wait exits 0 when the pattern appears or the state is reached, and 4 when the timeout passes first', async () => {
     const session = await createSession({ command: ['/bin/sh', '-c', 'sleep 0.3; echo ready-now; sleep 60'], kind: 'pipe' });
     try {
       const matched = await cli(['wait', session.id, '--pattern', 'ready-n[o]w', '--since', '0', '--timeout', '20s', '--json']);
       assert.equal(matched.code, 0, matched.stderr);
       assert.equal((JSON.parse(matched.stdout) as { matched: boolean }).matched, true);
+      const state = await cli(['wait', session.id, '--state', 'idle,busy', '--timeout', '20s']);
+      assert.equal(state.code, 0, state.stderr);
+      assert.equal(state.stdout, 'busy\n');
       const timedOut = await cli(['wait', session.id, '--exit', '--timeout', '300ms']);
       assert.equal(timedOut.code, 4, timedOut.stderr);
       assert.match(timedOut.stderr, /timed out after 300ms/);

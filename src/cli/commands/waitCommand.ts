@@ -114,7 +114,12 @@ export const waitCommand: CliCommand = {
       }
       const session = reply.session;
       if (code === EXIT.ok) {
-        io.stdout.write(`${session.state}${session.exit === null ? '' : ` (${describeExit(session.exit)})`}\n`);
+        // Say what matched: the state reached, the pattern seen, or how the session ended.
+        const line =
+          reply.outcome === 'pattern'
+            ? `matched /${values.pattern ?? ''}/ (${session.state})`
+            : `${session.state}${session.exit === null ? '' : ` (${describeExit(session.exit)})`}`;
+        io.stdout.write(line + '\n');
       } else if (code === EXIT.timeout) {
         io.stderr.write(`corral: timed out after ${formatDuration(timeoutMs)} waiting for ${what}; ${session.id} is ${session.state}\n`);
       } else {
