@@ -45,8 +45,8 @@ export interface TerminalProbe {
   nextOffset(): number | null;
   bytesShown(): number;
   connects(): number;
-  /** Drops the socket and reattaches (the same path as a network blip, minus the wait). */
-  reopen(): void;
+  /** Closes the socket the way a network drop does; the usual reconnect follows. */
+  drop(): void;
   size(): { cols: number; rows: number };
 }
 
@@ -400,7 +400,7 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
     nextOffset: () => connection.nextOffset,
     bytesShown: () => connection.bytesShown,
     connects: () => connection.connects,
-    reopen: () => connection.reopen(),
+    drop: () => connection.drop(),
     size: () => ({ cols: term.cols, rows: term.rows }),
   };
   disposer.add(() => {

@@ -127,6 +127,11 @@ export class TerminalConnection implements Disposable {
     if (!this.exited) this.connect();
   }
 
+  /** Closes the socket as a network drop would: the ordinary close handling then reconnects (a test seam). */
+  drop(): void {
+    this.socket?.close(4000, 'dropped');
+  }
+
   private scheduleReconnect(why: string): void {
     const delay = RECONNECT_DELAYS_MS[Math.min(this.attempts, RECONNECT_DELAYS_MS.length - 1)] ?? 5000;
     this.attempts++;

@@ -175,6 +175,8 @@ function pageHeaders(reply: FastifyReply): void {
     .header('content-security-policy', DASHBOARD_CSP)
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts, which the
+    // door (rightly) refuses; other sites still get no referrer.
+    .header('referrer-policy', 'same-origin')
     .header('cache-control', 'no-store');
 }

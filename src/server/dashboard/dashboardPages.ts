@@ -21,7 +21,7 @@ export const DASHBOARD_CSP = [
 
 const HEAD = `<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/main.css">`;
 
