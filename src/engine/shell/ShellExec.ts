@@ -160,6 +160,13 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
     // A shell just created: its first prompt is moments away.
     await session.waitFor({ states: ['ready', 'idle'] }, timeoutMs, signal);
   }
+  if (!detector.active && detector.unavailableReason === null) {
+    throw new CorralError(
+      'INVALID_STATE',
+      `Session ${session.id} has not shown its first prompt within ${timeoutMs} ms (state ${session.state}); wait for ready, then retry.`,
+      { details: { state: session.state } },
+    );
+  }
   if (!detector.active) {
     throw new CorralError(
       'SHELL_INTEGRATION_UNAVAILABLE',
