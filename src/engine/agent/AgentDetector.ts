@@ -178,7 +178,9 @@ export class AgentDetector implements StateDetector {
     if (to === 'busy') this.everWorked = true;
     if (this.host.state === to) return;
     if (this.host.state === 'terminating' || this.host.state === 'terminated') return;
-    if (this.host.setState(to, reason, source)) this.insight.lastDecisionAt = at;
+    // Set before the transition: state listeners (benches) read it when the event fires.
+    this.insight.lastDecisionAt = at;
+    this.host.setState(to, reason, source);
   }
 
   // ---- screen ------------------------------------------------------------------------------------------------
