@@ -46,14 +46,15 @@ test('SIGTERM to the daemon ends every session tree, exits 0, and the store reco
       assert.deepEqual(stillAlive(processes), [], `${info.name}: processes survived the daemon's shutdown`);
       assert.deepEqual(markedProcesses(info.id), []);
     }
-    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const restarted = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    second = restarted;
     for (const { info } of started) {
-      const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
+      const got = await restarted.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
       assert.equal(got.status, 200);
       assert.equal(got.body.state, 'terminated');
       assert.equal(got.body.exit?.reason, 'shutdown', `${info.name}: ${JSON.stringify(got.body.exit)}`);
     }
-    const stubborn = await second.request<SessionInfo>('GET', `/api/v1/sessions/${started[0]?.info.id ?? ''}`);
+    const stubborn = await restarted.request<SessionInfo>('GET', `/api/v1/sessions/${started[0]?.info.id ?? ''}`);
     assert.equal(stubborn.body.exit?.forced, true, 'the signal ignorer needed SIGKILL');
   } finally {
     await second?.stop();
@@ -74,15 +75,16 @@ test('after kill -9 of the daemon, the next start kills what is left of the old 
     const leftovers = started.flatMap(({ processes }) => stillAlive(processes));
     assert.ok(leftovers.length >= 3, `expected the signal ignorer and both grandchildren to outlive the crash, got ${leftovers.length}`);
 
-    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const restarted = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    second = restarted;
     for (const { info, processes } of started) {
       assert.deepEqual(stillAlive(processes), [], `${info.name}: processes of the old tree survived recovery`);
       assert.deepEqual(markedProcesses(info.id), []);
-      const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
+      const got = await restarted.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
       assert.equal(got.body.state, 'terminated');
       assert.equal(got.body.exit?.reason, 'lost');
-      assert.equal(await readText(second, info.id), outputs.get(info.id), `${info.name}: output before the crash is not readable`);
-      const events = await second.request<{ events: { to: string }[] }>('GET', `/api/v1/sessions/${info.id}/events`);
+      assert.equal(await readText(restarted, info.id), outputs.get(info.id), `${info.name}: output before the crash is not readable`);
+      const events = await restarted.request<{ events: { to: string }[] }>('GET', `/api/v1/sessions/${info.id}/events`);
       assert.equal(events.body.events.at(-1)?.to, 'terminated');
     }
   } finally {
@@ -117,11 +119,12 @@ test('crash recovery never signals a recycled pid: a stored identity with the wr
     } finally {
       store.close();
     }
-    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const restarted = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    second = restarted;
     assert.equal(isAlive(innocentId), true, 'recovery signalled a process whose start time did not match');
     // The session's real processes carry its marker and are still found and ended.
     assert.deepEqual(stillAlive(tree), []);
-    const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
+    const got = await restarted.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
     assert.equal(got.body.exit?.reason, 'lost');
   } finally {
     innocent.kill('SIGKILL');
