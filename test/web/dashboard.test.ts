@@ -13,7 +13,25 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { SessionInfo } from '../../src/common/sessionTypes.js';
-import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+
+// The page's globals, as the functions this file sends into Chromium see them: the file compiles without the
+// DOM lib, and these module-scoped declarations emit nothing. `corralTerminal` is the probe sessionView.ts sets.
+interface TerminalProbe {
+  text(): string;
+  bytesShown(): number;
+  connects(): number;
+  drop(): void;
+  size(): { cols: number; rows: number };
+}
+declare const window: { corralTerminal?: TerminalProbe; done?: Record<string, string> };
+declare const document: {
+  cookie: string;
+  querySelector(selector: string): { textContent: string | null } | null;
+  body: { dataset: Record<string, string | undefined> };
+  documentElement: { scrollWidth: number; clientWidth: number };
+};
+declare const navigator: { clipboard: { writeText(text: string): Promise<void>; readText(): Promise<string> } };
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -119,8 +137,12 @@ describe('web dashboard in Chromium', { skip }, () => {
   test('a login link sets an HttpOnly SameSite=Strict cookie, leaves the address bar, and works only once', async () => {
     const { context, page, errors } = await newPage();
     try {
-      const link = await loginLink();
-      assert.match(link, /\/login\?code=[A-Za-z0-9_-]{43}$/);
+      // The link as a user gets it: `corral token --url` asks the daemon (with the token) for a one-time code.
+      const { file, args } = corralCommand(false);
+      const cli = spawnSync(file, [...args, 'token', '--url', '--data-dir', daemon.dataDir], { cwd: REPO_ROOT, encoding: 'utf8' });
+      assert.equal(cli.status, 0, cli.stderr);
+      const link = cli.stdout.trim();
+      assert.match(link, new RegExp(`^${daemon.url}/login\\?code=[A-Za-z0-9_-]{43}$`));
       await page.goto(link);
       await page.waitForSelector('#live-sessions', { timeout: UI_TIMEOUT_MS });
       assert.equal(page.url(), `${daemon.url}/`, 'the code is gone from the address bar');
@@ -204,7 +226,6 @@ describe('web dashboard in Chromium', { skip }, () => {
       await page.waitForFunction((other) => document.querySelector(`tr[data-session-id="${other}"]`) === null, outside.id);
       await page.fill('#filter-task', '');
       await page.selectOption('#filter-profile', '');
-      await screenshot(page, 'sessions.png');
 
       await page.click(`tr[data-session-id="${id}"] a`);
       await page.waitForSelector('#btn-kill:not([disabled])', { timeout: UI_TIMEOUT_MS });
@@ -319,7 +340,7 @@ describe('web dashboard in Chromium', { skip }, () => {
     try {
       // Same site (127.0.0.1), other origin: the SameSite=Strict cookie does go along; the Origin check stops it.
       await page.goto(evil.url);
-      const result = await page.waitForFunction(() => (window as unknown as { done?: Record<string, string> }).done, undefined, { timeout: UI_TIMEOUT_MS });
+      const result = await page.waitForFunction(() => window.done, undefined, { timeout: UI_TIMEOUT_MS });
       const outcome = (await result.jsonValue()) as Record<string, string>;
       assert.equal(outcome.ws, 'refused');
       assert.equal(outcome.read, 'blocked');
@@ -366,6 +387,12 @@ describe('web dashboard in Chromium', { skip }, () => {
       assert.equal(overflow, 0, 'no horizontal scrolling');
       await screenshot(page, 'sessions-phone.png');
       assert.deepEqual(errors, []);
+      if (SCREENSHOTS) {
+        // The laptop list for the docs, with the ended sessions of the tests before this one below.
+        await page.setViewportSize(LAPTOP);
+        await page.locator('body').click({ position: { x: 5, y: 300 } });
+        await screenshot(page, 'sessions.png');
+      }
     } finally {
       await context.close();
       await killSession(session.id);
