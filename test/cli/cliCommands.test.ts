@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 import type { SessionInfo } from '../../src/common/sessionTypes.js';
 
@@ -20,7 +21,13 @@ interface CliResult {
 /** Generous bound for one CLI run on a loaded 2-core machine; a hung command fails the test instead of the suite. */
 const CLI_TIMEOUT_MS = 60_000;
 
-function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+interface RunningCli {
+  /** Everything the CLI has written to stdout so far. */
+  stdout(): string;
+  done: Promise<CliResult>;
+}
+
+function startCli(args: string[], env: Record<string, string>, input?: string): RunningCli {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   // The test decides how the daemon is found; an inherited CORRAL_* must not.
   if (env.CORRAL_DATA_DIR === undefined) delete childEnv.CORRAL_DATA_DIR;
@@ -35,13 +42,27 @@ function runCli(args: string[], env: Record<string, string>, input?: string): Pr
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { stdout: () => stdout, done };
 }
 
-// Tests use their own sessions, so a few run at once: most of each test is waiting for a CLI process to start.
+function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  return startCli(args, env, input).done;
+}
+
+/** Polls until `check` holds; a condition that never holds fails after POLL_DEADLINE_MS instead of hanging. */
+const POLL_DEADLINE_MS = 30_000;
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + POLL_DEADLINE_MS;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
   let daemon: DaemonHandle;
   let env: Record<string, string>;
@@ -129,9 +150,13 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.match(shown.stdout, /^profile\s+command \(pipe\)$/m);
   });
 
-  test('logs --since prints from the offset and -f follows until the session exits', async () => {
-    const session = await createSession({ command: ['/bin/sh', '-c', 'echo one; sleep 0.5; echo two; sleep 0.5; echo three'], kind: 'pipe' });
-    const followed = await cli(['logs', session.id, '-f']);
+  test('logs --since prints from the offset and -f follows new output until the session exits', async () => {
+    // The session prints one line, then waits for input before the rest: -f must still be running to see it.
+    const session = await createSession({ command: ['/bin/sh', '-c', 'echo one; read go; echo two; echo three'], kind: 'pipe' });
+    const follow = startCli(['logs', session.id, '-f'], env);
+    await until('logs -f to print the first line', () => follow.stdout() === 'one\n');
+    await daemon.request('POST', `/api/v1/sessions/${session.id}/input`, { data: 'go\n' });
+    const followed = await follow.done;
     assert.equal(followed.code, 0, followed.stderr);
     assert.equal(followed.stdout, 'one\ntwo\nthree\n');
     const since = await cli(['logs', session.id, '--since', String('one\n'.length)]);
@@ -208,7 +233,11 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     const script = String.raw`printf '\033]0;evil\007\033[31mred\033[0m \342\200\256txt.exe\n'`;
     const session = await createSession({ command: ['/bin/sh', '-c', `${script}; sleep 60`] });
     try {
-      await daemon.request('POST', `/api/v1/sessions/${session.id}/wait`, { pattern: 'exe', since: 0, timeoutMs: 20_000 });
+      // The screen is rendered off the output path: wait until it shows the line, not just until the bytes arrived.
+      await until('the line to reach the screen', async () => {
+        const screen = await daemon.request<{ lines: string[] }>('GET', `/api/v1/sessions/${session.id}/screen`);
+        return screen.body.lines.some((line) => line.includes('exe'));
+      });
       const logs = await cli(['logs', session.id]);
       assert.equal(logs.code, 0, logs.stderr);
       assert.equal(logs.stdout, '^[]0;evil^G^[[31mred^[[0m <U+202E>txt.exe\n');
