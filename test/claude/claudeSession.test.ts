@@ -124,8 +124,11 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
     assert.equal(first.state, 'idle');
     assert.equal(first.reply, 'echo: hello from the main task');
     assert.equal(first.replySource, 'hook');
+    // Whichever signal came first decides; under load the spinner can beat a hook command.
     const busy = events.find((e) => e.to === 'busy');
-    assert.equal(busy?.source, 'hook');
+    assert.ok(busy?.source === 'hook' || busy?.source === 'screen', `busy came from ${busy?.source}`);
+    const detector = session.stateDetector as unknown as { insight: { hooksReceived: number } };
+    assert.ok(detector.insight.hooksReceived >= 2, 'UserPromptSubmit and Stop hooks reached the session');
     assert.ok(events.some((e) => e.from === 'busy' && e.to === 'idle'));
 
     const failed = await engine.manager.agents.prompt(session, { text: 'error 500', timeoutMs: TURN_MS });

@@ -33,7 +33,7 @@ const DIALOG_APPEAR_MS = 5000;
 const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
 /** Turn durations kept for the stats percentiles: recent enough to matter, bounded in memory. */
 const MAX_TURN_SAMPLES = 1000;
-/** How long a prompt that ended in an error waits for the StopFailure hook (seen 25–100 ms after the screen). */
+/** How long a turn the screen ended waits for its Stop/StopFailure hook (StopFailure seen 25–100 ms after the screen). */
 const STOP_FAILURE_WAIT_MS = 500;
 
 export interface AgentLaunch {
@@ -269,8 +269,10 @@ export class AgentService {
     } finally {
       store.dispose();
     }
-    if (session.state === 'error' && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
-      // StopFailure arrives 25–100 ms after the screen shows the error (measured); its payload has the whole text.
+    if ((session.state === 'error' || session.state === 'idle') && !timedOut && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
+      // The screen can end a turn before its hook lands: StopFailure comes 25–100 ms after the error is drawn
+      // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
+      // An interrupt has no hook and pays this wait once.
       const until = performance.now() + STOP_FAILURE_WAIT_MS;
       while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
     }
