@@ -1,0 +1,147 @@
+// Benchmarks of the session WebSocket (not part of the test suite; run: node --import tsx bench/wsBench.ts [MB]):
+// 1. flood throughput to one client vs raw node-pty → ws on loopback and raw node-pty in-process;
+// 2. keystroke round trip (input frame → echoed output frame) p50/p99 vs the raw node-pty → ws baseline;
+// 3. one reader + one stalled client + 100 idle attached clients vs the reader alone.
+
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import * as pty from 'node-pty';
+import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketFace } from '../src/server/ws/wsFace.js';
+import { REPO_ROOT } from '../test/support/daemonHarness.js';
+import { TestSocket, startInProcess, type InProcessDaemon } from '../test/ws/wsTestClient.js';
+
+const FLOOD = join(REPO_ROOT, 'test', 'fixtures', 'flood.mjs');
+const MB = Number(process.argv[2] ?? 200);
+const BYTES = MB * 1024 * 1024;
+const RTT_ROUNDS = 300;
+const IDLE_CLIENTS = 100;
+
+function spawnPty(args: string[]): pty.IPty {
+  return pty.spawn(args[0] ?? 'sh', args.slice(1), {
+    cols: 120,
+    rows: 40,
+    cwd: REPO_ROOT,
+    env: process.env as Record<string, string>,
+    encoding: null,
+  } as pty.IPtyForkOptions);
+}
+
+async function rawInProcess(): Promise<number> {
+  const start = performance.now();
+  let bytes = 0;
+  const term = spawnPty([process.execPath, FLOOD, String(BYTES)]);
+  term.onData((data) => (bytes += (data as unknown as Buffer).length));
+  await new Promise((resolve) => term.onExit(resolve));
+  // node-pty#72: raw node-pty can drop the tail at exit; say so instead of failing the comparison.
+  if (bytes < BYTES) console.log(`  (raw node-pty in-process lost ${BYTES - bytes} tail bytes)`);
+  return performance.now() - start;
+}
+
+/** The naive bridge: one ws frame per node-pty data event, input frames written to the pty. */
+async function rawBridge(): Promise<{ server: WebSocketServer; url: string }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (ws, req) => {
+    const cmd = new URL(req.url ?? '/', 'http://x').searchParams.get('cmd') ?? 'flood';
+    const term = cmd === 'cat' ? spawnPty(['cat']) : spawnPty([process.execPath, FLOOD, String(BYTES)]);
+    term.onData((data) => ws.send(data as unknown as Buffer));
+    term.onExit(() => ws.close());
+    ws.on('message', (data) => term.write(data.toString()));
+    ws.on('close', () => term.kill());
+  });
+  return { server, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function rawWsFlood(url: string): Promise<number> {
+  const start = performance.now();
+  const ws = new WebSocket(`${url}/?cmd=flood`, { perMessageDeflate: false });
+  let bytes = 0;
+  ws.on('message', (data: Buffer) => (bytes += data.length));
+  await new Promise((resolve) => ws.on('close', resolve));
+  if (bytes < BYTES) console.log(`  (raw node-pty→ws lost ${BYTES - bytes} tail bytes)`);
+  return performance.now() - start;
+}
+
+async function corralFlood(d: InProcessDaemon, extra: (id: string) => Promise<void> = async () => undefined): Promise<number> {
+  const start = performance.now();
+  const created = await d.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['node', FLOOD, String(BYTES)], cwd: d.root });
+  await extra(created.body.id);
+  const client = await TestSocket.open(`${d.wsUrl}/ws/sessions/${created.body.id}?since=0`, d.auth, { keepData: false });
+  await client.closed;
+  if (client.outputBytes !== BYTES) throw new Error(`corral got ${client.outputBytes}`);
+  return performance.now() - start;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Sends one key at a time and waits for its echo. */
+async function roundTrips(ws: WebSocket, send: (key: string) => void, echoed: (data: Buffer, key: string) => boolean): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < RTT_ROUNDS; i++) {
+    const key = String.fromCharCode(97 + (i % 26));
+    const start = performance.now();
+    await new Promise<void>((resolve) => {
+      const onMessage = (data: Buffer, isBinary: boolean): void => {
+        if (!isBinary) return; // state and other JSON frames
+        if (echoed(data, key)) {
+          ws.off('message', onMessage);
+          resolve();
+        }
+      };
+      ws.on('message', onMessage);
+      send(key);
+    });
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+const mbps = (ms: number): string => `${(MB / (ms / 1000)).toFixed(0)} MB/s`;
+
+const face = new WebSocketFace();
+const d = await startInProcess([face]);
+const bridge = await rawBridge();
+try {
+  // Warm-up (JIT, page cache) so the first measured run is not penalised.
+  await rawInProcess();
+  const raw = await rawInProcess();
+  const rawWs = await rawWsFlood(bridge.url);
+  const corral = await corralFlood(d);
+  console.log(`flood ${MB} MB: raw node-pty in-process ${mbps(raw)}; raw node-pty→ws ${mbps(rawWs)}; corral ws ${mbps(corral)} (${(rawWs / corral).toFixed(2)}× the raw ws bridge)`);
+
+  const rawCat = new WebSocket(`${bridge.url}/?cmd=cat`, { perMessageDeflate: false });
+  await new Promise((resolve) => rawCat.once('open', resolve));
+  const rawTimes = await roundTrips(rawCat, (key) => rawCat.send(key), (data, key) => data.includes(key));
+  rawCat.close();
+  const cat = await d.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['cat'], cwd: d.root });
+  const client = await TestSocket.open(`${d.wsUrl}/ws/sessions/${cat.body.id}`, d.auth, { keepData: false });
+  const corralTimes = await roundTrips(
+    client.ws,
+    (key) => client.send({ type: 'input', data: key }),
+    (data, key) => data.length > 8 && data.subarray(8).includes(key),
+  );
+  await client.close();
+  console.log(
+    `keystroke round trip: raw p50 ${percentile(rawTimes, 50).toFixed(2)} ms p99 ${percentile(rawTimes, 99).toFixed(2)} ms; ` +
+      `corral p50 ${percentile(corralTimes, 50).toFixed(2)} ms p99 ${percentile(corralTimes, 99).toFixed(2)} ms`,
+  );
+
+  const alone = await corralFlood(d);
+  const idle: TestSocket[] = [];
+  for (let i = 0; i < IDLE_CLIENTS; i++) idle.push(await TestSocket.open(`${d.wsUrl}/ws/sessions/${cat.body.id}`, d.auth));
+  const crowded = await corralFlood(d, async (id) => {
+    const stalled = await TestSocket.open(`${d.wsUrl}/ws/sessions/${id}?since=0`, d.auth, { keepData: false });
+    stalled.ws.pause();
+  });
+  console.log(
+    `reader alone ${mbps(alone)}; with 1 stalled + ${IDLE_CLIENTS} idle clients ${mbps(crowded)} (${(alone / crowded).toFixed(2)}× alone)`,
+  );
+  await Promise.all(idle.map((socket) => socket.close()));
+} finally {
+  bridge.server.close();
+  await d.stop();
+}
