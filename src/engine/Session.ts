@@ -448,7 +448,7 @@ export class Session {
 
   private checkImmediate(condition: WaitCondition): WaitOutcome | null {
     if (condition.states?.includes(this.machine.state)) return 'state';
-    if (this.machine.state === 'terminated') return 'exit';
+    // Output already there counts even when the session has ended since: check it before exit.
     if (condition.pattern !== undefined && condition.since !== undefined) {
       const read = this.output.read(condition.since, MAX_READ_BYTES);
       if (testPattern(condition.pattern, toPlainText(read.data.toString('utf8')))) return 'pattern';
@@ -456,6 +456,7 @@ export class Session {
     if (condition.pattern !== undefined && condition.screen === true && this.screen !== null) {
       if (testPattern(condition.pattern, this.screen.text())) return 'pattern';
     }
+    if (this.machine.state === 'terminated') return 'exit';
     return null;
   }
 
@@ -512,7 +513,8 @@ export class Session {
    * Ends the session: the profile's polite exit, then SIGINT → SIGTERM → SIGKILL on the process group, then a
    * sweep of every remaining descendant. Resolves with the exit information once `terminated`.
    */
-  terminate(reason: ExitReason, source: StateSource): Promise<ExitInfo> {
+  terminate(reason: ExitReason, source: StateSource, options: { force?: boolean } = {}): Promise<ExitInfo> {
+    if (options.force === true) this.forceAbort.abort();
     if (this.exitInfo !== null) return Promise.resolve(this.exitInfo);
     if (this.terminatePromise !== null) return this.terminatePromise;
     this.endReason = reason;
@@ -520,6 +522,9 @@ export class Session {
     this.terminatePromise = this.runTermination();
     return this.terminatePromise;
   }
+
+  /** Aborted by a forced termination: the escalation skips its polite steps and graces and goes to SIGKILL. */
+  private readonly forceAbort = new AbortController();
 
   private async runTermination(): Promise<ExitInfo> {
     const root = this.rootIdentity;
@@ -539,6 +544,7 @@ export class Session {
         politeGraceMs: exitInput === undefined ? 0 : this.deps.graces.politeMs,
         interruptGraceMs: this.deps.graces.interruptMs,
         termGraceMs: this.deps.graces.termMs,
+        signal: this.forceAbort.signal,
       }).then((result) => {
         this.forced = result.forced;
       });

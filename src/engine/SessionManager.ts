@@ -365,18 +365,8 @@ export class SessionManager {
   async terminate(id: string, options: { force?: boolean } = {}): Promise<SessionInfo> {
     const session = this.find(id);
     if (session === undefined) return this.info(id);
-    if (options.force === true && session.isLive && session.identity !== null) {
-      // Straight to SIGKILL: no polite steps, no graces.
-      void terminateProcessTree({
-        root: session.identity,
-        pgid: session.identity.pid,
-        marker: { key: SESSION_MARKER_ENV, value: session.id },
-        politeGraceMs: 0,
-        interruptGraceMs: 0,
-        termGraceMs: 0,
-      });
-    }
-    await session.terminate('killed', 'api');
+    // force: straight to SIGKILL and the sweep, no polite steps, no graces (also hurries a termination under way).
+    await session.terminate('killed', 'api', { force: options.force === true });
     await this.agents.cleanedUp(id);
     return session.toInfo();
   }

@@ -74,3 +74,29 @@ test('retention removes ended sessions older than the policy, with their output 
     await engine.close();
   }
 });
+
+test('a forced terminate goes straight to SIGKILL and says so', async () => {
+  const engine = await startEngine({ graces: { politeMs: 5000, interruptMs: 5000, termMs: 5000 } });
+  try {
+    const { session } = engine.manager.create({ command: ['/bin/sleep', '60'] });
+    const info = await engine.manager.terminate(session.id, { force: true });
+    assert.equal(info.exit?.signal, 'SIGKILL');
+    assert.equal(info.exit?.forced, true);
+    assert.equal(info.exit?.reason, 'killed');
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a pattern wait from an offset matches output of a session that has already ended', async () => {
+  const engine = await startEngine();
+  try {
+    const { session } = engine.manager.create({ command: ['/bin/echo', 'needle'] });
+    await session.whenTerminated();
+    const result = await engine.manager.wait(session.id, { pattern: 'needle', since: 0, timeoutMs: 1000 });
+    assert.equal(result.matched, true);
+    assert.equal(result.outcome, 'pattern');
+  } finally {
+    await engine.close();
+  }
+});
