@@ -71,6 +71,12 @@ export interface TemplateEntry {
   body: unknown;
 }
 
+/** `GET /sessions/{id}/search`: matches in all kept output (memory and disk), oldest first. */
+export interface SearchReply {
+  matches: { offset: number; match: string; line: string }[];
+  truncated: boolean;
+}
+
 export interface Catalog {
   profiles: ProfileEntry[];
   templates: TemplateEntry[];
@@ -87,4 +93,7 @@ export const sessionsApi = {
   commands: (id: string) => api<{ commands: CommandRecord[] }>('GET', `/sessions/${encodeURIComponent(id)}/commands?limit=1000`),
   screen: (id: string) => api<{ lines: string[]; title?: string }>('GET', `/sessions/${encodeURIComponent(id)}/screen`),
   catalog: () => api<Catalog>('GET', '/dashboard/catalog'),
+  search: (id: string, pattern: string, limit: number) =>
+    api<SearchReply>('GET', `/sessions/${encodeURIComponent(id)}/search?${new URLSearchParams({ pattern, ignoreCase: 'true', limit: String(limit) })}`),
+  answer: (id: string, choice: number | string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/answer`, { choice }),
 };

@@ -27,6 +27,8 @@ const MAX_SEARCH_RESULTS = 200;
 const QUESTION_LINES = 12;
 /** The kill button asks for a second click within this time. */
 const KILL_CONFIRM_MS = 4000;
+/** A numbered option of a dialog on screen: an optional cursor mark, the number, the label. */
+const DIALOG_OPTION = /^[\s│|]*(?:[❯>›]\s*)?(\d{1,2})\.\s+(\S.*?)[\s│|]*$/;
 const SEND_KEYS = ['Enter', 'Escape', 'Tab', 'Up', 'Down', 'Left', 'Right', 'C-c', 'C-d', 'C-z', 'C-l', 'Backspace'];
 const ANSWER_KEYS: { label: string; keys?: string[]; data?: string }[] = [
   { label: 'Accept (Enter)', keys: ['Enter'] },
@@ -48,6 +50,7 @@ export interface TerminalProbe {
   /** Closes the socket the way a network drop does; the usual reconnect follows. */
   drop(): void;
   size(): { cols: number; rows: number };
+  selection(): string;
 }
 
 declare global {
@@ -290,12 +293,21 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
       console.warn('no screen for the question', error);
     }
     const shown = trimBlank(lines).slice(-QUESTION_LINES);
+    // A dialog's numbered options ("❯ 1. Yes, proceed") become buttons that answer through the daemon, which
+    // checks the dialog is still there; anything else gets plain keys.
+    const options = shown.flatMap((line) => {
+      const match = DIALOG_OPTION.exec(line);
+      return match?.[1] !== undefined && match[2] !== undefined ? [{ choice: Number(match[1]), label: match[2].trim() }] : [];
+    });
+    const buttons = options.length > 0
+      ? options.map((option) => h('button', { class: 'answer', attrs: { type: 'button' }, on: { click: () => act('Answer', () => sessionsApi.answer(id, option.choice)) } }, `${option.choice}. ${option.label}`))
+      : ANSWER_KEYS.map((answer) =>
+        h('button', { class: 'answer', attrs: { type: 'button' }, on: { click: () => act('Answer', () => sessionsApi.input(id, { data: answer.data, keys: answer.keys })) } }, answer.label));
     replaceChildren(question,
       h('h3', { attrs: { id: 'question-h' } }, 'The program is waiting for an answer'),
       h('p', { class: 'sub' }, session.stateReason),
       h('pre', { class: 'screen' }, shown.join('\n')),
-      h('div', { class: 'answers' }, ...ANSWER_KEYS.map((answer) =>
-        h('button', { attrs: { type: 'button' }, on: { click: () => act('Answer', () => sessionsApi.input(id, { data: answer.data, keys: answer.keys })) } }, answer.label))),
+      h('div', { class: 'answers' }, ...buttons),
     );
     question.hidden = false;
   }
@@ -353,35 +365,84 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
   });
 
   function runSearch(): void {
-    searchInput.dataset.query = searchInput.value;
+    const query = searchInput.value;
+    searchInput.dataset.query = query;
     let pattern: RegExp;
     try {
-      pattern = new RegExp(searchInput.value, 'gi');
+      pattern = new RegExp(query, 'gi');
     } catch (error) {
       searchInfo.textContent = `Not a valid pattern: ${(error as Error).message}`;
       return;
     }
     hits = [];
+    current = -1;
+    replaceChildren(searchResults);
+    if (query === '') {
+      searchInfo.textContent = '';
+      return;
+    }
     const buffer = term.buffer.active;
-    let total = 0;
-    for (let line = 0; line < buffer.length && searchInput.value !== ''; line++) {
+    for (let line = 0; line < buffer.length && hits.length < MAX_SEARCH_RESULTS * 10; line++) {
       const text = buffer.getLine(line)?.translateToString(true) ?? '';
       for (const match of text.matchAll(pattern)) {
         if (match[0].length === 0) break;
-        total++;
-        if (hits.length < MAX_SEARCH_RESULTS) hits.push({ line, col: match.index, length: match[0].length });
+        hits.push({ line, col: match.index, length: match[0].length });
       }
     }
-    searchInfo.textContent = total === 0 ? 'No match in the terminal\u2019s scrollback.' : `${total} match${total === 1 ? '' : 'es'}${total > hits.length ? ` (first ${hits.length} listed)` : ''}. Enter jumps to the next.`;
-    replaceChildren(searchResults, ...hits.map((hit, index) => {
+    searchInfo.textContent = 'Searching…';
+    // The daemon searches everything it kept (memory and disk), beyond the terminal's scrollback.
+    sessionsApi.search(id, query, MAX_SEARCH_RESULTS).then(
+      (reply) => showServerHits(reply.matches, reply.truncated),
+      (error: unknown) => {
+        // An older daemon without the search route, or a pattern it refuses: the scrollback is what we have.
+        if (!(error instanceof ApiError)) console.warn('search failed', error);
+        showBufferHits();
+      },
+    );
+  }
+
+  function showBufferHits(): void {
+    const buffer = term.buffer.active;
+    const listed = hits.slice(0, MAX_SEARCH_RESULTS);
+    searchInfo.textContent = hits.length === 0 ? 'No match in the terminal\u2019s scrollback.' : `${hits.length} match${hits.length === 1 ? '' : 'es'} in the scrollback. Enter jumps to the next.`;
+    replaceChildren(searchResults, ...listed.map((hit, index) => {
       const text = buffer.getLine(hit.line)?.translateToString(true) ?? '';
-      const start = Math.max(0, hit.col - 30);
-      return h('li', {}, h('button', { class: 'hit', attrs: { type: 'button', 'data-index': String(index) }, on: { click: () => jump(index) } },
-        h('span', { class: 'line-no' }, `${hit.line + 1}`),
-        text.slice(start, hit.col), h('mark', {}, text.slice(hit.col, hit.col + hit.length)), text.slice(hit.col + hit.length, hit.col + hit.length + 40)));
+      return hitItem(index, `${hit.line + 1}`, text, hit.col, hit.length);
     }));
-    current = -1;
     if (hits.length > 0) jump(0);
+  }
+
+  function showServerHits(matches: { match: string; line: string }[], truncated: boolean): void {
+    // The terminal holds the newest matches; align both lists at their ends. A truncated reply is the oldest N,
+    // which cannot be aligned: list the scrollback's hits instead.
+    if (truncated) {
+      showBufferHits();
+      searchInfo.textContent += ' (The full output has more matches than can be listed.)';
+      return;
+    }
+    const shift = matches.length - hits.length;
+    searchInfo.textContent =
+      matches.length === 0 ? 'No match in the session\u2019s output.' : `${matches.length} match${matches.length === 1 ? '' : 'es'} in the output${shift > 0 ? `, ${shift} older than the terminal\u2019s scrollback` : ''}. Enter jumps to the next.`;
+    replaceChildren(searchResults, ...matches.map((found, index) => {
+      const at = found.line.toLowerCase().indexOf(found.match.toLowerCase());
+      const item = hitItem(index - shift, `#${index + 1}`, found.line, Math.max(0, at), at < 0 ? 0 : found.match.length);
+      if (index < shift) {
+        const button = item.querySelector('button');
+        if (button !== null) {
+          button.disabled = true;
+          button.title = 'Older than the terminal\u2019s scrollback';
+        }
+      }
+      return item;
+    }));
+    if (hits.length > 0) jump(Math.max(0, hits.length - 1));
+  }
+
+  function hitItem(index: number, where: string, text: string, col: number, length: number): HTMLLIElement {
+    const start = Math.max(0, col - 30);
+    return h('li', {}, h('button', { class: 'hit', attrs: { type: 'button', 'data-index': String(index) }, on: { click: () => jump(index) } },
+      h('span', { class: 'line-no' }, where),
+      text.slice(start, col), h('mark', {}, text.slice(col, col + length)), text.slice(col + length, col + length + 40)));
   }
 
   function jump(index: number): void {
@@ -402,6 +463,7 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
     connects: () => connection.connects,
     drop: () => connection.drop(),
     size: () => ({ cols: term.cols, rows: term.rows }),
+    selection: () => term.getSelection(),
   };
   disposer.add(() => {
     if (window.corralTerminal?.sessionId === id) delete window.corralTerminal;

@@ -23,6 +23,7 @@ interface TerminalProbe {
   connects(): number;
   drop(): void;
   size(): { cols: number; rows: number };
+  selection(): string;
 }
 declare const window: { corralTerminal?: TerminalProbe; done?: Record<string, string> };
 declare const document: {
@@ -255,6 +256,16 @@ describe('web dashboard in Chromium', { skip }, () => {
       await waitForTerminal(page, /^sum=42$/m);
       await page.keyboard.type('printf "\\033[1;32mgreen\\033[0m %s\\n" done; ls -la /\n');
       await waitForTerminal(page, /^green done$/m);
+
+      // Search: the daemon finds the match in the output, and a click selects it in the terminal.
+      await page.click('#tab-search');
+      await page.fill('#search-input', 'SUM=4\\d');
+      await page.press('#search-input', 'Enter');
+      await page.waitForFunction(() => /^1 match in the output/.test(document.querySelector('#search-info')?.textContent ?? ''), undefined, { timeout: UI_TIMEOUT_MS });
+      await page.click('#search-results .hit');
+      assert.equal(await page.evaluate(() => window.corralTerminal?.selection()), 'sum=42');
+      await page.click('#tab-timeline');
+      await page.locator('#terminal').click();
       await screenshot(page, 'session.png');
 
       const before = await page.evaluate(() => window.corralTerminal?.size().cols ?? 0);
