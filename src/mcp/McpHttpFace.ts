@@ -100,6 +100,13 @@ export class McpHttpFace implements DaemonFace {
       return session;
     };
 
+    daemon.routes.describe({
+      method: 'POST',
+      url: MCP_PATH,
+      prefixed: false,
+      summary: 'MCP over Streamable HTTP (GET opens the server stream, DELETE ends the MCP session); same bearer token',
+      tag: 'mcp',
+    });
     daemon.app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: MCP_PATH,

@@ -12,6 +12,7 @@ import { SessionManager } from '../engine/SessionManager.js';
 import { Store } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { API_PREFIX, buildApp } from './app.js';
+import type { RouteTable } from './routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from './auth.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -45,6 +46,8 @@ export interface DaemonFace {
 
 export class Daemon {
   readonly app: FastifyInstance;
+  /** Faces add their schema-first routes here (registered after they attach) or describe raw ones for OpenAPI. */
+  readonly routes: RouteTable;
   readonly manager: SessionManager;
   readonly store: Store;
   readonly door: DoorPolicy;
@@ -54,9 +57,10 @@ export class Daemon {
 
   private constructor(
     readonly options: DaemonOptions,
-    parts: { app: FastifyInstance; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger },
+    parts: { app: FastifyInstance; routes: RouteTable; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger },
   ) {
     this.app = parts.app;
+    this.routes = parts.routes;
     this.manager = parts.manager;
     this.store = parts.store;
     this.door = parts.door;
@@ -91,7 +95,7 @@ export class Daemon {
     // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
     const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
     const version = packageVersion();
-    const { app } = buildApp({ manager, door, logger, version });
+    const { app, routes } = buildApp({ manager, door, logger, version });
     const metrics = createMetrics(manager);
     const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
       reply.header('content-type', metrics.contentType);
@@ -100,8 +104,9 @@ export class Daemon {
     app.get('/metrics', metricsHandler);
     app.get(`${API_PREFIX}/metrics`, metricsHandler);
     app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
-    const daemon = new Daemon(options, { app, manager, store, door, logger });
+    const daemon = new Daemon(options, { app, routes, manager, store, door, logger });
     for (const face of faces) await face.attach(daemon);
+    routes.register(app, API_PREFIX);
     await app.listen({ host: options.host, port: options.port });
     const port = (app.server.address() as AddressInfo).port;
     const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });

@@ -48,19 +48,33 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where:
   );
 }
 
+/** A route served by its own raw handler (streams, MCP, login pages), listed in the OpenAPI document only. */
+export type DescribedRoute = Omit<RouteDef<z.ZodType, z.ZodType, z.ZodType>, 'handler'> & { prefixed?: boolean };
+
 export class RouteTable {
   private readonly routes: AnyRoute[] = [];
+  private readonly described: DescribedRoute[] = [];
+  /** Routes before this index are already registered with Fastify (faces add theirs after the core ones). */
+  private registered = 0;
 
   add<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType>(def: RouteDef<B, Q, P>): void {
     this.routes.push(def as unknown as AnyRoute);
+  }
+
+  /** Documents a route registered elsewhere. `prefixed: false` for routes outside the API prefix (e.g. /login). */
+  describe(def: DescribedRoute): void {
+    this.described.push(def);
   }
 
   isPublic(method: string, url: string): boolean {
     return this.routes.some((r) => r.public === true && r.method === method && r.url === url);
   }
 
+  /** Registers every route added since the last call. */
   register(app: FastifyInstance, prefix: string): void {
-    for (const route of this.routes) {
+    const pending = this.routes.slice(this.registered);
+    this.registered = this.routes.length;
+    for (const route of pending) {
       app.route({
         method: route.method,
         url: prefix + route.url,
@@ -90,8 +104,9 @@ export class RouteTable {
 
   openapi(info: { title: string; version: string }, prefix: string): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const route of this.routes) {
-      const path = (prefix + route.url).replace(/:([A-Za-z]+)/g, '{$1}');
+    const all: DescribedRoute[] = [...this.routes, ...this.described];
+    for (const route of all) {
+      const path = ((route.prefixed === false ? '' : prefix) + route.url).replace(/:([A-Za-z]+)/g, '{$1}');
       const parameters: unknown[] = [];
       for (const name of [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1])) {
         parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });

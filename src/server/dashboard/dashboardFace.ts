@@ -43,6 +43,14 @@ export class DashboardFace implements DaemonFace {
     daemon.door.cookieValid = (value) => sessions.isValid(value);
     const assetsDir = this.options.assetsDir ?? WEB_ASSETS_DIR;
     const app = daemon.app;
+    daemon.routes.describe({
+      method: 'POST',
+      url: '/auth/login-links',
+      summary: 'Mint a one-time dashboard login link (single use, 60 s); needs the bearer token, not the cookie',
+      tag: 'dashboard',
+    });
+    daemon.routes.describe({ method: 'GET', url: '/dashboard/catalog', summary: 'Profiles and templates for the new-session form', tag: 'dashboard' });
+    daemon.routes.describe({ method: 'GET', url: '/login', prefixed: false, summary: 'Login page; ?code= spends a one-time link and sets the session cookie', tag: 'dashboard', public: true });
 
     // CSRF: a cookie rides along on any request the browser makes, so a cookie-authenticated write must also
     // show it came from our own page: an Origin header (the door has already checked it against the allowlist)

@@ -6,7 +6,7 @@ import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/WebhookDi
 import { registerWebhookRoutes } from '../webhooks/webhookRoutes.js';
 import { WebhookUrlPolicy } from '../webhooks/webhookUrlPolicy.js';
 import { EventHub } from './EventHub.js';
-import { registerEventStream } from './sseRoute.js';
+import { eventsQuery, registerEventStream } from './sseRoute.js';
 
 export interface EventsFaceOptions {
   backlog?: number;
@@ -20,13 +20,20 @@ export class EventsFace implements DaemonFace {
   attach(daemon: Daemon): void {
     const hub = new EventHub(daemon.manager, this.options.backlog);
     const streams = registerEventStream(daemon.app, hub, { keepaliveMs: this.options.keepaliveMs });
+    daemon.routes.describe({
+      method: 'GET',
+      url: '/events',
+      summary: 'Server-sent events for all sessions (created, state, exited); resume with Last-Event-ID',
+      tag: 'events',
+      query: eventsQuery,
+    });
     const policy = new WebhookUrlPolicy(daemon.options.webhookAllow ?? []);
     const dispatcher = new WebhookDispatcher(hub, daemon.store, policy, {
       ...this.options.webhooks,
       userAgent: `corral-webhook/${daemon.version}`,
       log: (level, message, fields) => daemon.logger[level](fields ?? {}, message),
     });
-    registerWebhookRoutes(daemon.app, daemon.store, policy);
+    registerWebhookRoutes(daemon.routes, daemon.store, policy);
     // Open event streams would keep the HTTP server from closing; deliveries in flight are abandoned.
     daemon.app.addHook('preClose', (done) => {
       streams.closeAll();

@@ -15,7 +15,7 @@ export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Clients reconnect after 1 s (the SSE `retry:` field). */
 const SSE_RETRY_MS = 1000;
 
-const eventsQuery = z.object({
+export const eventsQuery = z.object({
   /** Comma-separated event types (session.created, session.state, session.exited, …); default all. */
   types: z.string().max(1024).optional(),
   sessionId: z.string().max(128).optional(),

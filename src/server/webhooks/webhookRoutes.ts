@@ -2,13 +2,11 @@
 // A secret is shown once, in the reply that created it (or never, when the caller chose it); lists never show it.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CorralError } from '../../common/errors.js';
 import type { Store } from '../../store/Store.js';
 import type { WebhookRecord } from '../../store/storeTypes.js';
-import { API_PREFIX } from '../app.js';
-import { parseWith } from '../routeTable.js';
+import type { RouteTable } from '../routeTable.js';
 import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 
 /** Subscriptions per daemon: each costs a store read per event, and more than this is a runaway script. */
@@ -35,36 +33,64 @@ function publicView(webhook: WebhookRecord): Omit<WebhookRecord, 'secret'> {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
 }
 
-export function registerWebhookRoutes(app: FastifyInstance, store: Store, policy: WebhookUrlPolicy): void {
-  const base = `${API_PREFIX}/webhooks`;
-  app.post(base, async (request, reply) => {
-    const body = parseWith(createWebhookSchema, request.body, 'body');
-    const url = policy.check(body.url);
-    if (store.listWebhooks().length >= MAX_WEBHOOKS) {
-      throw new CorralError('CONFLICT', `${MAX_WEBHOOKS} webhooks exist, the maximum. Delete one first.`);
-    }
-    const secret = body.secret ?? randomBytes(SECRET_BYTES).toString('base64url');
-    const record: WebhookRecord = { id: `wh_${randomUUID()}`, url, events: body.events, secret, createdAt: new Date().toISOString() };
-    store.putWebhook(record);
-    void reply.code(201);
-    return { ...publicView(record), ...(body.secret === undefined ? { secret } : {}) };
-  });
-  app.get(base, async () => ({ webhooks: store.listWebhooks().map(publicView) }));
-  const find = (params: unknown): WebhookRecord => {
-    const { id } = parseWith(idParams, params, 'path');
+export function registerWebhookRoutes(routes: RouteTable, store: Store, policy: WebhookUrlPolicy): void {
+  const find = (id: string): WebhookRecord => {
     const webhook = store.getWebhook(id);
     if (webhook === undefined) throw new CorralError('WEBHOOK_NOT_FOUND', `No webhook "${id}".`, { details: { id } });
     return webhook;
   };
-  app.get(`${base}/:id`, async (request) => publicView(find(request.params)));
-  app.get(`${base}/:id/deliveries`, async (request) => {
-    const webhook = find(request.params);
-    const query = parseWith(deliveriesQuery, request.query, 'query');
-    return { deliveries: store.listDeliveries(webhook.id, query.limit) };
+  routes.add({
+    method: 'POST',
+    url: '/webhooks',
+    summary: 'Subscribe a URL to engine events (signed POSTs, retried with backoff); the generated secret is shown once',
+    tag: 'webhooks',
+    body: createWebhookSchema,
+    status: 201,
+    handler: ({ body }) => {
+      const url = policy.check(body.url);
+      if (store.listWebhooks().length >= MAX_WEBHOOKS) {
+        throw new CorralError('CONFLICT', `${MAX_WEBHOOKS} webhooks exist, the maximum. Delete one first.`);
+      }
+      const secret = body.secret ?? randomBytes(SECRET_BYTES).toString('base64url');
+      const record: WebhookRecord = { id: `wh_${randomUUID()}`, url, events: body.events, secret, createdAt: new Date().toISOString() };
+      store.putWebhook(record);
+      return { ...publicView(record), ...(body.secret === undefined ? { secret } : {}) };
+    },
   });
-  app.delete(`${base}/:id`, async (request) => {
-    const webhook = find(request.params);
-    store.deleteWebhook(webhook.id);
-    return { deleted: true, webhook: publicView(webhook) };
+  routes.add({
+    method: 'GET',
+    url: '/webhooks',
+    summary: 'Webhook subscriptions (secrets never shown)',
+    tag: 'webhooks',
+    handler: () => ({ webhooks: store.listWebhooks().map(publicView) }),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/webhooks/:id',
+    summary: 'One webhook subscription',
+    tag: 'webhooks',
+    params: idParams,
+    handler: ({ params }) => publicView(find(params.id)),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/webhooks/:id/deliveries',
+    summary: 'Recorded delivery attempts of a webhook, newest first',
+    tag: 'webhooks',
+    params: idParams,
+    query: deliveriesQuery,
+    handler: ({ params, query }) => ({ deliveries: store.listDeliveries(find(params.id).id, query.limit) }),
+  });
+  routes.add({
+    method: 'DELETE',
+    url: '/webhooks/:id',
+    summary: 'Remove a webhook subscription and its delivery log',
+    tag: 'webhooks',
+    params: idParams,
+    handler: ({ params }) => {
+      const webhook = find(params.id);
+      store.deleteWebhook(webhook.id);
+      return { deleted: true, webhook: publicView(webhook) };
+    },
   });
 }
