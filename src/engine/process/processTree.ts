@@ -74,6 +74,9 @@ export function findSessionProcesses(opts: FindSessionOptions): ProcStat[] {
     for (const stat of stats.values()) {
       // A zombie's environ reads empty and it is dead anyway; skip the read for excluded ones too.
       if (excluded.has(stat.pid) || isDeadState(stat.state)) continue;
+      // A descendant cannot have started before the session's root: skip the environ read for older processes
+      // (most of a machine), which keeps this scan cheap enough to run at every session exit.
+      if (opts.root.startTime >= 0 && stat.startTime < opts.root.startTime) continue;
       if (readEnvironValue(stat.pid, opts.marker.key) === opts.marker.value) seeds.push(stat);
     }
   }
