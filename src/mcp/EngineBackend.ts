@@ -1,16 +1,38 @@
 // The MCP backend inside the daemon (`/mcp`): calls the SessionManager directly, no HTTP hop. Holds no session
 // state of its own and must never bypass the engine's checks (cwd policy, limits, env allowlist).
 
-import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../common/api.js';
+import type {
+  AnswerRequest,
+  CreateSessionRequest,
+  ExecRequest,
+  ExecResult,
+  PromptRequest,
+  ShellExecRequest,
+  ShellExecResult,
+  WaitRequest,
+} from '../common/api.js';
 import type { OutputRead, ScreenSnapshot, SessionInfo } from '../common/sessionTypes.js';
 import type { SessionManager } from '../engine/SessionManager.js';
-import type { McpBackend, OutputReadRequest, SignalName, WaitResult } from './McpBackend.js';
+import { shellExec } from '../engine/shell/ShellExec.js';
+import type { AnswerReply, McpBackend, OutputReadRequest, PromptReply, SignalName, WaitResult } from './McpBackend.js';
 
 export class EngineBackend implements McpBackend {
   constructor(private readonly manager: SessionManager) {}
 
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
     return this.manager.exec(request, signal);
+  }
+
+  async shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
+    return shellExec(this.manager.get(id), this.manager.history, request, signal);
+  }
+
+  async prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptReply> {
+    return this.manager.agents.prompt(this.manager.get(id), request, signal);
+  }
+
+  async answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply> {
+    return this.manager.agents.answer(this.manager.get(id), request, signal);
   }
 
   createSession(request: CreateSessionRequest): Promise<SessionInfo> {

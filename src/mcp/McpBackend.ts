@@ -2,8 +2,17 @@
 // daemon, calls the SessionManager) and RemoteBackend (`corral mcp` over stdio, calls the REST API). The tools
 // never know which one they talk to; this file must never import Node, the engine or a transport.
 
-import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../common/api.js';
-import type { OutputRead, ScreenSnapshot, SessionInfo } from '../common/sessionTypes.js';
+import type {
+  AnswerRequest,
+  CreateSessionRequest,
+  ExecRequest,
+  ExecResult,
+  PromptRequest,
+  ShellExecRequest,
+  ShellExecResult,
+  WaitRequest,
+} from '../common/api.js';
+import type { OutputRead, ScreenSnapshot, SessionInfo, SessionState } from '../common/sessionTypes.js';
 
 export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 
@@ -21,6 +30,26 @@ export interface WaitResult {
   session: SessionInfo;
 }
 
+/** What `POST /sessions/{id}/prompt` answers (the engine's PromptResult as it crosses the wire). */
+export interface PromptReply {
+  state: SessionState;
+  reply: string | null;
+  /** Where the reply came from: `hook`, `transcript`, `screen`, or null when none was found. */
+  replySource: string | null;
+  error: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  session: SessionInfo;
+}
+
+/** What `POST /sessions/{id}/answer` answers. */
+export interface AnswerReply {
+  dialog: string;
+  choice: string;
+  state: SessionState;
+  session: SessionInfo;
+}
+
 /** Signals a tool may send to a session's process group (the REST `signal` route's list). */
 export type SignalName = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGSTOP' | 'SIGCONT' | 'SIGWINCH' | 'SIGTSTP';
 
@@ -30,7 +59,13 @@ export type SignalName = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT'
  */
 export interface McpBackend {
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
-  /** With a taskId whose session is live (and no forceNew), answers that session. */
+  /** exec in a shell session between the shell's own marks; SESSION_BUSY while another command runs there. */
+  shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult>;
+  /** An agent turn: submits the prompt, waits for idle or a question. */
+  prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptReply>;
+  /** Answers the dialog an agent session shows. */
+  answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply>;
+  /** With a taskId whose session is live (and no forceNew), answers that session. A template's fields lie under the request's. */
   createSession(request: CreateSessionRequest): Promise<SessionInfo>;
   getSession(id: string): Promise<SessionInfo>;
   /** Newest first, live and recently ended. */

@@ -1,10 +1,19 @@
 // The MCP backend of `corral mcp` (stdio): every call is one REST request to the daemon through CorralClient, so
 // sessions live in the daemon and outlive the MCP client. Must never keep session state or talk to the engine.
 
-import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../common/api.js';
+import type {
+  AnswerRequest,
+  CreateSessionRequest,
+  ExecRequest,
+  ExecResult,
+  PromptRequest,
+  ShellExecRequest,
+  ShellExecResult,
+  WaitRequest,
+} from '../common/api.js';
 import type { OutputRead, ScreenSnapshot, SessionInfo } from '../common/sessionTypes.js';
 import type { CorralClient } from '../client/CorralClient.js';
-import type { McpBackend, OutputReadRequest, SignalName, WaitResult } from './McpBackend.js';
+import type { AnswerReply, McpBackend, OutputReadRequest, PromptReply, SignalName, WaitResult } from './McpBackend.js';
 
 const API = '/api/v1';
 
@@ -17,6 +26,18 @@ export class RemoteBackend implements McpBackend {
 
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
     return this.client.post<ExecResult>(`${API}/exec`, request, { signal });
+  }
+
+  shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
+    return this.client.post<ShellExecResult>(sessionPath(id, '/commands'), request, { signal });
+  }
+
+  prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptReply> {
+    return this.client.post<PromptReply>(sessionPath(id, '/prompt'), request, { signal });
+  }
+
+  answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply> {
+    return this.client.post<AnswerReply>(sessionPath(id, '/answer'), request, { signal });
   }
 
   createSession(request: CreateSessionRequest): Promise<SessionInfo> {

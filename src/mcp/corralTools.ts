@@ -7,7 +7,17 @@ import { Buffer } from 'node:buffer';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { createSessionSchema, MAX_ARG_BYTES, MAX_INPUT_BYTES, MAX_PATTERN_LENGTH, MAX_WAIT_MS, SIGNAL_NAMES } from '../common/api.js';
+import {
+  answerSchema,
+  createSessionSchema,
+  MAX_ARG_BYTES,
+  MAX_INPUT_BYTES,
+  MAX_PATTERN_LENGTH,
+  MAX_WAIT_MS,
+  promptSchema,
+  shellExecSchema,
+  SIGNAL_NAMES,
+} from '../common/api.js';
 import { CorralError } from '../common/errors.js';
 import { SESSION_STATES, type SessionInfo } from '../common/sessionTypes.js';
 import type { McpBackend, OutputStreamName } from './McpBackend.js';
@@ -21,6 +31,11 @@ export const MCP_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const MCP_DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 /** wait_for's default timeout when the model names none. */
 export const MCP_DEFAULT_WAIT_MS = 30_000;
+/**
+ * prompt_agent's default wait for the turn: under the 60 s request timeout MCP SDK clients apply by default, so the
+ * tool answers (timedOut, still busy, with a hint to wait_for) before the client gives up on the call.
+ */
+export const MCP_DEFAULT_PROMPT_MS = 50_000;
 /** Sessions listed by list_sessions / manage_process list by default, and at most (the REST page cap is 1000). */
 const DEFAULT_LIST = 50;
 const MAX_LIST = 200;
@@ -112,6 +127,19 @@ export function toolError(error: unknown): CallToolResult {
   return { content: [{ type: 'text', text }], isError: true };
 }
 
+/** The stable code a backend error carries (CorralError in the daemon, ClientError over REST), if any. */
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The session state an error's details name (SESSION_BUSY / INVALID_STATE carry it), or "busy". */
+function stateOf(error: unknown): string {
+  const details = (error as { details?: unknown } | null)?.details;
+  const state = (details as { state?: unknown } | null | undefined)?.state;
+  return typeof state === 'string' ? state : 'busy';
+}
+
 async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await run();
@@ -139,7 +167,9 @@ export interface CorralMcpOptions {
 
 const INSTRUCTIONS = `Corral runs and watches processes and terminal sessions for you.
 - One-shot commands: execute_command. If it outlives its timeout it keeps running; use manage_process (read / kill) with the pid it returns.
-- Interactive programs and agents: create_session, then send_input, wait_for (a state, an output pattern or exit — never poll), read_output / read_screen, terminate_session.
+- A shell that keeps its state (cwd, variables): create_session {profile:"shell"}, then exec_command for each command (exact output and exit code).
+- Agent CLIs: create_session {profile:"claude"}, wait_for ready, prompt_agent (answers the reply), answer when it asks something.
+- Any interactive program: create_session, then send_input, wait_for (a state, an output pattern or exit — never poll), read_output / read_screen, terminate_session.
 - Output reads never consume: each read continues where this connection last read, or from an explicit offset.`;
 
 /** A new MCP server (one per connection: its read cursors are that connection's) with every Corral tool. */
@@ -369,15 +399,20 @@ export function createCorralMcpServer(backend: McpBackend, options: CorralMcpOpt
   // ---- session tools ---------------------------------------------------------------------------------------
 
   const create = createSessionSchema.shape;
+  const shellExec = shellExecSchema.shape;
+  const promptArgs = promptSchema.shape;
+  const answerArgs = answerSchema.shape;
   server.registerTool(
     'create_session',
     {
       title: 'Start a session',
       description:
         'Start a terminal session: an interactive shell (profile "shell", the default with no command), an agent CLI (profile "claude", "codex", "gemini"), ' +
-        'or any program (give "command" as argv). It keeps running until terminate_session. With a taskId that already has a live session, that session is returned ' +
-        '(forceNew: true starts another). Then: send_input, wait_for, read_output / read_screen.',
+        'or any program (give "command" as argv), or from a stored template (its fields under yours). It keeps running until terminate_session. ' +
+        'With a taskId that already has a live session, that session is returned (forceNew: true starts another). ' +
+        'Then: exec_command (shells), prompt_agent (agents), send_input, wait_for, read_output / read_screen.',
       inputSchema: {
+        template: create.template.describe('Name of a stored session template (profile, command, env, size, limits); fields given here win.'),
         profile: create.profile.describe('Profile name: shell, command, claude, codex, gemini, or a user-defined one.'),
         command: create.command.describe('argv, e.g. ["python3", "-i"] (no shell parsing).'),
         cwd: create.cwd.describe('Working directory under a workspace root (default: the first root).'),
@@ -388,6 +423,9 @@ export function createCorralMcpServer(backend: McpBackend, options: CorralMcpOpt
         cols: create.cols,
         rows: create.rows,
         forceNew: create.forceNew,
+        agent: create.agent.describe(
+          'Agent sessions: authToken (redacted everywhere), isolatedHome, preAnswer (with isolatedHome: trust the cwd and approve the token beforehand), autoAnswer dialog ids.',
+        ),
       },
       outputSchema: { session: sessionSummarySchema, hint: z.string() },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -397,7 +435,7 @@ export function createCorralMcpServer(backend: McpBackend, options: CorralMcpOpt
         const info = await backend.createSession(args);
         return ok({
           session: summarize(info),
-          hint: `Session ${info.id} is ${info.state}. Next: send_input, wait_for {states:["idle","ready"]} or {pattern}, read_output, read_screen.`,
+          hint: `Session ${info.id} is ${info.state}. Next: wait_for {states:["ready","idle"]}, then exec_command (shell) or prompt_agent (agent); send_input, read_output, read_screen.`,
         });
       }),
   );
@@ -425,6 +463,201 @@ export function createCorralMcpServer(backend: McpBackend, options: CorralMcpOpt
         }
         const info = await backend.sendInput(args.sessionId, { data: args.text, keys: args.keys, eof: args.eof });
         return ok({ session: summarize(info) });
+      }),
+  );
+
+  server.registerTool(
+    'exec_command',
+    {
+      title: 'Run a command in a shell session',
+      description:
+        'Run a command line in an interactive shell session (create_session with profile "shell") and return its output, exit code, duration and the ' +
+        "shell's cwd after it. Boundaries are exact (the shell marks command start and end itself), multi-line commands and heredocs work, and state " +
+        '(cd, exported variables) carries over to the next call. One command at a time per session: while one runs the call fails with SESSION_BUSY. ' +
+        'Past timeoutMs the command keeps running (timedOut: true): wait_for {states:["idle"]}, read_output, or interrupt with send_input {keys:["C-c"]}. ' +
+        'For a one-off command that needs no shell state, execute_command is simpler.',
+      inputSchema: {
+        sessionId: sessionIdArg,
+        command: shellExec.command.describe('The command line as typed at the prompt, e.g. "cd src && ls"; may span lines.'),
+        timeoutMs: shellExec.timeoutMs.describe(`Milliseconds to wait for it (default ${MCP_DEFAULT_EXEC_TIMEOUT_MS}); past it the command keeps running.`),
+        format: shellExec.format.describe('"text" (default): escapes stripped; "raw": the bytes as the terminal got them.'),
+        maxOutputBytes: maxBytesArg.optional(),
+      },
+      outputSchema: {
+        output: z.string(),
+        exitCode: z.number().nullable().describe('$? as the shell saw it (128+n: killed by signal n); null while still running.'),
+        durationMs: z.number(),
+        cwd: z.string().nullable(),
+        timedOut: z.boolean(),
+        truncated: z.boolean(),
+        seq: z.number().describe("This command's number in the session's command history."),
+        outputStart: z.number().describe('Byte offset of its output in the session (read_output since).'),
+        outputEnd: z.number(),
+        hint: z.string().optional(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const timeoutMs = args.timeoutMs ?? MCP_DEFAULT_EXEC_TIMEOUT_MS;
+        let result;
+        try {
+          result = await backend.shellExec(
+            args.sessionId,
+            { command: args.command, timeoutMs, format: args.format, maxOutputBytes: args.maxOutputBytes ?? MCP_DEFAULT_OUTPUT_BYTES },
+            extra.signal,
+          );
+        } catch (error) {
+          // The engine's SESSION_BUSY text names REST routes; a model needs the tools that do the same.
+          if (codeOf(error) !== 'SESSION_BUSY') throw error;
+          return toolError(
+            new CorralError(
+              'SESSION_BUSY',
+              `Session ${args.sessionId} is ${stateOf(error)}: a command is still running there and exec_command runs only at a prompt. ` +
+                `Wait for it with wait_for {sessionId:"${args.sessionId}", states:["idle"]}, or interrupt it with send_input {sessionId:"${args.sessionId}", keys:["C-c"]}, then call exec_command again.`,
+            ),
+          );
+        }
+        if (!result.truncated) cursors.set(args.sessionId, 'combined', result.outputEnd);
+        const hints: string[] = [];
+        if (result.timedOut) {
+          hints.push(
+            `Still running after ${timeoutMs} ms. Wait with wait_for {sessionId:"${args.sessionId}", states:["idle"]}, read more with read_output ` +
+              `{sessionId:"${args.sessionId}"}, or interrupt with send_input {sessionId:"${args.sessionId}", keys:["C-c"]}.`,
+          );
+        }
+        if (result.truncated) {
+          hints.push(`Output was truncated; read all of it with read_output {sessionId:"${args.sessionId}", since:${result.outputStart}}.`);
+        }
+        return ok({
+          output: result.output,
+          exitCode: result.exitCode,
+          durationMs: result.durationMs,
+          cwd: result.cwd,
+          timedOut: result.timedOut,
+          truncated: result.truncated,
+          seq: result.seq,
+          outputStart: result.outputStart,
+          outputEnd: result.outputEnd,
+          ...(hints.length > 0 ? { hint: hints.join(' ') } : {}),
+        });
+      }),
+  );
+
+  server.registerTool(
+    'prompt_agent',
+    {
+      title: 'Prompt an agent session',
+      description:
+        'Send a prompt to an agent CLI session (e.g. profile "claude") as its user message and wait until the turn ends (state idle: "reply" is what ' +
+        'the agent answered) or the agent asks something (state waiting_input: read_screen shows the dialog, answer it with answer). ' +
+        'The session must be ready or idle (wait_for {states:["ready","idle"]} first). Past timeoutMs the turn goes on (timedOut: true).',
+      inputSchema: {
+        sessionId: sessionIdArg,
+        text: promptArgs.text.describe('The prompt, as a person would type it (newlines allowed).'),
+        timeoutMs: promptArgs.timeoutMs.describe(`Milliseconds to wait for the turn (default ${MCP_DEFAULT_PROMPT_MS}); past it the agent keeps working.`),
+      },
+      outputSchema: {
+        state: z.string().describe('idle (turn over), waiting_input (a question), busy (timed out), error, terminated.'),
+        reply: z.string().nullable(),
+        replySource: z.string().nullable().describe('hook, transcript or screen: where the reply was read.'),
+        error: z.string().nullable(),
+        timedOut: z.boolean(),
+        durationMs: z.number(),
+        session: sessionSummarySchema,
+        hint: z.string().optional(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const timeoutMs = args.timeoutMs ?? MCP_DEFAULT_PROMPT_MS;
+        let result;
+        try {
+          result = await backend.prompt(args.sessionId, { text: args.text, timeoutMs }, extra.signal);
+        } catch (error) {
+          const code = codeOf(error);
+          const id = args.sessionId;
+          // The engine names REST routes; a model needs the tools that do the same.
+          if (code === 'SESSION_BUSY') {
+            return toolError(
+              new CorralError(
+                code,
+                `Session ${id} is ${stateOf(error)}: it takes a prompt only when ready or idle. Wait with wait_for {sessionId:"${id}", states:["idle","ready","waiting_input"]}, ` +
+                  `or interrupt the turn with send_input {sessionId:"${id}", keys:["Escape"]}, then prompt again.`,
+              ),
+            );
+          }
+          if (code === 'INVALID_STATE') {
+            return toolError(
+              new CorralError(
+                code,
+                `Session ${id} is ${stateOf(error)}: a dialog is waiting. Look at it with read_screen {sessionId:"${id}"} and answer it with answer {sessionId:"${id}", choice}, then prompt again.`,
+              ),
+            );
+          }
+          throw error;
+        }
+        const hints: string[] = [];
+        if (result.state === 'waiting_input') {
+          hints.push(`The agent asks something: read_screen {sessionId:"${args.sessionId}"} shows the dialog; answer it with answer {sessionId:"${args.sessionId}", choice}.`);
+        } else if (result.timedOut) {
+          hints.push(`The turn is still running after ${timeoutMs} ms: wait_for {sessionId:"${args.sessionId}", states:["idle","waiting_input"]}, then read_output or read_screen.`);
+        }
+        if (result.error !== null) hints.push(`The agent reported an error: ${result.error}`);
+        return ok({
+          state: result.state,
+          reply: result.reply,
+          replySource: result.replySource,
+          error: result.error,
+          timedOut: result.timedOut,
+          durationMs: result.durationMs,
+          session: summarize(result.session),
+          ...(hints.length > 0 ? { hint: hints.join(' ') } : {}),
+        });
+      }),
+  );
+
+  server.registerTool(
+    'answer',
+    {
+      title: "Answer an agent's question",
+      description:
+        'Answer the dialog an agent session shows (state waiting_input: a permission prompt, a trust question, an API-key confirmation) by option ' +
+        'number (1, 2, …) or by the option\'s text ("Yes", "No, and tell Claude what to do differently"). read_screen shows the options. ' +
+        'Waits until the dialog is gone and answers the state after it.',
+      inputSchema: {
+        sessionId: sessionIdArg,
+        choice: answerArgs.choice.describe('The option number as shown (1, 2, …) or its text (or the start of it).'),
+        timeoutMs: answerArgs.timeoutMs.describe('Milliseconds to wait for the dialog to go away (default 10000).'),
+      },
+      outputSchema: { dialog: z.string(), choice: z.string(), state: z.string(), session: sessionSummarySchema, hint: z.string().optional() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        let result;
+        try {
+          result = await backend.answer(args.sessionId, { choice: args.choice, timeoutMs: args.timeoutMs }, extra.signal);
+        } catch (error) {
+          // No dialog on screen: say what the session is doing instead of naming a REST route.
+          if (codeOf(error) !== 'INVALID_STATE') throw error;
+          return toolError(
+            new CorralError(
+              'INVALID_STATE',
+              `Session ${args.sessionId} shows no dialog to answer (state ${stateOf(error)}). read_screen {sessionId:"${args.sessionId}"} shows what it displays; ` +
+                'prompt_agent sends a new prompt when it is idle.',
+            ),
+          );
+        }
+        const busy = result.state === 'busy';
+        return ok({
+          dialog: result.dialog,
+          choice: result.choice,
+          state: result.state,
+          session: summarize(result.session),
+          ...(busy ? { hint: `The agent goes on: wait_for {sessionId:"${args.sessionId}", states:["idle","waiting_input"]}.` } : {}),
+        });
       }),
   );
 
