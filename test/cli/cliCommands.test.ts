@@ -150,6 +150,26 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.match(shown.stdout, /^profile\s+command \(pipe\)$/m);
   });
 
+  test('new --template starts from the stored template, flags win, and an unknown template exits 3 naming the templates', async () => {
+    const stored = await daemon.request('POST', '/api/v1/templates', {
+      name: 'cli-echo',
+      kind: 'pipe',
+      command: ['/bin/sh', '-c', 'echo "from-template $GREETING"'],
+      env: { GREETING: 'hello' },
+      cols: 91,
+    });
+    assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    const created = await cli(['new', '--template', 'cli-echo', '--env', 'GREETING=flag', '--name', 'templated', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const session = JSON.parse(created.stdout) as SessionInfo;
+    assert.deepEqual([session.kind, session.cols, session.name], ['pipe', 91, 'templated']);
+    await waitExit(session.id);
+    assert.equal(await textOutput(session.id), 'from-template flag\n', 'the template ran, with the flag\'s env over the template\'s');
+    const missing = await cli(['new', '--template', 'no-such-template']);
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stderr, /No template "no-such-template"\. Templates: .*cli-echo/);
+  });
+
   test('logs --since prints from the offset and -f follows new output until the session exits', async () => {
     // The session prints one line, then waits for input before the rest: -f must still be running to see it.
     const session = await createSession({ command: ['/bin/sh', '-c', 'echo one; read go; echo two; echo three'], kind: 'pipe' });

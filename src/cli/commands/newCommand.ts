@@ -10,6 +10,7 @@ import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, writeJson } 
 const USAGE = `Usage: corral new [options] [-- argv…]
 
 Creates a session and prints its id. With no argv the profile's command runs (the shell by default).
+  --template NAME  start from a stored template (corral's /templates); flags given here win
   --profile NAME   shell, command, claude, … (default: command with argv, else shell)
   --kind pty|pipe  a terminal (default) or separate stdout/stderr pipes
   --task ID        task id (returns the task's live session unless --force-new)
@@ -36,13 +37,14 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
 
 export const newCommand: CliCommand = {
   name: 'new',
-  summary: 'create a session (--profile, --task, --cwd, --name, --env K=V, -- argv…); prints its id',
+  summary: 'create a session (--template, --profile, --task, --cwd, --name, --env K=V, -- argv…); prints its id',
   run: (argv, io) =>
     guarded(argv, io, async () => {
       const { values, positionals } = parseArgs({
         args: argv,
         options: {
           ...COMMON_OPTIONS,
+          template: { type: 'string' },
           profile: { type: 'string' },
           kind: { type: 'string' },
           task: { type: 'string' },
@@ -61,6 +63,7 @@ export const newCommand: CliCommand = {
         throw new UsageError(`--kind: "${values.kind}" must be pty or pipe`);
       }
       const request: CreateSessionRequest = {
+        template: values.template,
         profile: values.profile,
         kind: values.kind,
         command: positionals.length > 0 ? positionals : undefined,
