@@ -68,7 +68,7 @@ async function corralExec(): Promise<number[]> {
     const samples: number[] = [];
     for (let i = 0; i < ITERATIONS + WARMUP; i++) {
       const t0 = performance.now();
-      const result = await shellExec(session, engine.store, { command: 'echo x', timeoutMs: 10_000 });
+      const result = await shellExec(session, engine.manager.history, { command: 'echo x', timeoutMs: 10_000 });
       if (result.output !== 'x\n') throw new Error(`unexpected output ${JSON.stringify(result)}`);
       if (i >= WARMUP) samples.push(performance.now() - t0);
     }

@@ -33,7 +33,8 @@ import { applyTemplate } from './templates/templates.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { AgentService } from './agent/AgentService.js';
 import type { Store } from '../store/Store.js';
-import type { StoredSession } from '../store/storeTypes.js';
+import type { CommandRecord, StoredSession } from '../store/storeTypes.js';
+import { CommandHistory } from './history/CommandHistory.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type EngineLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -42,7 +43,8 @@ export type EngineLogger = (level: LogLevel, message: string, fields?: Record<st
 export type EngineEvent =
   | { type: 'session.created'; session: SessionInfo }
   | { type: 'session.state'; sessionId: string; event: StateEvent; session: SessionInfo }
-  | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo };
+  | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo }
+  | { type: 'command.finished'; sessionId: string; command: CommandRecord };
 
 export interface CreateResult {
   session: Session;
@@ -82,6 +84,8 @@ export class SessionManager {
   private readonly counters = { created: 0, exited: 0, spawnFailed: 0 };
   /** Agent sessions: hook reports, launch preparation, prompt/answer, worktree cleanup. */
   readonly agents: AgentService;
+  /** Command and prompt history of every session (persisted; finished entries become engine events). */
+  readonly history: CommandHistory;
 
   constructor(
     readonly config: EngineConfig,
@@ -96,9 +100,11 @@ export class SessionManager {
     this.cwdPolicy = new CwdPolicy(config.roots);
     this.ptyBackend = backends?.pty ?? new NodePtyBackend();
     this.pipeBackend = backends?.pipe ?? new ChildProcessBackend();
+    this.history = new CommandHistory(store);
+    this.history.onFinished((command) => this.eventEmitter.fire({ type: 'command.finished', sessionId: command.sessionId, command }));
     this.agents = new AgentService({
       dataDir: config.dataDir,
-      store,
+      history: this.history,
       sessionDir: (id) => this.sessionDir(id),
       resolveCwd: (path) => this.cwdPolicy.resolve(path),
       log,
@@ -161,6 +167,9 @@ export class SessionManager {
     session.onInfoChanged(() => this.dirtyInfo.add(session.id));
     session.onExit((exit) => this.handleExit(session, exit));
     if (spec.profile.agent !== undefined) this.agents.attach(session);
+    // Created comes before anything start() reports (its first state change), so every subscriber sees a
+    // session's events in order; pid and startedAt follow in that first state event.
+    this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() });
     try {
       session.start();
     } catch (error) {
@@ -170,7 +179,6 @@ export class SessionManager {
     } finally {
       this.save(session);
     }
-    this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() });
     return { session, existing: false };
   }
 
@@ -421,6 +429,7 @@ export class SessionManager {
   private handleExit(session: Session, exit: ExitInfo): void {
     this.counters.exited++;
     this.live.delete(session.id);
+    this.history.forget(session.id);
     this.dirtyInfo.delete(session.id);
     this.save(session);
     this.ended.set(session.id, session);

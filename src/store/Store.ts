@@ -167,6 +167,7 @@ export class Store {
   private readonly insertCommand: Database.Statement<[Record<string, string | number | null>]>;
   private readonly finishCommandStmt: Database.Statement<[Record<string, string | number | null>]>;
   private readonly listCommandsStmt: Database.Statement<[string, number, number], CommandRow>;
+  private readonly lastCommandSeqStmt: Database.Statement<[string], { last: number | null }>;
 
   private readonly upsertWebhook: Database.Statement<[WebhookRow]>;
   private readonly listWebhooksStmt: Database.Statement<[], WebhookRow>;
@@ -243,6 +244,7 @@ export class Store {
     this.listCommandsStmt = db.prepare(
       `SELECT * FROM commands WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
+    this.lastCommandSeqStmt = db.prepare('SELECT MAX(seq) AS last FROM commands WHERE session_id = ?');
 
     this.upsertWebhook = db.prepare(
       `INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (@id, @url, @events, @secret, @created_at)
@@ -428,6 +430,11 @@ export class Store {
   /** In seq order; empty for an unknown session. */
   listCommands(sessionId: string, query: SeqPageQuery): CommandRecord[] {
     return this.listCommandsStmt.all(sessionId, query.afterSeq ?? -1, clampLimit(query.limit)).map(commandFromRow);
+  }
+
+  /** The highest command seq recorded for a session (0 when none). */
+  lastCommandSeq(sessionId: string): number {
+    return this.lastCommandSeqStmt.get(sessionId)?.last ?? 0;
   }
 
   // ── Templates and macros ────────────────────────────────────────────────────

@@ -100,3 +100,24 @@ test('a pattern wait from an offset matches output of a session that has already
     await engine.close();
   }
 });
+
+test('engine events come in order: created before the first state change, and a finished exec as command.finished', async () => {
+  const engine = await startEngine();
+  try {
+    const seen: string[] = [];
+    const sub = engine.manager.onEvent((event) => seen.push(event.type === 'session.state' ? `state:${event.event.to}` : event.type));
+    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash'] });
+    const { shellExec } = await import('../../src/engine/shell/ShellExec.js');
+    const result = await shellExec(session, engine.manager.history, { command: 'exit 0 | true; echo hi', timeoutMs: 10_000 });
+    assert.equal(result.exitCode, 0);
+    assert.equal(seen[0], 'session.created');
+    assert.ok(seen.includes('command.finished'), seen.join(','));
+    const history = engine.store.listCommands(session.id, { limit: 10 });
+    assert.equal(history.length, 1);
+    assert.equal(history[0]?.seq, 1);
+    assert.equal(history[0]?.exitCode, 0);
+    sub.dispose();
+  } finally {
+    await engine.close();
+  }
+});

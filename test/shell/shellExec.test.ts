@@ -13,7 +13,7 @@ async function withShell(shell: string, body: (engine: EngineHarness, session: S
   try {
     const { session } = engine.manager.create({ profile: 'shell', command: [shell, '-i'] });
     const run = (request: ShellExecRequest | string) =>
-      shellExec(session, engine.store, typeof request === 'string' ? { command: request, timeoutMs: 10_000 } : request);
+      shellExec(session, engine.manager.history, typeof request === 'string' ? { command: request, timeoutMs: 10_000 } : request);
     await body(engine, session, run);
   } finally {
     await engine.close();
@@ -144,7 +144,7 @@ test('a shell without integration (an unknown shell) refuses exec with SHELL_INT
   const engine = await startEngine();
   try {
     const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/cat'] });
-    await assert.rejects(shellExec(session, engine.store, { command: 'echo hi', timeoutMs: 300 }), { code: 'SHELL_INTEGRATION_UNAVAILABLE' });
+    await assert.rejects(shellExec(session, engine.manager.history, { command: 'echo hi', timeoutMs: 300 }), { code: 'SHELL_INTEGRATION_UNAVAILABLE' });
     session.write('hello\n');
     assert.equal(await session.waitFor({ states: ['idle', 'ready'] }, 5000), 'state');
     assert.match(session.stateReason, /no shell integration.*quiet rule/);

@@ -12,9 +12,9 @@ import type { SessionInfo, SessionState } from '../../common/sessionTypes.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
-import type { Store } from '../../store/Store.js';
 import { AgentDetector } from './AgentDetector.js';
 import { findInPath, hookCommand, hookSettings, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
@@ -59,7 +59,7 @@ export interface PromptResult {
 
 export interface AgentServiceDeps {
   dataDir: string;
-  store: Store;
+  history: CommandHistory;
   sessionDir(id: string): string;
   resolveCwd(path: string | undefined): string;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
@@ -228,11 +228,9 @@ export class AgentService {
     }
     const started = performance.now();
     const startedAt = new Date().toISOString();
-    const seq = (this.deps.store.listCommands(session.id, { afterSeq: -1, limit: 100_000 }).at(-1)?.seq ?? 0) + 1;
     const outputStart = session.output.endOffset;
-    this.deps.store.addCommand({
-      sessionId: session.id, seq, kind: 'prompt', text: request.text, startedAt, endedAt: null, exitCode: null,
-      cwd: session.spec.cwd, outputStart, outputEnd: null, timedOut: false, durationMs: null,
+    const seq = this.deps.history.begin({
+      sessionId: session.id, kind: 'prompt', text: request.text, startedAt, cwd: session.spec.cwd, outputStart, timedOut: false,
     });
     this.counts.prompts++;
     const turnEndsBefore = detector.insight.turnEnds;
@@ -286,7 +284,7 @@ export class AgentService {
       this.turnMs.push(durationMs);
       if (this.turnMs.length > MAX_TURN_SAMPLES) this.turnMs.shift();
     }
-    this.deps.store.finishCommand(session.id, seq, {
+    this.deps.history.finish(session.id, seq, {
       endedAt: new Date().toISOString(),
       exitCode: state === 'error' ? 1 : timedOut ? null : 0,
       outputEnd: session.output.endOffset,

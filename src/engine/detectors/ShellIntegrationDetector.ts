@@ -28,8 +28,6 @@ export class ShellIntegrationDetector implements StateDetector {
   private disposed = false;
   /** Held by the one exec that may run at a time (see ShellExec). */
   execClaimed = false;
-  /** Next command-history seq for this session (ShellExec keeps it). */
-  nextCommandSeq: number | null = null;
 
   constructor(
     private readonly host: DetectorHost,

@@ -10,15 +10,13 @@ import type { ShellExecRequest, ShellExecResult } from '../../common/api.js';
 import { ShellIntegrationDetector } from '../detectors/ShellIntegrationDetector.js';
 import { toPlainText } from '../output/textView.js';
 import type { Session } from '../Session.js';
-import type { Store } from '../../store/Store.js';
+import type { CommandHistory } from '../history/CommandHistory.js';
 import { stripOwnMarks, type ShellMark } from './shellMarks.js';
 
 /** Default exec timeout: long enough for a build step, short enough that a forgotten call returns. */
 export const DEFAULT_SHELL_EXEC_TIMEOUT_MS = 30_000;
 /** Default output returned inline; the rest stays readable through the session's output (offsets in the reply). */
 export const DEFAULT_SHELL_EXEC_OUTPUT_BYTES = 1024 * 1024;
-/** History pages read when a session's next command seq is first needed. */
-const SEQ_PAGE = 1000;
 
 const BRACKETED_PASTE_START = '\x1b[200~';
 const BRACKETED_PASTE_END = '\x1b[201~';
@@ -135,22 +133,13 @@ export function inputFor(command: string, bracketedPaste: boolean): { data: stri
   return { data: `${text}\n`, lines: text.split('\n').length };
 }
 
-function nextSeq(detector: ShellIntegrationDetector, store: Store, sessionId: string): number {
-  if (detector.nextCommandSeq === null) {
-    let last = 0;
-    for (;;) {
-      const page = store.listCommands(sessionId, { afterSeq: last, limit: SEQ_PAGE });
-      const tail = page.at(-1);
-      if (tail === undefined) break;
-      last = tail.seq;
-      if (page.length < SEQ_PAGE) break;
-    }
-    detector.nextCommandSeq = last + 1;
-  }
-  return detector.nextCommandSeq++;
-}
 
-export async function shellExec(session: Session, store: Store, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
+export async function shellExec(
+  session: Session,
+  history: CommandHistory,
+  request: ShellExecRequest,
+  signal?: AbortSignal,
+): Promise<ShellExecResult> {
   const detector = detectorOf(session);
   const integration = detector.integration;
   if (integration === null) throw new Error('unreachable: detectorOf checked the integration');
@@ -186,7 +175,7 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
   const { data, lines } = inputFor(request.command, integration.bracketedPaste);
   const writeOffset = session.output.endOffset;
   const tracker = new CommandTracker(integration.marksCommandStart, lines, writeOffset);
-  const seq = nextSeq(detector, store, session.id);
+  let seq = 0;
   const startedAt = new Date().toISOString();
   const startCwd = detector.cwd;
   let recorded = false;
@@ -196,23 +185,18 @@ export async function shellExec(session: Session, store: Store, request: ShellEx
     const durationMs = tracker.endedAt === null ? null : Math.round(tracker.endedAt - writtenAt);
     if (!recorded) {
       recorded = true;
-      store.addCommand({
+      seq = history.begin({
         sessionId: session.id,
-        seq,
         kind: 'exec',
         text: request.command,
         startedAt,
-        endedAt: null,
-        exitCode: null,
         cwd: startCwd,
         outputStart,
-        outputEnd: null,
         timedOut,
-        durationMs: null,
       });
     }
     if (finished) {
-      store.finishCommand(session.id, seq, {
+      history.finish(session.id, seq, {
         endedAt: new Date().toISOString(),
         exitCode: tracker.exitCode,
         cwd: tracker.cwd ?? startCwd,

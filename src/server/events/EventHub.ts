@@ -43,35 +43,7 @@ export class EventHub implements Disposable {
     this.subscription = manager.onEvent((event) => this.accept(event));
   }
 
-  /**
-   * The engine reports a session's first transitions (out of `initializing`) from inside create(), before its
-   * `session.created`. Subscribers should see created first, so those are held until created (or, when the
-   * spawn failed and created never comes, until the end of the current turn).
-   */
-  private readonly heldFirstStates = new Map<string, EngineEvent[]>();
-
   private accept(event: EngineEvent): void {
-    if (event.type === 'session.created') {
-      this.publish(event);
-      const held = this.heldFirstStates.get(event.session.id);
-      this.heldFirstStates.delete(event.session.id);
-      for (const later of held ?? []) this.publish(later);
-      return;
-    }
-    const held = this.heldFirstStates.get(event.sessionId);
-    if (held !== undefined) {
-      held.push(event);
-      return;
-    }
-    if (event.type === 'session.state' && event.event.from === 'initializing') {
-      this.heldFirstStates.set(event.sessionId, [event]);
-      queueMicrotask(() => {
-        const still = this.heldFirstStates.get(event.sessionId);
-        this.heldFirstStates.delete(event.sessionId);
-        for (const later of still ?? []) this.publish(later);
-      });
-      return;
-    }
     this.publish(event);
   }
 

@@ -39,7 +39,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'shell',
     params: idParams,
     body: shellExecSchema,
-    handler: ({ params, body, signal }) => shellExec(manager.get(params.id), manager.store, body, signal),
+    handler: ({ params, body, signal }) => shellExec(manager.get(params.id), manager.history, body, signal),
   });
 
   const readerFor = (id: string, stream: 'combined' | 'stdout' | 'stderr') =>
