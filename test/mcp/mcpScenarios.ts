@@ -15,6 +15,9 @@ export const TOOL_NAMES = [
   'manage_process',
   'create_session',
   'send_input',
+  'exec_command',
+  'prompt_agent',
+  'answer',
   'read_output',
   'read_screen',
   'wait_for',
@@ -70,6 +73,13 @@ interface ExecOut {
   pid: number | null;
   hint?: string;
 }
+interface ShellOut {
+  output: string;
+  exitCode: number | null;
+  cwd: string | null;
+  timedOut: boolean;
+  hint?: string;
+}
 interface ReadOut {
   data: string;
   offset: number;
@@ -106,6 +116,14 @@ export function defineToolScenarios(transport: string, ctx: ScenarioContext): vo
     const byName = new Map(tools.map((t) => [t.name, t]));
     assert.equal(byName.get('terminate_session')?.annotations?.destructiveHint, true);
     assert.equal(byName.get('manage_process')?.annotations?.destructiveHint, true);
+    for (const name of ['exec_command', 'prompt_agent', 'answer']) {
+      assert.equal(byName.get(name)?.annotations?.readOnlyHint, false, name);
+    }
+    assert.deepEqual(byName.get('exec_command')?.inputSchema.required?.slice().sort(), ['command', 'sessionId']);
+    assert.deepEqual(byName.get('prompt_agent')?.inputSchema.required?.slice().sort(), ['sessionId', 'text']);
+    assert.deepEqual(byName.get('answer')?.inputSchema.required?.slice().sort(), ['choice', 'sessionId']);
+    const createProps = byName.get('create_session')?.inputSchema.properties ?? {};
+    assert.ok('template' in createProps && 'agent' in createProps, 'create_session takes a template and agent options');
     for (const name of ['read_output', 'read_screen', 'list_sessions', 'wait_for']) {
       assert.equal(byName.get(name)?.annotations?.readOnlyHint, true, name);
     }
@@ -205,6 +223,51 @@ export function defineToolScenarios(transport: string, ctx: ScenarioContext): vo
       const ended = await callOk<{ session: SessionOut }>(client, 'terminate_session', { sessionId: id });
       assert.equal(ended.session.state, 'terminated');
       assert.ok(ended.session.exit !== null);
+    }
+  });
+
+  test(`${transport}: exec_command runs in a shell session from a template with exact output, exit code and cwd; a busy session says what to do`, async () => {
+    const client = ctx.client();
+    const daemon = ctx.daemon();
+    const templateName = `mcp-shell-${transport}`;
+    const stored = await daemon.request('POST', '/api/v1/templates', {
+      name: templateName,
+      profile: 'shell',
+      command: ['/bin/bash', '-i'],
+      env: { MCP_GREETING: 'from-template' },
+    });
+    assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    const created = await callOk<{ session: SessionOut & { cwd: string } }>(client, 'create_session', { template: templateName, cwd: daemon.root });
+    const id = created.session.id;
+    try {
+      const first = await callOk<ShellOut>(client, 'exec_command', { sessionId: id, command: 'echo "$MCP_GREETING"; mkdir -p sub && cd sub' });
+      assert.deepEqual([first.output, first.exitCode, first.timedOut], ['from-template\n', 0, false]);
+      assert.equal(first.cwd, join(created.session.cwd, 'sub'), 'the cwd after the command');
+      const failing = await callOk<ShellOut>(client, 'exec_command', { sessionId: id, command: 'cat <<EOF\nline one\nline two\nEOF\n(exit 7)' });
+      assert.deepEqual([failing.output, failing.exitCode], ['line one\nline two\n', 7]);
+      const slow = await callOk<ShellOut>(client, 'exec_command', { sessionId: id, command: 'echo started; sleep 30', timeoutMs: 300 });
+      assert.deepEqual([slow.output, slow.exitCode, slow.timedOut], ['started\n', null, true]);
+      assert.match(slow.hint ?? '', /wait_for .*"idle"/);
+      const busy = errorText(await call(client, 'exec_command', { sessionId: id, command: 'echo no' }));
+      assert.match(busy, /SESSION_BUSY/);
+      assert.match(busy, /wait_for \{sessionId:"[^"]+", states:\["idle"\]\}/);
+      assert.match(busy, /keys:\["C-c"\]/);
+      assert.doesNotMatch(busy, /POST \//, 'the hint names tools, not REST routes');
+      await callOk(client, 'send_input', { sessionId: id, keys: ['C-c'] });
+      const idle = await callOk<{ matched: boolean }>(client, 'wait_for', { sessionId: id, states: ['idle'], timeoutMs: 15_000 });
+      assert.equal(idle.matched, true);
+      const next = await callOk<ShellOut>(client, 'exec_command', { sessionId: id, command: 'pwd' });
+      assert.deepEqual([next.output, next.exitCode], [`${join(created.session.cwd, 'sub')}\n`, 0]);
+      const notShell = await callOk<{ session: SessionOut }>(client, 'create_session', { command: ['sleep', '60'], kind: 'pipe' });
+      try {
+        assert.match(errorText(await call(client, 'exec_command', { sessionId: notShell.session.id, command: 'ls' })), /SHELL_INTEGRATION_UNAVAILABLE/);
+      } finally {
+        await callOk(client, 'terminate_session', { sessionId: notShell.session.id, force: true });
+      }
+      assert.match(errorText(await call(client, 'create_session', { template: 'no-such-template' })), /No template "no-such-template"/);
+    } finally {
+      await callOk(client, 'terminate_session', { sessionId: id, force: true });
+      await daemon.request('DELETE', `/api/v1/templates/${templateName}`);
     }
   });
 

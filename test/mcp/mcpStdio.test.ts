@@ -11,7 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import { callOk, defineToolScenarios, processAlive } from './mcpScenarios.js';
+import { startFakeAnthropic } from '../support/fakeAnthropic.js';
+import { call, callOk, defineToolScenarios, errorText, processAlive } from './mcpScenarios.js';
+
+const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
+const API_KEY = 'sk-ant-corral-mcp-0123456789abcdefghijkl';
+/** A loaded 2-core machine can take many seconds to start the CLI or run a turn; under the SDK's 60 s request timeout. */
+const AGENT_WAIT_MS = 50_000;
+/** The SDK client's own per-request timeout for the agent calls: above AGENT_WAIT_MS so the tool's answer arrives first. */
+const AGENT_REQUEST_TIMEOUT_MS = 70_000;
 
 /** A daemon started by `corral mcp` stops within its shutdown escalation; bounded so a hang fails the test. */
 const STOP_TRIES = 300;
@@ -120,5 +128,60 @@ test('stdio: with no daemon, corral mcp starts one in the background that outliv
       assert.equal(existsSync(join(dataDir, 'daemon.json')), false);
     }
     rmSync(base, { recursive: true, force: true });
+  }
+});
+
+interface AgentTurn {
+  state: string;
+  reply: string | null;
+  replySource: string | null;
+  timedOut: boolean;
+  hint?: string;
+}
+
+test('stdio: prompt_agent drives the real claude CLI (fake API) to a reply, stops at a permission question and answer lets the tool run', async () => {
+  const c = need(client, 'client');
+  const d = need(daemon, 'daemon');
+  const fake = await startFakeAnthropic();
+  const cwd = join(d.root, 'mcp-agent');
+  mkdirSync(cwd, { recursive: true });
+  const slow = { timeout: AGENT_REQUEST_TIMEOUT_MS };
+  const agentCall = async <T>(name: string, args: Record<string, unknown>): Promise<T> => {
+    const result = (await c.callTool({ name, arguments: args }, undefined, slow)) as Awaited<ReturnType<typeof call>>;
+    assert.notEqual(result.isError, true, `${name} failed: ${JSON.stringify(result.content)}`);
+    return result.structuredContent as T;
+  };
+  let id: string | undefined;
+  try {
+    const created = await callOk<{ session: { id: string; env?: unknown } }>(c, 'create_session', {
+      profile: 'claude',
+      command: [CLAUDE, '--permission-mode', 'manual'],
+      cwd,
+      env: { ANTHROPIC_BASE_URL: fake.url, CLAUDE_CODE_MAX_RETRIES: '0', LANG: 'C.UTF-8' },
+      agent: { authToken: API_KEY, isolatedHome: true, preAnswer: true },
+    });
+    id = created.session.id;
+    const ready = await agentCall<{ matched: boolean; session: { state: string } }>('wait_for', { sessionId: id, states: ['ready'], timeoutMs: AGENT_WAIT_MS });
+    assert.equal(ready.matched, true, `session is ${ready.session.state}`);
+
+    const noDialog = errorText(await call(c, 'answer', { sessionId: id, choice: 1 }));
+    assert.match(noDialog, /shows no dialog to answer.*read_screen/);
+
+    const turn = await agentCall<AgentTurn>('prompt_agent', { sessionId: id, text: 'over mcp', timeoutMs: AGENT_WAIT_MS });
+    assert.deepEqual([turn.state, turn.reply, turn.timedOut], ['idle', 'echo: over mcp', false]);
+
+    const asked = await agentCall<AgentTurn>('prompt_agent', { sessionId: id, text: 'bash: touch made-over-mcp.txt && echo touched', timeoutMs: AGENT_WAIT_MS });
+    assert.equal(asked.state, 'waiting_input');
+    assert.match(asked.hint ?? '', /answer \{sessionId:/);
+    assert.equal(existsSync(join(cwd, 'made-over-mcp.txt')), false, 'nothing ran before the answer');
+    const answered = await agentCall<{ dialog: string; choice: string }>('answer', { sessionId: id, choice: 'Yes' });
+    assert.deepEqual([answered.dialog, answered.choice], ['permission', 'Yes']);
+    const idle = await agentCall<{ matched: boolean }>('wait_for', { sessionId: id, states: ['idle'], timeoutMs: AGENT_WAIT_MS });
+    assert.equal(idle.matched, true);
+    assert.equal(existsSync(join(cwd, 'made-over-mcp.txt')), true, 'the tool ran after the answer');
+    assert.ok(!d.stderr().includes(API_KEY), 'the token is in no log line');
+  } finally {
+    if (id !== undefined) await callOk(c, 'terminate_session', { sessionId: id, force: true });
+    await fake.close();
   }
 });
