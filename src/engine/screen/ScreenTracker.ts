@@ -1,7 +1,9 @@
 // The rendered terminal of a `pty` session: a headless xterm fed from the output stream, kept off the hot path
-// (bytes are handed over in batches on a later tick, and a flood beyond a bound resyncs from the tail instead of
-// queueing without limit). It answers the queries programs send (DA1, cursor position) like a real terminal.
+// (bytes are handed over in batches on a later tick). Under a flood it stops parsing everything: it keeps only the
+// newest bytes and rebuilds the screen from them on a duty cycle, so parsing never takes more than a fraction of
+// the daemon's time (the output stream itself keeps every byte). It answers terminal queries like a real terminal.
 
+import { performance } from 'node:perf_hooks';
 import xtermHeadless from '@xterm/headless';
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import type { ScreenSnapshot } from '../../common/sessionTypes.js';
@@ -10,12 +12,17 @@ const { Terminal } = xtermHeadless;
 type HeadlessTerminal = InstanceType<typeof Terminal>;
 
 /**
- * xterm.js throws past 50 MB of pending writes; far below that, a screen this far behind is useless anyway.
- * Past this many unparsed bytes we stop feeding and later resync from the newest bytes.
+ * Past this many bytes handed to xterm and not yet parsed, output is a flood: xterm parses ~20 MB/s here, so this
+ * is ~25 ms of parsing behind. (xterm.js itself throws past 50 MB pending; we never get near that.)
  */
-const MAX_UNPARSED_BYTES = 4 * 1024 * 1024;
-/** How much of the newest output to replay into a reset terminal when resyncing after a flood. */
+const FLOOD_UNPARSED_BYTES = 512 * 1024;
+/** How much of the newest output to replay into a reset terminal when resyncing during or after a flood. */
 const RESYNC_TAIL_BYTES = 256 * 1024;
+/** During a flood, wait this many times the last parse's duration before the next resync: parsing ≤ ~25% of time. */
+const FLOOD_COOLDOWN_FACTOR = 3;
+/** Bounds of that wait: short enough that the screen stays fresh, long enough to matter. */
+const FLOOD_COOLDOWN_MIN_MS = 20;
+const FLOOD_COOLDOWN_MAX_MS = 1000;
 /** Lines of scrollback kept by the headless terminal (for the `screen` scrollback view). */
 const SCROLLBACK_LINES = 2000;
 
@@ -24,6 +31,10 @@ export class ScreenTracker {
   private pending: Buffer[] = [];
   private flushScheduled = false;
   private unparsedBytes = 0;
+  /** In a flood: new bytes only refresh the dropped tail; the screen is rebuilt from it on a duty cycle. */
+  private behind = false;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private lastParseMs = 0;
   /** Newest bytes that arrived while the terminal was too far behind. */
   private droppedTail: Buffer[] = [];
   private droppedTailBytes = 0;
@@ -54,7 +65,7 @@ export class ScreenTracker {
   /** Hot path: only queues. */
   write(data: Buffer): void {
     if (this.disposed) return;
-    if (this.unparsedBytes > MAX_UNPARSED_BYTES) {
+    if (this.behind) {
       this.keepDroppedTail(data);
       return;
     }
@@ -79,34 +90,62 @@ export class ScreenTracker {
     if (this.disposed || this.pending.length === 0) return;
     const batch = this.pending.length === 1 && this.pending[0] !== undefined ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
+    this.parse(batch);
+    if (this.unparsedBytes > FLOOD_UNPARSED_BYTES) this.behind = true;
+  }
+
+  private parse(batch: Buffer): void {
     this.unparsedBytes += batch.length;
-    this.term.write(batch, () => this.parsed(batch.length));
+    const started = performance.now();
+    this.term.write(batch, () => {
+      this.lastParseMs = performance.now() - started;
+      this.parsed(batch.length);
+    });
   }
 
   private parsed(bytes: number): void {
     this.unparsedBytes -= bytes;
     if (this.disposed) return;
-    if (this.unparsedBytes === 0 && this.droppedTail.length > 0) {
-      // Caught up after a flood: the screen depends on the recent bytes, so rebuild it from the newest tail.
-      const tail = Buffer.concat(this.droppedTail);
-      this.droppedTail = [];
-      this.droppedTailBytes = 0;
-      this.term.reset();
-      this.unparsedBytes += tail.length;
-      this.term.write(tail, () => this.parsed(tail.length));
-      return;
+    if (this.unparsedBytes !== 0) return;
+    if (this.behind && this.resyncTimer === null) {
+      const cooldown = Math.min(FLOOD_COOLDOWN_MAX_MS, Math.max(FLOOD_COOLDOWN_MIN_MS, this.lastParseMs * FLOOD_COOLDOWN_FACTOR));
+      this.resyncTimer = setTimeout(() => this.resync(), cooldown);
     }
     this.changedEmitter.fire();
   }
 
-  /** Resolves once everything written so far is parsed into the screen. */
-  settled(): Promise<void> {
+  /**
+   * Rebuilds the screen from the newest bytes (a reset loses modes set earlier in the flood — acceptable: a screen
+   * that far behind is only useful as "what is on it now"). With nothing new, the flood is over.
+   */
+  private resync(): void {
+    this.resyncTimer = null;
+    if (this.disposed) return;
+    if (this.droppedTail.length === 0) {
+      this.behind = false;
+      this.changedEmitter.fire();
+      return;
+    }
+    const tail = Buffer.concat(this.droppedTail);
+    this.droppedTail = [];
+    this.droppedTailBytes = 0;
+    this.term.reset();
+    this.parse(tail);
+  }
+
+  /**
+   * Resolves once everything written so far is parsed into the screen. During a flood the screen is rebuilt on a
+   * duty cycle, and the next rebuild is as settled as it gets — unless `complete` asks to wait for the flood's end
+   * (the final screen of an exited session).
+   */
+  settled(options: { complete?: boolean } = {}): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.flush();
-    if (this.unparsedBytes === 0 && this.droppedTail.length === 0) return Promise.resolve();
+    const done = (): boolean => this.unparsedBytes === 0 && (options.complete !== true || !this.behind);
+    if (done() && !this.behind) return Promise.resolve();
     return new Promise((resolve) => {
       const sub = this.changedEmitter.event(() => {
-        if (this.unparsedBytes === 0 && this.droppedTail.length === 0) {
+        if (done()) {
           sub.dispose();
           resolve();
         }
@@ -157,6 +196,7 @@ export class ScreenTracker {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.resyncTimer !== null) clearTimeout(this.resyncTimer);
     this.pending = [];
     this.droppedTail = [];
     this.changedEmitter.dispose();
