@@ -1,5 +1,6 @@
 // Benchmark: execute_command("echo hi") round trip over MCP stdio and Streamable HTTP, against REST POST /exec
 // and running the command directly with child_process, in the same run. Also a trivial call (list_sessions).
+// Also exec_command in a shell session (exact boundaries from shell integration) against REST POST /sessions/{id}/commands.
 // Run: node --import tsx bench/mcpExec.ts [iterations]. Goal (issue 6): MCP p50 <= 15 ms.
 
 import { spawn } from 'node:child_process';
@@ -71,6 +72,21 @@ try {
     });
     await measure('MCP HTTP  execute_command("echo hi")', () => expectHi(http));
     await measure('MCP stdio execute_command("echo hi")', () => expectHi(stdio));
+    const shell = await daemon.request<{ id: string }>('POST', '/api/v1/sessions', { profile: 'shell', command: ['/bin/bash', '-i'] });
+    const shellId = shell.body.id;
+    await daemon.request('POST', `/api/v1/sessions/${shellId}/wait`, { states: ['ready', 'idle'], timeoutMs: 30_000 });
+    await measure('REST POST /sessions/{id}/commands "echo hi"', async () => {
+      const r = await daemon.request<{ output: string }>('POST', `/api/v1/sessions/${shellId}/commands`, { command: 'echo hi' });
+      if (r.body.output !== 'hi\n') throw new Error(`bad shell exec ${JSON.stringify(r.body)}`);
+    });
+    const shellHi = async (client: Client): Promise<void> => {
+      const result = await client.callTool({ name: 'exec_command', arguments: { sessionId: shellId, command: 'echo hi' } });
+      const out = result.structuredContent as { output?: string } | undefined;
+      if (out?.output !== 'hi\n') throw new Error(`unexpected result ${JSON.stringify(result)}`);
+    };
+    await measure('MCP HTTP  exec_command("echo hi") in a shell', () => shellHi(http));
+    await measure('MCP stdio exec_command("echo hi") in a shell', () => shellHi(stdio));
+    await daemon.request('DELETE', `/api/v1/sessions/${shellId}`);
     await measure('MCP HTTP  list_sessions {limit:1}', async () => void (await http.callTool({ name: 'list_sessions', arguments: { limit: 1 } })));
     await measure('MCP stdio list_sessions {limit:1}', async () => void (await stdio.callTool({ name: 'list_sessions', arguments: { limit: 1 } })));
   } finally {
