@@ -65,6 +65,9 @@ class Escalation {
   forced = false;
   lastSignal: string | null = null;
   sweptProcesses = 0;
+  /** Live processes found by the latest scan, and whether a signal went out since (then it may be stale). */
+  private lastScanCount = -1;
+  private signalledSinceScan = true;
 
   constructor(private readonly target: TreeTarget) {
     this.known = target.known ?? [];
@@ -74,6 +77,8 @@ class Escalation {
   scan(): ProcStat[] {
     const procs = findSessionProcesses({ root: this.target.root, marker: this.target.marker, known: this.known });
     this.known = mergeIdentities(this.known, identitiesOf(procs));
+    this.lastScanCount = procs.length;
+    this.signalledSinceScan = false;
     return procs;
   }
 
@@ -82,6 +87,7 @@ class Escalation {
   }
 
   private record(signal: NodeJS.Signals): void {
+    this.signalledSinceScan = true;
     this.lastSignal = signal;
     if (signal === 'SIGTERM' || signal === 'SIGKILL') this.forced = true;
   }
@@ -165,7 +171,8 @@ class Escalation {
       forced: this.forced,
       lastSignal: this.lastSignal,
       sweptProcesses: this.sweptProcesses,
-      remaining: this.scan().length,
+      // A scan costs a pass over /proc: reuse the last one when nothing was signalled after it.
+      remaining: this.signalledSinceScan ? this.scan().length : this.lastScanCount,
     };
   }
 }
