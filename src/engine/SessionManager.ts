@@ -310,7 +310,9 @@ export class SessionManager {
     sessions: SessionInfo[];
     nextCursor: string | null;
   } {
-    // Live sessions' in-memory info is fresher than the store's; the store gives order and paging.
+    // Live sessions' in-memory info is fresher than the store's; the store gives order and paging (and filters
+    // by state, so states changed this tick are saved first).
+    this.flushPendingSaves();
     this.saveDirtyInfo();
     const page = this.store.listSessions(query);
     return {
@@ -421,9 +423,32 @@ export class SessionManager {
   // ---- bookkeeping -----------------------------------------------------------------------------------------
 
   private handleState(session: Session, event: StateEvent): void {
+    // The event row is written at once (it is the record); the session row, which only mirrors the state, is
+    // re-saved once per tick however many transitions happened in it (an exec is two), and at exit directly.
     this.store.appendEvent(session.id, event);
-    this.save(session);
+    this.scheduleSave(session.id);
     this.eventEmitter.fire({ type: 'session.state', sessionId: session.id, event, session: session.toInfo() });
+  }
+
+  private readonly pendingSaves = new Set<string>();
+  private isShutDown = false;
+
+  private scheduleSave(id: string): void {
+    if (this.pendingSaves.size === 0) setImmediate(() => this.flushPendingSaves());
+    this.pendingSaves.add(id);
+  }
+
+  private flushPendingSaves(): void {
+    // After shutdown the store may be closed; shutdown itself flushed what was pending.
+    if (this.isShutDown) {
+      this.pendingSaves.clear();
+      return;
+    }
+    for (const pending of this.pendingSaves) {
+      const session = this.find(pending);
+      if (session !== undefined) this.save(session);
+    }
+    this.pendingSaves.clear();
   }
 
   private handleExit(session: Session, exit: ExitInfo): void {
@@ -533,7 +558,9 @@ export class SessionManager {
     if (this.usageTimer !== null) clearInterval(this.usageTimer);
     if (this.infoTimer !== null) clearInterval(this.infoTimer);
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    this.flushPendingSaves();
     this.saveDirtyInfo();
+    this.isShutDown = true;
     await Promise.all([...this.ended.values()].map((session) => session.dispose()));
     this.ended.clear();
     await this.agents.dispose();
