@@ -112,6 +112,13 @@ class Escalation {
     return sent;
   }
 
+  /** Signals the group and then each process (those that left it), and wakes stopped ones to act on it. */
+  signalTree(signal: NodeJS.Signals, procs: readonly ProcStat[]): void {
+    this.signalGroup(signal, procs);
+    this.signalEach(signal, procs);
+    this.continueGroup(procs);
+  }
+
   /** A stopped (Ctrl-Z) process keeps SIGINT/SIGHUP/SIGTERM pending: wake the group so it can act on them. */
   continueGroup(procs: readonly ProcStat[]): void {
     if (this.target.pgid === null || !procs.some((stat) => stat.state === 'T')) return;
@@ -201,17 +208,7 @@ export async function terminateProcessTree(opts: TerminateTreeOptions): Promise<
     if (sent && (await run.waitTreeGone(opts.interruptGraceMs))) return run.result();
   }
 
-  if (!run.aborted) {
-    const procs = run.scan();
-    if (procs.length === 0) return run.result();
-    run.signalGroup('SIGTERM', procs);
-    run.signalEach('SIGTERM', procs);
-    run.continueGroup(procs);
-    if (await run.waitTreeGone(opts.termGraceMs)) return run.result();
-  }
-
-  await run.killAndSweep();
-  return run.result();
+  return terminateThenKill(run, opts.termGraceMs);
 }
 
 /**
@@ -220,25 +217,25 @@ export async function terminateProcessTree(opts: TerminateTreeOptions): Promise<
  */
 export async function sweepOrphans(opts: SweepOrphansOptions): Promise<TreeKillResult> {
   const run = new Escalation(opts);
-  let procs = run.scan();
+  const procs = run.scan();
   if (procs.length === 0) return run.result();
 
   if (!run.aborted) {
-    run.signalGroup('SIGHUP', procs);
-    run.signalEach('SIGHUP', procs);
-    run.continueGroup(procs);
+    run.signalTree('SIGHUP', procs);
     if (await run.waitTreeGone(opts.hangupGraceMs)) return run.result();
   }
 
-  if (!run.aborted) {
-    procs = run.scan();
-    if (procs.length === 0) return run.result();
-    run.signalGroup('SIGTERM', procs);
-    run.signalEach('SIGTERM', procs);
-    run.continueGroup(procs);
-    if (await run.waitTreeGone(opts.termGraceMs)) return run.result();
-  }
+  return terminateThenKill(run, opts.termGraceMs);
+}
 
+/** The last two steps of every escalation: SIGTERM to the whole tree, a grace, then SIGKILL and the sweep. */
+async function terminateThenKill(run: Escalation, termGraceMs: number): Promise<TreeKillResult> {
+  if (!run.aborted) {
+    const procs = run.scan();
+    if (procs.length === 0) return run.result();
+    run.signalTree('SIGTERM', procs);
+    if (await run.waitTreeGone(termGraceMs)) return run.result();
+  }
   await run.killAndSweep();
   return run.result();
 }

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { answerSchema, claudeSessionSchema, promptSchema } from '../../common/api.js';
 import { AgentService } from '../../engine/agent/AgentService.js';
 import type { RouteTable } from '../routeTable.js';
+import { idParams } from './sessionRoutes.js';
 import type { AppContext } from '../app.js';
 
-const idParams = z.object({ id: z.string().min(1).max(128) });
 const profileParams = z.object({ profile: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/) });
 
 export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {

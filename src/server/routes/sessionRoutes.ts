@@ -18,7 +18,8 @@ import { CorralError } from '../../common/errors.js';
 import type { RouteTable } from '../routeTable.js';
 import type { AppContext } from '../app.js';
 
-const idParams = z.object({ id: z.string().min(1).max(128) });
+/** A session id in a path; not format-checked so an unknown or malformed id answers 404 SESSION_NOT_FOUND. */
+export const idParams = z.object({ id: z.string().min(1).max(128) });
 const taskParams = z.object({ taskId: taskIdSchema });
 const screenQuery = z.object({ scrollback: z.coerce.number().int().min(0).max(2000).optional() }).strict();
 /** Default page of output: 1 MiB keeps a JSON reply small enough for any client; page on with nextOffset. */

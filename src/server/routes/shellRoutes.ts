@@ -16,11 +16,11 @@ import { lineView, rawReaderOf, searchOutput } from '../../engine/search/outputS
 import { deleteTemplate, getTemplate, listTemplates, putTemplate } from '../../engine/templates/templates.js';
 import { deleteMacro, getMacro, listMacros, putMacro, runMacro } from '../../engine/macros/macros.js';
 import type { RouteTable } from '../routeTable.js';
+import { idParams } from './sessionRoutes.js';
 import type { AppContext } from '../app.js';
 
-const idParams = z.object({ id: z.string().min(1).max(128) });
 const nameParams = z.object({ name: presetNameSchema });
-const runParams = z.object({ id: z.string().min(1).max(128), name: presetNameSchema });
+const runParams = idParams.extend({ name: presetNameSchema });
 const namedTemplate = templateBodySchema.extend({ name: presetNameSchema });
 const namedMacro = macroBodySchema.extend({ name: presetNameSchema });
 /** Default lines per line-view page and matches per search. */
