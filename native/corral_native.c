@@ -1,4 +1,5 @@
-// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks.
+// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks;
+// the pseudo-terminal primitives live in pty.c and are registered here too.
 // Must never reap or signal anything the caller did not name explicitly, and never hide an errno.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,75 +14,7 @@
 
 #include <node_api.h>
 
-// Returns NULL from the calling function when a N-API call fails (a JS exception is then pending).
-#define NAPI_CHECK(env, call)                                                  \
-  do {                                                                         \
-    if ((call) != napi_ok) {                                                   \
-      return throw_napi_failure(env);                                          \
-    }                                                                          \
-  } while (0)
-
-static napi_value throw_napi_failure(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) {
-    const napi_extended_error_info* info = NULL;
-    napi_get_last_error_info(env, &info);
-    const char* message = (info != NULL && info->error_message != NULL) ? info->error_message : "N-API call failed";
-    napi_throw_error(env, NULL, message);
-  }
-  return NULL;
-}
-
-// Throws an Error whose .code is the errno name (ESRCH, ECHILD, EPERM...) and .errno the number.
-static napi_value throw_errno(napi_env env, const char* syscall_name, int err) {
-  const char* name = strerrorname_np(err);
-  if (name == NULL) {
-    name = "EUNKNOWN";
-  }
-  char message[160];
-  snprintf(message, sizeof(message), "%s failed: %s (%s)", syscall_name, strerror(err), name);
-  napi_value code_value;
-  napi_value message_value;
-  napi_value error;
-  napi_value errno_value;
-  napi_value syscall_value;
-  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
-      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
-      napi_create_error(env, code_value, message_value, &error) != napi_ok ||
-      napi_create_int32(env, err, &errno_value) != napi_ok ||
-      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
-      napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
-      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok) {
-    return throw_napi_failure(env);
-  }
-  napi_throw(env, error);
-  return NULL;
-}
-
-// Reads argument `index` as a positive int32 (pids, fds and signal numbers all fit).
-static bool get_int_arg(napi_env env, napi_callback_info info, size_t index, int32_t* out) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    throw_napi_failure(env);
-    return false;
-  }
-  napi_valuetype type = napi_undefined;
-  if (index >= argc || napi_typeof(env, argv[index], &type) != napi_ok || type != napi_number) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a number argument");
-    return false;
-  }
-  if (napi_get_value_int32(env, argv[index], out) != napi_ok) {
-    throw_napi_failure(env);
-    return false;
-  }
-  if (*out < 0) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "expected a non-negative integer");
-    return false;
-  }
-  return true;
-}
+#include "native_util.h"
 
 static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   (void)info;
@@ -201,7 +134,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"clockTicksPerSecond", NULL, clock_ticks_per_second, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok) {
+  if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok ||
+      !register_pty_functions(env, exports)) {
     return throw_napi_failure(env);
   }
   return exports;

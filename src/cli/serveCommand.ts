@@ -28,6 +28,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       'webhook-allow': { type: 'string', multiple: true },
       'ring-bytes': { type: 'string' },
       'journal-cap-bytes': { type: 'string' },
+      'pty-backend': { type: 'string', default: 'native' },
     },
     strict: true,
   });
@@ -40,6 +41,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('--retention-days: give a positive number of days');
   const ringBytes = byteCount('--ring-bytes', values['ring-bytes']);
   const journalCapBytes = byteCount('--journal-cap-bytes', values['journal-cap-bytes']);
+  const ptyBackend = values['pty-backend'];
+  if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);
   const logger = createLogger({ level: values['log-level'] });
   const daemon = await Daemon.start(
     {
@@ -58,6 +61,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         ...(retentionDays === undefined ? {} : { retentionMs: retentionDays * 24 * 3600 * 1000 }),
         ...(ringBytes === undefined ? {} : { ringBytes }),
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
+        ptyBackend,
       },
     },
     faces,

@@ -9,6 +9,12 @@ export interface TerminationGraces {
   termMs: number;
 }
 
+/**
+ * What runs `pty` sessions: Corral's own spawner (posix_spawn + pidfd, the default: its cost does not grow with the
+ * daemon's heap) or node-pty (fork + a waiter thread per session; kept as the reference implementation).
+ */
+export type PtyBackendName = 'native' | 'node-pty';
+
 export interface EngineConfig {
   dataDir: string;
   /** Workspace roots; session cwds must resolve under one of them. */
@@ -30,6 +36,7 @@ export interface EngineConfig {
   usageSampleMs: number;
   /** Ended sessions older than this are removed from the store (null: keep forever). */
   retentionMs: number | null;
+  ptyBackend: PtyBackendName;
 }
 
 /** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
@@ -54,5 +61,6 @@ export function defaultEngineConfig(dataDir: string, roots: string[]): EngineCon
     allowEnv: [],
     usageSampleMs: 5000,
     retentionMs: null,
+    ptyBackend: 'native',
   };
 }

@@ -16,6 +16,7 @@ import type {
 } from '../common/api.js';
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../common/sessionTypes.js';
 import { ChildProcessBackend } from './backends/ChildProcessBackend.js';
+import { NativePtyBackend } from './backends/NativePtyBackend.js';
 import { NodePtyBackend } from './backends/NodePtyBackend.js';
 import type { ProcessBackend } from './backends/ProcessBackend.js';
 import type { EngineConfig } from './EngineConfig.js';
@@ -98,7 +99,7 @@ export class SessionManager {
       ...config.profileDirs,
     ]);
     this.cwdPolicy = new CwdPolicy(config.roots);
-    this.ptyBackend = backends?.pty ?? new NodePtyBackend();
+    this.ptyBackend = backends?.pty ?? (config.ptyBackend === 'node-pty' ? new NodePtyBackend() : new NativePtyBackend());
     this.pipeBackend = backends?.pipe ?? new ChildProcessBackend();
     this.history = new CommandHistory(store);
     this.history.onFinished((command) => this.eventEmitter.fire({ type: 'command.finished', sessionId: command.sessionId, command }));

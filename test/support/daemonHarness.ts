@@ -37,6 +37,8 @@ export interface StartOptions {
   dataDir?: string;
   base?: string;
   env?: Record<string, string>;
+  /** Extra node flags for the daemon (benchmarks: `--cpu-prof`); runs dist/ like `useBin`. */
+  nodeArgs?: string[];
 }
 
 export function corralCommand(useBin: boolean): { file: string; args: string[] } {
@@ -52,7 +54,9 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
   mkdirSync(root, { recursive: true });
   const infoPath = join(dataDir, 'daemon.json');
   rmSync(infoPath, { force: true });
-  const { file, args } = corralCommand(options.useBin === true);
+  const { file, args } = options.nodeArgs
+    ? { file: process.execPath, args: [...options.nodeArgs, join(REPO_ROOT, 'dist', 'cli', 'main.js')] }
+    : corralCommand(options.useBin === true);
   const child = spawn(
     file,
     [...args, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--root', root, ...(options.args ?? [])],

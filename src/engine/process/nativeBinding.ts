@@ -12,6 +12,21 @@ export interface WaitResult {
   signal: number | null;
 }
 
+/** A pty master opened by ptyOpen: non-blocking, close-on-exec. */
+export interface PtyPair {
+  fd: number;
+  /** The slave's path (/dev/pts/N): the spawned program opens it as its controlling terminal. */
+  path: string;
+}
+
+/** Watches one fd on Node's event loop (uv_poll); the callback gets which of the asked conditions hold. */
+export interface FdWatcher {
+  /** Which conditions to watch; (false, false) stops watching. */
+  start(readable: boolean, writable: boolean): void;
+  /** Stops for good and releases the handle (the fd stays open: it belongs to the caller). Idempotent. */
+  close(): void;
+}
+
 export interface CorralNative {
   /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us, not to PID 1. */
   setChildSubreaper(): void;
@@ -25,6 +40,21 @@ export interface CorralNative {
   clockTicksPerSecond(): number;
   /** sysconf(_SC_PAGESIZE): the unit of the rss field of /proc/<pid>/stat. */
   pageSize(): number;
+  /** A new pseudo-terminal of that size with a terminal emulator's default modes (UTF-8, echo, signals). */
+  ptyOpen(cols: number, rows: number): PtyPair;
+  /** TIOCSWINSZ: the kernel then sends SIGWINCH to the terminal's foreground process group. */
+  ptyResize(fd: number, cols: number, rows: number): void;
+  /** Everything readable now, up to maxBytes, in one Buffer; eof once the terminal is closed and drained (EIO). */
+  ptyRead(fd: number, maxBytes: number): { data: Buffer; eof: boolean };
+  /**
+   * posix_spawn of `file` in its own session with `ttyPath` as controlling terminal and stdio, default signal
+   * dispositions, no other fd. Returns the pid; throws with the errno of a failed chdir/open/exec (ENOENT...).
+   */
+  ptySpawn(file: string, argv: string[], env: string[], cwd: string, ttyPath: string): number;
+  /** waitid(P_PIDFD, WNOHANG): null while the process runs; reaps it and returns its status once it ended. */
+  waitidPidfd(pidfd: number): { exitCode: number | null; signal: number | null } | null;
+  /** Calls `callback(readable, writable)` from the event loop while the started conditions hold (level-triggered). */
+  watchFd(fd: number, callback: (readable: boolean, writable: boolean) => void): FdWatcher;
 }
 
 // src/engine/process and dist/engine/process both sit three levels below the repo root.

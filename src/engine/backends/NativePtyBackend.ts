@@ -1,0 +1,171 @@
+// Runs `pty` sessions in pseudo-terminals opened and spawned by Corral's own addon (native/pty.c), the default
+// backend. Against node-pty it saves what dominates a busy daemon's session start: fork(2) copies the page tables of
+// a large heap (2–3 ms in a daemon under churn), and node-pty parks one thread per session in waitpid. Here the
+// program starts with posix_spawn (vfork-style, cost independent of the heap), exit comes from a pidfd on the event
+// loop, and output is read until the kernel says EIO — so every byte is delivered before the stream ends (the
+// tail-loss of node-pty#72/#726 cannot happen: there is no early EOF to work around).
+
+import { closeSync, writeSync } from 'node:fs';
+import { Emitter } from '../../common/lifecycle.js';
+import { CorralError } from '../../common/errors.js';
+import { errnoCode, native, type FdWatcher } from '../process/nativeBinding.js';
+import { signalName } from './signalNames.js';
+import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
+
+/**
+ * Most bytes taken from the terminal per readable event. A pty hands out a few KB per read(2); gathering up to this
+ * much turns a flood into few large chunks downstream, while the loop still gets back to other work every 256 KiB.
+ */
+const READ_BATCH_BYTES = 256 * 1024;
+
+class NativePtyProcess implements BackendProcess {
+  private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
+  private readonly exitEmitter = new Emitter<ProcessStatus>();
+  private readonly closedEmitter = new Emitter<ProcessStatus>();
+  readonly onData = this.dataEmitter.event;
+  readonly onProcessExit = this.exitEmitter.event;
+  readonly onClosed = this.closedEmitter.event;
+
+  private readonly output: FdWatcher;
+  private readonly exitWatch: FdWatcher;
+  private status: ProcessStatus | null = null;
+  private streamEnded = false;
+  private closedFired = false;
+  private paused = false;
+  /** Input the terminal could not take yet (its input queue was full): written when it becomes writable. */
+  private pendingInput: Buffer[] = [];
+
+  constructor(
+    private readonly fd: number,
+    readonly pid: number,
+    private readonly pidfd: number,
+  ) {
+    this.output = native.watchFd(fd, (readable, writable) => {
+      if (writable) this.flushInput();
+      if (readable) this.readAvailable();
+    });
+    this.exitWatch = native.watchFd(pidfd, () => this.reap());
+    this.output.start(true, false);
+    this.exitWatch.start(true, false);
+  }
+
+  private readAvailable(): void {
+    if (this.streamEnded) return;
+    const { data, eof } = native.ptyRead(this.fd, READ_BATCH_BYTES);
+    if (data.length > 0) this.dataEmitter.fire({ channel: 'pty', data });
+    if (eof) this.endStream();
+  }
+
+  /** The pidfd became readable: the root process ended. Reap it (it is our child) and report its status. */
+  private reap(): void {
+    const result = native.waitidPidfd(this.pidfd);
+    if (result === null) return;
+    this.exitWatch.close();
+    closeSync(this.pidfd);
+    this.status = result.signal !== null ? { code: null, signal: signalName(result.signal) } : { code: result.exitCode, signal: null };
+    // Never stay paused across an exit: the tail must drain.
+    if (this.paused) this.resume();
+    this.exitEmitter.fire(this.status);
+    this.maybeClosed();
+  }
+
+  private endStream(): void {
+    if (this.streamEnded) return;
+    this.streamEnded = true;
+    this.pendingInput = [];
+    this.output.close();
+    closeSync(this.fd);
+    this.maybeClosed();
+  }
+
+  private maybeClosed(): void {
+    if (this.closedFired || this.status === null || !this.streamEnded) return;
+    this.closedFired = true;
+    this.closedEmitter.fire(this.status);
+    this.dataEmitter.dispose();
+    this.exitEmitter.dispose();
+    this.closedEmitter.dispose();
+  }
+
+  write(data: string | Buffer): void {
+    if (this.streamEnded) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length === 0) return;
+    this.pendingInput.push(bytes);
+    if (this.pendingInput.length === 1) this.flushInput();
+  }
+
+  /** Writes queued input until the terminal stops taking it, then waits for it to become writable again. */
+  private flushInput(): void {
+    while (this.pendingInput.length > 0 && !this.streamEnded) {
+      const next = this.pendingInput[0] as Buffer;
+      let written: number;
+      try {
+        written = writeSync(this.fd, next);
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code === 'EAGAIN') break;
+        // EIO: the program side is gone; input to it has nowhere to go, like typing into a closed terminal.
+        if (code === 'EIO') {
+          this.pendingInput = [];
+          break;
+        }
+        throw error;
+      }
+      if (written === next.length) this.pendingInput.shift();
+      else this.pendingInput[0] = next.subarray(written);
+    }
+    if (!this.streamEnded) this.output.start(!this.paused, this.pendingInput.length > 0);
+  }
+
+  endInput(): void {
+    // A terminal has no separate stdin; EOF is the caller's Ctrl-D.
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.streamEnded || this.status !== null) return;
+    native.ptyResize(this.fd, cols, rows);
+  }
+
+  pause(): void {
+    if (this.status !== null || this.paused || this.streamEnded) return;
+    this.paused = true;
+    this.output.start(false, this.pendingInput.length > 0);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.streamEnded) this.output.start(true, this.pendingInput.length > 0);
+  }
+
+  forceClose(): void {
+    if (this.streamEnded) return;
+    process.emitWarning(`terminal stream force-closed after the process tree was gone (pid ${this.pid})`);
+    this.endStream();
+  }
+}
+
+export class NativePtyBackend implements ProcessBackend {
+  spawn(options: SpawnOptions): BackendProcess {
+    const env = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
+    let pair: { fd: number; path: string } | null = null;
+    try {
+      pair = native.ptyOpen(options.cols, options.rows);
+      const pid = native.ptySpawn(options.file, [options.file, ...options.args], env, options.cwd, pair.path);
+      let pidfd: number;
+      try {
+        // Race-free: the child is ours and nothing reaps it before this pidfd does.
+        pidfd = native.pidfdOpen(pid);
+      } catch (error) {
+        // Out of fds: a program we cannot watch must not run. The orphan reaper collects its zombie.
+        process.kill(pid, 'SIGKILL');
+        throw error;
+      }
+      return new NativePtyProcess(pair.fd, pid, pidfd);
+    } catch (error) {
+      if (pair !== null) closeSync(pair.fd);
+      throw new CorralError('SPAWN_FAILED', `Cannot start ${options.file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
