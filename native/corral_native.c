@@ -26,6 +26,17 @@ static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   return undefined;
 }
 
+static napi_value is_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  int flag = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0) != 0) {
+    return throw_errno(env, "prctl(PR_GET_CHILD_SUBREAPER)", errno);
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_get_boolean(env, flag != 0, &out));
+  return out;
+}
+
 static napi_value waitpid_no_hang(napi_env env, napi_callback_info info) {
   int32_t pid = 0;
   if (!get_int_arg(env, info, 0, &pid)) {
@@ -128,6 +139,7 @@ static napi_value page_size(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor properties[] = {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isChildSubreaper", NULL, is_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitpidNoHang", NULL, waitpid_no_hang, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdOpen", NULL, pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pidfdSendSignal", NULL, pidfd_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -76,6 +76,8 @@ export interface SessionDeps {
   createStream(channel: 'combined' | 'stdout' | 'stderr'): OutputStream;
   graces: TerminationGraces;
   onDirectChild(pid: number, alive: boolean): void;
+  /** Pids of every session's live main process (this one's included): the tree scans skip their environment. */
+  liveRootPids(): ReadonlySet<number>;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -494,6 +496,7 @@ export class Session {
       root,
       pgid: root.pid,
       marker: { key: SESSION_MARKER_ENV, value: this.id },
+      notOurs: this.deps.liveRootPids(),
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
       termGraceMs: this.deps.graces.termMs,
     }).then(() => this.closeAfterTreeDead());
@@ -534,6 +537,7 @@ export class Session {
         root,
         pgid: root.pid,
         marker: { key: SESSION_MARKER_ENV, value: this.id },
+        notOurs: this.deps.liveRootPids(),
         politeExit:
           exitInput === undefined
             ? undefined

@@ -156,6 +156,7 @@ export class SessionManager {
       createStream: (channel) => this.createStream(spec.id, channel),
       graces: this.config.graces,
       onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
+      liveRootPids: () => this.reaper.registeredChildren,
       log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
     });
     this.live.set(session.id, session);
@@ -509,6 +510,8 @@ export class SessionManager {
           root: { pid, startTime: pidStartTime },
           pgid,
           marker: { key: SESSION_MARKER_ENV, value: stored.info.id },
+          // The old daemon's sessions were re-parented away from us when it died.
+          scope: 'system',
           politeGraceMs: 0,
           interruptGraceMs: 0,
           termGraceMs: this.config.graces.termMs,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OrphanReaper } from '../../src/engine/process/OrphanReaper.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
-import { countOwnTree, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
+import { countOwnTree, findSessionProcesses, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
 import { signalProcess } from '../../src/engine/process/signals.js';
 import { sweepOrphans, terminateProcessTree } from '../../src/engine/process/treeKiller.js';
 
@@ -246,4 +246,24 @@ test('sweepOrphans does nothing when the session left nothing behind', async () 
   await exited(child);
   const result = await sweepOrphans({ root, pgid: root.pid, marker, hangupGraceMs: GRACE_MS, termGraceMs: GRACE_MS });
   assert.deepEqual(result, { forced: false, lastSignal: null, sweptProcesses: 0, remaining: 0 });
+});
+
+test('both scopes find the same double-forked orphan by its marker: our own tree and all of /proc', async () => {
+  const { child, root, marker } = startSession(fixture('double-fork.sh'), ['exit']);
+  const orphan = await grandchild(child);
+  await exited(child);
+  const pidsIn = (scope: 'descendants' | 'system'): number[] =>
+    findSessionProcesses({ root, marker, scope }).map((stat) => stat.pid);
+  assert.deepEqual(pidsIn('descendants'), [orphan.pid]);
+  assert.deepEqual(pidsIn('system'), [orphan.pid]);
+});
+
+test('a process named in notOurs is never attributed to the session, whatever its environment says', async () => {
+  const { child, root, marker } = startSession(fixture('double-fork.sh'), ['exit']);
+  const orphan = await grandchild(child);
+  await exited(child);
+  for (const scope of ['descendants', 'system'] as const) {
+    const found = findSessionProcesses({ root, marker, scope, notOurs: new Set([orphan.pid]) });
+    assert.deepEqual(found, [], scope);
+  }
 });

@@ -49,6 +49,11 @@ export class OrphanReaper {
     this.directChildren.add(pid);
   }
 
+  /** The registered children: sessions' main processes (and pipe children) not yet reaped by their owners. */
+  get registeredChildren(): ReadonlySet<number> {
+    return this.directChildren;
+  }
+
   /** Call once the owner has reaped it (its exit event fired). */
   forgetDirectChild(pid: number): void {
     this.directChildren.delete(pid);

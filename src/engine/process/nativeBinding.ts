@@ -30,6 +30,8 @@ export interface FdWatcher {
 export interface CorralNative {
   /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us, not to PID 1. */
   setChildSubreaper(): void;
+  /** prctl(PR_GET_CHILD_SUBREAPER): whether orphans of our descendants come to us. */
+  isChildSubreaper(): boolean;
   /** waitpid(pid, WNOHANG): null while the child runs; throws code 'ECHILD' when it is not our child. */
   waitpidNoHang(pid: number): WaitResult | null;
   /** pidfd_open(pid): a close-on-exec fd pinned to that process; throws code 'ESRCH' when it is gone. */

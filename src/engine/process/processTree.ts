@@ -1,8 +1,9 @@
-// Finds every live process that belongs to a session from one scan of /proc, and sums their resource usage.
+// Finds every live process that belongs to a session — in the daemon's own tree, or in all of /proc after a crash —
+// and sums their resource usage.
 // Must never include the calling process or its ancestors, nor follow a pid whose start time no longer matches.
 import { identityKey, isDeadState, type ProcessIdentity } from './ProcessIdentity.js';
 import { native } from './nativeBinding.js';
-import { listPids, readEnvironValue, readProcStat, type ProcStat } from './procfs.js';
+import { childPids, listPids, readEnvironValue, readProcStat, type ProcStat } from './procfs.js';
 
 /** Environment variable every session child carries: the marker that finds re-parented (setsid/double-fork) ones. */
 export const SESSION_MARKER_KEY = 'CORRAL_SESSION_ID';
@@ -19,6 +20,18 @@ export interface FindSessionOptions {
   marker?: SessionMarker;
   /** Processes seen in the session before (they may have been re-parented since); kept while their start time matches. */
   known?: readonly ProcessIdentity[];
+  /**
+   * Pids that are certainly not this session's: the live main processes of the daemon's other sessions (our
+   * direct children, not yet reaped, so their pids cannot have been recycled). Their environment is never read.
+   */
+  notOurs?: ReadonlySet<number>;
+  /**
+   * Where to look. 'descendants' walks only the calling process's own tree: enough when it is a child subreaper,
+   * since every process a session starts then stays below it, however it re-parents. 'system' scans all of /proc
+   * (crash recovery: the old daemon's sessions are not our descendants). Default: 'descendants' when we are a
+   * child subreaper, else 'system'.
+   */
+  scope?: 'descendants' | 'system';
 }
 
 function readAll(): Map<number, ProcStat> {
@@ -56,11 +69,21 @@ function matches(stat: ProcStat | undefined, id: ProcessIdentity): stat is ProcS
 }
 
 /**
- * Every live (non-zombie) process of a session, from ONE scan of /proc: the root (if still the same process), the
- * still-matching `known` identities, every process whose environment carries `marker`, and all their descendants
- * by the ppid chain. Zombies are left out: they are dead, and only their parent can (and should) reap them.
+ * Every live (non-zombie) process of a session: the root (if still the same process), the still-matching `known`
+ * identities, every process whose environment carries `marker`, and all their descendants by the ppid chain.
+ * Zombies are left out: they are dead, and only their parent can (and should) reap them.
  */
 export function findSessionProcesses(opts: FindSessionOptions): ProcStat[] {
+  const scope = opts.scope ?? (native.isChildSubreaper() ? 'descendants' : 'system');
+  return scope === 'descendants' ? findInOwnTree(opts) : findInSystem(opts);
+}
+
+/** A descendant cannot have started before the session's root: older processes need no environ read. */
+function mayCarryMarker(stat: ProcStat, root: ProcessIdentity): boolean {
+  return !isDeadState(stat.state) && (root.startTime < 0 || stat.startTime >= root.startTime);
+}
+
+function findInSystem(opts: FindSessionOptions): ProcStat[] {
   const stats = readAll();
   const excluded = selfAndAncestors(stats);
   const seeds: ProcStat[] = [];
@@ -73,23 +96,74 @@ export function findSessionProcesses(opts: FindSessionOptions): ProcStat[] {
   if (opts.marker !== undefined) {
     for (const stat of stats.values()) {
       // A zombie's environ reads empty and it is dead anyway; skip the read for excluded ones too.
-      if (excluded.has(stat.pid) || isDeadState(stat.state)) continue;
-      // A descendant cannot have started before the session's root: skip the environ read for older processes
-      // (most of a machine), which keeps this scan cheap enough to run at every session exit.
-      if (opts.root.startTime >= 0 && stat.startTime < opts.root.startTime) continue;
+      if (excluded.has(stat.pid) || opts.notOurs?.has(stat.pid) === true || !mayCarryMarker(stat, opts.root)) continue;
       if (readEnvironValue(stat.pid, opts.marker.key) === opts.marker.value) seeds.push(stat);
     }
   }
   const children = childrenByParent(stats);
+  return walkDown(seeds, excluded, (pid) => children.get(pid) ?? []);
+}
+
+/**
+ * The same answer from our own tree only, reading as little of /proc as it can: the daemon's direct children
+ * (session roots, and orphans re-parented to us), the marker of those we cannot attribute (each read once per
+ * process, cached), then the subtrees below the seeds. A session that ended leaving nothing costs a few reads.
+ */
+function findInOwnTree(opts: FindSessionOptions): ProcStat[] {
+  const excluded = new Set([process.pid]);
+  const seeds: ProcStat[] = [];
+  const direct = childPids(process.pid);
+  forgetMarkersExcept(direct);
+  for (const pid of direct) {
+    if (pid === opts.root.pid) {
+      const stat = readProcStat(pid);
+      if (matches(stat, opts.root)) seeds.push(stat);
+      continue;
+    }
+    if (opts.marker === undefined || opts.notOurs?.has(pid) === true) continue;
+    const stat = readProcStat(pid);
+    if (stat === undefined || !mayCarryMarker(stat, opts.root)) continue;
+    if (cachedMarker(stat, opts.marker.key) === opts.marker.value) seeds.push(stat);
+  }
+  for (const id of opts.known ?? []) {
+    if (id.pid === opts.root.pid) continue;
+    const stat = readProcStat(id.pid);
+    if (matches(stat, id)) seeds.push(stat);
+  }
+  return walkDown(seeds, excluded, (pid) => childPids(pid).flatMap((child) => readProcStat(child) ?? []));
+}
+
+/** Seeds and everything below them, each once; zombies are walked through (they have no children) but not kept. */
+function walkDown(seeds: ProcStat[], excluded: ReadonlySet<number>, childrenOf: (pid: number) => ProcStat[]): ProcStat[] {
   const found = new Map<number, ProcStat>();
   const queue = seeds;
   for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
     if (found.has(next.pid) || excluded.has(next.pid)) continue;
     found.set(next.pid, next);
     // A zombie has no children left (they were re-parented when it exited), so the walk stays sound.
-    queue.push(...(children.get(next.pid) ?? []));
+    if (!isDeadState(next.state)) queue.push(...childrenOf(next.pid));
   }
   return [...found.values()].filter((stat) => !isDeadState(stat.state));
+}
+
+/** Marker values of the daemon's direct children, by identity: a process's starting environment never changes. */
+const markerCache = new Map<string, string | undefined>();
+
+function cachedMarker(stat: ProcStat, key: string): string | undefined {
+  const id = identityKey({ pid: stat.pid, startTime: stat.startTime });
+  if (markerCache.has(id)) return markerCache.get(id);
+  const value = readEnvironValue(stat.pid, key);
+  markerCache.set(id, value);
+  return value;
+}
+
+/** Drops cached markers of processes that are no longer our direct children (keeps the cache bounded). */
+function forgetMarkersExcept(direct: readonly number[]): void {
+  if (markerCache.size === 0) return;
+  const live = new Set(direct);
+  for (const id of markerCache.keys()) {
+    if (!live.has(Number(id.slice(0, id.indexOf(':'))))) markerCache.delete(id);
+  }
 }
 
 export interface TreeUsage {

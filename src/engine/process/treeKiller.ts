@@ -41,6 +41,10 @@ export interface TreeTarget {
   pgid: number | null;
   marker?: SessionMarker;
   known?: ProcessIdentity[];
+  /** See FindSessionOptions: other sessions' live main processes, never this session's (the root aside). */
+  notOurs?: ReadonlySet<number>;
+  /** See FindSessionOptions: 'system' after a crash, when the old sessions are not our descendants. */
+  scope?: 'descendants' | 'system';
   /** Aborting skips the remaining grace periods and goes straight to SIGKILL and the sweep. */
   signal?: AbortSignal;
 }
@@ -75,7 +79,8 @@ class Escalation {
 
   /** Live session processes now; each one seen is remembered, so a child re-parented later stays ours. */
   scan(): ProcStat[] {
-    const procs = findSessionProcesses({ root: this.target.root, marker: this.target.marker, known: this.known });
+    const { root, marker, notOurs, scope } = this.target;
+    const procs = findSessionProcesses({ root, marker, known: this.known, notOurs, scope });
     this.known = mergeIdentities(this.known, identitiesOf(procs));
     this.lastScanCount = procs.length;
     this.signalledSinceScan = false;
