@@ -3,7 +3,7 @@
 // this; it knows nothing of any of them.
 
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, rmSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CorralError } from '../common/errors.js';
@@ -256,8 +256,7 @@ export class SessionManager {
 
   private createStream(id: string, channel: 'combined' | 'stdout' | 'stderr'): OutputStream {
     const dir = join(this.sessionDir(id), channel);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return new OutputStream(this.config.ringBytes, OutputJournal.open(dir, { capBytes: this.config.journalCapBytes }));
+    return new OutputStream(this.config.ringBytes, OutputJournal.create(dir, { capBytes: this.config.journalCapBytes }));
   }
 
   // ---- find ------------------------------------------------------------------------------------------------

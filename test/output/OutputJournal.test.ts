@@ -39,6 +39,21 @@ describe('OutputJournal', () => {
     await OutputJournal.remove(root);
   });
 
+  test('a created journal makes its directory only when the first bytes are written', async () => {
+    const silent = OutputJournal.create(path.join(dir, 'silent'), { capBytes: 1024 });
+    await silent.flush();
+    await silent.close();
+    assert.equal(fs.existsSync(path.join(dir, 'silent')), false);
+
+    const speaking = OutputJournal.create(dir, { capBytes: 1024 });
+    open.push(speaking);
+    assert.equal(fs.existsSync(dir), false);
+    speaking.append(bytesAt(0, 300));
+    await speaking.flush();
+    assert.equal(diskBytes(dir), 300);
+    assert.deepEqual(speaking.read(0, 1000).data, bytesAt(0, 300));
+  });
+
   test('a fresh journal starts at offset 0 with nothing to read', () => {
     const journal = openJournal(1000);
     assert.equal(journal.endOffset, 0);

@@ -86,9 +86,12 @@ export class OutputJournal {
   private waiters: FlushWaiter[] = [];
   private failed: Error | null = null;
   private closing = false;
+  /** False for a new journal until its first segment: a session that prints nothing never touches the disk. */
+  private dirReady: boolean;
 
-  private constructor(dir: string, capBytes: number, segments: Segment[]) {
+  private constructor(dir: string, capBytes: number, segments: Segment[], dirReady: boolean) {
     this.dir = dir;
+    this.dirReady = dirReady;
     this.capBytes = capBytes;
     this.segmentBytes = Math.max(1, Math.floor(capBytes / SEGMENTS_KEPT));
     this.segments = segments;
@@ -101,13 +104,20 @@ export class OutputJournal {
   }
 
   /**
+   * A journal for a new stream in `dir`, which is created only when the first bytes are written: making directories
+   * is the costliest file-system work of a session start, and many short sessions print little or nothing.
+   */
+  static create(dir: string, opts: OutputJournalOptions): OutputJournal {
+    checkCap(opts.capBytes);
+    return new OutputJournal(dir, opts.capBytes, [], false);
+  }
+
+  /**
    * Opens the journal in `dir` (created if missing). An existing dir is recovered from its segment names and sizes:
    * the newest contiguous run of segments is kept, anything older or beyond the cap is deleted.
    */
   static open(dir: string, opts: OutputJournalOptions): OutputJournal {
-    if (!Number.isSafeInteger(opts.capBytes) || opts.capBytes < 1) {
-      throw new RangeError(`capBytes must be a positive integer, got ${opts.capBytes}`);
-    }
+    checkCap(opts.capBytes);
     fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     const found: Segment[] = [];
     for (const name of fs.readdirSync(dir)) {
@@ -129,7 +139,7 @@ export class OutputJournal {
     const kept = found.slice(Math.max(0, first));
     const last = kept[kept.length - 1];
     if (last !== undefined) last.fd = fs.openSync(last.path, 'r+');
-    return new OutputJournal(dir, opts.capBytes, kept);
+    return new OutputJournal(dir, opts.capBytes, kept, true);
   }
 
   /** Deletes a journal directory and everything in it. */
@@ -344,6 +354,10 @@ export class OutputJournal {
       prev.retired = true;
       this.closeIfIdle(prev);
     }
+    if (!this.dirReady) {
+      fs.mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
+      this.dirReady = true;
+    }
     const file = path.join(this.dir, `${String(start).padStart(OFFSET_DIGITS, '0')}${SEGMENT_SUFFIX}`);
     const seg: Segment = { start, size: 0, path: file, fd: fs.openSync(file, 'w+', FILE_MODE), busy: 0, retired: false };
     this.segments.push(seg);
@@ -441,6 +455,12 @@ export class OutputJournal {
       chunkStart = chunkEnd;
     }
     return Buffer.concat(parts);
+  }
+}
+
+function checkCap(capBytes: number): void {
+  if (!Number.isSafeInteger(capBytes) || capBytes < 1) {
+    throw new RangeError(`capBytes must be a positive integer, got ${capBytes}`);
   }
 }
 
