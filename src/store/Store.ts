@@ -478,6 +478,7 @@ export class Store {
 
   /** Creates or replaces (createdAt of an existing webhook is kept). The secret is stored as given: it signs payloads. */
   putWebhook(rec: WebhookRecord): void {
+    this.webhooksCache = null;
     this.upsertWebhook.run({
       id: rec.id,
       url: rec.url,
@@ -492,12 +493,20 @@ export class Store {
     return row === undefined ? undefined : webhookFromRow(row);
   }
 
-  listWebhooks(): WebhookRecord[] {
-    return this.listWebhooksStmt.all().map(webhookFromRow);
+  /**
+   * Every event consults this list, so it is kept in memory between changes. This connection is the only writer
+   * of the table (one daemon owns a data dir), so put/delete are the only ways it changes.
+   */
+  private webhooksCache: readonly WebhookRecord[] | null = null;
+
+  listWebhooks(): readonly WebhookRecord[] {
+    this.webhooksCache ??= this.listWebhooksStmt.all().map(webhookFromRow);
+    return this.webhooksCache;
   }
 
   /** Also deletes its delivery log. */
   deleteWebhook(id: string): boolean {
+    this.webhooksCache = null;
     return this.deleteWebhookStmt.run(id).changes > 0;
   }
 

@@ -58,7 +58,7 @@ test('rlimits apply from the first instruction: an open-files limit is what the 
 test('retention removes ended sessions older than the policy, with their output on disk, and keeps live ones', async () => {
   const engine = await startEngine({ retentionMs: 1 });
   try {
-    const { session: ended } = engine.manager.create({ command: ['/bin/true'] });
+    const { session: ended } = engine.manager.create({ command: ['/bin/echo', 'output that goes to disk'] });
     await ended.whenTerminated();
     const { session: live } = engine.manager.create({ command: ['/bin/sleep', '30'] });
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -27,7 +27,10 @@ const FLOOD_COOLDOWN_MAX_MS = 1000;
 const SCROLLBACK_LINES = 2000;
 
 export class ScreenTracker {
-  private readonly term: HeadlessTerminal;
+  /** Created with the first output: a session that prints nothing never pays for a terminal emulator. */
+  private term: HeadlessTerminal | null = null;
+  private cols: number;
+  private rows: number;
   private pending: Buffer[] = [];
   private flushScheduled = false;
   private unparsedBytes = 0;
@@ -52,14 +55,22 @@ export class ScreenTracker {
     /** Where the terminal's answers to queries go (the program's input). */
     private readonly reply: (data: string) => void,
   ) {
-    this.term = new Terminal({ cols, rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true });
-    this.term.onData((data) => {
+    this.cols = cols;
+    this.rows = rows;
+  }
+
+  private terminal(): HeadlessTerminal {
+    if (this.term !== null) return this.term;
+    const term = new Terminal({ cols: this.cols, rows: this.rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true });
+    term.onData((data) => {
       if (!this.disposed) this.reply(data);
     });
-    this.term.onTitleChange((title) => {
+    term.onTitleChange((title) => {
       this.currentTitle = title;
       this.titleEmitter.fire(title);
     });
+    this.term = term;
+    return term;
   }
 
   /** Hot path: only queues. */
@@ -97,7 +108,7 @@ export class ScreenTracker {
   private parse(batch: Buffer): void {
     this.unparsedBytes += batch.length;
     const started = performance.now();
-    this.term.write(batch, () => {
+    this.terminal().write(batch, () => {
       this.lastParseMs = performance.now() - started;
       this.parsed(batch.length);
     });
@@ -129,7 +140,7 @@ export class ScreenTracker {
     const tail = Buffer.concat(this.droppedTail);
     this.droppedTail = [];
     this.droppedTailBytes = 0;
-    this.term.reset();
+    this.terminal().reset();
     this.parse(tail);
   }
 
@@ -155,7 +166,9 @@ export class ScreenTracker {
 
   resize(cols: number, rows: number): void {
     if (this.disposed) return;
-    this.term.resize(cols, rows);
+    this.cols = cols;
+    this.rows = rows;
+    this.term?.resize(cols, rows);
   }
 
   get title(): string {
@@ -163,6 +176,11 @@ export class ScreenTracker {
   }
 
   snapshot(): ScreenSnapshot {
+    if (this.term === null) {
+      // Nothing was printed yet: a blank screen, cursor home.
+      const lines = Array.from({ length: this.rows }, () => '');
+      return { cols: this.cols, rows: this.rows, lines, cursor: { x: 0, y: 0 }, title: '', alternateScreen: false };
+    }
     const buffer = this.term.buffer.active;
     const lines: string[] = [];
     for (let y = 0; y < this.term.rows; y++) {
@@ -185,6 +203,7 @@ export class ScreenTracker {
 
   /** Scrollback lines above the visible screen (normal buffer only; full-screen programs have none). */
   scrollback(maxLines: number): string[] {
+    if (this.term === null) return [];
     const buffer = this.term.buffer.normal;
     const end = buffer.baseY;
     const start = Math.max(0, end - maxLines);
@@ -201,6 +220,6 @@ export class ScreenTracker {
     this.droppedTail = [];
     this.changedEmitter.dispose();
     this.titleEmitter.dispose();
-    this.term.dispose();
+    this.term?.dispose();
   }
 }

@@ -73,13 +73,27 @@ export function validateExplicitEnv(explicit: Record<string, string>, allowed: r
 
 export function buildChildEnv(options: ChildEnvOptions): Record<string, string> {
   validateExplicitEnv(options.explicit, options.allowed);
+  return { ...inheritedEnv(options.daemonEnv), ...options.explicit, ...options.internal };
+}
+
+/**
+ * The allowlisted part of the daemon's environment, computed once per environment object: reading process.env
+ * goes through the C++ environment on every access, which made this the costliest step of building a session.
+ * The daemon never edits its own environment after start, so the first look stays true.
+ */
+const inheritedCache = new WeakMap<object, Readonly<Record<string, string>>>();
+
+function inheritedEnv(daemonEnv: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+  const cached = inheritedCache.get(daemonEnv);
+  if (cached !== undefined) return cached;
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.daemonEnv)) {
+  for (const name of Object.keys(daemonEnv)) {
+    const value = daemonEnv[name];
     if (value === undefined) continue;
     const inherited =
       (INHERITED_ENV as readonly string[]).includes(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
     if (inherited) env[name] = value;
   }
-  Object.assign(env, options.explicit, options.internal);
+  inheritedCache.set(daemonEnv, env);
   return env;
 }
