@@ -13,11 +13,13 @@ import { signalName } from './signalNames.js';
 import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
 
 /**
- * Most bytes taken from the terminal per readable event. A pty hands out at most 4 KB per read(2); gathering up to
- * this much turns a flood into few large chunks downstream (measured: a 200 MB flood to a WebSocket client ran at
- * 22 MB/s reading 4 KB per event, 48 MB/s at 256 KiB–1 MiB), while the loop still gets back to other work.
+ * Most bytes taken from the terminal per readable event. A pty hands out at most 4 KB per read(2); gathering more
+ * turns a flood into fewer, larger chunks downstream (a 200 MB flood to a WebSocket client: 22 MB/s at 4 KB per
+ * event, ~32 MB/s at 32 KiB, ~48 MB/s at 1 MiB). Past 32 KiB, though, every chunk is a large external buffer and
+ * the garbage between collections lifts the daemon's peak memory under a flood by tens of MB (the flow-control
+ * test's bound), so the batch stays at 32 KiB.
  */
-const READ_BATCH_BYTES = 1024 * 1024;
+const READ_BATCH_BYTES = 32 * 1024;
 
 class NativePtyProcess implements BackendProcess {
   private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();

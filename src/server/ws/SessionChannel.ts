@@ -11,6 +11,9 @@ import { DisposableStore, toDisposable, type Disposable } from '../../common/lif
 import type { Session } from '../../engine/Session.js';
 import type { SessionSocket } from './SessionSocket.js';
 
+/** Output chunks up to this size are typed-and-echoed sized: worth a frame of their own for latency. */
+const IMMEDIATE_FRAME_MAX_BYTES = 4096;
+
 export class SessionChannel implements Disposable {
   private readonly sockets = new Set<SessionSocket>();
   private readonly disposables = new DisposableStore();
@@ -18,7 +21,7 @@ export class SessionChannel implements Disposable {
   private paused = false;
 
   constructor(readonly session: Session) {
-    this.disposables.add(session.output.onData(() => this.schedule()));
+    this.disposables.add(session.output.onData((chunk) => this.onOutput(chunk.data.length)));
     this.disposables.add(
       session.onStateChange((event) => {
         for (const socket of this.sockets) socket.sendState(event);
@@ -42,6 +45,17 @@ export class SessionChannel implements Disposable {
   remove(socket: SessionSocket): void {
     this.sockets.delete(socket);
     this.evaluate();
+  }
+
+  /**
+   * Interactive output (an echo, a prompt) goes out at once: the first small chunk of an event-loop turn is sent
+   * immediately, like TCP_NODELAY. Anything after it in the same turn, and any large chunk, is coalesced.
+   */
+  private onOutput(bytes: number): void {
+    if (!this.flushScheduled && bytes <= IMMEDIATE_FRAME_MAX_BYTES) {
+      for (const socket of this.sockets) socket.pump();
+    }
+    this.schedule();
   }
 
   /** Coalescing: every PTY read of this turn goes out in one frame per client. */

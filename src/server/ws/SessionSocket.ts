@@ -3,6 +3,7 @@
 // It must never block the session or another client: it only sends while its own window has room.
 
 import type { WebSocket, RawData } from 'ws';
+import { MAX_INPUT_BYTES } from '../../common/api.js';
 import { CorralError, ERROR_CATALOG, isCorralError } from '../../common/errors.js';
 import type { StateEvent } from '../../common/sessionTypes.js';
 import type { Session } from '../../engine/Session.js';
@@ -150,6 +151,11 @@ export class SessionSocket {
         if (!(error instanceof SyntaxError)) throw error;
         throw new CorralError('BAD_REQUEST', `Text frames must be JSON: ${error.message}`);
       }
+      if (isPlainInput(json)) {
+        // Keystrokes are nearly every frame a terminal sends: skip the general validator for the one exact shape.
+        this.apply(json);
+        return;
+      }
       const parsed = clientFrameSchema.safeParse(json);
       if (!parsed.success) {
         const first = parsed.error.issues[0];
@@ -217,6 +223,19 @@ export class SessionSocket {
     this.closed = true;
     this.ws.terminate();
   }
+}
+
+/** Exactly {type:"input", data:<string within the limit>} and nothing else: what the schema would accept as input. */
+function isPlainInput(json: unknown): json is { type: 'input'; data: string } {
+  if (typeof json !== 'object' || json === null) return false;
+  const frame = json as Record<string, unknown>;
+  if (frame.type !== 'input' || typeof frame.data !== 'string' || frame.data.length > MAX_INPUT_BYTES) return false;
+  let keys = 0;
+  for (const key in frame) {
+    if (!Object.hasOwn(frame, key)) continue;
+    keys += 1;
+  }
+  return keys === 2;
 }
 
 function toBuffer(raw: RawData): Buffer {
