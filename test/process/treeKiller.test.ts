@@ -2,12 +2,14 @@
 // The test process is the child subreaper (as the daemon is), so every orphan comes back to it and is reaped here.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { OrphanReaper } from '../../src/engine/process/OrphanReaper.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import { countOwnTree, findSessionProcesses, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
+import { readProcStat } from '../../src/engine/process/procfs.js';
 import { signalProcess } from '../../src/engine/process/signals.js';
 import { sweepOrphans, terminateProcessTree } from '../../src/engine/process/treeKiller.js';
 
@@ -75,6 +77,19 @@ async function grandchild(child: ChildProcess): Promise<ProcessIdentity> {
   assert.ok(id !== undefined, 'the grandchild is running');
   track(child, id);
   return id;
+}
+
+/** SIGHUP, SIGINT and SIGTERM (signals 1, 2, 15: bits 0, 1, 14 of /proc/<pid>/status SigIgn) ignored, in its own session. */
+async function trapsInstalled(pid: number): Promise<void> {
+  const wanted = (1n << 0n) | (1n << 1n) | (1n << 14n);
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const ignored = BigInt(`0x${/^SigIgn:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+    if ((ignored & wanted) === wanted && identify(pid) !== undefined && readProcStat(pid)?.sid === pid) return;
+    assert.ok(performance.now() < deadline, `process ${pid} never installed its traps`);
+    await sleep(SETTLE_POLL_MS);
+  }
 }
 
 async function exited(child: ChildProcess): Promise<void> {
@@ -182,6 +197,9 @@ test('the SIGKILL sweep ends a setsid grandchild that ignores every catchable si
   const script = `setsid ${fixture('ignore-signals.sh')} </dev/null >/dev/null & echo $!; wait`;
   const { child, root, marker } = startSession('sh', ['-c', script]);
   const escaped = await grandchild(child);
+  // Its pid is printed before it runs: wait until it has left the group and ignores the signals, or an early
+  // SIGINT to the group kills it before the sweep has anything to do.
+  await trapsInstalled(escaped.pid);
   const result = await terminateProcessTree({
     root,
     pgid: root.pid,
