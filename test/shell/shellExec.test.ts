@@ -79,6 +79,15 @@ for (const shell of SHELLS) {
       assert.match(result.output, /after\n$/);
     });
   });
+
+  test(`${name}: a nested interactive sh prints none of the session's marks and does not end the command`, async () => {
+    await withShell(shell, async (_engine, _session, run) => {
+      // An interactive sh reads $ENV: it must not find the session's integration there (sh sessions set it).
+      const result = await run(`printf 'true\\n' | sh -i; echo after; (exit 7)`);
+      assert.equal(result.exitCode, 7);
+      assert.match(result.output, /after\n$/);
+    });
+  });
 }
 
 test('bash: states come from the marks (ready, busy, idle) with source shell-integration', async () => {

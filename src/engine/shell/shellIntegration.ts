@@ -77,7 +77,7 @@ export function prepareShellIntegration(
       return { integration: { shell, nonce, marksCommandStart: true, bracketedPaste: true }, argv: [...argv], env: { ZDOTDIR: dir } };
     }
     case 'sh': {
-      const env = write('env.sh', shEnv(nonce));
+      const env = write('env.sh', shEnv(nonce, callerEnv.ENV));
       return { integration: { shell, nonce, marksCommandStart: false, bracketedPaste: false }, argv: [...argv], env: { ENV: env } };
     }
   }
@@ -155,12 +155,18 @@ preexec_functions+=(__corral_preexec)
 `;
 }
 
-function shEnv(nonce: string): string {
+function shEnv(nonce: string, userEnv: string | undefined): string {
   // sh/dash have no pre-exec hook: PS1 marks the previous command's end (its $? and $PWD are expanded at each
   // prompt), the prompt's start and end; PS2 marks continuation prompts, so exec can count lines consumed.
+  // ESC and BEL are written as bytes, not as `$(printf …)`: that is a fork per byte at every start.
   return `# Corral shell integration for sh/dash (generated).
-__corral_e=$(printf '\\033')
-__corral_b=$(printf '\\007')
+# ENV named this file. Give it back: a nested interactive sh reads the user's ENV, never this session's marks
+# (it would print them with our nonce and end an exec early).
+${userEnv === undefined ? 'unset ENV' : `ENV=${q(userEnv)}; export ENV
+# The user's own rc, which ENV would have named.
+if [ -r "$ENV" ]; then . "$ENV"; fi`}
+__corral_e='\x1b'
+__corral_b='\x07'
 __corral_m="\${__corral_e}]633;${nonce};"
 __corral_ps1=\${PS1:-'$ '}
 __corral_ps2=\${PS2:-'> '}
