@@ -161,25 +161,31 @@ export class SessionManager {
     });
     this.live.set(session.id, session);
     this.counters.created++;
-    // The row first: events reference it.
-    const initial = session.initialEvent();
-    this.save(session);
-    this.store.appendEvent(session.id, initial);
     session.onStateChange((event) => this.handleState(session, event));
     session.onInfoChanged(() => this.dirtyInfo.add(session.id));
     session.onExit((exit) => this.handleExit(session, exit));
     if (spec.profile.agent !== undefined) this.agents.attach(session);
-    // Created comes before anything start() reports (its first state change), so every subscriber sees a
-    // session's events in order; pid and startedAt follow in that first state event.
-    this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() });
-    try {
-      session.start();
-    } catch (error) {
-      this.counters.spawnFailed++;
-      this.log('warn', 'session failed to start', { session: session.id, error: (error as Error).message });
-      throw error;
-    } finally {
+    // Every row a start writes (the session, its first events, the row again with the pid) in one commit.
+    let startError: unknown = null;
+    this.store.batch(() => {
+      // The row first: events reference it.
       this.save(session);
+      this.store.appendEvent(session.id, session.initialEvent());
+      // Created comes before anything start() reports (its first state change), so every subscriber sees a
+      // session's events in order; pid and startedAt follow in that first state event.
+      this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() });
+      try {
+        session.start();
+      } catch (error) {
+        startError = error;
+      }
+      this.save(session);
+      this.pendingSaves.delete(session.id);
+    });
+    if (startError !== null) {
+      this.counters.spawnFailed++;
+      this.log('warn', 'session failed to start', { session: session.id, error: (startError as Error).message });
+      throw startError;
     }
     return { session, existing: false };
   }
@@ -458,6 +464,8 @@ export class SessionManager {
     this.history.forget(session.id);
     this.dirtyInfo.delete(session.id);
     this.save(session);
+    // Saved final: a re-save scheduled by the last transition this tick would write the same row again.
+    this.pendingSaves.delete(session.id);
     this.ended.set(session.id, session);
     while (this.ended.size > this.config.endedInMemory) {
       const oldest = this.ended.keys().next();

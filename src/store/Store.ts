@@ -474,6 +474,16 @@ export class Store {
     return this.macros.delete(name);
   }
 
+  // ── Batching ────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs `fn` as one transaction (a savepoint when nested): several writes of one moment then cost one commit
+   * instead of one each. If `fn` throws, its writes are rolled back and the error propagates.
+   */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   // ── Webhooks ────────────────────────────────────────────────────────────────
 
   /** Creates or replaces (createdAt of an existing webhook is kept). The secret is stored as given: it signs payloads. */
