@@ -147,13 +147,14 @@ function walkDown(seeds: ProcStat[], excluded: ReadonlySet<number>, childrenOf: 
 }
 
 /** Marker values of the daemon's direct children, by identity: a process's starting environment never changes. */
-const markerCache = new Map<string, string | undefined>();
+const markerCache = new Map<string, { key: string; value: string | undefined }>();
 
 function cachedMarker(stat: ProcStat, key: string): string | undefined {
   const id = identityKey({ pid: stat.pid, startTime: stat.startTime });
-  if (markerCache.has(id)) return markerCache.get(id);
+  const cached = markerCache.get(id);
+  if (cached?.key === key) return cached.value;
   const value = readEnvironValue(stat.pid, key);
-  markerCache.set(id, value);
+  markerCache.set(id, { key, value });
   return value;
 }
 
