@@ -7,7 +7,8 @@ interface Chunk {
 }
 
 export class OutputRing {
-  private chunks: Chunk[] = [];
+  /** Live chunks are `chunks[head..]`; slots before `head` are emptied at once and the array compacted lazily. */
+  private chunks: (Chunk | undefined)[] = [];
   /** Index of the first live chunk in `chunks` (dropping from the front of an array is O(n); we compact lazily). */
   private head = 0;
   private bytes = 0;
@@ -42,6 +43,9 @@ export class OutputRing {
       const dropped = this.chunks[this.head];
       if (dropped === undefined) break;
       this.bytes -= dropped.data.length;
+      // Let go of the bytes now: a dropped chunk left in its slot until compaction would keep up to a thousand
+      // chunks alive past the cap (a 50 MB flood retained all of it).
+      this.chunks[this.head] = undefined;
       this.head++;
     }
     // One chunk larger than the whole cap: keep only its tail.
