@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "corral_native",
-      "sources": ["corral_native.c", "native_util.c", "pty.c"],
+      "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
     }
   ]

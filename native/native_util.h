@@ -30,5 +30,7 @@ napi_value get_undefined(napi_env env);
 
 // pty.c
 bool register_pty_functions(napi_env env, napi_value exports);
+// output_reader.c
+bool register_output_reader_functions(napi_env env, napi_value exports);
 
 #endif

@@ -1,6 +1,7 @@
 // Pseudo-terminals without fork(): open a pty pair, start a program in it with posix_spawn (glibc uses
 // clone(CLONE_VM|CLONE_VFORK), so the cost does not grow with the daemon's heap the way fork's page-table copy does),
-// and watch fds (the master for output, a pidfd for exit) on Node's own event loop with uv_poll.
+// and watch fds (the master for room to write input, a pidfd for exit) on Node's own event loop with uv_poll.
+// Output is read by output_reader.c's thread.
 // Must never leave the slave open in the daemon (the master's EIO is how the engine knows output has ended), never
 // hand a session an fd of the daemon (everything is close-on-exec, and the child closes 3.. before exec), and never
 // call back into JS after a watcher was closed.
@@ -57,7 +58,7 @@ static napi_value pty_open(napi_env env, napi_callback_info info) {
   if (!get_int_arg(env, info, 0, &cols) || !get_int_arg(env, info, 1, &rows)) {
     return NULL;
   }
-  // Non-blocking: JS reads until EAGAIN on each readable event. Close-on-exec: no session inherits a master.
+  // Non-blocking: the reader thread reads until EAGAIN, and input writes never block the JS thread. Close-on-exec: no session inherits a master.
   int fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     return throw_errno(env, "posix_openpt", errno);
@@ -114,63 +115,6 @@ static napi_value pty_resize(napi_env env, napi_callback_info info) {
     return throw_errno(env, "ioctl(TIOCSWINSZ)", errno);
   }
   return get_undefined(env);
-}
-
-// ---- ptyRead(fd, maxBytes) -> { data, eof } ----------------------------------------------------------------------
-
-// One buffer for every read: the daemon reads on its one JS thread only.
-static char* read_scratch = NULL;
-static size_t read_scratch_size = 0;
-
-// Reads everything the master has now (up to maxBytes) into one Buffer: a pty hands out at most a few KB per
-// read(2), so looping here turns a flood into few large chunks for the output stream. eof is true once the kernel
-// says EIO (every holder of the slave closed it and nothing is left) or 0; never before the buffers are empty.
-static napi_value pty_read(napi_env env, napi_callback_info info) {
-  int32_t fd = 0;
-  int32_t max_bytes = 0;
-  if (!get_int_arg(env, info, 0, &fd) || !get_int_arg(env, info, 1, &max_bytes)) {
-    return NULL;
-  }
-  if (max_bytes <= 0) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "maxBytes must be > 0");
-    return NULL;
-  }
-  if (read_scratch_size < (size_t)max_bytes) {
-    char* grown = realloc(read_scratch, (size_t)max_bytes);
-    if (grown == NULL) {
-      napi_throw_error(env, "ENOMEM", "out of memory");
-      return NULL;
-    }
-    read_scratch = grown;
-    read_scratch_size = (size_t)max_bytes;
-  }
-  size_t total = 0;
-  bool eof = false;
-  while (total < (size_t)max_bytes) {
-    ssize_t n = read(fd, read_scratch + total, (size_t)max_bytes - total);
-    if (n > 0) {
-      total += (size_t)n;
-    } else if (n == 0 || errno == EIO) {
-      eof = true;
-      break;
-    } else if (errno == EINTR) {
-      continue;
-    } else if (errno == EAGAIN) {
-      break;
-    } else {
-      return throw_errno(env, "read", errno);
-    }
-  }
-  napi_value out;
-  napi_value data;
-  napi_value eof_value;
-  void* ignored = NULL;
-  NAPI_CHECK(env, napi_create_object(env, &out));
-  NAPI_CHECK(env, napi_create_buffer_copy(env, total, read_scratch, &ignored, &data));
-  NAPI_CHECK(env, napi_get_boolean(env, eof, &eof_value));
-  NAPI_CHECK(env, napi_set_named_property(env, out, "data", data));
-  NAPI_CHECK(env, napi_set_named_property(env, out, "eof", eof_value));
-  return out;
 }
 
 // ---- ptySpawn(file, argv, env, cwd, ttyPath) -> pid --------------------------------------------------------------
@@ -478,7 +422,6 @@ static napi_value watch_fd(napi_env env, napi_callback_info info) {
 bool register_pty_functions(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"ptyOpen", NULL, pty_open, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"ptyRead", NULL, pty_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ptyResize", NULL, pty_resize, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ptySpawn", NULL, pty_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitidPidfd", NULL, waitid_pidfd, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -2,24 +2,23 @@
 // backend. Against node-pty it saves what dominates a busy daemon's session start: fork(2) copies the page tables of
 // a large heap (2–3 ms in a daemon under churn), and node-pty parks one thread per session in waitpid. Here the
 // program starts with posix_spawn (vfork-style, cost independent of the heap), exit comes from a pidfd on the event
-// loop, and output is read until the kernel says EIO — so every byte is delivered before the stream ends (the
-// tail-loss of node-pty#72/#726 cannot happen: there is no early EOF to work around).
+// loop, and output is drained by the addon's one reader thread (native/output_reader.c) until the kernel says EIO —
+// so the terminal never waits on the JS thread, and every byte is delivered before the stream ends (the tail-loss
+// of node-pty#72/#726 cannot happen: there is no early EOF to work around).
 
 import { closeSync, writeSync } from 'node:fs';
 import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../common/errors.js';
-import { errnoCode, native, type FdWatcher } from '../process/nativeBinding.js';
+import { errnoCode, native, type FdWatcher, type OutputReader } from '../process/nativeBinding.js';
 import { signalName } from './signalNames.js';
 import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
 
 /**
- * Most bytes taken from the terminal per readable event. A pty hands out at most 4 KB per read(2); gathering more
- * turns a flood into fewer, larger chunks downstream (a 200 MB flood to a WebSocket client: 22 MB/s at 4 KB per
- * event, ~32 MB/s at 32 KiB, ~48 MB/s at 1 MiB). Past 32 KiB, though, every chunk is a large external buffer and
- * the garbage between collections lifts the daemon's peak memory under a flood by tens of MB (the flow-control
- * test's bound), so the batch stays at 32 KiB.
+ * Most output the reader thread gathers ahead of the JS thread per terminal. The JS thread takes everything gathered
+ * at once, so this is also the largest chunk the engine sees; when it is full the terminal is not read (the program
+ * blocks on output, as with nobody reading) until the JS thread catches up.
  */
-const READ_BATCH_BYTES = 32 * 1024;
+export const READ_AHEAD_BYTES = 1024 * 1024;
 
 class NativePtyProcess implements BackendProcess {
   private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
@@ -29,7 +28,9 @@ class NativePtyProcess implements BackendProcess {
   readonly onProcessExit = this.exitEmitter.event;
   readonly onClosed = this.closedEmitter.event;
 
-  private readonly output: FdWatcher;
+  private readonly output: OutputReader;
+  /** Watches the master for room in its input queue, only while input is waiting. */
+  private readonly inputWatch: FdWatcher;
   private readonly exitWatch: FdWatcher;
   private status: ProcessStatus | null = null;
   private streamEnded = false;
@@ -43,19 +44,18 @@ class NativePtyProcess implements BackendProcess {
     readonly pid: number,
     private readonly pidfd: number,
   ) {
-    this.output = native.watchFd(fd, (readable, writable) => {
+    this.output = native.readOutput(fd, READ_AHEAD_BYTES, (data, eof, error) => this.received(data, eof, error));
+    this.inputWatch = native.watchFd(fd, (_readable, writable) => {
       if (writable) this.flushInput();
-      if (readable) this.readAvailable();
     });
     this.exitWatch = native.watchFd(pidfd, () => this.reap());
-    this.output.start(true, false);
     this.exitWatch.start(true, false);
   }
 
-  private readAvailable(): void {
+  private received(data: Buffer, eof: boolean, error: string | null): void {
     if (this.streamEnded) return;
-    const { data, eof } = native.ptyRead(this.fd, READ_BATCH_BYTES);
     if (data.length > 0) this.dataEmitter.fire({ channel: 'pty', data });
+    if (error !== null) process.emitWarning(`terminal read failed with ${error} (pid ${this.pid}): output ends here`);
     if (eof) this.endStream();
   }
 
@@ -76,7 +76,9 @@ class NativePtyProcess implements BackendProcess {
     if (this.streamEnded) return;
     this.streamEnded = true;
     this.pendingInput = [];
+    // Both let go of the fd before it is closed (the reader waits out a read in progress).
     this.output.close();
+    this.inputWatch.close();
     closeSync(this.fd);
     this.maybeClosed();
   }
@@ -118,7 +120,7 @@ class NativePtyProcess implements BackendProcess {
       if (written === next.length) this.pendingInput.shift();
       else this.pendingInput[0] = next.subarray(written);
     }
-    if (!this.streamEnded) this.output.start(!this.paused, this.pendingInput.length > 0);
+    if (!this.streamEnded) this.inputWatch.start(false, this.pendingInput.length > 0);
   }
 
   endInput(): void {
@@ -133,13 +135,13 @@ class NativePtyProcess implements BackendProcess {
   pause(): void {
     if (this.status !== null || this.paused || this.streamEnded) return;
     this.paused = true;
-    this.output.start(false, this.pendingInput.length > 0);
+    this.output.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.streamEnded) this.output.start(true, this.pendingInput.length > 0);
+    if (!this.streamEnded) this.output.resume();
   }
 
   forceClose(): void {

@@ -27,6 +27,15 @@ export interface FdWatcher {
   close(): void;
 }
 
+/** Reads one terminal on the addon's reader thread (native/output_reader.c); see `readOutput`. */
+export interface OutputReader {
+  /** Stops reading (what was already read is still delivered). */
+  pause(): void;
+  resume(): void;
+  /** Stops for good; the thread never touches the fd afterwards, so the caller may close it at once. Idempotent. */
+  close(): void;
+}
+
 export interface CorralNative {
   /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us, not to PID 1. */
   setChildSubreaper(): void;
@@ -46,8 +55,12 @@ export interface CorralNative {
   ptyOpen(cols: number, rows: number): PtyPair;
   /** TIOCSWINSZ: the kernel then sends SIGWINCH to the terminal's foreground process group. */
   ptyResize(fd: number, cols: number, rows: number): void;
-  /** Everything readable now, up to maxBytes, in one Buffer; eof once the terminal is closed and drained (EIO). */
-  ptyRead(fd: number, maxBytes: number): { data: Buffer; eof: boolean };
+  /**
+   * Drains a pty master on the reader thread, up to `maxBufferedBytes` ahead of the JS thread, and calls back on the
+   * event loop with everything gathered since the last call. `eof` comes once, after the last byte, when the terminal
+   * is closed and drained (EIO); `error` is the errno name of a read that failed otherwise (the stream then ends too).
+   */
+  readOutput(fd: number, maxBufferedBytes: number, callback: (data: Buffer, eof: boolean, error: string | null) => void): OutputReader;
   /**
    * posix_spawn of `file` in its own session with `ttyPath` as controlling terminal and stdio, default signal
    * dispositions, no other fd. Returns the pid; throws with the errno of a failed chdir/open/exec (ENOENT...).

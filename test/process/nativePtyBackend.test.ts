@@ -1,0 +1,104 @@
+// The native pty backend's output path (native/output_reader.c): one reader thread drains every terminal, never
+// more than READ_AHEAD_BYTES ahead of the JS thread, honours pause, and lets go of a terminal on close even in the
+// middle of a flood. Real terminals and real processes throughout.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { NativePtyBackend, READ_AHEAD_BYTES } from '../../src/engine/backends/NativePtyBackend.js';
+import type { BackendProcess, ProcessStatus } from '../../src/engine/backends/ProcessBackend.js';
+
+const FLOOD = join(import.meta.dirname, '..', 'fixtures', 'flood.mjs');
+const backend = new NativePtyBackend();
+
+interface Run {
+  proc: BackendProcess;
+  chunks: Buffer[];
+  bytes: () => number;
+  closed: Promise<ProcessStatus>;
+}
+
+function flood(bytes: number): Run {
+  const proc = backend.spawn({
+    kind: 'pty',
+    file: process.execPath,
+    args: [FLOOD, String(bytes)],
+    cwd: import.meta.dirname,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cols: 80,
+    rows: 24,
+  });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  proc.onData(({ data }) => {
+    chunks.push(data);
+    total += data.length;
+  });
+  const closed = new Promise<ProcessStatus>((resolve) => proc.onClosed(resolve));
+  return { proc, chunks, bytes: () => total, closed };
+}
+
+function assertAllFloodBytes(run: Run, expected: number): void {
+  const all = Buffer.concat(run.chunks);
+  assert.equal(all.length, expected);
+  assert.ok(all.equals(Buffer.alloc(expected, 'x')), 'every byte is the flood\'s, in order');
+}
+
+test('many terminals flooding at once share the reader thread and each gets every byte', async () => {
+  const runs = Array.from({ length: 16 }, () => flood(2 * 1024 * 1024));
+  const statuses = await Promise.all(runs.map((run) => run.closed));
+  for (const [i, run] of runs.entries()) {
+    assert.deepEqual(statuses[i], { code: 0, signal: null });
+    assertAllFloodBytes(run, 2 * 1024 * 1024);
+  }
+});
+
+test('while the JS thread is blocked the reader gathers at most READ_AHEAD_BYTES, then hands them over in one piece', async () => {
+  const total = 8 * 1024 * 1024;
+  const run = flood(total);
+  await sleep(50);
+  const before = run.chunks.length;
+  // Block the event loop: only the reader thread runs, and it must stop at its bound (the writer then blocks).
+  const until = performance.now() + 400;
+  while (performance.now() < until) {
+    // busy on purpose
+  }
+  await sleep(0);
+  const firstAfter = run.chunks[before];
+  assert.ok(firstAfter !== undefined, 'output was gathered while the JS thread was blocked');
+  assert.ok(firstAfter.length <= READ_AHEAD_BYTES, `one chunk of ${firstAfter.length} bytes, more than the bound`);
+  assert.ok(firstAfter.length > 64 * 1024, `the blocked time was used: ${firstAfter.length} bytes gathered`);
+  await run.closed;
+  assertAllFloodBytes(run, total);
+});
+
+test('a paused terminal is not read; on resume every byte still arrives', async () => {
+  const total = 6 * 1024 * 1024;
+  const run = flood(total);
+  await sleep(30);
+  run.proc.pause();
+  await sleep(50); // what the thread had already gathered is delivered
+  const atPause = run.bytes();
+  await sleep(300);
+  assert.equal(run.bytes(), atPause, 'nothing was read while paused');
+  assert.ok(atPause < total, 'the flood was still running when paused');
+  run.proc.resume();
+  await run.closed;
+  assertAllFloodBytes(run, total);
+});
+
+test('closing a terminal in the middle of a flood lets go of it at once; its fd number can serve the next one', async () => {
+  const endless = flood(1024 * 1024 * 1024);
+  await sleep(100);
+  assert.ok(endless.bytes() > 0);
+  endless.proc.forceClose();
+  const afterClose = endless.bytes();
+  // The closed master hangs up the terminal: the program gets SIGHUP, and is reaped through its pidfd.
+  const status = await endless.closed;
+  assert.equal(status.signal, 'SIGHUP');
+  assert.equal(endless.bytes(), afterClose, 'nothing is delivered after close');
+  const next = flood(1024 * 1024);
+  await next.closed;
+  assertAllFloodBytes(next, 1024 * 1024);
+});
