@@ -15,6 +15,8 @@ const FLOOD = join(REPO_ROOT, 'test', 'fixtures', 'flood.mjs');
 const MB = Number(process.argv[2] ?? 200);
 const BYTES = MB * 1024 * 1024;
 const RTT_ROUNDS = 300;
+/** Flood rounds per side, alternating raw and Corral so that drifting machine load hits both alike. */
+const FLOOD_ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 3);
 const IDLE_CLIENTS = 100;
 
 function spawnPty(args: string[]): pty.IPty {
@@ -109,9 +111,25 @@ try {
   // Warm-up (JIT, page cache) so the first measured run is not penalised.
   await rawInProcess();
   const raw = await rawInProcess();
-  const rawWs = await rawWsFlood(bridge.url);
-  const corral = await corralFlood(d);
-  console.log(`flood ${MB} MB: raw node-pty in-process ${mbps(raw)}; raw node-pty→ws ${mbps(rawWs)}; corral ws ${mbps(corral)} (${(rawWs / corral).toFixed(2)}× the raw ws bridge)`);
+  const rawWsTimes: number[] = [];
+  const corralFloodTimes: number[] = [];
+  for (let round = 0; round < FLOOD_ROUNDS; round++) {
+    // Alternate which side goes first, so neither always inherits the other's leftovers (page cache, GC debt).
+    if (round % 2 === 0) {
+      rawWsTimes.push(await rawWsFlood(bridge.url));
+      corralFloodTimes.push(await corralFlood(d));
+    } else {
+      corralFloodTimes.push(await corralFlood(d));
+      rawWsTimes.push(await rawWsFlood(bridge.url));
+    }
+  }
+  const rawWs = percentile(rawWsTimes, 50);
+  const corral = percentile(corralFloodTimes, 50);
+  console.log(
+    `flood ${MB} MB, median of ${FLOOD_ROUNDS}: raw node-pty in-process ${mbps(raw)}; raw node-pty→ws ${mbps(rawWs)} ` +
+      `(${rawWsTimes.map(mbps).join(', ')}); corral ws ${mbps(corral)} (${corralFloodTimes.map(mbps).join(', ')}); ` +
+      `${(rawWs / corral).toFixed(2)}× the raw ws bridge`,
+  );
 
   const rawCat = new WebSocket(`${bridge.url}/?cmd=cat`, { perMessageDeflate: false });
   await new Promise((resolve) => rawCat.once('open', resolve));

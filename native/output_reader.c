@@ -33,6 +33,7 @@
 #define READ_CHUNK_BYTES (64 * 1024)
 #define MAX_EVENTS 64
 
+
 typedef struct output_hub output_hub;
 
 typedef struct output_reader {
@@ -143,6 +144,9 @@ static bool append(output_reader* reader, const char* data, size_t size) {
   return true;
 }
 
+// Reads one terminal for one readiness event, up to READ_CHUNK_BYTES or until it has nothing more. The first read
+// is handed to the JS thread at once (an echo or a prompt must not wait for the rest); the rest of a burst is handed
+// over whole when the event is done.
 static void drain(output_reader* reader, char* scratch) {
   pthread_mutex_lock(&lock);
   reader->armed = false;
@@ -151,53 +155,59 @@ static void drain(output_reader* reader, char* scratch) {
     pthread_mutex_unlock(&lock);
     return;
   }
-  size_t room = reader->max_buffered - reader->length;
-  if (room > READ_CHUNK_BYTES) {
-    room = READ_CHUNK_BYTES;
-  }
   reader->reading = true;
-  pthread_mutex_unlock(&lock);
+  size_t taken = 0;
+  for (;;) {
+    size_t room = reader->max_buffered - reader->length;
+    if (room > READ_CHUNK_BYTES - taken) {
+      room = READ_CHUNK_BYTES - taken;
+    }
+    pthread_mutex_unlock(&lock);
 
-  size_t got = 0;
-  bool eof = false;
-  int error = 0;
-  while (got < room) {
-    ssize_t n = read(reader->fd, scratch + got, room - got);
+    ssize_t n;
+    do {
+      n = read(reader->fd, scratch, room);
+    } while (n < 0 && errno == EINTR);
+    int read_errno = n < 0 ? errno : 0;
+
+    pthread_mutex_lock(&lock);
+    if (reader->closed) {
+      // close() is waiting for this read to end; what it read has nobody to go to.
+      reader->reading = false;
+      pthread_cond_broadcast(&reading_done);
+      pthread_mutex_unlock(&lock);
+      return;
+    }
+    bool more = false;
     if (n > 0) {
-      got += (size_t)n;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      break;
-    } else {
+      bool first = taken == 0;
+      taken += (size_t)n;
+      if (append(reader, scratch, (size_t)n)) {
+        more = taken < READ_CHUNK_BYTES && !reader->paused && reader->length < reader->max_buffered;
+      } else {
+        reader->eof = true;
+        reader->read_error = ENOMEM;
+      }
+      // The first read after quiet goes out at once (an echo, a prompt); the rest of a burst is handed over whole.
+      if (first || !more) {
+        queue_ready(reader);
+      }
+    } else if (read_errno != EAGAIN) {
       // 0 or EIO: every holder of the slave closed it and nothing is left. Anything else is a real failure.
-      eof = true;
-      error = (n < 0 && errno != EIO) ? errno : 0;
-      break;
+      reader->eof = true;
+      reader->read_error = (n < 0 && read_errno != EIO) ? read_errno : 0;
+      queue_ready(reader);
+    }
+    if (!more) {
+      if (taken > 0) {
+        queue_ready(reader);
+      }
+      reader->reading = false;
+      maybe_arm(reader);
+      pthread_mutex_unlock(&lock);
+      return;
     }
   }
-
-  pthread_mutex_lock(&lock);
-  reader->reading = false;
-  if (reader->closed) {
-    // close() is waiting for this read to end; what it read has nobody to go to.
-    pthread_cond_broadcast(&reading_done);
-    pthread_mutex_unlock(&lock);
-    return;
-  }
-  if (got > 0 && !append(reader, scratch, got)) {
-    eof = true;
-    error = ENOMEM;
-  }
-  if (eof) {
-    reader->eof = true;
-    reader->read_error = error;
-  }
-  if (got > 0 || eof) {
-    queue_ready(reader);
-  }
-  maybe_arm(reader);
-  pthread_mutex_unlock(&lock);
 }
 
 // Frees what close() left behind: none of these can be in an epoll event any more (they were removed from the
