@@ -1,18 +1,23 @@
-// The output reader: one thread that drains every pty master the daemon reads, so a terminal is emptied as fast as
-// the kernel fills it, whatever the JS thread is busy with.
+// The output reader: how the daemon reads its terminals. Quiet, interactive terminals are read on the event loop, one
+// read per readable event, so an echo reaches JS after a single wake-up. A terminal that floods is handed to one
+// shared reader thread, which drains it as fast as the kernel fills it whatever the JS thread is busy with.
 //
-// Why a thread: a pty hands out at most ~4 KB per read(2), and the next 4 KB only arrives after a kernel worker has
-// moved it into the line discipline. Read from the event loop, every millisecond the JS thread spends elsewhere
-// (framing, a WebSocket send, parsing the screen) is a millisecond the writer sits blocked on a full terminal — a
-// 200 MB flood ran at a third of what the terminal can carry. Here the thread keeps reading into a bounded buffer
-// per terminal, and the JS thread takes everything gathered so far in one piece whenever it gets to it: the busier
-// the daemon, the larger and fewer its chunks. One thread and one epoll set serve every session, so a daemon with
-// hundreds of sessions still has one extra thread.
+// Why a thread for floods: a pty hands out at most ~4 KB per read(2), and the next 4 KB only arrives after a kernel
+// worker has moved it into the line discipline. Read from the event loop, every millisecond the JS thread spends
+// elsewhere (framing, a WebSocket send, parsing the screen) is a millisecond the writer sits blocked on a full
+// terminal: a 200 MB flood reached a WebSocket client at ~30 MB/s. The thread keeps reading into a bounded buffer per
+// terminal, and the JS thread takes everything gathered so far in one piece: ~75 MB/s, what the terminal carries.
+// Why not the thread for everything: handing a keystroke's echo from the thread to the loop is a second wake-up,
+// which took the keystroke round trip from 0.12 to 0.18 ms.
+//
+// The switch: a loop read that fills the line discipline (>= FLOOD_READ_BYTES) moves the terminal to the thread; a
+// thread turn that finds little and then nothing moves it back. Only one side reads at a time, and every read goes
+// through the same buffer, so bytes stay in order across switches.
 //
 // Bounded: a terminal whose buffer is full is not read until the JS thread takes it (the writer then blocks, exactly
-// as with nobody reading), and a paused reader is not read at all. Safe: the thread never touches a reader after
-// close() returns (close waits out a read in progress), so the caller may close the fd right after; the memory is
-// freed once both the thread and JS are done with it.
+// as with nobody reading), and a paused reader is not read at all. One thread and one epoll set serve every session.
+// Safe: nothing touches a reader's fd after close() returns (close waits out a thread read in progress), so the
+// caller may close the fd right after; the memory is freed once the thread, libuv and JS are all done with it.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -21,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -31,21 +38,35 @@
 
 // Most bytes taken from one terminal per readiness event: one flooding session cannot starve the others.
 #define READ_CHUNK_BYTES (64 * 1024)
+// A read this large found the line discipline full (its buffer is 4 KB): output comes faster than the loop reads it.
+#define FLOOD_READ_BYTES 4096
+// A terminal goes back to the loop only after this long without a flood-sized read: a flood has short lulls (the
+// writer between two writes), and the thread must keep reading through them.
+#define FLOOD_QUIET_NS (100L * 1000 * 1000)
 #define MAX_EVENTS 64
 
 
 typedef struct output_hub output_hub;
 
+typedef enum { READ_ON_LOOP, READ_ON_THREAD } read_side;
+
 typedef struct output_reader {
   // Set at creation, then only read.
   int fd;
+  // A duplicate of fd for the loop's poll handle: libuv allows one poll handle per fd number, and the caller
+  // watches fd itself for room to write input.
+  int loop_fd;
+  uv_poll_t loop_poll;
   size_t max_buffered;
   output_hub* hub;
   napi_env env;
   napi_ref callback;
   napi_ref self;
   napi_async_context context;
+  // JS thread only: loop_poll is started.
+  bool loop_polling;
   // Everything below is guarded by `lock`.
+  read_side side;
   char* buffer;
   size_t length;
   size_t capacity;
@@ -59,6 +80,8 @@ typedef struct output_reader {
   bool armed;
   // The thread is reading it outside the lock: close() waits for that to end.
   bool reading;
+  // CLOCK_MONOTONIC of the last flood-sized read.
+  int64_t flood_seen_ns;
   // In its hub's `ready` or `taking` list.
   bool queued;
   bool closed;
@@ -66,6 +89,8 @@ typedef struct output_reader {
   bool thread_released;
   // JS can no longer reach it.
   bool finalized;
+  // libuv is done with loop_poll.
+  bool poll_closed;
   // Link in the hub's ready list or in the graveyard.
   struct output_reader* next;
 } output_reader;
@@ -80,6 +105,8 @@ struct output_hub {
   bool dead;
   // JS thread only.
   size_t open_readers;
+  // The loop's read buffer (one per environment: loop reads happen on its JS thread only).
+  char scratch[READ_CHUNK_BYTES];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -94,14 +121,17 @@ static output_reader* graveyard = NULL;
 
 // ---- the thread --------------------------------------------------------------------------------------------------
 
-static void free_reader(output_reader* reader) {
-  free(reader->buffer);
-  free(reader);
+// Under `lock`. Frees the reader once the thread, libuv and JS have all let go of it.
+static void maybe_free(output_reader* reader) {
+  if (reader->thread_released && reader->poll_closed && reader->finalized) {
+    free(reader->buffer);
+    free(reader);
+  }
 }
 
 // Under `lock`. Asks epoll for the next readable event when the reader may read again.
 static void maybe_arm(output_reader* reader) {
-  if (reader->armed || reader->reading || reader->closed || reader->eof || reader->paused ||
+  if (reader->side != READ_ON_THREAD || reader->armed || reader->reading || reader->closed || reader->eof || reader->paused ||
       reader->length >= reader->max_buffered) {
     return;
   }
@@ -144,13 +174,45 @@ static bool append(output_reader* reader, const char* data, size_t size) {
   return true;
 }
 
-// Reads one terminal for one readiness event, up to READ_CHUNK_BYTES or until it has nothing more. The first read
-// is handed to the JS thread at once (an echo or a prompt must not wait for the rest); the rest of a burst is handed
-// over whole when the event is done.
+// Under `lock`. Records what one read(2) returned; false when nothing more can be read now (nothing there, or the end).
+static bool record_read(output_reader* reader, const char* data, ssize_t n, int read_errno) {
+  if (n > 0) {
+    if (append(reader, data, (size_t)n)) {
+      return true;
+    }
+    reader->eof = true;
+    reader->read_error = ENOMEM;
+  } else if (read_errno != EAGAIN) {
+    // 0 or EIO: every holder of the slave closed it and nothing is left. Anything else is a real failure.
+    reader->eof = true;
+    reader->read_error = (n < 0 && read_errno != EIO) ? read_errno : 0;
+  }
+  return false;
+}
+
+static int64_t monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+static ssize_t read_once(int fd, char* into, size_t size, int* read_errno) {
+  ssize_t n;
+  do {
+    n = read(fd, into, size);
+  } while (n < 0 && errno == EINTR);
+  *read_errno = n < 0 ? errno : 0;
+  return n;
+}
+
+// The thread's turn at one terminal: reads up to READ_CHUNK_BYTES or until it has nothing more. The first read is
+// handed to the JS thread at once; the rest of a burst is handed over whole when the turn is done. A turn that found
+// less than FLOOD_READ_BYTES and then nothing means the flood is over: the terminal goes back to the loop.
 static void drain(output_reader* reader, char* scratch) {
   pthread_mutex_lock(&lock);
   reader->armed = false;
-  if (reader->closed || reader->eof || reader->paused || reader->length >= reader->max_buffered) {
+  if (reader->side != READ_ON_THREAD || reader->closed || reader->eof || reader->paused ||
+      reader->length >= reader->max_buffered) {
     // Paused or full: not read, not re-armed; resume() or the JS thread's take re-arms it.
     pthread_mutex_unlock(&lock);
     return;
@@ -163,13 +225,8 @@ static void drain(output_reader* reader, char* scratch) {
       room = READ_CHUNK_BYTES - taken;
     }
     pthread_mutex_unlock(&lock);
-
-    ssize_t n;
-    do {
-      n = read(reader->fd, scratch, room);
-    } while (n < 0 && errno == EINTR);
-    int read_errno = n < 0 ? errno : 0;
-
+    int read_errno = 0;
+    ssize_t n = read_once(reader->fd, scratch, room, &read_errno);
     pthread_mutex_lock(&lock);
     if (reader->closed) {
       // close() is waiting for this read to end; what it read has nobody to go to.
@@ -178,28 +235,24 @@ static void drain(output_reader* reader, char* scratch) {
       pthread_mutex_unlock(&lock);
       return;
     }
-    bool more = false;
+    bool first = taken == 0;
+    bool more = record_read(reader, scratch, n, read_errno);
     if (n > 0) {
-      bool first = taken == 0;
       taken += (size_t)n;
-      if (append(reader, scratch, (size_t)n)) {
-        more = taken < READ_CHUNK_BYTES && !reader->paused && reader->length < reader->max_buffered;
-      } else {
-        reader->eof = true;
-        reader->read_error = ENOMEM;
-      }
-      // The first read after quiet goes out at once (an echo, a prompt); the rest of a burst is handed over whole.
-      if (first || !more) {
-        queue_ready(reader);
-      }
-    } else if (read_errno != EAGAIN) {
-      // 0 or EIO: every holder of the slave closed it and nothing is left. Anything else is a real failure.
-      reader->eof = true;
-      reader->read_error = (n < 0 && read_errno != EIO) ? read_errno : 0;
+    }
+    more = more && taken < READ_CHUNK_BYTES && !reader->paused && reader->length < reader->max_buffered;
+    if (n > 0 && first && more) {
       queue_ready(reader);
     }
     if (!more) {
-      if (taken > 0) {
+      int64_t now = monotonic_ns();
+      if (taken >= FLOOD_READ_BYTES) {
+        reader->flood_seen_ns = now;
+      } else if (read_errno == EAGAIN && now - reader->flood_seen_ns > FLOOD_QUIET_NS) {
+        // Quiet again: the JS thread resumes reading it on the loop when it takes this reader.
+        reader->side = READ_ON_LOOP;
+      }
+      if (taken > 0 || reader->eof || reader->side == READ_ON_LOOP) {
         queue_ready(reader);
       }
       reader->reading = false;
@@ -219,9 +272,7 @@ static void release_graveyard(void) {
   while (reader != NULL) {
     output_reader* next = reader->next;
     reader->thread_released = true;
-    if (reader->finalized) {
-      free_reader(reader);
-    }
+    maybe_free(reader);
     reader = next;
   }
   pthread_mutex_unlock(&lock);
@@ -305,54 +356,112 @@ static void call_back(output_reader* reader, napi_value data, bool eof, int erro
   }
 }
 
-// Takes what each ready reader gathered, one reader at a time, and calls its callback without holding the lock
-// (a callback may pause or close readers). Only the readers ready when it starts: during a flood the thread keeps
-// queueing, and those wait for the next turn of the event loop instead of starving everything else.
+static void on_loop_readable(uv_poll_t* poll, int status, int events);
+
+// JS thread. Keeps the loop's poll handle started exactly while the loop is the side that reads.
+static void update_loop_poll(output_reader* reader) {
+  pthread_mutex_lock(&lock);
+  bool wanted = reader->side == READ_ON_LOOP && !reader->closed && !reader->eof && !reader->paused;
+  pthread_mutex_unlock(&lock);
+  if (wanted == reader->loop_polling) {
+    return;
+  }
+  int rc = wanted ? uv_poll_start(&reader->loop_poll, UV_READABLE, on_loop_readable) : uv_poll_stop(&reader->loop_poll);
+  if (rc == 0) {
+    reader->loop_polling = wanted;
+  } else {
+    // Cannot happen for a valid fd; end the stream loudly rather than hang it.
+    pthread_mutex_lock(&lock);
+    reader->eof = true;
+    reader->read_error = -rc;
+    pthread_mutex_unlock(&lock);
+  }
+}
+
+// JS thread. Hands everything the reader gathered to its callback (never while holding the lock: a callback may
+// pause or close readers).
+static void deliver(output_reader* reader) {
+  napi_env env = reader->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    return;
+  }
+  pthread_mutex_lock(&lock);
+  napi_value data = NULL;
+  void* ignored = NULL;
+  bool created = napi_create_buffer_copy(env, reader->length, reader->buffer, &ignored, &data) == napi_ok;
+  size_t taken = reader->length;
+  reader->length = 0;
+  // After a flood the buffer goes back to the allocator; while one lasts, it is reused.
+  if (taken <= READ_CHUNK_BYTES && reader->capacity > READ_CHUNK_BYTES) {
+    free(reader->buffer);
+    reader->buffer = NULL;
+    reader->capacity = 0;
+  }
+  bool eof = reader->eof && !reader->eof_delivered;
+  reader->eof_delivered = reader->eof;
+  int error = reader->read_error;
+  // It may have been parked full.
+  maybe_arm(reader);
+  pthread_mutex_unlock(&lock);
+  update_loop_poll(reader);
+  if (created && (taken > 0 || eof)) {
+    call_back(reader, data, eof, error);
+  } else if (!created) {
+    throw_napi_failure(env);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+// JS thread: one read per readable event, like any libuv stream. A read that fills the line discipline hands the
+// terminal to the thread.
+static void on_loop_readable(uv_poll_t* poll, int status, int events) {
+  (void)status;
+  (void)events;
+  output_reader* reader = poll->data;
+  pthread_mutex_lock(&lock);
+  if (reader->side != READ_ON_LOOP || reader->closed || reader->eof || reader->paused) {
+    pthread_mutex_unlock(&lock);
+    update_loop_poll(reader);
+    return;
+  }
+  pthread_mutex_unlock(&lock);
+  // Only this thread reads while the side is the loop, so no `reading` mark is needed.
+  char* scratch = reader->hub->scratch;
+  int read_errno = 0;
+  ssize_t n = read_once(reader->loop_fd, scratch, READ_CHUNK_BYTES, &read_errno);
+  pthread_mutex_lock(&lock);
+  record_read(reader, scratch, n, read_errno);
+  if (n >= FLOOD_READ_BYTES && !reader->eof) {
+    reader->side = READ_ON_THREAD;
+    reader->flood_seen_ns = monotonic_ns();
+    maybe_arm(reader);
+  }
+  pthread_mutex_unlock(&lock);
+  deliver(reader);
+}
+
+// Takes what each ready reader gathered, one reader at a time. Only the readers ready when it starts: during a flood
+// the thread keeps queueing, and those wait for the next turn of the event loop instead of starving everything else.
 static void hub_on_async(uv_async_t* async) {
   output_hub* hub = async->data;
-  napi_env env = hub->env;
   pthread_mutex_lock(&lock);
   hub->taking = hub->ready;
   hub->ready = NULL;
   pthread_mutex_unlock(&lock);
   for (;;) {
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) {
-      return;
-    }
     pthread_mutex_lock(&lock);
     output_reader* reader = hub->taking;
+    if (reader != NULL) {
+      hub->taking = reader->next;
+      reader->next = NULL;
+      reader->queued = false;
+    }
+    pthread_mutex_unlock(&lock);
     if (reader == NULL) {
-      pthread_mutex_unlock(&lock);
-      napi_close_handle_scope(env, scope);
       return;
     }
-    hub->taking = reader->next;
-    reader->next = NULL;
-    reader->queued = false;
-    napi_value data = NULL;
-    void* ignored = NULL;
-    bool created = napi_create_buffer_copy(env, reader->length, reader->buffer, &ignored, &data) == napi_ok;
-    size_t taken = reader->length;
-    reader->length = 0;
-    // After a flood the buffer goes back to the allocator; while one lasts, it is reused.
-    if (taken <= READ_CHUNK_BYTES && reader->capacity > READ_CHUNK_BYTES) {
-      free(reader->buffer);
-      reader->buffer = NULL;
-      reader->capacity = 0;
-    }
-    bool eof = reader->eof && !reader->eof_delivered;
-    reader->eof_delivered = reader->eof;
-    int error = reader->read_error;
-    // It may have been parked full.
-    maybe_arm(reader);
-    pthread_mutex_unlock(&lock);
-    if (created && (taken > 0 || eof)) {
-      call_back(reader, data, eof, error);
-    } else if (!created) {
-      throw_napi_failure(env);
-    }
-    napi_close_handle_scope(env, scope);
+    deliver(reader);
   }
 }
 
@@ -403,10 +512,11 @@ static napi_value reader_pause(napi_env env, napi_callback_info info) {
   if (reader == NULL) {
     return NULL;
   }
-  // Takes effect at once: the thread checks `paused` before every read and does not re-arm a paused reader.
+  // Takes effect at once: both sides check `paused` before every read, and neither re-arms a paused reader.
   pthread_mutex_lock(&lock);
   reader->paused = true;
   pthread_mutex_unlock(&lock);
+  update_loop_poll(reader);
   return get_undefined(env);
 }
 
@@ -419,6 +529,7 @@ static napi_value reader_resume(napi_env env, napi_callback_info info) {
   reader->paused = false;
   maybe_arm(reader);
   pthread_mutex_unlock(&lock);
+  update_loop_poll(reader);
   return get_undefined(env);
 }
 
@@ -430,6 +541,14 @@ static bool unlink_reader(output_reader** list, output_reader* reader) {
     }
   }
   return false;
+}
+
+static void on_poll_closed(uv_handle_t* handle) {
+  output_reader* reader = handle->data;
+  pthread_mutex_lock(&lock);
+  reader->poll_closed = true;
+  maybe_free(reader);
+  pthread_mutex_unlock(&lock);
 }
 
 static napi_value reader_close(napi_env env, napi_callback_info info) {
@@ -457,6 +576,9 @@ static napi_value reader_close(napi_env env, napi_callback_info info) {
   reader->next = graveyard;
   graveyard = reader;
   pthread_mutex_unlock(&lock);
+  // libuv stops watching at once; the duplicate fd can go now, its close callback frees.
+  uv_close((uv_handle_t*)&reader->loop_poll, on_poll_closed);
+  close(reader->loop_fd);
   uint64_t one = 1;
   ssize_t n = write(wake_fd, &one, sizeof(one));
   (void)n;
@@ -475,11 +597,8 @@ static void reader_finalize(napi_env env, void* data, void* hint) {
   output_reader* reader = data;
   pthread_mutex_lock(&lock);
   reader->finalized = true;
-  bool release = reader->thread_released;
+  maybe_free(reader);
   pthread_mutex_unlock(&lock);
-  if (release) {
-    free_reader(reader);
-  }
 }
 
 // readOutput(fd, maxBufferedBytes, callback(data, eof, error)) -> { pause(), resume(), close() }
@@ -515,9 +634,10 @@ static napi_value read_output(napi_env env, napi_callback_info info) {
   reader->max_buffered = (size_t)max_buffered;
   reader->hub = hub;
   reader->env = env;
-  // Until it is registered below the thread cannot know it: on a failure, only the finalizer frees it.
+  // Until it is registered below neither the thread nor libuv knows it: on a failure, only the finalizer frees it.
   reader->closed = true;
   reader->thread_released = true;
+  reader->poll_closed = true;
   napi_value self;
   napi_value pause_fn;
   napi_value resume_fn;
@@ -548,25 +668,45 @@ static napi_value read_output(napi_env env, napi_callback_info info) {
     napi_async_destroy(env, reader->context);
     return throw_napi_failure(env);
   }
-  pthread_mutex_lock(&lock);
-  reader->closed = false;
-  reader->thread_released = false;
-  reader->armed = true;
-  struct epoll_event event = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = reader};
-  int rc = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
-  int error = errno;
-  if (rc != 0) {
-    reader->closed = true;
-    reader->thread_released = true;
-    reader->armed = false;
+  uv_loop_t* loop = NULL;
+  int error = 0;
+  const char* failed = NULL;
+  reader->loop_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (reader->loop_fd < 0) {
+    error = errno;
+    failed = "fcntl(F_DUPFD_CLOEXEC)";
+  } else if (napi_get_uv_event_loop(env, &loop) != napi_ok || (error = -uv_poll_init(loop, &reader->loop_poll, reader->loop_fd)) != 0) {
+    error = error != 0 ? error : EINVAL;
+    failed = "uv_poll_init";
+    close(reader->loop_fd);
+  } else {
+    reader->loop_poll.data = reader;
+    reader->poll_closed = false;
+    // Registered with the thread but not armed: a terminal starts on the loop. (A hang-up may still be reported
+    // once; the thread ignores readers that are not its side.)
+    struct epoll_event event = {.events = EPOLLONESHOT, .data.ptr = reader};
+    pthread_mutex_lock(&lock);
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) == 0) {
+      reader->side = READ_ON_LOOP;
+      reader->closed = false;
+      reader->thread_released = false;
+    } else {
+      error = errno;
+      failed = "epoll_ctl(ADD)";
+    }
+    pthread_mutex_unlock(&lock);
+    if (failed != NULL) {
+      uv_close((uv_handle_t*)&reader->loop_poll, on_poll_closed);
+      close(reader->loop_fd);
+    }
   }
-  pthread_mutex_unlock(&lock);
-  if (rc != 0) {
+  if (failed != NULL) {
     napi_delete_reference(env, reader->callback);
     napi_delete_reference(env, reader->self);
     napi_async_destroy(env, reader->context);
-    return throw_errno(env, "epoll_ctl(ADD)", error);
+    return throw_errno(env, failed, error);
   }
+  update_loop_poll(reader);
   if (reader->hub->open_readers++ == 0) {
     uv_ref((uv_handle_t*)&reader->hub->async);
   }

@@ -1,6 +1,7 @@
-// The native pty backend's output path (native/output_reader.c): one reader thread drains every terminal, never
-// more than READ_AHEAD_BYTES ahead of the JS thread, honours pause, and lets go of a terminal on close even in the
-// middle of a flood. Real terminals and real processes throughout.
+// The native pty backend's output path (native/output_reader.c): quiet terminals are read on the event loop, flooding
+// ones by one shared reader thread, never more than READ_AHEAD_BYTES ahead of the JS thread; bytes stay in order
+// across the switches, pause is honoured, and close lets go of a terminal even in the middle of a flood. Real
+// terminals and real processes throughout.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -20,10 +21,14 @@ interface Run {
 }
 
 function flood(bytes: number): Run {
+  return run([FLOOD, String(bytes)]);
+}
+
+function run(args: string[]): Run {
   const proc = backend.spawn({
     kind: 'pty',
     file: process.execPath,
-    args: [FLOOD, String(bytes)],
+    args,
     cwd: import.meta.dirname,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     cols: 80,
@@ -37,6 +42,13 @@ function flood(bytes: number): Run {
   });
   const closed = new Promise<ProcessStatus>((resolve) => proc.onClosed(resolve));
   return { proc, chunks, bytes: () => total, closed };
+}
+
+function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy on purpose
+  }
 }
 
 function assertAllFloodBytes(run: Run, expected: number): void {
@@ -54,16 +66,36 @@ test('many terminals flooding at once share the reader thread and each gets ever
   }
 });
 
-test('while the JS thread is blocked the reader gathers at most READ_AHEAD_BYTES, then hands them over in one piece', async () => {
+test('output that alternates floods and quiet lines arrives complete and in order across loop and thread reads', async () => {
+  // Each flood moves the terminal to the reader thread; each pause longer than the quiet time brings it back to
+  // the event loop, where the small line is read. Numbered lines make any loss or reordering visible.
+  const script = `
+    const lines = (from, count) => Array.from({ length: count }, (_, i) => String(from + i).padStart(9, '0') + '\\n').join('');
+    let n = 0;
+    const round = (left) => {
+      if (left === 0) return;
+      process.stdout.write(lines(n, 30000)); n += 30000;
+      setTimeout(() => { process.stdout.write(lines(n, 1)); n += 1; setTimeout(() => round(left - 1), 150); }, 150);
+    };
+    round(4);`;
+  const mixed = run(['-e', script]);
+  assert.deepEqual(await mixed.closed, { code: 0, signal: null });
+  const text = Buffer.concat(mixed.chunks).toString('latin1');
+  const numbers = text.split('\r\n').filter((line) => line.length > 0);
+  assert.equal(numbers.length, 4 * 30001);
+  numbers.forEach((line, i) => assert.equal(line, String(i).padStart(9, '0')));
+});
+
+test('while the JS thread is blocked the reader of a flooding terminal gathers at most READ_AHEAD_BYTES, then hands them over in one piece', async () => {
   const total = 8 * 1024 * 1024;
   const run = flood(total);
+  // A terminal starts on the event loop and moves to the thread once the loop falls behind (a read that finds the
+  // line discipline full): fall behind on purpose first.
+  blockEventLoop(100);
   await sleep(50);
   const before = run.chunks.length;
   // Block the event loop: only the reader thread runs, and it must stop at its bound (the writer then blocks).
-  const until = performance.now() + 400;
-  while (performance.now() < until) {
-    // busy on purpose
-  }
+  blockEventLoop(400);
   await sleep(0);
   const firstAfter = run.chunks[before];
   assert.ok(firstAfter !== undefined, 'output was gathered while the JS thread was blocked');
