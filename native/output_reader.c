@@ -38,8 +38,9 @@
 
 // Most bytes taken from one terminal per readiness event: one flooding session cannot starve the others.
 #define READ_CHUNK_BYTES (64 * 1024)
-// A read this large found the line discipline full (its buffer is 4 KB): output comes faster than the loop reads it.
-#define FLOOD_READ_BYTES 4096
+// A read this large found the line discipline (nearly) full — its buffer is 4 KB, and a full one reads as 4095 bytes:
+// output comes faster than the loop reads it.
+#define FLOOD_READ_BYTES 3072
 // A terminal goes back to the loop only after this long without a flood-sized read: a flood has short lulls (the
 // writer between two writes), and the thread must keep reading through them.
 #define FLOOD_QUIET_NS (100L * 1000 * 1000)

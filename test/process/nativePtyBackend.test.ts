@@ -90,15 +90,16 @@ test('while the JS thread is blocked the reader of a flooding terminal gathers a
   const total = 8 * 1024 * 1024;
   const run = flood(total);
   // A terminal starts on the event loop and moves to the thread once the loop falls behind (a read that finds the
-  // line discipline full): fall behind on purpose first.
+  // line discipline full): fall behind on purpose, then let the loop take one read, which hands the terminal over.
+  await sleep(20);
   blockEventLoop(100);
-  await sleep(50);
+  await new Promise((resolve) => setImmediate(resolve));
   const before = run.chunks.length;
   // Block the event loop: only the reader thread runs, and it must stop at its bound (the writer then blocks).
   blockEventLoop(400);
   await sleep(0);
   const firstAfter = run.chunks[before];
-  assert.ok(firstAfter !== undefined, 'output was gathered while the JS thread was blocked');
+  assert.ok(firstAfter !== undefined, `output was gathered while the JS thread was blocked (chunks before: ${run.chunks.slice(0, before).map((c) => c.length).join(',')}; total ${run.bytes()})`);
   assert.ok(firstAfter.length <= READ_AHEAD_BYTES, `one chunk of ${firstAfter.length} bytes, more than the bound`);
   assert.ok(firstAfter.length > 64 * 1024, `the blocked time was used: ${firstAfter.length} bytes gathered`);
   await run.closed;
