@@ -2,24 +2,17 @@
 // The child leads its own process group (detached) so the whole group can be signalled.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../common/errors.js';
-import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
+import { ProcessLifecycle } from './ProcessLifecycle.js';
+import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBackend.js';
 
-class PipeProcess implements BackendProcess {
-  private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
-  private readonly exitEmitter = new Emitter<ProcessStatus>();
-  private readonly closedEmitter = new Emitter<ProcessStatus>();
-  readonly onData = this.dataEmitter.event;
-  readonly onProcessExit = this.exitEmitter.event;
-  readonly onClosed = this.closedEmitter.event;
+class PipeProcess extends ProcessLifecycle implements BackendProcess {
   readonly pid: number;
-  private status: ProcessStatus | null = null;
   private openStreams = 2;
-  private closedFired = false;
   private paused = false;
 
   constructor(private readonly child: ChildProcess) {
+    super();
     if (child.pid === undefined) throw new Error('child has no pid');
     this.pid = child.pid;
     const { stdout, stderr, stdin } = child;
@@ -28,8 +21,7 @@ class PipeProcess implements BackendProcess {
     stderr.on('data', (data: Buffer) => this.dataEmitter.fire({ channel: 'stderr', data }));
     // 'end' (not 'close' of the child) is what proves the last byte was read from each pipe.
     const ended = (): void => {
-      this.openStreams--;
-      this.maybeClosed();
+      if (--this.openStreams === 0) this.reportOutputEnded();
     };
     stdout.once('end', ended);
     stderr.once('end', ended);
@@ -38,20 +30,8 @@ class PipeProcess implements BackendProcess {
       if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') throw error;
     });
     child.once('exit', (code, signal) => {
-      this.status = signal !== null ? { code: null, signal } : { code: code ?? 0, signal: null };
-      if (this.paused) this.resume();
-      this.exitEmitter.fire(this.status);
-      this.maybeClosed();
+      this.reportExit(signal !== null ? { code: null, signal } : { code: code ?? 0, signal: null });
     });
-  }
-
-  private maybeClosed(): void {
-    if (this.closedFired || this.status === null || this.openStreams > 0) return;
-    this.closedFired = true;
-    this.closedEmitter.fire(this.status);
-    this.dataEmitter.dispose();
-    this.exitEmitter.dispose();
-    this.closedEmitter.dispose();
   }
 
   write(data: string | Buffer): void {
@@ -76,17 +56,18 @@ class PipeProcess implements BackendProcess {
   }
 
   resume(): void {
+    if (!this.paused) return;
     this.paused = false;
     this.child.stdout?.resume();
     this.child.stderr?.resume();
   }
 
   forceClose(): void {
-    if (this.closedFired) return;
+    if (this.outputEnded) return;
     this.child.stdout?.destroy();
     this.child.stderr?.destroy();
     this.openStreams = 0;
-    this.maybeClosed();
+    this.reportOutputEnded();
   }
 }
 

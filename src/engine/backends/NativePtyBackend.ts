@@ -7,11 +7,11 @@
 // of node-pty#72/#726 cannot happen: there is no early EOF to work around).
 
 import { closeSync, writeSync } from 'node:fs';
-import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../common/errors.js';
 import { errnoCode, native, type FdWatcher, type OutputReader } from '../process/nativeBinding.js';
+import { ProcessLifecycle } from './ProcessLifecycle.js';
 import { signalName } from './signalNames.js';
-import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
+import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBackend.js';
 
 /**
  * Most output the reader thread gathers ahead of the JS thread per terminal. The JS thread takes everything gathered
@@ -20,21 +20,11 @@ import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, Spaw
  */
 export const READ_AHEAD_BYTES = 1024 * 1024;
 
-class NativePtyProcess implements BackendProcess {
-  private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
-  private readonly exitEmitter = new Emitter<ProcessStatus>();
-  private readonly closedEmitter = new Emitter<ProcessStatus>();
-  readonly onData = this.dataEmitter.event;
-  readonly onProcessExit = this.exitEmitter.event;
-  readonly onClosed = this.closedEmitter.event;
-
+class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
   private readonly output: OutputReader;
   /** Watches the master for room in its input queue, only while input is waiting. */
   private readonly inputWatch: FdWatcher;
   private readonly exitWatch: FdWatcher;
-  private status: ProcessStatus | null = null;
-  private streamEnded = false;
-  private closedFired = false;
   private paused = false;
   /** Input the terminal could not take yet (its input queue was full): written when it becomes writable. */
   private pendingInput: Buffer[] = [];
@@ -44,6 +34,7 @@ class NativePtyProcess implements BackendProcess {
     readonly pid: number,
     private readonly pidfd: number,
   ) {
+    super();
     this.output = native.readOutput(fd, READ_AHEAD_BYTES, (data, eof, error) => this.received(data, eof, error));
     this.inputWatch = native.watchFd(fd, (_readable, writable) => {
       if (writable) this.flushInput();
@@ -53,7 +44,7 @@ class NativePtyProcess implements BackendProcess {
   }
 
   private received(data: Buffer, eof: boolean, error: string | null): void {
-    if (this.streamEnded) return;
+    if (this.outputEnded) return;
     if (data.length > 0) this.dataEmitter.fire({ channel: 'pty', data });
     if (error !== null) process.emitWarning(`terminal read failed with ${error} (pid ${this.pid}): output ends here`);
     if (eof) this.endStream();
@@ -65,35 +56,21 @@ class NativePtyProcess implements BackendProcess {
     if (result === null) return;
     this.exitWatch.close();
     closeSync(this.pidfd);
-    this.status = result.signal !== null ? { code: null, signal: signalName(result.signal) } : { code: result.exitCode, signal: null };
-    // Never stay paused across an exit: the tail must drain.
-    if (this.paused) this.resume();
-    this.exitEmitter.fire(this.status);
-    this.maybeClosed();
+    this.reportExit(result.signal !== null ? { code: null, signal: signalName(result.signal) } : { code: result.exitCode, signal: null });
   }
 
   private endStream(): void {
-    if (this.streamEnded) return;
-    this.streamEnded = true;
+    if (this.outputEnded) return;
     this.pendingInput = [];
     // Both let go of the fd before it is closed (the reader waits out a read in progress).
     this.output.close();
     this.inputWatch.close();
     closeSync(this.fd);
-    this.maybeClosed();
-  }
-
-  private maybeClosed(): void {
-    if (this.closedFired || this.status === null || !this.streamEnded) return;
-    this.closedFired = true;
-    this.closedEmitter.fire(this.status);
-    this.dataEmitter.dispose();
-    this.exitEmitter.dispose();
-    this.closedEmitter.dispose();
+    this.reportOutputEnded();
   }
 
   write(data: string | Buffer): void {
-    if (this.streamEnded) return;
+    if (this.outputEnded) return;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (bytes.length === 0) return;
     this.pendingInput.push(bytes);
@@ -102,7 +79,7 @@ class NativePtyProcess implements BackendProcess {
 
   /** Writes queued input until the terminal stops taking it, then waits for it to become writable again. */
   private flushInput(): void {
-    while (this.pendingInput.length > 0 && !this.streamEnded) {
+    while (this.pendingInput.length > 0 && !this.outputEnded) {
       const next = this.pendingInput[0] as Buffer;
       let written: number;
       try {
@@ -120,7 +97,7 @@ class NativePtyProcess implements BackendProcess {
       if (written === next.length) this.pendingInput.shift();
       else this.pendingInput[0] = next.subarray(written);
     }
-    if (!this.streamEnded) this.inputWatch.start(false, this.pendingInput.length > 0);
+    if (!this.outputEnded) this.inputWatch.start(false, this.pendingInput.length > 0);
   }
 
   endInput(): void {
@@ -128,12 +105,12 @@ class NativePtyProcess implements BackendProcess {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.streamEnded || this.status !== null) return;
+    if (this.outputEnded || this.status !== null) return;
     native.ptyResize(this.fd, cols, rows);
   }
 
   pause(): void {
-    if (this.status !== null || this.paused || this.streamEnded) return;
+    if (this.status !== null || this.paused || this.outputEnded) return;
     this.paused = true;
     this.output.pause();
   }
@@ -141,11 +118,11 @@ class NativePtyProcess implements BackendProcess {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.streamEnded) this.output.resume();
+    if (!this.outputEnded) this.output.resume();
   }
 
   forceClose(): void {
-    if (this.streamEnded) return;
+    if (this.outputEnded) return;
     process.emitWarning(`terminal stream force-closed after the process tree was gone (pid ${this.pid})`);
     this.endStream();
   }

@@ -5,10 +5,10 @@ import { readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import * as pty from 'node-pty';
-import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../common/errors.js';
+import { ProcessLifecycle } from './ProcessLifecycle.js';
 import { signalName } from './signalNames.js';
-import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
+import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBackend.js';
 
 type NativeExitCallback = (code: number, signal: number) => void;
 interface NodePtyNative {
@@ -62,17 +62,7 @@ interface PtyInternals {
   fd: number;
 }
 
-class PtyProcess implements BackendProcess {
-  private readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
-  private readonly exitEmitter = new Emitter<ProcessStatus>();
-  private readonly closedEmitter = new Emitter<ProcessStatus>();
-  readonly onData = this.dataEmitter.event;
-  readonly onProcessExit = this.exitEmitter.event;
-  readonly onClosed = this.closedEmitter.event;
-
-  private status: ProcessStatus | null = null;
-  private streamEnded = false;
-  private closedFired = false;
+class PtyProcess extends ProcessLifecycle implements BackendProcess {
   private paused = false;
   readonly pid: number;
 
@@ -80,6 +70,7 @@ class PtyProcess implements BackendProcess {
     private readonly term: pty.IPty,
     setExitHook: (hook: NativeExitCallback) => void,
   ) {
+    super();
     this.pid = term.pid;
     setExitHook((code, signal) => this.handleExit(code, signal));
     term.onData((chunk: string | Buffer) => {
@@ -95,10 +86,7 @@ class PtyProcess implements BackendProcess {
     // so read the rest ourselves until the kernel says EIO (slave closed and nothing left).
     internals._socket.prependListener('end', () => this.drainAfterEarlyEof(internals.fd));
     // 'close' comes when the master reaches EOF/EIO: nothing more can be read.
-    (term as unknown as { on(event: 'close', listener: () => void): void }).on('close', () => {
-      this.streamEnded = true;
-      this.maybeClosed();
-    });
+    (term as unknown as { on(event: 'close', listener: () => void): void }).on('close', () => this.reportOutputEnded());
   }
 
   private drainAfterEarlyEof(fd: number): void {
@@ -122,24 +110,11 @@ class PtyProcess implements BackendProcess {
   }
 
   private handleExit(code: number, signal: number): void {
-    this.status = signal > 0 ? { code: null, signal: signalName(signal) } : { code, signal: null };
-    // Never stay paused across an exit: the tail must drain.
-    if (this.paused) this.resume();
-    this.exitEmitter.fire(this.status);
-    this.maybeClosed();
-  }
-
-  private maybeClosed(): void {
-    if (this.closedFired || this.status === null || !this.streamEnded) return;
-    this.closedFired = true;
-    this.closedEmitter.fire(this.status);
-    this.dataEmitter.dispose();
-    this.exitEmitter.dispose();
-    this.closedEmitter.dispose();
+    this.reportExit(signal > 0 ? { code: null, signal: signalName(signal) } : { code, signal: null });
   }
 
   write(data: string | Buffer): void {
-    if (this.streamEnded) return;
+    if (this.outputEnded) return;
     this.term.write(data);
   }
 
@@ -148,7 +123,7 @@ class PtyProcess implements BackendProcess {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.streamEnded || this.status !== null) return;
+    if (this.outputEnded || this.status !== null) return;
     this.term.resize(cols, rows);
   }
 
@@ -165,12 +140,11 @@ class PtyProcess implements BackendProcess {
   }
 
   forceClose(): void {
-    if (this.streamEnded) return;
+    if (this.outputEnded) return;
     process.emitWarning(`${FORCE_CLOSE_NOTE} (pid ${this.pid})`);
-    this.streamEnded = true;
     // Not term.destroy(): that SIGHUPs the root pid by number, which was reaped long ago and may be recycled.
     (this.term as unknown as { _socket: { destroy(): void } })._socket.destroy();
-    this.maybeClosed();
+    this.reportOutputEnded();
   }
 }
 
