@@ -45,7 +45,8 @@ export interface SessionSocketOptions {
 export class SessionSocket {
   private cursor: number;
   private inFlightBytes = 0;
-  private ackedOffset: number | null = null;
+  /** Last offset the client acked; null while it has not acked (then only the socket window applies). */
+  private ackedOffset: number | null;
   private exitSent = false;
   private closed = false;
   /** Cleared at each heartbeat, set by any pong or message: still clear at the next heartbeat means a dead peer. */
@@ -61,6 +62,9 @@ export class SessionSocket {
     this.cursor = options.cursor;
     this.readOnly = options.readOnly;
     this.flow = options.flow;
+    // A flow=pause client is an acking client from its first byte: were its window to open only with its first ack,
+    // a flood would run megabytes past it while that ack is on its way.
+    this.ackedOffset = options.flow === 'pause' ? options.cursor : null;
     ws.on('pong', () => {
       this.alive = true;
     });
