@@ -578,6 +578,7 @@ static napi_value reader_close(napi_env env, napi_callback_info info) {
   graveyard = reader;
   pthread_mutex_unlock(&lock);
   // libuv stops watching at once; the duplicate fd can go now, its close callback frees.
+  reader->loop_polling = false;
   uv_close((uv_handle_t*)&reader->loop_poll, on_poll_closed);
   close(reader->loop_fd);
   uint64_t one = 1;
