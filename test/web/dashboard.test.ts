@@ -392,10 +392,21 @@ describe('web dashboard in Chromium', { skip }, () => {
     try {
       const row = page.locator(`tr[data-session-id="${session.id}"]`);
       await row.waitFor({ timeout: UI_TIMEOUT_MS });
-      const box = await row.boundingBox();
-      assert.ok(box !== null && box.width <= PHONE.width, 'the row fits the screen');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.equal(overflow, 0, 'no horizontal scrolling');
+      // Measured once the layout has settled (a row can be painted before the last re-render of the list); a row
+      // that does not fit never settles, and the wait reports its width.
+      const measure = (): Promise<{ row: number; overflow: number }> =>
+        row.evaluate((element) => ({
+          row: element.getBoundingClientRect().width,
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        }));
+      const deadline = performance.now() + UI_TIMEOUT_MS;
+      let layout = await measure();
+      while ((layout.row > PHONE.width || layout.overflow > 0) && performance.now() < deadline) {
+        await page.waitForTimeout(100);
+        layout = await measure();
+      }
+      assert.ok(layout.row <= PHONE.width, `the row fits the screen (${layout.row}px wide on a ${PHONE.width}px screen)`);
+      assert.equal(layout.overflow, 0, 'no horizontal scrolling');
       await screenshot(page, 'sessions-phone.png');
       assert.deepEqual(errors, []);
       if (SCREENSHOTS) {
