@@ -11,8 +11,8 @@
 // which took the keystroke round trip from 0.12 to 0.18 ms.
 //
 // The switch: a loop read that fills the line discipline (>= FLOOD_READ_BYTES) moves the terminal to the thread; a
-// thread turn that finds little and then nothing moves it back. Only one side reads at a time, and every read goes
-// through the same buffer, so bytes stay in order across switches.
+// little output after a quiet spell (FLOOD_QUIET_NS) moves it back. Only one side reads at a time, and every read
+// goes through the same buffer, so bytes stay in order across switches.
 //
 // Bounded: a terminal whose buffer is full is not read until the JS thread takes it (the writer then blocks, exactly
 // as with nobody reading), and a paused reader is not read at all. One thread and one epoll set serve every session.
@@ -41,8 +41,8 @@
 // A read this large found the line discipline (nearly) full — its buffer is 4 KB, and a full one reads as 4095 bytes:
 // output comes faster than the loop reads it.
 #define FLOOD_READ_BYTES 3072
-// A terminal goes back to the loop only after this long without a flood-sized read: a flood has short lulls (the
-// writer between two writes), and the thread must keep reading through them.
+// A terminal goes back to the loop when output comes after at least this long without any: a flood has short lulls
+// (the writer between two writes, or starved of CPU), and the thread must keep reading through them.
 #define FLOOD_QUIET_NS (100L * 1000 * 1000)
 #define MAX_EVENTS 64
 
@@ -81,8 +81,8 @@ typedef struct output_reader {
   bool armed;
   // The thread is reading it outside the lock: close() waits for that to end.
   bool reading;
-  // CLOCK_MONOTONIC of the last flood-sized read.
-  int64_t flood_seen_ns;
+  // CLOCK_MONOTONIC of the last thread turn that read something (or of the switch to the thread).
+  int64_t last_output_ns;
   // In its hub's `ready` or `taking` list.
   bool queued;
   bool closed;
@@ -207,8 +207,8 @@ static ssize_t read_once(int fd, char* into, size_t size, int* read_errno) {
 }
 
 // The thread's turn at one terminal: reads up to READ_CHUNK_BYTES or until it has nothing more. The first read is
-// handed to the JS thread at once; the rest of a burst is handed over whole when the turn is done. A turn that found
-// less than FLOOD_READ_BYTES and then nothing means the flood is over: the terminal goes back to the loop.
+// handed to the JS thread at once; the rest of a burst is handed over whole when the turn is done. A turn that finds
+// a little output after FLOOD_QUIET_NS without any means the flood is over: the terminal goes back to the loop.
 static void drain(output_reader* reader, char* scratch) {
   pthread_mutex_lock(&lock);
   reader->armed = false;
@@ -246,12 +246,14 @@ static void drain(output_reader* reader, char* scratch) {
       queue_ready(reader);
     }
     if (!more) {
-      int64_t now = monotonic_ns();
-      if (taken >= FLOOD_READ_BYTES) {
-        reader->flood_seen_ns = now;
-      } else if (read_errno == EAGAIN && now - reader->flood_seen_ns > FLOOD_QUIET_NS) {
-        // Quiet again: the JS thread resumes reading it on the loop when it takes this reader.
-        reader->side = READ_ON_LOOP;
+      if (taken > 0) {
+        int64_t now = monotonic_ns();
+        if (read_errno == EAGAIN && taken < FLOOD_READ_BYTES && now - reader->last_output_ns > FLOOD_QUIET_NS) {
+          // A little output after a quiet spell: interactive again. The JS thread resumes reading it on the loop
+          // when it takes this reader.
+          reader->side = READ_ON_LOOP;
+        }
+        reader->last_output_ns = now;
       }
       if (taken > 0 || reader->eof || reader->side == READ_ON_LOOP) {
         queue_ready(reader);
@@ -435,7 +437,7 @@ static void on_loop_readable(uv_poll_t* poll, int status, int events) {
   record_read(reader, scratch, n, read_errno);
   if (n >= FLOOD_READ_BYTES && !reader->eof) {
     reader->side = READ_ON_THREAD;
-    reader->flood_seen_ns = monotonic_ns();
+    reader->last_output_ns = monotonic_ns();
     maybe_arm(reader);
   }
   pthread_mutex_unlock(&lock);
@@ -466,8 +468,10 @@ static void hub_on_async(uv_async_t* async) {
   }
 }
 
+// The hub itself is not freed: readers still open when the environment ends keep pointing at it, and the thread
+// checks `dead` through that pointer. It ends with the process anyway.
 static void hub_on_closed(uv_handle_t* handle) {
-  free(handle->data);
+  (void)handle;
 }
 
 static void hub_cleanup(void* data) {
