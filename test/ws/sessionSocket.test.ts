@@ -100,12 +100,14 @@ describe('session websocket', () => {
     const early = await open(session.id, '?since=0');
     early.send({ type: 'input', data: 'echo before-attach\r' });
     await early.until(() => early.output.includes('before-attach\r\n'), 'early output');
+    // What existed before the live client attached (bash's next prompt may still come, and count for neither side).
+    const outputBeforeAttach = early.nextOffset ?? 0;
     const live = await open(session.id);
     await live.until(() => live.texts.length > 0, 'state frame');
     const state = live.texts[0];
     assert.equal(state?.type, 'state');
     const offset = state?.type === 'state' ? state.offset : undefined;
-    assert.ok(offset !== undefined && offset >= (early.nextOffset ?? 0));
+    assert.ok(offset !== undefined && offset >= outputBeforeAttach, `live from ${offset}, before attach ${outputBeforeAttach}`);
     live.send({ type: 'input', data: 'echo after-attach\r' });
     await live.until(() => live.output.includes('after-attach\r\n'), 'live output');
     assert.equal(live.firstOffset, offset);
