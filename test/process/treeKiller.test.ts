@@ -11,7 +11,7 @@ import { identify, isAlive, type ProcessIdentity } from '../../src/engine/proces
 import { countOwnTree, findSessionProcesses, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
 import { readProcStat } from '../../src/engine/process/procfs.js';
 import { signalProcess } from '../../src/engine/process/signals.js';
-import { sweepOrphans, terminateProcessTree } from '../../src/engine/process/treeKiller.js';
+import { sweepOrphans, terminateProcessTree, type TerminateTreeOptions } from '../../src/engine/process/treeKiller.js';
 
 /** Graces that are meant to run out (the fixture ignores the signal): short, to keep the suite fast. */
 const GRACE_MS = 300;
@@ -53,6 +53,22 @@ function startSession(command: string, args: string[] = []): Started {
   assert.ok(root !== undefined, 'the child exists right after spawn');
   started.push({ child, ids: [root] });
   return { child, root, marker };
+}
+
+/**
+ * Ends a started session's tree the way the engine does (its group, then the marker sweep), with the short test
+ * grace periods; `overrides` changes any option. Without a marker the sweep has only the tree to go by.
+ */
+function terminate(session: { root: ProcessIdentity; marker?: Started['marker'] }, overrides: Partial<TerminateTreeOptions> = {}) {
+  return terminateProcessTree({
+    root: session.root,
+    pgid: session.root.pid,
+    ...(session.marker !== undefined ? { marker: session.marker } : {}),
+    politeGraceMs: GRACE_MS,
+    interruptGraceMs: GRACE_MS,
+    termGraceMs: GRACE_MS,
+    ...overrides,
+  });
 }
 
 function track(child: ChildProcess, id: ProcessIdentity): void {
@@ -128,14 +144,7 @@ after(() => reaper.dispose());
 test('kill reaps a grandchild that called setsid', async () => {
   const { child, root, marker } = startSession(fixture('setsid-grandchild.sh'));
   const escaped = await grandchild(child);
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeGraceMs: GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root, marker });
   assert.equal(result.remaining, 0);
   assert.equal(isAlive(escaped), false);
   assert.equal(isAlive(root), false);
@@ -147,13 +156,7 @@ test('kill reaps a grandchild that called setsid', async () => {
 test('kill finds a setsid grandchild without a marker, from the tree it saw before the parent died', async () => {
   const { child, root } = startSession(fixture('setsid-grandchild.sh'));
   const escaped = await grandchild(child);
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    politeGraceMs: GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root });
   assert.equal(result.remaining, 0);
   assert.equal(isAlive(escaped), false);
 });
@@ -162,14 +165,7 @@ test('kill reaches a double-forked grandchild', async () => {
   const { child, root, marker } = startSession(fixture('double-fork.sh'));
   const orphan = await grandchild(child);
   assert.equal(countOwnTree().processes > baseline.processes, true);
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeGraceMs: GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root, marker });
   assert.equal(result.remaining, 0);
   assert.equal(isAlive(orphan), false);
   assert.equal(isAlive(root), false);
@@ -178,14 +174,7 @@ test('kill reaches a double-forked grandchild', async () => {
 test('a process ignoring SIGINT/SIGTERM/SIGHUP ends with SIGKILL and forced=true', async () => {
   const { child, root, marker } = startSession(fixture('ignore-signals.sh'));
   assert.equal(await firstLine(child), 'ready');
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeGraceMs: GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root, marker });
   assert.equal(result.forced, true);
   assert.equal(result.lastSignal, 'SIGKILL');
   assert.equal(result.remaining, 0);
@@ -200,14 +189,7 @@ test('the SIGKILL sweep ends a setsid grandchild that ignores every catchable si
   // Its pid is printed before it runs: wait until it has left the group and ignores the signals, or an early
   // SIGINT to the group kills it before the sweep has anything to do.
   await trapsInstalled(escaped.pid);
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeGraceMs: GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root, marker });
   assert.equal(result.forced, true);
   assert.equal(result.lastSignal, 'SIGKILL');
   assert.ok(result.sweptProcesses >= 1, `swept ${result.sweptProcesses}`);
@@ -217,15 +199,7 @@ test('the SIGKILL sweep ends a setsid grandchild that ignores every catchable si
 
 test('a polite exit that works ends with forced=false and no signal past it', async () => {
   const { child, root, marker } = startSession('sh', ['-c', 'read line; exit 0']);
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeExit: () => child.stdin?.end('exit\n'),
-    politeGraceMs: HEALTHY_GRACE_MS,
-    interruptGraceMs: GRACE_MS,
-    termGraceMs: GRACE_MS,
-  });
+  const result = await terminate({ root, marker }, { politeExit: () => child.stdin?.end('exit\n'), politeGraceMs: HEALTHY_GRACE_MS });
   assert.deepEqual(result, { forced: false, lastSignal: null, sweptProcesses: 0, remaining: 0 });
   await exited(child);
   assert.equal(child.exitCode, 0);
@@ -235,15 +209,10 @@ test('aborting the termination skips the remaining graces and goes straight to S
   const { child, root, marker } = startSession(fixture('ignore-signals.sh'));
   assert.equal(await firstLine(child), 'ready');
   const started = performance.now();
-  const result = await terminateProcessTree({
-    root,
-    pgid: root.pid,
-    marker,
-    politeGraceMs: 30_000,
-    interruptGraceMs: 30_000,
-    termGraceMs: 30_000,
-    signal: AbortSignal.timeout(100),
-  });
+  const result = await terminate(
+    { root, marker },
+    { politeGraceMs: 30_000, interruptGraceMs: 30_000, termGraceMs: 30_000, signal: AbortSignal.timeout(100) },
+  );
   assert.equal(result.remaining, 0);
   assert.equal(result.lastSignal, 'SIGKILL');
   assert.ok(performance.now() - started < 5000, 'did not sit out a 30 s grace');
