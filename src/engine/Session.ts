@@ -581,7 +581,7 @@ export class Session {
     await Promise.all(this.treeWork);
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
     if (this.screen !== null) {
-      await this.screen.settled({ complete: true });
+      await this.screen.settled({ outputEnded: true });
       this.finalScreen = this.screen.snapshot();
     }
     const reason = this.endReason ?? 'exited';

@@ -16,7 +16,7 @@ test('under a flood the screen keeps up by rebuilding from the newest bytes, and
       if (chunk % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     screen.write(Buffer.from('THE END\r\n'));
-    await screen.settled({ complete: true });
+    await screen.settled({ outputEnded: true });
     const lines = screen.snapshot().lines;
     assert.ok(lines.some((l) => l === 'THE END'), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith(`line ${String(n - 1).padStart(8, '0')}`)), 'the last numbered line is on screen');
@@ -42,6 +42,22 @@ test('a screen read during an endless flood answers instead of waiting for the f
   } finally {
     flooding = false;
     await pump;
+    screen.dispose();
+  }
+});
+
+test("an exited session's final screen is rebuilt at once, not after the flood's cooldown", { timeout: 60_000 }, async () => {
+  // A cooldown of 10 minutes between rebuilds: a final settle that waited it out would time this test out.
+  const screen = new ScreenTracker(80, 24, () => undefined, 10 * 60 * 1000);
+  try {
+    // 4 MB in one batch puts the screen behind (a flood); the last line then only reaches the kept tail.
+    const chunk = Buffer.from('z'.repeat(64 * 1024));
+    for (let i = 0; i < 64; i++) screen.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+    screen.write(Buffer.from('\r\nTHE LAST LINE\r\n'));
+    await screen.settled({ outputEnded: true });
+    assert.ok(screen.snapshot().lines.includes('THE LAST LINE'), screen.snapshot().lines.join('\n'));
+  } finally {
     screen.dispose();
   }
 });

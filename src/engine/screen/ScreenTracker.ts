@@ -38,6 +38,8 @@ export class ScreenTracker {
   private behind = false;
   private resyncTimer: NodeJS.Timeout | null = null;
   private lastParseMs = 0;
+  /** Told by settled({ outputEnded }): a flood's rebuilds no longer wait out a cooldown. */
+  private outputEnded = false;
   /** Newest bytes that arrived while the terminal was too far behind. */
   private droppedTail: Buffer[] = [];
   private droppedTailBytes = 0;
@@ -54,6 +56,8 @@ export class ScreenTracker {
     rows: number,
     /** Where the terminal's answers to queries go (the program's input). */
     private readonly reply: (data: string) => void,
+    /** The shortest wait between two rebuilds in a flood (tests stretch it to show what never waits for it). */
+    private readonly floodCooldownMinMs = FLOOD_COOLDOWN_MIN_MS,
   ) {
     this.cols = cols;
     this.rows = rows;
@@ -119,7 +123,9 @@ export class ScreenTracker {
     if (this.disposed) return;
     if (this.unparsedBytes !== 0) return;
     if (this.behind && this.resyncTimer === null) {
-      const cooldown = Math.min(FLOOD_COOLDOWN_MAX_MS, Math.max(FLOOD_COOLDOWN_MIN_MS, this.lastParseMs * FLOOD_COOLDOWN_FACTOR));
+      const cooldown = this.outputEnded
+        ? 0
+        : Math.max(this.floodCooldownMinMs, Math.min(FLOOD_COOLDOWN_MAX_MS, this.lastParseMs * FLOOD_COOLDOWN_FACTOR));
       this.resyncTimer = setTimeout(() => this.resync(), cooldown);
     }
     this.changedEmitter.fire();
@@ -146,13 +152,15 @@ export class ScreenTracker {
 
   /**
    * Resolves once everything written so far is parsed into the screen. During a flood the screen is rebuilt on a
-   * duty cycle, and the next rebuild is as settled as it gets — unless `complete` asks to wait for the flood's end
-   * (the final screen of an exited session).
+   * duty cycle, and the next rebuild is as settled as it gets — unless `outputEnded` says no more bytes will come
+   * (the final screen of an exited session): then the rebuild runs at once instead of after its cooldown, and the
+   * promise waits for the flood's end.
    */
-  settled(options: { complete?: boolean } = {}): Promise<void> {
+  settled(options: { outputEnded?: boolean } = {}): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.flush();
-    const done = (): boolean => this.unparsedBytes === 0 && (options.complete !== true || !this.behind);
+    const final = options.outputEnded === true;
+    const done = (): boolean => this.unparsedBytes === 0 && (!final || !this.behind);
     if (done() && !this.behind) return Promise.resolve();
     return new Promise((resolve) => {
       const sub = this.changedEmitter.event(() => {
@@ -161,7 +169,20 @@ export class ScreenTracker {
           resolve();
         }
       });
+      if (final) this.endOfOutput();
     });
+  }
+
+  /**
+   * No more output will come. The duty cycle only keeps parsing from crowding out a flood that is still arriving;
+   * waiting out its cooldown now would only delay the session's exit (by 40–250 ms after a 50 MB flood).
+   */
+  private endOfOutput(): void {
+    this.outputEnded = true;
+    if (this.resyncTimer !== null) {
+      clearTimeout(this.resyncTimer);
+      this.resync();
+    }
   }
 
   resize(cols: number, rows: number): void {
