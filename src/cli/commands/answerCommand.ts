@@ -1,9 +1,8 @@
 // `corral answer <id> <choice…>`: answers the dialog an agent session shows (POST …/answer) by option number or text.
 
-import { parseArgs } from 'node:util';
 import type { SessionInfo } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
-import { client, COMMON_OPTIONS, guarded, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { EXIT, UsageError } from '../cliCommand.js';
+import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral answer <id> <choice…> [--json]
 
@@ -17,19 +16,18 @@ interface AnswerReply {
   session: SessionInfo;
 }
 
-export const answerCommand: CliCommand = {
+export const answerCommand = clientCommand({
   name: 'answer',
   summary: "answer an agent session's dialog by option number or text",
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS }, allowPositionals: true, strict: true });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const choice = positionals.slice(1).join(' ').trim();
-      if (choice === '') throw new UsageError(`a choice is required\n${USAGE}`);
-      const reply = await client(values, io).post<AnswerReply>(sessionPath(id, '/answer'), { choice });
-      if (values.json) writeJson(io, reply);
-      else io.stdout.write(`${reply.dialog}: ${reply.choice} → ${reply.state}\n`);
-      return EXIT.ok;
-    }),
-};
+  usage: USAGE,
+  options: {},
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const choice = positionals.slice(1).join(' ').trim();
+    if (choice === '') throw new UsageError(`a choice is required\n${USAGE}`);
+    const reply = await client(values, io).post<AnswerReply>(sessionPath(id, '/answer'), { choice });
+    if (values.json) writeJson(io, reply);
+    else io.stdout.write(`${reply.dialog}: ${reply.choice} → ${reply.state}\n`);
+    return EXIT.ok;
+  },
+});

@@ -1,12 +1,13 @@
-// What the client commands share: the common options (--json, --data-dir, --help), error-to-exit-code
-// mapping around a command body, session-id and number arguments. Holds no state between commands.
+// What the client commands share: argument parsing with the common options (--json, --data-dir, --help),
+// error-to-exit-code mapping around a command body, session-id and number arguments. Holds no state between commands.
 
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CorralClient } from '../../client/CorralClient.js';
-import { clientFor, EXIT, reportError, UsageError, type CliIO } from '../cliCommand.js';
+import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
 
-/** Options every client command takes (spread into each command's parseArgs options). */
-export const COMMON_OPTIONS = {
+/** Options every client command takes (clientCommand adds them to the command's own). */
+const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -16,7 +17,7 @@ export const COMMON_OPTIONS = {
  * Runs a command body and turns any failure into its exit code (reportError). --json is read from argv
  * directly so that even an argument-parsing failure answers with a JSON error document.
  */
-export async function guarded(argv: string[], io: CliIO, body: () => Promise<number>): Promise<number> {
+async function guarded(argv: string[], io: CliIO, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (error) {
@@ -25,9 +26,59 @@ export async function guarded(argv: string[], io: CliIO, body: () => Promise<num
 }
 
 /** Prints a command's usage on stdout for --help. */
-export function printHelp(io: CliIO, usage: string): number {
+function printHelp(io: CliIO, usage: string): number {
   io.stdout.write(usage.endsWith('\n') ? usage : usage + '\n');
   return EXIT.ok;
+}
+
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** How clientCommand parses argv; `tokens` lets a command tell `run -- cmd` from `run cmd`. */
+type ClientParseConfig<O extends CommandOptions> = {
+  args: string[];
+  options: typeof COMMON_OPTIONS & O;
+  allowPositionals: true;
+  strict: true;
+  tokens: true;
+};
+
+/** What a command body gets: values typed by COMMON_OPTIONS and the command's own options, positionals, tokens. */
+export type ParsedCommandLine<O extends CommandOptions> = ReturnType<typeof parseArgs<ClientParseConfig<O>>>;
+
+interface ClientCommandSpec<O extends CommandOptions> {
+  name: string;
+  summary: string;
+  usage: string;
+  /** The command's own options; COMMON_OPTIONS are added. */
+  options: O;
+  run: (parsed: ParsedCommandLine<O>, io: CliIO) => Promise<number>;
+}
+
+/**
+ * A client command: parses argv (COMMON_OPTIONS and its own options, strict, positionals allowed), answers --help
+ * with its usage and runs the body inside `guarded`, so a bad flag is still exit 2 and a JSON error with --json.
+ */
+export function clientCommand<const O extends CommandOptions>(command: ClientCommandSpec<O>): CliCommand;
+// The implementation sees options of any shape: TypeScript cannot work out parseArgs' result for a generic O
+// (to read `help`), so the precise types are the overload's, for callers.
+export function clientCommand(command: ClientCommandSpec<CommandOptions>): CliCommand {
+  return {
+    name: command.name,
+    summary: command.summary,
+    run: (argv, io) =>
+      guarded(argv, io, async () => {
+        const config: ClientParseConfig<CommandOptions> = {
+          args: argv,
+          options: { ...COMMON_OPTIONS, ...command.options },
+          allowPositionals: true,
+          strict: true,
+          tokens: true,
+        };
+        const parsed = parseArgs(config);
+        if (parsed.values.help) return printHelp(io, command.usage);
+        return command.run(parsed, io);
+      }),
+  };
 }
 
 export function client(values: { 'data-dir'?: string }, io: CliIO): CorralClient {

@@ -1,11 +1,10 @@
 // `corral exec <id> <command>`: runs a command in a shell session (POST …/commands) and prints its output.
 // Exit status: 0 when the command exited 0, 1 otherwise, 4 when it was still running at --timeout (it keeps running).
 
-import { parseArgs } from 'node:util';
 import type { ShellExecResult } from '../../common/api.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, durationOption, guarded, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral exec <id> <command> [--timeout 30s] [--raw] [--json]
 
@@ -17,33 +16,27 @@ A busy session (a command already running) refuses with SESSION_BUSY (exit 2): w
 /** Default --timeout: the same as the API's default. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export const execCommand: CliCommand = {
+export const execCommand = clientCommand({
   name: 'exec',
   summary: 'run a command in a shell session: its output, exit code and cwd (exact, from shell integration)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, timeout: { type: 'string', short: 't' }, raw: { type: 'boolean', default: false } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const command = positionals.slice(1).join(' ');
-      if (command.trim() === '') throw new UsageError(`a command is required\n${USAGE}`);
-      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-      const result = await client(values, io).post<ShellExecResult>(sessionPath(id, '/commands'), {
-        command,
-        timeoutMs,
-        ...(values.raw ? { format: 'raw' } : {}),
-      });
-      if (values.json) writeJson(io, result);
-      else {
-        io.stdout.write(values.raw ? result.output : neutralize(result.output));
-        if (result.timedOut) io.stderr.write(`corral: still running after ${timeoutMs} ms (it keeps running; interrupt or wait for it)\n`);
-      }
-      if (result.timedOut) return EXIT.timeout;
-      return result.exitCode === 0 ? EXIT.ok : EXIT.failure;
-    }),
-};
+  usage: USAGE,
+  options: { timeout: { type: 'string', short: 't' }, raw: { type: 'boolean', default: false } },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const command = positionals.slice(1).join(' ');
+    if (command.trim() === '') throw new UsageError(`a command is required\n${USAGE}`);
+    const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
+    const result = await client(values, io).post<ShellExecResult>(sessionPath(id, '/commands'), {
+      command,
+      timeoutMs,
+      ...(values.raw ? { format: 'raw' } : {}),
+    });
+    if (values.json) writeJson(io, result);
+    else {
+      io.stdout.write(values.raw ? result.output : neutralize(result.output));
+      if (result.timedOut) io.stderr.write(`corral: still running after ${timeoutMs} ms (it keeps running; interrupt or wait for it)\n`);
+    }
+    if (result.timedOut) return EXIT.timeout;
+    return result.exitCode === 0 ? EXIT.ok : EXIT.failure;
+  },
+});

@@ -1,45 +1,38 @@
 // `corral history <id>`: the command history of a session (GET …/commands), oldest first.
 
-import { parseArgs } from 'node:util';
 import type { CommandRecord } from '../../store/storeTypes.js';
-import { EXIT, type CliCommand } from '../cliCommand.js';
+import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral history <id> [--limit N] [--after SEQ] [--json]
 
 Commands run in the session (exec, prompts): seq, exit code, duration, cwd, text.`;
 
-export const historyCommand: CliCommand = {
+export const historyCommand = clientCommand({
   name: 'history',
   summary: "a session's command history (text, exit code, duration, cwd, output offsets)",
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, limit: { type: 'string' }, after: { type: 'string' } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const query = new URLSearchParams();
-      const limit = integerOption(values.limit, 'limit', 1, 1000);
-      const after = integerOption(values.after, 'after', 0, Number.MAX_SAFE_INTEGER);
-      if (limit !== undefined) query.set('limit', String(limit));
-      if (after !== undefined) query.set('after', String(after));
-      const reply = await client(values, io).get<{ commands: CommandRecord[]; nextCursor: string | null }>(
-        sessionPath(id, `/commands${query.size > 0 ? `?${query}` : ''}`),
-      );
-      if (values.json) {
-        writeJson(io, reply);
-        return EXIT.ok;
-      }
-      for (const c of reply.commands) {
-        const status = c.endedAt === null ? 'running' : c.timedOut && c.exitCode === null ? 'timeout' : `exit ${c.exitCode ?? '?'}`;
-        const duration = c.durationMs === null ? '' : ` ${c.durationMs}ms`;
-        io.stdout.write(`${c.seq}\t${status}${duration}\t${neutralize(c.cwd ?? '')}\t${neutralize(c.text.replace(/\n/g, '⏎'))}\n`);
-      }
+  usage: USAGE,
+  options: { limit: { type: 'string' }, after: { type: 'string' } },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const query = new URLSearchParams();
+    const limit = integerOption(values.limit, 'limit', 1, 1000);
+    const after = integerOption(values.after, 'after', 0, Number.MAX_SAFE_INTEGER);
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (after !== undefined) query.set('after', String(after));
+    const reply = await client(values, io).get<{ commands: CommandRecord[]; nextCursor: string | null }>(
+      sessionPath(id, `/commands${query.size > 0 ? `?${query}` : ''}`),
+    );
+    if (values.json) {
+      writeJson(io, reply);
       return EXIT.ok;
-    }),
-};
+    }
+    for (const c of reply.commands) {
+      const status = c.endedAt === null ? 'running' : c.timedOut && c.exitCode === null ? 'timeout' : `exit ${c.exitCode ?? '?'}`;
+      const duration = c.durationMs === null ? '' : ` ${c.durationMs}ms`;
+      io.stdout.write(`${c.seq}\t${status}${duration}\t${neutralize(c.cwd ?? '')}\t${neutralize(c.text.replace(/\n/g, '⏎'))}\n`);
+    }
+    return EXIT.ok;
+  },
+});

@@ -1,33 +1,26 @@
 // `corral kill <id> [--force]`: ends a session (DELETE /api/v1/sessions/{id}) and prints how it ended.
 // --force skips the polite steps and grace periods (SIGKILL at once); the daemon still sweeps the whole tree.
 
-import { parseArgs } from 'node:util';
 import type { SessionInfo } from '../../common/sessionTypes.js';
-import { EXIT, type CliCommand } from '../cliCommand.js';
+import { EXIT } from '../cliCommand.js';
 import { describeEnding } from '../output/sessionFormat.js';
-import { client, COMMON_OPTIONS, guarded, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral kill <id> [--force] [--json]
 
 Ends the session and its whole process tree: polite exit, SIGINT, SIGTERM, SIGKILL (--force: SIGKILL at once).
 Prints how it ended; ending a session that already ended just reports its ending.`;
 
-export const killCommand: CliCommand = {
+export const killCommand = clientCommand({
   name: 'kill',
   summary: 'end a session and its process tree (--force: SIGKILL at once); prints how it ended',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, force: { type: 'boolean', default: false } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const ended = await client(values, io).delete<SessionInfo>(sessionPath(id, values.force ? '?force=true' : ''));
-      if (values.json) writeJson(io, ended);
-      else io.stdout.write(describeEnding(ended) + '\n');
-      return EXIT.ok;
-    }),
-};
+  usage: USAGE,
+  options: { force: { type: 'boolean', default: false } },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const ended = await client(values, io).delete<SessionInfo>(sessionPath(id, values.force ? '?force=true' : ''));
+    if (values.json) writeJson(io, ended);
+    else io.stdout.write(describeEnding(ended) + '\n');
+    return EXIT.ok;
+  },
+});

@@ -1,47 +1,39 @@
 // `corral lines <id>`: the line view of a session's output, filtered on the server by --include/--exclude regexes.
 
-import { parseArgs } from 'node:util';
 import type { LinesResult } from '../../engine/search/outputSearch.js';
-import { EXIT, type CliCommand } from '../cliCommand.js';
+import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral lines <id> [--include REGEX] [--exclude REGEX] [-i] [--since OFFSET] [--limit N] [--json]
 
 Prints the session's output as text lines, keeping only lines matching --include and dropping lines
 matching --exclude (both regexes, applied by the daemon). Continue with --since <nextOffset> (--json shows it).`;
 
-export const linesCommand: CliCommand = {
+export const linesCommand = clientCommand({
   name: 'lines',
   summary: "a session's output as lines, filtered by --include/--exclude regexes",
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          include: { type: 'string' },
-          exclude: { type: 'string' },
-          'ignore-case': { type: 'boolean', short: 'i', default: false },
-          since: { type: 'string' },
-          limit: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const query = new URLSearchParams();
-      if (values.include !== undefined) query.set('include', values.include);
-      if (values.exclude !== undefined) query.set('exclude', values.exclude);
-      if (values['ignore-case']) query.set('ignoreCase', 'true');
-      const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-      const limit = integerOption(values.limit, 'limit', 1, 10_000);
-      if (since !== undefined) query.set('since', String(since));
-      if (limit !== undefined) query.set('limit', String(limit));
-      const result = await client(values, io).get<LinesResult>(sessionPath(id, `/lines${query.size > 0 ? `?${query}` : ''}`));
-      if (values.json) writeJson(io, result);
-      else for (const line of result.lines) io.stdout.write(neutralize(line.text) + '\n');
-      return EXIT.ok;
-    }),
-};
+  usage: USAGE,
+  options: {
+    include: { type: 'string' },
+    exclude: { type: 'string' },
+    'ignore-case': { type: 'boolean', short: 'i', default: false },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+  },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const query = new URLSearchParams();
+    if (values.include !== undefined) query.set('include', values.include);
+    if (values.exclude !== undefined) query.set('exclude', values.exclude);
+    if (values['ignore-case']) query.set('ignoreCase', 'true');
+    const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerOption(values.limit, 'limit', 1, 10_000);
+    if (since !== undefined) query.set('since', String(since));
+    if (limit !== undefined) query.set('limit', String(limit));
+    const result = await client(values, io).get<LinesResult>(sessionPath(id, `/lines${query.size > 0 ? `?${query}` : ''}`));
+    if (values.json) writeJson(io, result);
+    else for (const line of result.lines) io.stdout.write(neutralize(line.text) + '\n');
+    return EXIT.ok;
+  },
+});

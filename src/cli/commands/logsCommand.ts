@@ -2,11 +2,10 @@
 // until the session ends, printing only new bytes. Escapes are neutralized unless --raw (PRODUCT §3).
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
+import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { Neutralizer } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral logs <id> [--since OFFSET] [--text] [-f|--follow] [--raw] [--stream stdout|stderr] [--json]
 
@@ -61,80 +60,73 @@ function makeSink(io: CliIO, mode: { raw: boolean; text: boolean; json: boolean 
   };
 }
 
-export const logsCommand: CliCommand = {
+export const logsCommand = clientCommand({
   name: 'logs',
   summary: 'print session output (--since OFFSET, --text, -f to follow, --raw for unfiltered bytes)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          since: { type: 'string' },
-          text: { type: 'boolean', default: false },
-          follow: { type: 'boolean', short: 'f', default: false },
-          raw: { type: 'boolean', default: false },
-          stream: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
+  usage: USAGE,
+  options: {
+    since: { type: 'string' },
+    text: { type: 'boolean', default: false },
+    follow: { type: 'boolean', short: 'f', default: false },
+    raw: { type: 'boolean', default: false },
+    stream: { type: 'string' },
+  },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    if (values.stream !== undefined && values.stream !== 'stdout' && values.stream !== 'stderr') {
+      throw new UsageError(`--stream: "${values.stream}" must be stdout or stderr`);
+    }
+    if (values.raw && values.text) throw new UsageError('--raw and --text are different views: pick one');
+    const api = client(values, io);
+    // Bytes travel as base64 so a page boundary inside a UTF-8 sequence is decoded correctly on this side;
+    // the text view is already characters.
+    const query = (cursor: number): string => {
+      const q = new URLSearchParams({ since: String(cursor), limit: String(PAGE_BYTES) });
+      q.set('format', values.text ? 'text' : 'raw');
+      q.set('encoding', values.text ? 'utf8' : 'base64');
+      if (values.stream !== undefined) q.set('stream', values.stream);
+      return sessionPath(id, `/output?${q.toString()}`);
+    };
+    const { sink, finish, collected } = makeSink(io, { raw: values.raw, text: values.text, json: values.json });
+    let cursor = since;
+    // What the reads said, for the --json document: where reading started and what is still available.
+    const seen = { offset: null as number | null, firstAvailableOffset: 0, gap: 0 };
+    /** Reads until caught up with the end of the stream. */
+    const drain = async (): Promise<void> => {
+      for (;;) {
+        const read = await api.get<OutputRead>(query(cursor));
+        seen.offset ??= read.offset;
+        seen.firstAvailableOffset = read.firstAvailableOffset;
+        seen.gap += read.gap;
+        if (read.nextOffset > read.offset || read.gap > 0) sink(read);
+        const progressed = read.nextOffset > cursor;
+        cursor = read.nextOffset;
+        // A read that moved the cursor may be followed by more; one that did not means caught up.
+        if (!progressed) return;
+      }
+    };
+    await drain();
+    if (values.follow) {
+      for (;;) {
+        const info = await api.get<SessionInfo>(sessionPath(id));
+        // No byte is lost at exit (PRODUCT §1.2): once terminated, one last drain has everything.
+        const ended = info.state === 'terminated';
+        await drain();
+        if (ended) break;
+        await sleep(FOLLOW_POLL_MS);
+      }
+    }
+    finish();
+    if (values.json) {
+      writeJson(io, {
+        ...collected(),
+        offset: seen.offset ?? since,
+        nextOffset: cursor,
+        firstAvailableOffset: seen.firstAvailableOffset,
+        gap: seen.gap,
       });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-      if (values.stream !== undefined && values.stream !== 'stdout' && values.stream !== 'stderr') {
-        throw new UsageError(`--stream: "${values.stream}" must be stdout or stderr`);
-      }
-      if (values.raw && values.text) throw new UsageError('--raw and --text are different views: pick one');
-      const api = client(values, io);
-      // Bytes travel as base64 so a page boundary inside a UTF-8 sequence is decoded correctly on this side;
-      // the text view is already characters.
-      const query = (cursor: number): string => {
-        const q = new URLSearchParams({ since: String(cursor), limit: String(PAGE_BYTES) });
-        q.set('format', values.text ? 'text' : 'raw');
-        q.set('encoding', values.text ? 'utf8' : 'base64');
-        if (values.stream !== undefined) q.set('stream', values.stream);
-        return sessionPath(id, `/output?${q.toString()}`);
-      };
-      const { sink, finish, collected } = makeSink(io, { raw: values.raw, text: values.text, json: values.json });
-      let cursor = since;
-      // What the reads said, for the --json document: where reading started and what is still available.
-      const seen = { offset: null as number | null, firstAvailableOffset: 0, gap: 0 };
-      /** Reads until caught up with the end of the stream. */
-      const drain = async (): Promise<void> => {
-        for (;;) {
-          const read = await api.get<OutputRead>(query(cursor));
-          seen.offset ??= read.offset;
-          seen.firstAvailableOffset = read.firstAvailableOffset;
-          seen.gap += read.gap;
-          if (read.nextOffset > read.offset || read.gap > 0) sink(read);
-          const progressed = read.nextOffset > cursor;
-          cursor = read.nextOffset;
-          // A read that moved the cursor may be followed by more; one that did not means caught up.
-          if (!progressed) return;
-        }
-      };
-      await drain();
-      if (values.follow) {
-        for (;;) {
-          const info = await api.get<SessionInfo>(sessionPath(id));
-          // No byte is lost at exit (PRODUCT §1.2): once terminated, one last drain has everything.
-          const ended = info.state === 'terminated';
-          await drain();
-          if (ended) break;
-          await sleep(FOLLOW_POLL_MS);
-        }
-      }
-      finish();
-      if (values.json) {
-        writeJson(io, {
-          ...collected(),
-          offset: seen.offset ?? since,
-          nextOffset: cursor,
-          firstAvailableOffset: seen.firstAvailableOffset,
-          gap: seen.gap,
-        });
-      }
-      return EXIT.ok;
-    }),
-};
+    }
+    return EXIT.ok;
+  },
+});

@@ -1,13 +1,12 @@
 // `corral ls`: the session table (live sessions; --all adds ended ones), or { sessions } with --json.
 // Reads only; pages through the daemon's cursor up to --limit rows.
 
-import { parseArgs } from 'node:util';
 import { SESSION_STATES, type SessionInfo, type SessionState } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { formatTable } from '../output/table.js';
 import { SESSION_TABLE_HEADER, sessionRow } from '../output/sessionFormat.js';
 import { styler } from '../output/style.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral ls [--all] [--state STATE] [--task ID] [--profile NAME] [--limit N] [--json]
 
@@ -23,56 +22,49 @@ function isState(value: string): value is SessionState {
   return (SESSION_STATES as readonly string[]).includes(value);
 }
 
-export const lsCommand: CliCommand = {
+export const lsCommand = clientCommand({
   name: 'ls',
   summary: 'list sessions (--all, --state, --task, --profile)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          all: { type: 'boolean', short: 'a', default: false },
-          state: { type: 'string' },
-          task: { type: 'string' },
-          profile: { type: 'string' },
-          limit: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
-      if (values.state !== undefined && !isState(values.state)) {
-        throw new UsageError(`--state: "${values.state}" is not one of ${SESSION_STATES.join(', ')}`);
-      }
-      const limit = integerOption(values.limit, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
-      // Asking for an ended state implies ended sessions, whatever --all says.
-      const live = values.all || values.state === 'terminated' ? undefined : 'true';
-      const api = client(values, io);
-      const sessions: SessionInfo[] = [];
-      let cursor: string | null = null;
-      do {
-        const query = new URLSearchParams();
-        if (values.state !== undefined) query.set('state', values.state);
-        if (values.task !== undefined) query.set('taskId', values.task);
-        if (values.profile !== undefined) query.set('profile', values.profile);
-        if (live !== undefined) query.set('live', live);
-        query.set('limit', String(Math.min(PAGE_SIZE, limit - sessions.length)));
-        if (cursor !== null) query.set('cursor', cursor);
-        const page: { sessions: SessionInfo[]; nextCursor: string | null } = await api.get(`/api/v1/sessions?${query.toString()}`);
-        sessions.push(...page.sessions);
-        cursor = page.sessions.length === 0 ? null : page.nextCursor;
-      } while (cursor !== null && sessions.length < limit);
-      if (values.json) {
-        writeJson(io, { sessions, nextCursor: cursor });
-        return EXIT.ok;
-      }
-      const style = styler(io.stdout, io.env);
-      const now = Date.now();
-      if (sessions.length === 0) io.stderr.write(values.all ? 'no sessions\n' : 'no live sessions (--all shows ended ones)\n');
-      else io.stdout.write(formatTable(SESSION_TABLE_HEADER, sessions.map((s) => sessionRow(s, style, now))));
-      if (cursor !== null) io.stderr.write(`… more sessions; raise --limit (now ${limit}) to see them\n`);
+  usage: USAGE,
+  options: {
+    all: { type: 'boolean', short: 'a', default: false },
+    state: { type: 'string' },
+    task: { type: 'string' },
+    profile: { type: 'string' },
+    limit: { type: 'string' },
+  },
+  run: async ({ values, positionals }, io) => {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+    if (values.state !== undefined && !isState(values.state)) {
+      throw new UsageError(`--state: "${values.state}" is not one of ${SESSION_STATES.join(', ')}`);
+    }
+    const limit = integerOption(values.limit, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
+    // Asking for an ended state implies ended sessions, whatever --all says.
+    const live = values.all || values.state === 'terminated' ? undefined : 'true';
+    const api = client(values, io);
+    const sessions: SessionInfo[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams();
+      if (values.state !== undefined) query.set('state', values.state);
+      if (values.task !== undefined) query.set('taskId', values.task);
+      if (values.profile !== undefined) query.set('profile', values.profile);
+      if (live !== undefined) query.set('live', live);
+      query.set('limit', String(Math.min(PAGE_SIZE, limit - sessions.length)));
+      if (cursor !== null) query.set('cursor', cursor);
+      const page: { sessions: SessionInfo[]; nextCursor: string | null } = await api.get(`/api/v1/sessions?${query.toString()}`);
+      sessions.push(...page.sessions);
+      cursor = page.sessions.length === 0 ? null : page.nextCursor;
+    } while (cursor !== null && sessions.length < limit);
+    if (values.json) {
+      writeJson(io, { sessions, nextCursor: cursor });
       return EXIT.ok;
-    }),
-};
+    }
+    const style = styler(io.stdout, io.env);
+    const now = Date.now();
+    if (sessions.length === 0) io.stderr.write(values.all ? 'no sessions\n' : 'no live sessions (--all shows ended ones)\n');
+    else io.stdout.write(formatTable(SESSION_TABLE_HEADER, sessions.map((s) => sessionRow(s, style, now))));
+    if (cursor !== null) io.stderr.write(`… more sessions; raise --limit (now ${limit}) to see them\n`);
+    return EXIT.ok;
+  },
+});

@@ -1,11 +1,10 @@
 // `corral macro ls|show|set|rm|run`: named step lists (send, keys, waitState, waitPattern, sleep) run on a session.
 // `run` prints one line per step; exit status 0 when every step passed, 4 when a wait timed out, 1 otherwise.
 
-import { parseArgs } from 'node:util';
 import type { MacroRunResult } from '../../common/api.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
-import { client, COMMON_OPTIONS, guarded, printHelp, sessionPath, writeJson } from './commandKit.js';
-import { presetVerb } from './presetCommands.js';
+import { EXIT, UsageError } from '../cliCommand.js';
+import { sessionPath, writeJson } from './commandKit.js';
+import { presetCommand, type PresetCommandVerb } from './presetCommands.js';
 
 const USAGE = `Usage: corral macro ls | show <name> | set <name> '<json>' | set <name> --file F | rm <name>
        corral macro run <name> <session-id> [--json]
@@ -14,35 +13,24 @@ A macro is {"description"?, "steps": [...]} with steps such as {"type":"send","t
 {"type":"keys","keys":["C-c"]}, {"type":"waitState","states":["idle"],"timeoutMs":5000},
 {"type":"waitPattern","pattern":"done","timeoutMs":5000}, {"type":"sleep","ms":200}.`;
 
-export const macroCommand: CliCommand = {
+/** `macro run <name> <session-id>`: runs the macro on the session, one line per step. */
+const runMacro: PresetCommandVerb = async ([name, id], api, io, json) => {
+  if (name === undefined || id === undefined) throw new UsageError(`give the macro name and the session id\n${USAGE}`);
+  const result = await api.post<MacroRunResult>(sessionPath(id, `/macros/${encodeURIComponent(name)}/run`), undefined);
+  if (json) writeJson(io, result);
+  else {
+    for (const step of result.steps) {
+      io.stdout.write(`${step.index}\t${step.type}\t${step.ok ? 'ok' : 'FAILED'}\t${step.durationMs}ms${step.error === undefined ? '' : `\t${step.error.message}`}\n`);
+    }
+  }
+  if (result.ok) return EXIT.ok;
+  return result.steps.at(-1)?.error?.code === 'TIMEOUT' ? EXIT.timeout : EXIT.failure;
+};
+
+export const macroCommand = presetCommand({
   name: 'macro',
   summary: 'macros: ls, show, set, rm, run <name> <session>',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, file: { type: 'string', short: 'f' } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const [verb, ...rest] = positionals;
-      const api = client(values, io);
-      if (verb === 'run') {
-        const [name, id] = rest;
-        if (name === undefined || id === undefined) throw new UsageError(`give the macro name and the session id\n${USAGE}`);
-        const result = await api.post<MacroRunResult>(sessionPath(id, `/macros/${encodeURIComponent(name)}/run`), undefined);
-        if (values.json) writeJson(io, result);
-        else {
-          for (const step of result.steps) {
-            io.stdout.write(`${step.index}\t${step.type}\t${step.ok ? 'ok' : 'FAILED'}\t${step.durationMs}ms${step.error === undefined ? '' : `\t${step.error.message}`}\n`);
-          }
-        }
-        if (result.ok) return EXIT.ok;
-        return result.steps.at(-1)?.error?.code === 'TIMEOUT' ? EXIT.timeout : EXIT.failure;
-      }
-      const code = await presetVerb(api, io, 'macros', verb, rest, { json: values.json, file: values.file, usage: USAGE });
-      if (code === null) throw new UsageError(`unknown verb "${verb ?? ''}"\n${USAGE}`);
-      return code;
-    }),
-};
+  usage: USAGE,
+  collection: 'macros',
+  verbs: new Map([['run', runMacro]]),
+});

@@ -1,11 +1,10 @@
 // `corral new`: creates a session (POST /api/v1/sessions) and prints its id, or the session JSON with --json.
 // It only builds the request from flags; defaults (profile, kind, cwd) are the daemon's (PRODUCT §5).
 
-import { parseArgs } from 'node:util';
 import type { CreateSessionRequest } from '../../common/api.js';
 import type { SessionInfo } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, writeJson } from './commandKit.js';
+import { EXIT, UsageError } from '../cliCommand.js';
+import { client, clientCommand, integerOption, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral new [options] [-- argv…]
 
@@ -35,49 +34,42 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
   return env;
 }
 
-export const newCommand: CliCommand = {
+export const newCommand = clientCommand({
   name: 'new',
   summary: 'create a session (--template, --profile, --task, --cwd, --name, --env K=V, -- argv…); prints its id',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          template: { type: 'string' },
-          profile: { type: 'string' },
-          kind: { type: 'string' },
-          task: { type: 'string' },
-          'force-new': { type: 'boolean', default: false },
-          name: { type: 'string' },
-          cwd: { type: 'string' },
-          env: { type: 'string', multiple: true, default: [] },
-          cols: { type: 'string' },
-          rows: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      if (values.kind !== undefined && values.kind !== 'pty' && values.kind !== 'pipe') {
-        throw new UsageError(`--kind: "${values.kind}" must be pty or pipe`);
-      }
-      const request: CreateSessionRequest = {
-        template: values.template,
-        profile: values.profile,
-        kind: values.kind,
-        command: positionals.length > 0 ? positionals : undefined,
-        cwd: values.cwd,
-        env: values.env.length > 0 ? parseEnv(values.env) : undefined,
-        cols: integerOption(values.cols, 'cols', 2, MAX_COLS),
-        rows: integerOption(values.rows, 'rows', 2, MAX_ROWS),
-        taskId: values.task,
-        forceNew: values['force-new'] ? true : undefined,
-        name: values.name,
-      };
-      const session = await client(values, io).post<SessionInfo>('/api/v1/sessions', request);
-      if (values.json) writeJson(io, session);
-      else io.stdout.write(session.id + '\n');
-      return EXIT.ok;
-    }),
-};
+  usage: USAGE,
+  options: {
+    template: { type: 'string' },
+    profile: { type: 'string' },
+    kind: { type: 'string' },
+    task: { type: 'string' },
+    'force-new': { type: 'boolean', default: false },
+    name: { type: 'string' },
+    cwd: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
+    cols: { type: 'string' },
+    rows: { type: 'string' },
+  },
+  run: async ({ values, positionals }, io) => {
+    if (values.kind !== undefined && values.kind !== 'pty' && values.kind !== 'pipe') {
+      throw new UsageError(`--kind: "${values.kind}" must be pty or pipe`);
+    }
+    const request: CreateSessionRequest = {
+      template: values.template,
+      profile: values.profile,
+      kind: values.kind,
+      command: positionals.length > 0 ? positionals : undefined,
+      cwd: values.cwd,
+      env: values.env.length > 0 ? parseEnv(values.env) : undefined,
+      cols: integerOption(values.cols, 'cols', 2, MAX_COLS),
+      rows: integerOption(values.rows, 'rows', 2, MAX_ROWS),
+      taskId: values.task,
+      forceNew: values['force-new'] ? true : undefined,
+      name: values.name,
+    };
+    const session = await client(values, io).post<SessionInfo>('/api/v1/sessions', request);
+    if (values.json) writeJson(io, session);
+    else io.stdout.write(session.id + '\n');
+    return EXIT.ok;
+  },
+});

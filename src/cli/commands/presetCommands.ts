@@ -2,9 +2,9 @@
 // with the body given as a JSON argument or a file. Knows nothing of what a template or macro contains.
 
 import { readFileSync } from 'node:fs';
-import { UsageError, EXIT, type CliIO } from '../cliCommand.js';
+import { UsageError, EXIT, type CliCommand, type CliIO } from '../cliCommand.js';
 import type { CorralClient } from '../../client/CorralClient.js';
-import { writeJson } from './commandKit.js';
+import { client, clientCommand, writeJson } from './commandKit.js';
 
 /** A body given on the command line: `--file path` wins, else the JSON argument. */
 export function presetBody(json: string | undefined, file: string | undefined, usage: string): unknown {
@@ -55,4 +55,41 @@ export async function presetVerb(
     default:
       return null;
   }
+}
+
+/** A verb a preset command adds to ls/show/set/rm (`macro run`): gets the arguments after the verb. */
+export type PresetCommandVerb = (
+  args: readonly string[],
+  api: CorralClient,
+  io: CliIO,
+  json: boolean,
+) => Promise<number>;
+
+/**
+ * `corral template` and `corral macro`: the verbs of presetVerb over one collection (--file for `set`), plus the
+ * command's own verbs; any other verb is a usage error.
+ */
+export function presetCommand(command: {
+  name: string;
+  summary: string;
+  usage: string;
+  collection: 'templates' | 'macros';
+  verbs?: ReadonlyMap<string, PresetCommandVerb>;
+}): CliCommand {
+  return clientCommand({
+    name: command.name,
+    summary: command.summary,
+    usage: command.usage,
+    options: { file: { type: 'string', short: 'f' } },
+    run: async ({ values, positionals }, io) => {
+      const [verb, ...rest] = positionals;
+      const api = client(values, io);
+      const own = verb === undefined ? undefined : command.verbs?.get(verb);
+      if (own !== undefined) return own(rest, api, io, values.json);
+      const { usage } = command;
+      const code = await presetVerb(api, io, command.collection, verb, rest, { json: values.json, file: values.file, usage });
+      if (code === null) throw new UsageError(`unknown verb "${verb ?? ''}"\n${usage}`);
+      return code;
+    },
+  });
 }

@@ -1,11 +1,10 @@
 // `corral prompt <id> <text…>`: submits a prompt to an agent session (POST …/prompt) and prints the reply.
 // Exit 0 when the turn ended idle, 4 on timeout, 1 when it ended in an error or a question (the state says which).
 
-import { parseArgs } from 'node:util';
 import type { SessionInfo } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, durationOption, guarded, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral prompt <id> <text…> [--timeout 10m] [--json]
 
@@ -24,33 +23,27 @@ interface PromptReply {
   session: SessionInfo;
 }
 
-export const promptCommand: CliCommand = {
+export const promptCommand = clientCommand({
   name: 'prompt',
   summary: 'send a prompt to an agent session and print its reply',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, timeout: { type: 'string' } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const text = positionals.slice(1).join(' ');
-      if (text.trim() === '') throw new UsageError(`a prompt text is required\n${USAGE}`);
-      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-      const reply = await client(values, io).post<PromptReply>(sessionPath(id, '/prompt'), { text, timeoutMs });
-      const code = reply.timedOut ? EXIT.timeout : reply.state === 'idle' ? EXIT.ok : EXIT.failure;
-      if (values.json) {
-        writeJson(io, reply);
-        return code;
-      }
-      if (reply.reply !== null) io.stdout.write(neutralize(reply.reply) + '\n');
-      if (code !== EXIT.ok) {
-        const why = reply.timedOut ? 'timed out' : reply.state;
-        io.stderr.write(`corral: turn ${why}${reply.error === null ? '' : `: ${neutralize(reply.error)}`} (${reply.session.stateReason})\n`);
-      }
+  usage: USAGE,
+  options: { timeout: { type: 'string' } },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const text = positionals.slice(1).join(' ');
+    if (text.trim() === '') throw new UsageError(`a prompt text is required\n${USAGE}`);
+    const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
+    const reply = await client(values, io).post<PromptReply>(sessionPath(id, '/prompt'), { text, timeoutMs });
+    const code = reply.timedOut ? EXIT.timeout : reply.state === 'idle' ? EXIT.ok : EXIT.failure;
+    if (values.json) {
+      writeJson(io, reply);
       return code;
-    }),
-};
+    }
+    if (reply.reply !== null) io.stdout.write(neutralize(reply.reply) + '\n');
+    if (code !== EXIT.ok) {
+      const why = reply.timedOut ? 'timed out' : reply.state;
+      io.stderr.write(`corral: turn ${why}${reply.error === null ? '' : `: ${neutralize(reply.error)}`} (${reply.session.stateReason})\n`);
+    }
+    return code;
+  },
+});

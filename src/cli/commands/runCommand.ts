@@ -2,14 +2,13 @@
 // becomes ours; past --timeout it keeps running in the background and we exit 4 naming its session and pid.
 
 import { constants } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { ExecRequest, ExecResult } from '../../common/api.js';
 import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
 import type { CorralClient } from '../../client/CorralClient.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, durationOption, guarded, printHelp, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
        corral run [options] "shell command"
@@ -72,74 +71,66 @@ function writeStream(stream: NodeJS.WriteStream, data: Buffer | string, raw: boo
   else stream.write(neutralize(typeof data === 'string' ? data : data.toString('utf8')));
 }
 
-export const runCommand: CliCommand = {
+export const runCommand = clientCommand({
   name: 'run',
   summary: 'run a one-shot command; its stdout, stderr and exit code become ours (--timeout 30s)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals, tokens } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          timeout: { type: 'string' },
-          cwd: { type: 'string' },
-          env: { type: 'string', multiple: true, default: [] },
-          raw: { type: 'boolean', default: false },
-          name: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-        tokens: true,
+  usage: USAGE,
+  options: {
+    timeout: { type: 'string' },
+    cwd: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
+    raw: { type: 'boolean', default: false },
+    name: { type: 'string' },
+  },
+  run: async ({ values, positionals, tokens }, io) => {
+    if (positionals.length === 0) throw new UsageError(`give a command\n${USAGE}`);
+    const dashed = tokens.some((token) => token.kind === 'option-terminator');
+    const command: string | string[] = !dashed && positionals.length === 1 ? (positionals[0] ?? '') : positionals;
+    const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
+    if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
+    const api = client(values, io);
+    const request: ExecRequest = {
+      command,
+      cwd: values.cwd,
+      env: parseEnv(values.env),
+      name: values.name,
+      timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
+    };
+    const deadline = performance.now() + timeoutMs;
+    let result = await api.post<ExecResult>('/api/v1/exec', request);
+    let readBack = result.truncated;
+    // Longer timeouts than one request: keep waiting for the exit by long-poll slices.
+    while (result.timedOut && performance.now() < deadline) {
+      const remaining = Math.max(1, Math.round(deadline - performance.now()));
+      const waited = await api.post<{ matched: boolean; session: SessionInfo }>(sessionPath(result.sessionId, '/wait'), {
+        exit: true,
+        timeoutMs: Math.min(remaining, REQUEST_SLICE_MS),
       });
-      if (values.help) return printHelp(io, USAGE);
-      if (positionals.length === 0) throw new UsageError(`give a command\n${USAGE}`);
-      const dashed = tokens.some((token) => token.kind === 'option-terminator');
-      const command: string | string[] = !dashed && positionals.length === 1 ? (positionals[0] ?? '') : positionals;
-      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-      if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
-      const api = client(values, io);
-      const request: ExecRequest = {
-        command,
-        cwd: values.cwd,
-        env: parseEnv(values.env),
-        name: values.name,
-        timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
-      };
-      const deadline = performance.now() + timeoutMs;
-      let result = await api.post<ExecResult>('/api/v1/exec', request);
-      let readBack = result.truncated;
-      // Longer timeouts than one request: keep waiting for the exit by long-poll slices.
-      while (result.timedOut && performance.now() < deadline) {
-        const remaining = Math.max(1, Math.round(deadline - performance.now()));
-        const waited = await api.post<{ matched: boolean; session: SessionInfo }>(sessionPath(result.sessionId, '/wait'), {
-          exit: true,
-          timeoutMs: Math.min(remaining, REQUEST_SLICE_MS),
-        });
-        if (waited.matched && waited.session.exit !== null) {
-          result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
-          readBack = true;
-        }
+      if (waited.matched && waited.session.exit !== null) {
+        result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
+        readBack = true;
       }
-      let stdout: Buffer | string = result.stdout;
-      let stderr: Buffer | string = result.stderr;
-      if (readBack) {
-        stdout = await readStream(api, result.sessionId, 'stdout');
-        stderr = await readStream(api, result.sessionId, 'stderr');
-        result = { ...result, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), truncated: false };
-      }
-      const code = result.timedOut ? EXIT.timeout : exitCodeOf(result);
-      if (values.json) {
-        writeJson(io, result);
-        return code;
-      }
-      writeStream(io.stdout, stdout, values.raw);
-      writeStream(io.stderr, stderr, values.raw);
-      if (result.timedOut) {
-        io.stderr.write(
-          `corral: still running after ${formatDuration(timeoutMs)}: session ${result.sessionId} pid ${result.pid ?? '-'}` +
-            ` (corral logs ${result.sessionId} -f; corral kill ${result.sessionId})\n`,
-        );
-      }
+    }
+    let stdout: Buffer | string = result.stdout;
+    let stderr: Buffer | string = result.stderr;
+    if (readBack) {
+      stdout = await readStream(api, result.sessionId, 'stdout');
+      stderr = await readStream(api, result.sessionId, 'stderr');
+      result = { ...result, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), truncated: false };
+    }
+    const code = result.timedOut ? EXIT.timeout : exitCodeOf(result);
+    if (values.json) {
+      writeJson(io, result);
       return code;
-    }),
-};
+    }
+    writeStream(io.stdout, stdout, values.raw);
+    writeStream(io.stderr, stderr, values.raw);
+    if (result.timedOut) {
+      io.stderr.write(
+        `corral: still running after ${formatDuration(timeoutMs)}: session ${result.sessionId} pid ${result.pid ?? '-'}` +
+          ` (corral logs ${result.sessionId} -f; corral kill ${result.sessionId})\n`,
+      );
+    }
+    return code;
+  },
+});

@@ -1,11 +1,10 @@
 // `corral screen <id>`: the rendered terminal as rows of text (GET …/screen), escapes neutralized unless --raw;
 // --json prints the snapshot. Trailing blank rows are left out of the human view.
 
-import { parseArgs } from 'node:util';
 import type { ScreenSnapshot } from '../../common/sessionTypes.js';
-import { EXIT, type CliCommand } from '../cliCommand.js';
+import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral screen <id> [--scrollback N] [--raw] [--json]
 
@@ -15,30 +14,24 @@ Prints the rows of the session's rendered terminal (pty sessions).
 /** The daemon's scrollback cap per request (sessionRoutes screenQuery). */
 const MAX_SCROLLBACK = 2000;
 
-export const screenCommand: CliCommand = {
+export const screenCommand = clientCommand({
   name: 'screen',
   summary: 'print the rendered terminal screen of a session',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: { ...COMMON_OPTIONS, raw: { type: 'boolean', default: false }, scrollback: { type: 'string' } },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const scrollback = integerOption(values.scrollback, 'scrollback', 0, MAX_SCROLLBACK);
-      const query = scrollback === undefined ? '' : `?scrollback=${scrollback}`;
-      const screen = await client(values, io).get<ScreenSnapshot & { scrollback?: string[] }>(sessionPath(id, `/screen${query}`));
-      if (values.json) {
-        writeJson(io, screen);
-        return EXIT.ok;
-      }
-      const rows = [...(screen.scrollback ?? []), ...screen.lines].map((line) => line.trimEnd());
-      while (rows.length > 0 && rows.at(-1) === '') rows.pop();
-      const text = rows.join('\n');
-      io.stdout.write((values.raw ? text : neutralize(text)) + (rows.length > 0 ? '\n' : ''));
+  usage: USAGE,
+  options: { raw: { type: 'boolean', default: false }, scrollback: { type: 'string' } },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const scrollback = integerOption(values.scrollback, 'scrollback', 0, MAX_SCROLLBACK);
+    const query = scrollback === undefined ? '' : `?scrollback=${scrollback}`;
+    const screen = await client(values, io).get<ScreenSnapshot & { scrollback?: string[] }>(sessionPath(id, `/screen${query}`));
+    if (values.json) {
+      writeJson(io, screen);
       return EXIT.ok;
-    }),
-};
+    }
+    const rows = [...(screen.scrollback ?? []), ...screen.lines].map((line) => line.trimEnd());
+    while (rows.length > 0 && rows.at(-1) === '') rows.pop();
+    const text = rows.join('\n');
+    io.stdout.write((values.raw ? text : neutralize(text)) + (rows.length > 0 ? '\n' : ''));
+    return EXIT.ok;
+  },
+});

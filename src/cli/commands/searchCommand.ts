@@ -1,51 +1,43 @@
 // `corral search <id> <regex>`: finds a regex in a session's kept output (memory and disk), printing the byte
 // offset and line of each match. Exit status 0 with matches, 1 without (like grep).
 
-import { parseArgs } from 'node:util';
 import type { SearchResult } from '../../engine/search/outputSearch.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, COMMON_OPTIONS, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral search <id> <regex> [-i] [--since OFFSET] [--limit N] [--stream stdout|stderr] [--json]
 
 Prints "<offset>: <line>" for each match in the session's output (memory and disk journal).
 Exit status 0 when something matched, 1 when nothing did.`;
 
-export const searchCommand: CliCommand = {
+export const searchCommand = clientCommand({
   name: 'search',
   summary: "search a session's output for a regex (byte offsets and lines)",
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          'ignore-case': { type: 'boolean', short: 'i', default: false },
-          since: { type: 'string' },
-          limit: { type: 'string' },
-          stream: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const pattern = positionals[1];
-      if (pattern === undefined || positionals.length > 2) throw new UsageError(`give one regex\n${USAGE}`);
-      const query = new URLSearchParams({ pattern });
-      if (values['ignore-case']) query.set('ignoreCase', 'true');
-      const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-      const limit = integerOption(values.limit, 'limit', 1, 1000);
-      if (since !== undefined) query.set('since', String(since));
-      if (limit !== undefined) query.set('limit', String(limit));
-      if (values.stream !== undefined) query.set('stream', values.stream);
-      const result = await client(values, io).get<SearchResult>(sessionPath(id, `/search?${query}`));
-      if (values.json) writeJson(io, result);
-      else {
-        for (const m of result.matches) io.stdout.write(`${m.offset}: ${neutralize(m.line)}\n`);
-        if (result.truncated) io.stderr.write(`corral: more matches may follow; continue with --since ${result.nextOffset}\n`);
-      }
-      return result.matches.length > 0 ? EXIT.ok : EXIT.failure;
-    }),
-};
+  usage: USAGE,
+  options: {
+    'ignore-case': { type: 'boolean', short: 'i', default: false },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    stream: { type: 'string' },
+  },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const pattern = positionals[1];
+    if (pattern === undefined || positionals.length > 2) throw new UsageError(`give one regex\n${USAGE}`);
+    const query = new URLSearchParams({ pattern });
+    if (values['ignore-case']) query.set('ignoreCase', 'true');
+    const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
+    const limit = integerOption(values.limit, 'limit', 1, 1000);
+    if (since !== undefined) query.set('since', String(since));
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (values.stream !== undefined) query.set('stream', values.stream);
+    const result = await client(values, io).get<SearchResult>(sessionPath(id, `/search?${query}`));
+    if (values.json) writeJson(io, result);
+    else {
+      for (const m of result.matches) io.stdout.write(`${m.offset}: ${neutralize(m.line)}\n`);
+      if (result.truncated) io.stderr.write(`corral: more matches may follow; continue with --since ${result.nextOffset}\n`);
+    }
+    return result.matches.length > 0 ? EXIT.ok : EXIT.failure;
+  },
+});

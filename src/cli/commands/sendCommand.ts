@@ -1,9 +1,8 @@
 // `corral send <id> [text] [--key K]…`: writes text, then named keys, to a session (POST …/input);
 // --stdin sends standard input instead of (or before) the text. Never interprets the text itself.
 
-import { parseArgs } from 'node:util';
-import { EXIT, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
-import { client, COMMON_OPTIONS, guarded, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
+import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral send <id> [text] [--key KEY]… [--stdin] [--eof] [--json]
 
@@ -45,42 +44,35 @@ export function chunkText(text: string, size = CHUNK_CODE_UNITS): string[] {
   return chunks;
 }
 
-export const sendCommand: CliCommand = {
+export const sendCommand = clientCommand({
   name: 'send',
   summary: 'send text and named keys to a session (--key Enter, --stdin)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          key: { type: 'string', short: 'k', multiple: true, default: [] },
-          stdin: { type: 'boolean', default: false },
-          eof: { type: 'boolean', default: false },
-        },
-        allowPositionals: true,
-        strict: true,
+  usage: USAGE,
+  options: {
+    key: { type: 'string', short: 'k', multiple: true, default: [] },
+    stdin: { type: 'boolean', default: false },
+    eof: { type: 'boolean', default: false },
+  },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    if (positionals.length > 2) throw new UsageError(`give the text as one argument (quote it)\n${USAGE}`);
+    const text = (values.stdin ? await readStdin(io) : '') + (positionals[1] ?? '');
+    const keys = values.key;
+    if (text === '' && keys.length === 0 && !values.eof) throw new UsageError(`nothing to send: give text, --key, --stdin or --eof\n${USAGE}`);
+    const api = client(values, io);
+    const path = sessionPath(id, '/input');
+    let reply: unknown = null;
+    const pieces = chunkText(text);
+    for (const [index, data] of pieces.entries()) {
+      const lastPiece = index === pieces.length - 1;
+      reply = await api.post(path, {
+        data,
+        ...(lastPiece && keys.length > 0 ? { keys } : {}),
+        ...(lastPiece && values.eof ? { eof: true } : {}),
       });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      if (positionals.length > 2) throw new UsageError(`give the text as one argument (quote it)\n${USAGE}`);
-      const text = (values.stdin ? await readStdin(io) : '') + (positionals[1] ?? '');
-      const keys = values.key;
-      if (text === '' && keys.length === 0 && !values.eof) throw new UsageError(`nothing to send: give text, --key, --stdin or --eof\n${USAGE}`);
-      const api = client(values, io);
-      const path = sessionPath(id, '/input');
-      let reply: unknown = null;
-      const pieces = chunkText(text);
-      for (const [index, data] of pieces.entries()) {
-        const lastPiece = index === pieces.length - 1;
-        reply = await api.post(path, {
-          data,
-          ...(lastPiece && keys.length > 0 ? { keys } : {}),
-          ...(lastPiece && values.eof ? { eof: true } : {}),
-        });
-      }
-      if (pieces.length === 0) reply = await api.post(path, { ...(keys.length > 0 ? { keys } : {}), ...(values.eof ? { eof: true } : {}) });
-      if (values.json) writeJson(io, reply);
-      return EXIT.ok;
-    }),
-};
+    }
+    if (pieces.length === 0) reply = await api.post(path, { ...(keys.length > 0 ? { keys } : {}), ...(values.eof ? { eof: true } : {}) });
+    if (values.json) writeJson(io, reply);
+    return EXIT.ok;
+  },
+});

@@ -1,13 +1,12 @@
 // `corral wait <id>`: blocks until a state, an output pattern, or exit (POST …/wait, long-polled in slices);
 // exit code 0 matched, 4 timed out, 1 the session ended first. The spinner goes to stderr, only on a TTY.
 
-import { parseArgs } from 'node:util';
 import { SESSION_STATES, type SessionInfo, type SessionState } from '../../common/sessionTypes.js';
-import { EXIT, UsageError, type CliCommand } from '../cliCommand.js';
+import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { startProgress } from '../output/progress.js';
 import { describeExit } from '../output/sessionFormat.js';
-import { client, COMMON_OPTIONS, durationOption, guarded, integerOption, printHelp, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral wait <id> (--state S[,S…] | --pattern RE | --exit) [--timeout 30s] [--since OFFSET] [--screen] [--json]
 
@@ -43,88 +42,81 @@ function parseStates(text: string): SessionState[] {
   return states as SessionState[];
 }
 
-export const waitCommand: CliCommand = {
+export const waitCommand = clientCommand({
   name: 'wait',
   summary: 'wait for a state, an output pattern or exit (--timeout 30s; exit 4 on timeout)',
-  run: (argv, io) =>
-    guarded(argv, io, async () => {
-      const { values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          ...COMMON_OPTIONS,
-          state: { type: 'string' },
-          pattern: { type: 'string' },
-          exit: { type: 'boolean', default: false },
-          timeout: { type: 'string' },
-          since: { type: 'string' },
-          screen: { type: 'boolean', default: false },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-      if (values.help) return printHelp(io, USAGE);
-      const id = sessionIdArg(positionals, USAGE);
-      const states = values.state === undefined ? undefined : parseStates(values.state);
-      if (states === undefined && values.pattern === undefined && !values.exit) {
-        throw new UsageError(`give --state, --pattern or --exit\n${USAGE}`);
-      }
-      if (values.pattern !== undefined) {
-        try {
-          new RegExp(values.pattern);
-        } catch (error) {
-          // A SyntaxError here is the user's pattern, not a bug: report it as a usage error.
-          if (error instanceof SyntaxError) throw new UsageError(`--pattern: ${error.message}`);
-          throw error;
-        }
-      }
-      const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-      if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: at most ${formatDuration(MAX_TIMEOUT_MS)}`);
-      const api = client(values, io);
-      let since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-      if (values.pattern !== undefined && since === undefined) {
-        // Pin "output after the wait starts" to an offset so every slice of the wait searches the same bytes.
-        since = (await api.get<SessionInfo>(sessionPath(id))).output.totalBytes;
-      }
-      const what = [states?.join(' or '), values.pattern === undefined ? undefined : `/${values.pattern}/`, values.exit ? 'exit' : undefined]
-        .filter((s) => s !== undefined)
-        .join(' or ');
-      const progress = startProgress(io.stderr, `waiting for ${what}`);
-      let reply: WaitReply;
+  usage: USAGE,
+  options: {
+    state: { type: 'string' },
+    pattern: { type: 'string' },
+    exit: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    since: { type: 'string' },
+    screen: { type: 'boolean', default: false },
+  },
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    const states = values.state === undefined ? undefined : parseStates(values.state);
+    if (states === undefined && values.pattern === undefined && !values.exit) {
+      throw new UsageError(`give --state, --pattern or --exit\n${USAGE}`);
+    }
+    if (values.pattern !== undefined) {
       try {
-        const deadline = performance.now() + timeoutMs;
-        for (;;) {
-          const remaining = Math.max(0, Math.round(deadline - performance.now()));
-          reply = await api.post<WaitReply>(sessionPath(id, '/wait'), {
-            states,
-            pattern: values.pattern,
-            since,
-            screen: values.screen ? true : undefined,
-            exit: values.exit ? true : undefined,
-            timeoutMs: Math.min(remaining, WAIT_SLICE_MS),
-          });
-          if (reply.outcome !== 'timeout' || remaining <= WAIT_SLICE_MS) break;
-        }
-      } finally {
-        progress.stop();
+        new RegExp(values.pattern);
+      } catch (error) {
+        // A SyntaxError here is the user's pattern, not a bug: report it as a usage error.
+        if (error instanceof SyntaxError) throw new UsageError(`--pattern: ${error.message}`);
+        throw error;
       }
-      const code = reply.matched ? EXIT.ok : reply.outcome === 'timeout' ? EXIT.timeout : EXIT.failure;
-      if (values.json) {
-        writeJson(io, reply);
-        return code;
+    }
+    const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
+    if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: at most ${formatDuration(MAX_TIMEOUT_MS)}`);
+    const api = client(values, io);
+    let since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
+    if (values.pattern !== undefined && since === undefined) {
+      // Pin "output after the wait starts" to an offset so every slice of the wait searches the same bytes.
+      since = (await api.get<SessionInfo>(sessionPath(id))).output.totalBytes;
+    }
+    const what = [states?.join(' or '), values.pattern === undefined ? undefined : `/${values.pattern}/`, values.exit ? 'exit' : undefined]
+      .filter((s) => s !== undefined)
+      .join(' or ');
+    const progress = startProgress(io.stderr, `waiting for ${what}`);
+    let reply: WaitReply;
+    try {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const remaining = Math.max(0, Math.round(deadline - performance.now()));
+        reply = await api.post<WaitReply>(sessionPath(id, '/wait'), {
+          states,
+          pattern: values.pattern,
+          since,
+          screen: values.screen ? true : undefined,
+          exit: values.exit ? true : undefined,
+          timeoutMs: Math.min(remaining, WAIT_SLICE_MS),
+        });
+        if (reply.outcome !== 'timeout' || remaining <= WAIT_SLICE_MS) break;
       }
-      const session = reply.session;
-      if (code === EXIT.ok) {
-        // Say what matched: the state reached, the pattern seen, or how the session ended.
-        const line =
-          reply.outcome === 'pattern'
-            ? `matched /${values.pattern ?? ''}/ (${session.state})`
-            : `${session.state}${session.exit === null ? '' : ` (${describeExit(session.exit)})`}`;
-        io.stdout.write(line + '\n');
-      } else if (code === EXIT.timeout) {
-        io.stderr.write(`corral: timed out after ${formatDuration(timeoutMs)} waiting for ${what}; ${session.id} is ${session.state}\n`);
-      } else {
-        io.stderr.write(`corral: ${session.id} ended (${describeExit(session.exit)}) before ${what}\n`);
-      }
+    } finally {
+      progress.stop();
+    }
+    const code = reply.matched ? EXIT.ok : reply.outcome === 'timeout' ? EXIT.timeout : EXIT.failure;
+    if (values.json) {
+      writeJson(io, reply);
       return code;
-    }),
-};
+    }
+    const session = reply.session;
+    if (code === EXIT.ok) {
+      // Say what matched: the state reached, the pattern seen, or how the session ended.
+      const line =
+        reply.outcome === 'pattern'
+          ? `matched /${values.pattern ?? ''}/ (${session.state})`
+          : `${session.state}${session.exit === null ? '' : ` (${describeExit(session.exit)})`}`;
+      io.stdout.write(line + '\n');
+    } else if (code === EXIT.timeout) {
+      io.stderr.write(`corral: timed out after ${formatDuration(timeoutMs)} waiting for ${what}; ${session.id} is ${session.state}\n`);
+    } else {
+      io.stderr.write(`corral: ${session.id} ended (${describeExit(session.exit)}) before ${what}\n`);
+    }
+    return code;
+  },
+});
