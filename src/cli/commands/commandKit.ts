@@ -106,6 +106,18 @@ export function integerOption(value: string | undefined, option: string, min: nu
   return n;
 }
 
+/** `--env KEY=VALUE` flags as an environment object; none at all is undefined (the daemon's defaults apply). */
+export function envOption(pairs: readonly string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
 /** A duration flag (`--timeout 30s`) in ms; a malformed one is a usage error (exit 2). */
 export function durationOption(value: string | undefined, option: string, fallbackMs: number): number {
   if (value === undefined) return fallbackMs;

@@ -4,7 +4,7 @@
 import type { CreateSessionRequest } from '../../common/api.js';
 import type { SessionInfo } from '../../common/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
-import { client, clientCommand, integerOption, writeJson } from './commandKit.js';
+import { client, clientCommand, envOption, integerOption, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral new [options] [-- argv…]
 
@@ -23,16 +23,6 @@ Creates a session and prints its id. With no argv the profile's command runs (th
 /** Terminal sizes the daemon accepts (api.ts MAX_COLS/MAX_ROWS); checked here for a usage error rather than a 400. */
 const MAX_COLS = 1000;
 const MAX_ROWS = 500;
-
-function parseEnv(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not KEY=VALUE`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
 
 export const newCommand = clientCommand({
   name: 'new',
@@ -60,7 +50,7 @@ export const newCommand = clientCommand({
       kind: values.kind,
       command: positionals.length > 0 ? positionals : undefined,
       cwd: values.cwd,
-      env: values.env.length > 0 ? parseEnv(values.env) : undefined,
+      env: envOption(values.env),
       cols: integerOption(values.cols, 'cols', 2, MAX_COLS),
       rows: integerOption(values.rows, 'rows', 2, MAX_ROWS),
       taskId: values.task,

@@ -8,7 +8,7 @@ import type { CorralClient } from '../../client/CorralClient.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, envOption, sessionPath, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
        corral run [options] "shell command"
@@ -28,17 +28,6 @@ const MAX_TIMEOUT_MS = 60 * 60 * 1000;
 const REQUEST_SLICE_MS = 60_000;
 /** Page size when output is read back by cursor (the daemon's default page). */
 const PAGE_BYTES = 1024 * 1024;
-
-function parseEnv(pairs: readonly string[]): Record<string, string> | undefined {
-  if (pairs.length === 0) return undefined;
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not KEY=VALUE`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
 
 /** Shell convention for a process a signal ended: 128 + the signal's number. */
 function exitCodeOf(result: { exitCode: number | null; signal: string | null }): number {
@@ -92,7 +81,7 @@ export const runCommand = clientCommand({
     const request: ExecRequest = {
       command,
       cwd: values.cwd,
-      env: parseEnv(values.env),
+      env: envOption(values.env),
       name: values.name,
       timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
     };
