@@ -16,7 +16,7 @@ const MB = Number(process.argv[2] ?? 200);
 const BYTES = MB * 1024 * 1024;
 const RTT_ROUNDS = 300;
 /** Flood rounds per side, alternating raw and Corral so that drifting machine load hits both alike. */
-const FLOOD_ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 3);
+const FLOOD_ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 5);
 const IDLE_CLIENTS = 100;
 
 function spawnPty(args: string[]): pty.IPty {
@@ -113,22 +113,31 @@ try {
   const raw = await rawInProcess();
   const rawWsTimes: number[] = [];
   const corralFloodTimes: number[] = [];
+  // The ratio is taken within each round (raw time / Corral time, both floods back to back) and then its median: on a
+  // shared VM the machine's speed drifts between rounds by more than the difference being measured.
+  const roundRatios: number[] = [];
   for (let round = 0; round < FLOOD_ROUNDS; round++) {
     // Alternate which side goes first, so neither always inherits the other's leftovers (page cache, GC debt).
+    let rawMs: number;
+    let corralMs: number;
     if (round % 2 === 0) {
-      rawWsTimes.push(await rawWsFlood(bridge.url));
-      corralFloodTimes.push(await corralFlood(d));
+      rawMs = await rawWsFlood(bridge.url);
+      corralMs = await corralFlood(d);
     } else {
-      corralFloodTimes.push(await corralFlood(d));
-      rawWsTimes.push(await rawWsFlood(bridge.url));
+      corralMs = await corralFlood(d);
+      rawMs = await rawWsFlood(bridge.url);
     }
+    rawWsTimes.push(rawMs);
+    corralFloodTimes.push(corralMs);
+    roundRatios.push(rawMs / corralMs);
   }
-  const rawWs = percentile(rawWsTimes, 50);
-  const corral = percentile(corralFloodTimes, 50);
+  const ratios = [...roundRatios].sort((a, b) => a - b);
   console.log(
-    `flood ${MB} MB, median of ${FLOOD_ROUNDS}: raw node-pty in-process ${mbps(raw)}; raw node-pty→ws ${mbps(rawWs)} ` +
-      `(${rawWsTimes.map(mbps).join(', ')}); corral ws ${mbps(corral)} (${corralFloodTimes.map(mbps).join(', ')}); ` +
-      `${(rawWs / corral).toFixed(2)}× the raw ws bridge`,
+    `flood ${MB} MB, ${FLOOD_ROUNDS} rounds: raw node-pty in-process ${mbps(raw)}; ` +
+      `raw node-pty→ws median ${mbps(percentile(rawWsTimes, 50))} (${rawWsTimes.map(mbps).join(', ')}); ` +
+      `corral ws median ${mbps(percentile(corralFloodTimes, 50))} (${corralFloodTimes.map(mbps).join(', ')}); ` +
+      `${percentile(roundRatios, 50).toFixed(2)}× the raw ws bridge (median of the rounds' ratios; ` +
+      `range ${ratios[0]?.toFixed(2)}–${ratios[ratios.length - 1]?.toFixed(2)})`,
   );
 
   const rawCat = new WebSocket(`${bridge.url}/?cmd=cat`, { perMessageDeflate: false });

@@ -10,6 +10,14 @@
 // Why not the thread for everything: handing a keystroke's echo from the thread to the loop is a second wake-up,
 // which took the keystroke round trip from 0.12 to 0.18 ms.
 //
+// Waiting for the refill: after a read that emptied a full line discipline, the next read would find it empty and
+// sleep in the kernel (flush_work) until the kernel worker has refilled it, then be woken: two context switches per
+// 4 KB, which on a VM cost more than the copy itself. Instead the thread watches the line discipline's fill level
+// (FIONREAD, which does not wait for the worker) for up to REFILL_SPIN_NS, and reads when the worker has put bytes
+// there. 200 MB to one WebSocket client: 80-90 → 110-116 MB/s, and less CPU per MB for the whole machine (14.7 →
+// 12.4-13.1 ms). It only spins for a terminal that is alone in its epoll batch (with several flooding, the others are
+// the better use of the wait) and stops for the rest of a turn once a spin runs out (the writer has paused).
+//
 // The switch: a loop read that fills the line discipline (>= FLOOD_READ_BYTES) moves the terminal to the thread; a
 // little output after a quiet spell (FLOOD_QUIET_NS) moves it back. Only one side reads at a time, and every read
 // goes through the same buffer, so bytes stay in order across switches.
@@ -26,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -45,6 +54,8 @@
 // (the writer between two writes, or starved of CPU), and the thread must keep reading through them.
 #define FLOOD_QUIET_NS (100L * 1000 * 1000)
 #define MAX_EVENTS 64
+// Longest wait for the kernel worker to refill a line discipline the thread has just emptied (see the top of the file).
+#define REFILL_SPIN_NS (50L * 1000)
 
 
 typedef struct output_hub output_hub;
@@ -206,10 +217,27 @@ static ssize_t read_once(int fd, char* into, size_t size, int* read_errno) {
   return n;
 }
 
+// Outside `lock`, while `reading` keeps the fd open: true once the line discipline holds bytes again, false if the
+// kernel worker has not refilled it within REFILL_SPIN_NS.
+static bool await_refill(int fd) {
+  int64_t until = monotonic_ns() + REFILL_SPIN_NS;
+  int available = 0;
+  while (ioctl(fd, FIONREAD, &available) == 0) {
+    if (available > 0) {
+      return true;
+    }
+    if (monotonic_ns() >= until) {
+      return false;
+    }
+  }
+  return false;
+}
+
 // The thread's turn at one terminal: reads up to READ_CHUNK_BYTES or until it has nothing more. The first read is
 // handed to the JS thread at once; the rest of a burst is handed over whole when the turn is done. A turn that finds
 // a little output after FLOOD_QUIET_NS without any means the flood is over: the terminal goes back to the loop.
-static void drain(output_reader* reader, char* scratch) {
+// `alone`: no other terminal is waiting for the thread, so it may wait for this one's refill.
+static void drain(output_reader* reader, char* scratch, bool alone) {
   pthread_mutex_lock(&lock);
   reader->armed = false;
   if (reader->side != READ_ON_THREAD || reader->closed || reader->eof || reader->paused ||
@@ -220,12 +248,17 @@ static void drain(output_reader* reader, char* scratch) {
   }
   reader->reading = true;
   size_t taken = 0;
+  bool awaits_refill = false;
+  bool spin = alone;
   for (;;) {
     size_t room = reader->max_buffered - reader->length;
     if (room > READ_CHUNK_BYTES - taken) {
       room = READ_CHUNK_BYTES - taken;
     }
     pthread_mutex_unlock(&lock);
+    if (awaits_refill) {
+      spin = spin && await_refill(reader->fd);
+    }
     int read_errno = 0;
     ssize_t n = read_once(reader->fd, scratch, room, &read_errno);
     pthread_mutex_lock(&lock);
@@ -241,6 +274,8 @@ static void drain(output_reader* reader, char* scratch) {
     if (n > 0) {
       taken += (size_t)n;
     }
+    // This read emptied a full line discipline: the next one waits for the refill first.
+    awaits_refill = spin && n >= FLOOD_READ_BYTES;
     more = more && taken < READ_CHUNK_BYTES && !reader->paused && reader->length < reader->max_buffered;
     if (n > 0 && first && more) {
       queue_ready(reader);
@@ -295,7 +330,7 @@ static void* reader_thread(void* unused) {
         (void)n;
         continue;
       }
-      drain(events[i].data.ptr, scratch);
+      drain(events[i].data.ptr, scratch, count == 1);
     }
   }
   return NULL;
