@@ -2,6 +2,7 @@
 // 1. flood throughput to one client vs raw node-pty → ws on loopback and raw node-pty in-process;
 // 2. keystroke round trip (input frame → echoed output frame) p50/p99 vs the raw node-pty → ws baseline;
 // 3. one reader + one stalled client + 100 idle attached clients vs the reader alone.
+// The throughput comparisons alternate their two sides round by round and report the median of the rounds' ratios.
 
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,8 @@ const RTT_ROUNDS = 300;
 /** Flood rounds per side, alternating raw and Corral so that drifting machine load hits both alike. */
 const FLOOD_ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 5);
 const IDLE_CLIENTS = 100;
+/** Rounds of reader alone vs reader in a crowd, alternating. */
+const CROWD_ROUNDS = Number(process.env.CROWD_ROUNDS ?? 3);
 
 function spawnPty(args: string[]): pty.IPty {
   return pty.spawn(args[0] ?? 'sh', args.slice(1), {
@@ -163,17 +166,38 @@ try {
       `corral p50 ${percentile(corralTimes, 50).toFixed(2)} ms p99 ${percentile(corralTimes, 99).toFixed(2)} ms`,
   );
 
-  const alone = await corralFlood(d);
-  const idle: TestSocket[] = [];
-  for (let i = 0; i < IDLE_CLIENTS; i++) idle.push(await TestSocket.open(`${d.wsUrl}/ws/sessions/${cat.body.id}`, d.auth));
-  const crowded = await corralFlood(d, async (id) => {
-    const stalled = await TestSocket.open(`${d.wsUrl}/ws/sessions/${id}?since=0`, d.auth, { keepData: false });
-    stalled.ws.pause();
-  });
+  // Alone and crowded alternate like the floods above, the ratio taken within each round.
+  const aloneTimes: number[] = [];
+  const crowdedTimes: number[] = [];
+  const crowdedRatios: number[] = [];
+  const crowdedFlood = async (): Promise<number> => {
+    const idle: TestSocket[] = [];
+    for (let i = 0; i < IDLE_CLIENTS; i++) idle.push(await TestSocket.open(`${d.wsUrl}/ws/sessions/${cat.body.id}`, d.auth));
+    const ms = await corralFlood(d, async (id) => {
+      const stalled = await TestSocket.open(`${d.wsUrl}/ws/sessions/${id}?since=0`, d.auth, { keepData: false });
+      stalled.ws.pause();
+    });
+    await Promise.all(idle.map((socket) => socket.close()));
+    return ms;
+  };
+  for (let round = 0; round < CROWD_ROUNDS; round++) {
+    let alone: number;
+    let crowded: number;
+    if (round % 2 === 0) {
+      alone = await corralFlood(d);
+      crowded = await crowdedFlood();
+    } else {
+      crowded = await crowdedFlood();
+      alone = await corralFlood(d);
+    }
+    aloneTimes.push(alone);
+    crowdedTimes.push(crowded);
+    crowdedRatios.push(alone / crowded);
+  }
   console.log(
-    `reader alone ${mbps(alone)}; with 1 stalled + ${IDLE_CLIENTS} idle clients ${mbps(crowded)} (${(alone / crowded).toFixed(2)}× alone)`,
+    `reader alone median ${mbps(percentile(aloneTimes, 50))}; with 1 stalled + ${IDLE_CLIENTS} idle clients median ` +
+      `${mbps(percentile(crowdedTimes, 50))}; ${percentile(crowdedRatios, 50).toFixed(2)}× alone (median of ${CROWD_ROUNDS} rounds' ratios)`,
   );
-  await Promise.all(idle.map((socket) => socket.close()));
 } finally {
   bridge.server.close();
   await d.stop();
