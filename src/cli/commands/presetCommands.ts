@@ -7,7 +7,7 @@ import type { CorralClient } from '../../client/CorralClient.js';
 import { client, clientCommand, writeJson } from './commandKit.js';
 
 /** A body given on the command line: `--file path` wins, else the JSON argument. */
-export function presetBody(json: string | undefined, file: string | undefined, usage: string): unknown {
+function presetBody(json: string | undefined, file: string | undefined, usage: string): unknown {
   const text = file !== undefined ? readFileSync(file, 'utf8') : json;
   if (text === undefined) throw new UsageError(`give the body as JSON or with --file\n${usage}`);
   try {
@@ -18,7 +18,7 @@ export function presetBody(json: string | undefined, file: string | undefined, u
 }
 
 /** ls, show, set, rm for `/api/v1/<collection>`; returns null for any other verb (the caller handles it). */
-export async function presetVerb(
+async function presetVerb(
   api: CorralClient,
   io: CliIO,
   collection: 'templates' | 'macros',
