@@ -1,7 +1,7 @@
 // Runs the daemon: data dir, token, store, engine, HTTP server; writes daemon.json once listening; shuts down
 // cleanly on SIGTERM/SIGINT (no new work, every session ended by the escalation, store flushed, exit 0).
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -113,7 +113,11 @@ export class Daemon {
     for (const host of filled.allowedHosts) door.allowedHosts.add(host);
     for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
     const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
-    writeFileSync(join(options.dataDir, DAEMON_INFO_FILE), JSON.stringify(info) + '\n', { mode: 0o600 });
+    // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
+    // must never see it half written (a fresh-clone CI run caught a client reading it empty).
+    const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
+    writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
+    renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
     logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
     return daemon;
   }

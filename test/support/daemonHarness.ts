@@ -67,17 +67,22 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
     stderr += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = performance.now() + START_TIMEOUT_MS;
-  while (!existsSync(infoPath)) {
-    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
-    if (performance.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`daemon did not start: ${stderr}`);
+  let info: { url: string; pid: number };
+  let token: string;
+  try {
+    const deadline = performance.now() + START_TIMEOUT_MS;
+    while (!existsSync(infoPath)) {
+      if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${stderr}`);
+      if (performance.now() > deadline) throw new Error(`daemon did not start: ${stderr}`);
+      await sleep(50);
     }
-    await sleep(50);
+    info = JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string; pid: number };
+    token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  } catch (error) {
+    // A daemon left running would keep the test file alive until its timeout; nothing else will stop it.
+    child.kill('SIGKILL');
+    throw error;
   }
-  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string; pid: number };
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const handle: DaemonHandle = {
     url: info.url,
     token,
