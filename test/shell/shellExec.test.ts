@@ -119,7 +119,8 @@ test('bash: a running command reads input sent while exec waits', async () => {
 test('bash: exec past its timeout says so, keeps running, refuses a second exec; after an interrupt the next exec works', async () => {
   await withShell('/bin/bash', async (engine, session, run) => {
     assert.equal(await session.waitFor({ states: ['ready'] }, 10_000), 'state');
-    const slow = await run({ command: 'echo started; sleep 30', timeoutMs: 500 });
+    // 3 s, not less: under a full parallel suite bash took over 500 ms to reach the echo (a fresh-clone CI run).
+    const slow = await run({ command: 'echo started; sleep 30', timeoutMs: 3000 });
     assert.equal(slow.timedOut, true);
     assert.equal(slow.exitCode, null);
     assert.equal(slow.output, 'started\n');
