@@ -118,8 +118,13 @@ test('a paused terminal is not read; on resume every byte still arrives', async 
   const run = flood(total);
   await sleep(30);
   run.proc.pause();
-  await sleep(50); // what the thread had already gathered is delivered
-  const atPause = run.bytes();
+  // What the thread had already gathered (or was reading at the pause) is still delivered: wait until it has been.
+  let atPause = run.bytes();
+  for (let quiet = 0; quiet < 2; ) {
+    await sleep(50);
+    quiet = run.bytes() === atPause ? quiet + 1 : 0;
+    atPause = run.bytes();
+  }
   await sleep(300);
   assert.equal(run.bytes(), atPause, 'nothing was read while paused');
   assert.ok(atPause < total, 'the flood was still running when paused');
