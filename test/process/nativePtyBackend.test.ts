@@ -51,6 +51,7 @@ function blockEventLoop(ms: number): void {
   }
 }
 
+/** Resolves once chunk `index` has arrived, or after `limitMs` (the caller's assertions then say what is missing). */
 async function nextChunk(run: Run, index: number, limitMs: number): Promise<void> {
   const deadline = performance.now() + limitMs;
   while (run.chunks.length <= index && performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
@@ -96,7 +97,7 @@ test('while the JS thread is blocked the reader of a flooding terminal gathers a
   const run = flood(total);
   // A terminal starts on the event loop and moves to the thread once the loop falls behind (a read that finds the
   // line discipline full): fall behind on purpose, then let the loop take one read, which hands the terminal over.
-  await sleep(20);
+  await nextChunk(run, 0, 10_000); // the flood has started (node's start-up is slow on a loaded machine)
   blockEventLoop(100);
   await new Promise((resolve) => setImmediate(resolve));
   const before = run.chunks.length;
@@ -135,7 +136,8 @@ test('a paused terminal is not read; on resume every byte still arrives', async 
 
 test('closing a terminal in the middle of a flood lets go of it at once; its fd number can serve the next one', async () => {
   const endless = flood(1024 * 1024 * 1024);
-  await sleep(100);
+  await nextChunk(endless, 0, 10_000);
+  await sleep(100); // well into the flood: the terminal is on the reader thread
   assert.ok(endless.bytes() > 0);
   endless.proc.forceClose();
   const afterClose = endless.bytes();
