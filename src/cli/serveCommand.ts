@@ -6,43 +6,66 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../server/daemon.js';
 import { createLogger } from '../server/logger.js';
+import { EXIT } from './cliCommand.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
 export const DEFAULT_PORT = 7433;
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+const SERVE_OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: String(DEFAULT_PORT) },
+  'data-dir': { type: 'string' },
+  root: { type: 'string', multiple: true },
+  'allow-remote': { type: 'boolean', default: false },
+  'allowed-host': { type: 'string', multiple: true },
+  'allow-env': { type: 'string', multiple: true },
+  'profile-dir': { type: 'string', multiple: true },
+  'max-sessions': { type: 'string' },
+  'retention-days': { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+  'webhook-allow': { type: 'string', multiple: true },
+  'ring-bytes': { type: 'string' },
+  'journal-cap-bytes': { type: 'string' },
+  'pty-backend': { type: 'string', default: 'native' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const SERVE_HELP = `Usage: corral serve [options]
+
+Runs the daemon in the foreground until SIGTERM or SIGINT, then ends every session and exits 0.
+
+  --host H              address to listen on (default 127.0.0.1; anything but loopback needs --allow-remote)
+  --port N              port (default ${DEFAULT_PORT}; 0 picks a free one, written to <data-dir>/daemon.json)
+  --data-dir DIR        store, journals, token and profiles (default ~/.local/share/corral)
+  --root DIR            a workspace root sessions may run under (repeatable; default your home directory)
+  --allow-remote        allow a non-loopback --host (the token is still required)
+  --allowed-host NAME   an extra Host header name to accept, e.g. a DNS name (repeatable)
+  --allow-env NAME      let callers set an environment variable Corral refuses by default (repeatable)
+  --profile-dir DIR     where agent profiles are read from (repeatable; default <data-dir>/profiles)
+  --max-sessions N      live sessions at most; creating one more fails with SESSION_LIMIT
+  --retention-days N    ended sessions and their output are deleted after N days
+  --webhook-allow ORIGIN  a webhook destination beyond loopback (repeatable)
+  --ring-bytes N        output kept in memory per session
+  --journal-cap-bytes N output kept on disk per session
+  --pty-backend NAME    native (default) or node-pty
+  --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
+`;
+
 export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: String(DEFAULT_PORT) },
-      'data-dir': { type: 'string' },
-      root: { type: 'string', multiple: true },
-      'allow-remote': { type: 'boolean', default: false },
-      'allowed-host': { type: 'string', multiple: true },
-      'allow-env': { type: 'string', multiple: true },
-      'profile-dir': { type: 'string', multiple: true },
-      'max-sessions': { type: 'string' },
-      'retention-days': { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-      'webhook-allow': { type: 'string', multiple: true },
-      'ring-bytes': { type: 'string' },
-      'journal-cap-bytes': { type: 'string' },
-      'pty-backend': { type: 'string', default: 'native' },
-    },
-    strict: true,
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
-  const dataDir = values['data-dir'] ?? defaultDataDir();
-  const roots = values.root ?? [homedir()];
-  const maxSessions = values['max-sessions'] === undefined ? undefined : Number(values['max-sessions']);
-  const retentionDays = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
-  if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('--retention-days: give a positive number of days');
-  const ringBytes = byteCount('--ring-bytes', values['ring-bytes']);
-  const journalCapBytes = byteCount('--journal-cap-bytes', values['journal-cap-bytes']);
-  const ptyBackend = values['pty-backend'];
-  if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);
+  let values: ReturnType<typeof parseServeArgs>;
+  try {
+    values = parseServeArgs(argv);
+  } catch (error) {
+    process.stderr.write(`corral serve: ${(error as Error).message}\n\n${SERVE_HELP}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return EXIT.ok;
+  }
+  const { port, dataDir, roots, maxSessions, retentionDays, ringBytes, journalCapBytes, ptyBackend } = values;
   const logger = createLogger({ level: values['log-level'] });
   const daemon = await Daemon.start(
     {
@@ -87,10 +110,33 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   return 0;
 }
 
-/** Output buffer sizes (bytes): a positive integer, or undefined for the engine default. */
-function byteCount(flag: string, value: string | undefined): number | undefined {
+/** The command line, checked: anything malformed throws, and the caller prints usage (exit 2) before starting anything. */
+function parseServeArgs(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const retentionDays = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
+  if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('--retention-days: give a positive number of days');
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`--log-level: one of ${LOG_LEVELS.join(', ')}, not ${values['log-level']}`);
+  const ptyBackend = values['pty-backend'];
+  if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);
+  return {
+    ...values,
+    port,
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    roots: values.root ?? [homedir()],
+    maxSessions: positiveInteger('--max-sessions', values['max-sessions']),
+    retentionDays,
+    ringBytes: positiveInteger('--ring-bytes', values['ring-bytes']),
+    journalCapBytes: positiveInteger('--journal-cap-bytes', values['journal-cap-bytes']),
+    ptyBackend: ptyBackend as 'native' | 'node-pty',
+  };
+}
+
+/** A count or a byte size: a positive integer, or undefined for the engine default. */
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const bytes = Number(value);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new Error(`${flag}: not a positive byte count: ${value}`);
-  return bytes;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag}: not a positive whole number: ${value}`);
+  return n;
 }

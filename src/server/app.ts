@@ -1,7 +1,7 @@
 // Builds the HTTP face: Fastify with the door checks on every request, one error mapping, and the routes.
 // It holds no session state of its own; everything goes through the engine.
 
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { CorralError, isCorralError, type ErrorBody } from '../common/errors.js';
 import { isValidUtf8 } from '../engine/output/utf8.js';
 import type { SessionManager } from '../engine/SessionManager.js';
@@ -46,7 +46,8 @@ export function doorRequestOf(headers: Record<string, string | string[] | undefi
 export function buildApp(ctx: AppContext): BuiltApp {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are not logged one by one: the API is chatty by design (long-polls, dashboards refreshing).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Long-polls (wait, prompt) can legitimately take an hour; the engine bounds them itself.
     requestTimeout: 0,

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -316,6 +316,30 @@ describe('corral CLI without a daemon', () => {
       const result = await runCli(['ls', '--json'], { CORRAL_URL: '', CORRAL_DATA_DIR: dir });
       assert.equal(result.code, 5, result.stderr);
       assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, 'NO_DAEMON');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('corral serve', () => {
+  test('--help prints every option and exits 0; a malformed option exits 2 before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-cli-serve-'));
+    try {
+      const env = { CORRAL_URL: '' };
+      const help = await runCli(['serve', '--help'], env);
+      assert.equal(help.code, 0, help.stderr);
+      for (const option of ['--port', '--root', '--max-sessions', '--allow-env', '--webhook-allow']) assert.ok(help.stdout.includes(option), option);
+      const bad = await Promise.all([
+        runCli(['serve', '--data-dir', dir, '--max-sessions', 'lots'], env),
+        runCli(['serve', '--data-dir', dir, '--port', '70000'], env),
+        runCli(['serve', '--data-dir', dir, '--log-level', 'loud'], env),
+        runCli(['serve', '--data-dir', dir, '--frobnicate'], env),
+      ]);
+      for (const result of bad) assert.equal(result.code, 2, result.stderr);
+      assert.match(bad[0]?.stderr ?? '', /--max-sessions: not a positive whole number: lots/);
+      assert.match(bad[3]?.stderr ?? '', /Unknown option '--frobnicate'[\s\S]*Usage: corral serve/);
+      assert.deepEqual(readdirSync(dir), [], 'nothing was created in the data dir');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
