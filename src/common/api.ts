@@ -364,7 +364,8 @@ export const worktreeSchema = z
     /** A git repository under a workspace root. */
     repo: z.string().min(1).max(4096),
     /** Branch checked out in the worktree (created from HEAD when missing). */
-    branch: z.string().min(1).max(200).regex(/^[A-Za-z0-9._/-]+$/, 'branch names use letters, digits and . _ / -'),
+    // No leading '-': the name is passed to git as an argument and must never read as an option.
+    branch: z.string().min(1).max(200).regex(/^[A-Za-z0-9._/][A-Za-z0-9._/-]*$/, 'branch names use letters, digits and . _ / - and do not start with -'),
     /** Keep the worktree directory when the task ends (default: removed; the branch always stays). */
     keep: z.boolean().optional(),
   })

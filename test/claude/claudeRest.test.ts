@@ -3,7 +3,7 @@
 // a task worktree removed by DELETE /tasks/{taskId} together with every claude process.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,13 +15,15 @@ const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 const API_KEY = 'sk-ant-corral-rest-0123456789abcdefghijkl';
 /** A loaded 2-core machine can take many seconds to start the CLI and run a turn. */
 const TIMEOUT_MS = 60_000;
+/** In the daemon's own environment only: no session or helper process may see it. */
+const DAEMON_SECRET = 'daemon-only-5f3c1e0b9d';
 
 let daemon: DaemonHandle;
 let fake: FakeAnthropic;
 
 before(async () => {
   fake = await startFakeAnthropic();
-  daemon = await startDaemon();
+  daemon = await startDaemon({ env: { DAEMON_ONLY_SECRET: DAEMON_SECRET } });
 });
 
 after(async () => {
@@ -104,6 +106,38 @@ describe('POST /api/v1/sessions/claude', () => {
     assert.ok(!existsSync(info.cwd), 'the worktree was removed');
     assert.match(git('branch', '--list', 'task/rest-1'), /task\/rest-1/, 'the branch stays');
     assert.ok(!daemon.stderr().includes(API_KEY), 'the token is in no log line');
+  });
+
+  it("runs the worktree's git with a session's environment: the repo's hooks never see the daemon's", async () => {
+    const repo = join(daemon.root, 'hooked');
+    mkdirSync(repo);
+    const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'README'), 'hello\n');
+    git('add', 'README');
+    git('commit', '-qm', 'first');
+    const seen = join(daemon.root, 'hook-env.txt');
+    writeFileSync(join(repo, '.git', 'hooks', 'post-checkout'), `#!/bin/sh\nenv > '${seen}'\n`);
+    chmodSync(join(repo, '.git', 'hooks', 'post-checkout'), 0o755);
+
+    const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions/claude', {
+      executable: '/bin/sleep',
+      args: ['30'],
+      worktree: { repo, branch: 'task/hooked' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const hookEnv = readFileSync(seen, 'utf8');
+    assert.match(hookEnv, /^PATH=/m, 'the hook ran');
+    assert.ok(!hookEnv.includes(DAEMON_SECRET), "the daemon's environment reached the repo's hook");
+    await daemon.request('DELETE', `/api/v1/sessions/${created.body.id}`);
+
+    const optionLike = await daemon.request<{ error: { code: string } }>('POST', '/api/v1/sessions/claude', {
+      executable: '/bin/sleep',
+      args: ['30'],
+      worktree: { repo, branch: '--help' },
+    });
+    assert.equal(optionLike.status, 400, 'a branch that reads as a git option is refused');
+    assert.equal(optionLike.body.error.code, 'VALIDATION_FAILED');
   });
 
   it('refuses a preAnswer without an isolated home and an unknown field, with stable codes', async () => {

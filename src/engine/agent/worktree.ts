@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { CorralError } from '../../common/errors.js';
+import { inheritedEnv } from '../security/childEnv.js';
 
 const run = promisify(execFile);
 /** git worktree add/remove on a big repo can take seconds; past this something is wrong (a lock, a hook). */
@@ -19,7 +20,10 @@ export interface WorktreeSpec {
 }
 
 async function git(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, timeout: GIT_TIMEOUT_MS, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  // The repo is the caller's, so its hooks and config may run: with a session's allowlisted environment, never the
+  // daemon's own (which may hold credentials).
+  const env = { ...inheritedEnv(process.env), GIT_TERMINAL_PROMPT: '0' };
+  const { stdout } = await run('git', args, { cwd, timeout: GIT_TIMEOUT_MS, env });
   return stdout;
 }
 

@@ -77,13 +77,14 @@ export function buildChildEnv(options: ChildEnvOptions): Record<string, string> 
 }
 
 /**
- * The allowlisted part of the daemon's environment, computed once per environment object: reading process.env
+ * The allowlisted part of the daemon's environment (also what Corral's own helper processes, such as git for task
+ * worktrees, run with), computed once per environment object: reading process.env
  * goes through the C++ environment on every access, which made this the costliest step of building a session.
  * The daemon never edits its own environment after start, so the first look stays true.
  */
 const inheritedCache = new WeakMap<object, Readonly<Record<string, string>>>();
 
-function inheritedEnv(daemonEnv: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+export function inheritedEnv(daemonEnv: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
   const cached = inheritedCache.get(daemonEnv);
   if (cached !== undefined) return cached;
   const env: Record<string, string> = {};
