@@ -14,6 +14,9 @@ export const SESSION_STATES = [
 ] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
+/** What every face shows in place of a secret: env values marked secret, auth tokens. */
+export const REDACTED = '[redacted]';
+
 /** How a state change was known (PRODUCT §1.1). */
 export const STATE_SOURCES = ['process', 'shell-integration', 'hook', 'screen', 'timer', 'api'] as const;
 export type StateSource = (typeof STATE_SOURCES)[number];

@@ -18,6 +18,7 @@ import type {
   StateSource,
   ResourceUsage,
 } from '../common/sessionTypes.js';
+import { REDACTED } from '../common/sessionTypes.js';
 import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
 import { toPlainText } from './output/textView.js';
@@ -92,8 +93,6 @@ export interface WaitCondition {
 }
 
 export type WaitOutcome = 'state' | 'pattern' | 'exit' | 'timeout';
-
-const REDACTED = '[redacted]';
 
 function nowIso(): string {
   return new Date().toISOString();

@@ -1,6 +1,7 @@
 // The daemon's log: pino JSON lines with secrets redacted at the source (tokens, cookies, session env values).
 
 import pino, { type Logger } from 'pino';
+import { REDACTED } from '../common/sessionTypes.js';
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -19,7 +20,7 @@ export const REDACT_PATHS = [
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
-    { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'corral' } },
+    { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: REDACTED }, base: { name: 'corral' } },
     options.destination ?? pino.destination(2),
   );
 }

@@ -132,3 +132,35 @@ test('REST and CLI: exec, history surviving a restart, search and filtered lines
     daemon.cleanup();
   }
 });
+
+test('a template keeps its secret env values out of every reply, hands them to its sessions, and keeps them when saved back', async () => {
+  const daemon = await startDaemon();
+  const secret = 'tmpl-secret-7d1e';
+  try {
+    const body = { command: ['/bin/sh', '-c', 'echo "key=$API_KEY"'], kind: 'pipe', env: { API_KEY: secret, PLAIN: 'p' }, secretEnv: ['API_KEY'] };
+    const replies = [
+      await daemon.request('POST', '/api/v1/templates', { name: 'with-key', ...body }),
+      await daemon.request('GET', '/api/v1/templates/with-key'),
+      await daemon.request('GET', '/api/v1/templates'),
+      await daemon.request('GET', '/api/v1/dashboard/catalog'),
+    ];
+    for (const reply of replies) {
+      assert.equal(reply.status < 300, true, JSON.stringify(reply.body));
+      assert.ok(!JSON.stringify(reply.body).includes(secret), `secret in ${JSON.stringify(reply.body)}`);
+    }
+    const shown = replies[1]?.body as { env: Record<string, string> };
+    assert.deepEqual(shown.env, { API_KEY: '[redacted]', PLAIN: 'p' });
+    // A client saving back what it was shown (placeholder included) must not overwrite the secret.
+    assert.equal((await daemon.request('PUT', '/api/v1/templates/with-key', { ...body, env: shown.env, description: 'edited' })).status, 200);
+
+    const created = await daemon.request<Info>('POST', '/api/v1/sessions', { template: 'with-key' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.env.API_KEY, '[redacted]');
+    await daemon.request('POST', `/api/v1/sessions/${created.body.id}/wait`, { exit: true, timeoutMs: 15_000 });
+    const output = await daemon.request<{ data: string }>('GET', `/api/v1/sessions/${created.body.id}/output?since=0&format=text`);
+    assert.equal(output.body.data, `key=${secret}\n`);
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});

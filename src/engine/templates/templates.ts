@@ -1,9 +1,11 @@
 // Session templates: named, stored presets of a create request (profile, command, env, size, limits,
 // auto-answers). Validates what is stored and merges a template under a create request; the request wins.
-// It never starts a session itself and never stores anything it has not validated.
+// It never starts a session itself and never stores anything it has not validated. What it returns to callers is
+// the template with the values of its secret env names redacted; only applyTemplate sees them.
 
 import { templateBodySchema, type CreateSessionRequest, type TemplateBody } from '../../common/api.js';
 import { CorralError } from '../../common/errors.js';
+import { REDACTED } from '../../common/sessionTypes.js';
 import type { Store } from '../../store/Store.js';
 import type { NamedBody } from '../../store/storeTypes.js';
 
@@ -18,11 +20,37 @@ function toRecord(stored: NamedBody): TemplateRecord {
   return { ...templateBodySchema.parse(stored.body), name: stored.name, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
 }
 
+/** The template as API replies, the CLI and the dashboard show it: secret env values redacted. */
+function toView(record: TemplateRecord): TemplateRecord {
+  const secret = record.secretEnv;
+  if (record.env === undefined || secret === undefined || secret.length === 0) return record;
+  const env = Object.fromEntries(Object.entries(record.env).map(([name, value]) => [name, secret.includes(name) ? REDACTED : value]));
+  return { ...record, env };
+}
+
+/**
+ * Stores a template. A secret env value sent back as REDACTED (a client saving what it was shown) keeps the value
+ * already stored under that name, so editing a template never overwrites its secrets with the placeholder.
+ */
 export function putTemplate(store: Store, name: string, body: TemplateBody): TemplateRecord {
-  return toRecord(store.putTemplate(name, templateBodySchema.parse(body)));
+  const parsed = templateBodySchema.parse(body);
+  const previous = store.getTemplate(name);
+  if (parsed.env !== undefined && parsed.secretEnv !== undefined && previous !== undefined) {
+    const stored = toRecord(previous).env ?? {};
+    for (const secretName of parsed.secretEnv) {
+      const kept = stored[secretName];
+      if (parsed.env[secretName] === REDACTED && kept !== undefined) parsed.env[secretName] = kept;
+    }
+  }
+  return toView(toRecord(store.putTemplate(name, parsed)));
 }
 
 export function getTemplate(store: Store, name: string): TemplateRecord {
+  return toView(loadTemplate(store, name));
+}
+
+/** The stored template with its secrets: for building a session only. */
+function loadTemplate(store: Store, name: string): TemplateRecord {
   const stored = store.getTemplate(name);
   if (stored === undefined) {
     const names = store.listTemplates().map((t) => t.name).slice(0, 20);
@@ -36,18 +64,18 @@ export function getTemplate(store: Store, name: string): TemplateRecord {
 }
 
 export function listTemplates(store: Store): TemplateRecord[] {
-  return store.listTemplates().map(toRecord);
+  return store.listTemplates().map((stored) => toView(toRecord(stored)));
 }
 
 export function deleteTemplate(store: Store, name: string): void {
-  getTemplate(store, name);
+  loadTemplate(store, name);
   store.deleteTemplate(name);
 }
 
 /** The create request with its template's fields underneath: request fields win, env and labels merge. */
 export function applyTemplate(store: Store, request: CreateSessionRequest): CreateSessionRequest {
   if (request.template === undefined) return request;
-  const { description: _description, ...preset } = getTemplate(store, request.template);
+  const { description: _description, ...preset } = loadTemplate(store, request.template);
   const { template: _template, ...own } = request;
   const merged: CreateSessionRequest = { ...stripRecordFields(preset), ...dropUndefined(own) };
   if (preset.env !== undefined || own.env !== undefined) merged.env = { ...preset.env, ...own.env };

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CorralError } from '../../common/errors.js';
+import { listTemplates } from '../../engine/templates/templates.js';
 import { API_PREFIX } from '../app.js';
 import { readCookie, SESSION_COOKIE, tokensEqual } from '../auth.js';
 import type { Daemon, DaemonFace } from '../daemon.js';
@@ -157,7 +158,7 @@ export class DashboardFace implements DaemonFace {
           kind: p.kind,
           hasCommand: p.command.length > 0,
         })),
-        templates: daemon.manager.store.listTemplates(),
+        templates: listTemplates(daemon.manager.store),
       }));
     });
   }
