@@ -1,7 +1,7 @@
 // Runs the daemon: data dir, token, store, engine, HTTP server; writes daemon.json once listening; shuts down
 // cleanly on SIGTERM/SIGINT (no new work, every session ended by the escalation, store flushed, exit 0).
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -33,6 +33,19 @@ export interface DaemonOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * The data dir holds the token, the store (webhook secrets, template secrets) and every session's output: only its
+ * owner may enter it. mkdir's mode applies to a new dir only, so an existing one that others can enter is tightened.
+ */
+function makePrivateDir(dir: string, logger: Logger): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    chmodSync(dir, 0o700);
+    logger.warn({ dataDir: dir, was: mode.toString(8) }, 'the data dir was open to other users; its mode is now 0700');
+  }
+}
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -81,8 +94,8 @@ export class Daemon {
     if (!LOOPBACK.has(options.host) && options.allowRemote !== true) {
       throw new Error(`Refusing to listen on ${options.host}: a non-loopback bind needs --allow-remote (and the token).`);
     }
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const logger = options.logger ?? createLogger();
+    makePrivateDir(options.dataDir, logger);
     const token = loadOrCreateToken(options.dataDir);
     const store = Store.open(options.dataDir);
     const roots = options.roots;

@@ -36,6 +36,7 @@ export const MAX_DELIVERIES_PER_WEBHOOK = 1_000;
 
 /** Owner-only: the database holds webhook secrets and the commands users ran. */
 const DATA_DIR_MODE = 0o700;
+const DB_FILE_MODE = 0o600;
 
 export interface StoreOptions {
   /** Clock for createdAt/updatedAt of templates and macros (tests pin it). */
@@ -295,6 +296,11 @@ export class Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // The store holds webhook and template secrets: owner-only, whatever the umask made of the files.
+      for (const suffix of ['', '-wal', '-shm']) {
+        const file = path.join(dataDir, DB_FILE_NAME + suffix);
+        if (fs.existsSync(file)) fs.chmodSync(file, DB_FILE_MODE);
+      }
       return new Store(db, options);
     } catch (error) {
       // Opening failed half-way (bad file, newer schema): release the handle before reporting.

@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 import type { SessionInfo } from '../../src/common/sessionTypes.js';
@@ -165,5 +166,22 @@ test("the daemon's environment and token never reach a session's environment", a
     assert.equal(env.includes(SECRET_PROBE), false, `${kind}: the daemon's env leaked into the session`);
     assert.equal(env.includes('CORRAL_SECRET_PROBE'), false);
     assert.equal(env.includes(daemon.token), false, `${kind}: the token leaked into the session`);
+  }
+});
+
+test('an existing data dir open to other users is made owner-only, and the token and store files are 0600', async () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-open-datadir-')));
+  const dataDir = join(base, 'data');
+  mkdirSync(dataDir, { mode: 0o755 });
+  chmodSync(dataDir, 0o755); // whatever the umask made of it
+  const opened = await startDaemon({ base, dataDir });
+  try {
+    const mode = (file: string): string => (statSync(join(dataDir, file)).mode & 0o777).toString(8);
+    assert.equal(mode('.'), '700');
+    for (const file of ['token', 'corral.db', 'corral.db-wal']) assert.equal(mode(file), '600', file);
+    assert.match(opened.stderr(), /the data dir was open to other users/);
+  } finally {
+    await opened.stop();
+    rmSync(base, { recursive: true, force: true }); // a base we passed is ours to remove
   }
 });
