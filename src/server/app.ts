@@ -82,7 +82,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
   });
 
   app.setErrorHandler((error: FastifyError | CorralError | Error, request, reply) => {
-    const mapped = toCorralError(error);
+    const mapped = toCorralError(error, request.routeOptions.bodyLimit);
     if (mapped.status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
     void reply.code(mapped.status).send(mapped.toBody() satisfies ErrorBody);
   });
@@ -115,12 +115,13 @@ export function buildApp(ctx: AppContext): BuiltApp {
   return { app, routes };
 }
 
-export function toCorralError(error: FastifyError | CorralError | Error): CorralError {
+/** `bodyLimit`: the limit of the route that refused a body (the login form's is far below the API's). */
+export function toCorralError(error: FastifyError | CorralError | Error, bodyLimit = BODY_LIMIT_BYTES): CorralError {
   if (isCorralError(error)) return error;
   const code = (error as FastifyError).code;
   const status = (error as FastifyError).statusCode;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-    return new CorralError('PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT_BYTES} bytes.`);
+    return new CorralError('PAYLOAD_TOO_LARGE', `The request body is larger than ${bodyLimit} bytes.`);
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new CorralError('BAD_REQUEST', 'Send JSON bodies with Content-Type: application/json.');

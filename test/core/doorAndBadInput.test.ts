@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebSocket } from 'ws';
 import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 import type { SessionInfo } from '../../src/common/sessionTypes.js';
 import { createSession, listIds, readText } from './coreSupport.js';
@@ -167,6 +168,28 @@ test("the daemon's environment and token never reach a session's environment", a
     assert.equal(env.includes('CORRAL_SECRET_PROBE'), false);
     assert.equal(env.includes(daemon.token), false, `${kind}: the token leaked into the session`);
   }
+});
+
+test('malformed escapes in a cookie or a WebSocket path are refused as absent or unknown, never a server error', async () => {
+  const bearer = `Bearer ${daemon.token}`;
+  const planted = 'corral_session=%E0%A4%A';
+  assert.equal((await raw(daemon, 'GET', '/api/v1/sessions', { authorization: bearer, cookie: planted })).status, 200);
+  assert.equal((await raw(daemon, 'GET', '/api/v1/sessions', { cookie: planted })).status, 401);
+  assert.equal((await raw(daemon, 'GET', '/login', { cookie: planted })).status, 200, 'the login page still opens');
+  const upgrade = await new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(`${daemon.url.replace('http', 'ws')}/ws/sessions/%E0`, { headers: { authorization: bearer } });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('open', () => reject(new Error('upgraded to a session that does not exist')));
+    ws.once('error', () => undefined);
+  });
+  assert.equal(upgrade, 404);
+});
+
+test("an oversized login form is refused with the login route's own limit in the message", async () => {
+  const reply = await raw(daemon, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }, `token=${'x'.repeat(8192)}`);
+  assert.equal(reply.status, 413);
+  assert.equal(reply.body.error?.code, 'PAYLOAD_TOO_LARGE');
+  assert.match(reply.body.error?.message ?? '', /larger than 4096 bytes/);
 });
 
 test('an existing data dir open to other users is made owner-only, and the token and store files are 0600', async () => {

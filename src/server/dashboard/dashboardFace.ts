@@ -116,7 +116,7 @@ export class DashboardFace implements DaemonFace {
         return startSession(reply, sessions).code(303).header('location', '/').send();
       });
 
-      scope.post('/login', open, async (request, reply) => {
+      scope.post('/login', { ...open, bodyLimit: LOGIN_BODY_LIMIT_BYTES }, async (request, reply) => {
         pageHeaders(reply);
         const body = request.body as { token?: unknown } | undefined;
         const token = typeof body?.token === 'string' ? body.token.trim() : '';

@@ -114,7 +114,7 @@ export class SessionSocketServer implements Disposable {
       const match = SESSION_PATH.exec(path);
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
-      session = this.manager.get(decodeURIComponent(match[1]));
+      session = this.manager.get(decodePathSegment(match[1]));
     } catch (error) {
       refuseUpgrade(socket, error);
       return;
@@ -223,4 +223,14 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
       'Connection: close\r\n\r\n' +
       body,
   );
+}
+
+/** A malformed %-escape names no session: looked up as typed, it gets the usual 404 rather than a server error. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    if (error instanceof URIError) return segment;
+    throw error;
+  }
 }
