@@ -1,4 +1,4 @@
-// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks;
+// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks, flock;
 // the pseudo-terminal primitives live in pty.c and are registered here too.
 // Must never reap or signal anything the caller did not name explicitly, and never hide an errno.
 #define _GNU_SOURCE
@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -136,6 +137,25 @@ static napi_value page_size(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// flock(LOCK_EX | LOCK_NB): true when taken, false when another open file holds it. The kernel drops the lock when
+// the last fd of that open file closes, so a daemon that dies never leaves a stale lock behind.
+static napi_value flock_exclusive(napi_env env, napi_callback_info info) {
+  int32_t fd = 0;
+  if (!get_int_arg(env, info, 0, &fd)) {
+    return NULL;
+  }
+  bool taken = true;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) {
+      return throw_errno(env, "flock", errno);
+    }
+    taken = false;
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_get_boolean(env, taken, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor properties[] = {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -145,6 +165,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"pidfdSendSignal", NULL, pidfd_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"clockTicksPerSecond", NULL, clock_ticks_per_second, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"flockExclusive", NULL, flock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok ||
       !register_pty_functions(env, exports) || !register_output_reader_functions(env, exports)) {

@@ -14,6 +14,8 @@ import { DAEMON_INFO_FILE, defaultDataDir, type DaemonInfo } from '../config/pat
 const START_TIMEOUT_MS = 30_000;
 /** How often daemon.json is looked for while a daemon starts. */
 const START_POLL_MS = 50;
+/** After the daemon we started exited, how long another one (started by a concurrent client) may take to answer. */
+const OTHER_DAEMON_GRACE_MS = 5_000;
 /** The started daemon's log, beside its data (its stderr would otherwise be lost with this process's). */
 export const DAEMON_LOG_FILE = 'daemon.log';
 
@@ -102,13 +104,19 @@ async function startDaemon(dataDir: string, options: ConnectOptions): Promise<Co
   child.unref();
   options.log(`corral mcp: no daemon was running; started one (pid ${pid ?? '?'}, data ${dataDir}, log ${logPath}).`);
   const deadline = performance.now() + START_TIMEOUT_MS;
+  let exitedAt: number | null = null;
   while (performance.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new ClientError('NO_DAEMON', `The daemon started for corral mcp exited at once; see ${logPath}.`, null);
-    }
     const info = readInfo(dataDir);
-    if (info !== undefined && info.pid === pid) {
-      return new CorralClient(resolveEndpoint({ dataDir, env: { ...options.env, CORRAL_URL: undefined } }));
+    const client = (): CorralClient => new CorralClient(resolveEndpoint({ dataDir, env: { ...options.env, CORRAL_URL: undefined } }));
+    if (info !== undefined && info.pid === pid) return client();
+    if (exitedAt === null && (child.exitCode !== null || child.signalCode !== null)) exitedAt = performance.now();
+    if (exitedAt !== null) {
+      // Ours exited. Most likely another client started a daemon on this data dir at the same moment and holds
+      // it (one daemon per data dir): use that one once it answers. Otherwise ours failed; its log says why.
+      if (info !== undefined && (await answers(client()))) return client();
+      if (performance.now() - exitedAt > OTHER_DAEMON_GRACE_MS) {
+        throw new ClientError('NO_DAEMON', `The daemon started for corral mcp exited at once; see ${logPath}.`, null);
+      }
     }
     await sleep(START_POLL_MS);
   }

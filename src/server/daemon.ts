@@ -14,6 +14,7 @@ import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { API_PREFIX, buildApp } from './app.js';
 import type { RouteTable } from './routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from './auth.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 
@@ -67,11 +68,13 @@ export class Daemon {
   readonly logger: Logger;
   readonly version = packageVersion();
   private stopping: Promise<void> | null = null;
+  private readonly lock: DataDirLock;
 
   private constructor(
     readonly options: DaemonOptions,
-    parts: { app: FastifyInstance; routes: RouteTable; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger },
+    parts: { app: FastifyInstance; routes: RouteTable; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger; lock: DataDirLock },
   ) {
+    this.lock = parts.lock;
     this.app = parts.app;
     this.routes = parts.routes;
     this.manager = parts.manager;
@@ -96,43 +99,61 @@ export class Daemon {
     }
     const logger = options.logger ?? createLogger();
     makePrivateDir(options.dataDir, logger);
-    const token = loadOrCreateToken(options.dataDir);
-    const store = Store.open(options.dataDir);
-    const roots = options.roots;
-    const manager = new SessionManager(
-      { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots },
-      store,
-      (level, message, fields) => logger[level](fields ?? {}, message),
-    );
-    const { subreaper, recovered } = await manager.start();
-    // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
-    const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
-    const version = packageVersion();
-    const { app, routes } = buildApp({ manager, door, logger, version });
-    const metrics = createMetrics(manager);
-    const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
-      reply.header('content-type', metrics.contentType);
-      return metrics.metrics();
-    };
-    app.get('/metrics', metricsHandler);
-    app.get(`${API_PREFIX}/metrics`, metricsHandler);
-    app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
-    const daemon = new Daemon(options, { app, routes, manager, store, door, logger });
-    for (const face of faces) await face.attach(daemon);
-    routes.register(app, API_PREFIX);
-    await app.listen({ host: options.host, port: options.port });
-    const port = (app.server.address() as AddressInfo).port;
-    const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
-    for (const host of filled.allowedHosts) door.allowedHosts.add(host);
-    for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
-    const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
-    // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
-    // must never see it half written (a fresh-clone CI run caught a client reading it empty).
-    const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
-    writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
-    renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
-    logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
-    return daemon;
+    const lock = lockDataDir(options.dataDir);
+    // Whatever was opened before a failure (the port taken, a face that cannot attach) is closed again: a daemon
+    // that cannot start exits instead of lingering with its store, hook socket and lock held.
+    const opened: (() => void | Promise<void>)[] = [() => lock.release()];
+    try {
+      const token = loadOrCreateToken(options.dataDir);
+      const store = Store.open(options.dataDir);
+      opened.unshift(() => store.close());
+      const roots = options.roots;
+      const manager = new SessionManager(
+        { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots },
+        store,
+        (level, message, fields) => logger[level](fields ?? {}, message),
+      );
+      opened.unshift(() => manager.shutdown());
+      const { subreaper, recovered } = await manager.start();
+      // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
+      const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
+      const version = packageVersion();
+      const { app, routes } = buildApp({ manager, door, logger, version });
+      opened.unshift(() => app.close());
+      const metrics = createMetrics(manager);
+      const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
+        reply.header('content-type', metrics.contentType);
+        return metrics.metrics();
+      };
+      app.get('/metrics', metricsHandler);
+      app.get(`${API_PREFIX}/metrics`, metricsHandler);
+      app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
+      const daemon = new Daemon(options, { app, routes, manager, store, door, logger, lock });
+      for (const face of faces) await face.attach(daemon);
+      routes.register(app, API_PREFIX);
+      await app.listen({ host: options.host, port: options.port });
+      const port = (app.server.address() as AddressInfo).port;
+      const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
+      for (const host of filled.allowedHosts) door.allowedHosts.add(host);
+      for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
+      const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
+      // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
+      // must never see it half written (a fresh-clone CI run caught a client reading it empty).
+      const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
+      writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
+      renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
+      logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
+      return daemon;
+    } catch (error) {
+      for (const close of opened) {
+        try {
+          await close();
+        } catch (closeError) {
+          logger.warn({ error: (closeError as Error).message }, 'could not close what a failed start had opened');
+        }
+      }
+      throw error;
+    }
   }
 
   /** Stops accepting, ends every session, flushes the store. Safe to call twice. */
@@ -145,6 +166,7 @@ export class Daemon {
         await closing;
         this.store.close();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
+        this.lock.release();
         this.logger.info('shutdown complete');
       })();
     }

@@ -4,9 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 import type { SessionInfo } from '../../src/common/sessionTypes.js';
 import { Store } from '../../src/store/Store.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
@@ -129,6 +131,30 @@ test('crash recovery never signals a recycled pid: a stored identity with the wr
   } finally {
     innocent.kill('SIGKILL');
     await second?.stop();
+    await first.stop();
+    first.cleanup();
+  }
+});
+
+test('a second daemon on the same data dir refuses to start and leaves the running one and its sessions alone', async () => {
+  const first = await startDaemon();
+  try {
+    const live = await createSession(first, { kind: 'pipe', command: ['/bin/sleep', '1000'] });
+    const infoBefore = readFileSync(join(first.dataDir, 'daemon.json'), 'utf8');
+    const { file, args } = corralCommand(false);
+    const second = spawnSync(file, [...args, 'serve', '--port', '0', '--data-dir', first.dataDir, '--root', first.root], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`Another Corral daemon is using the data dir .*\\(pid ${first.pid}, listening on ${first.url}\\)`));
+    assert.equal(readFileSync(join(first.dataDir, 'daemon.json'), 'utf8'), infoBefore, 'daemon.json still names the first');
+    const info = await first.request<SessionInfo>('GET', `/api/v1/sessions/${live.id}`);
+    assert.equal(info.body.state, 'busy', 'the first daemon\'s session was not "recovered" as lost');
+    const identity = live.pid === null ? undefined : identify(live.pid);
+    assert.ok(identity !== undefined && isAlive(identity), 'its process still runs');
+  } finally {
     await first.stop();
     first.cleanup();
   }

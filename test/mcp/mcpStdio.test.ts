@@ -131,6 +131,34 @@ test('stdio: with no daemon, corral mcp starts one in the background that outliv
   }
 });
 
+test('stdio: two MCP clients starting at once on one data dir end up on one daemon', async () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-race-')));
+  const dataDir = join(base, 'data');
+  const root = join(base, 'work');
+  mkdirSync(root, { recursive: true });
+  let daemonPid: number | null = null;
+  const clients: Client[] = [];
+  try {
+    // Both find no daemon and start one; the data dir lets only one run, and the other client uses it.
+    const started = await Promise.allSettled([0, 1].map(() => connectStdio(cleanEnv({ CORRAL_DATA_DIR: dataDir }), ['--root', root])));
+    for (const result of started) if (result.status === 'fulfilled') clients.push(result.value);
+    daemonPid = (JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8')) as { pid: number }).pid;
+    assert.deepEqual(started.map((r) => r.status), ['fulfilled', 'fulfilled'], JSON.stringify(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))));
+    const [first, second] = clients as [Client, Client];
+    const created = await callOk<{ session: { id: string } }>(first, 'create_session', { command: ['sleep', '60'], kind: 'pipe' });
+    const listed = await callOk<{ sessions: { id: string }[] }>(second, 'list_sessions', { live: true });
+    assert.deepEqual(listed.sessions.map((s) => s.id), [created.session.id], 'both clients talk to the same daemon');
+  } finally {
+    for (const c of clients) await c.close();
+    if (daemonPid !== null) {
+      process.kill(daemonPid, 'SIGTERM');
+      for (let i = 0; i < STOP_TRIES && processAlive(daemonPid); i++) await sleep(50);
+      assert.equal(processAlive(daemonPid), false, 'the started daemon stopped on SIGTERM');
+    }
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
 interface AgentTurn {
   state: string;
   reply: string | null;

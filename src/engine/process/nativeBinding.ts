@@ -51,6 +51,8 @@ export interface CorralNative {
   clockTicksPerSecond(): number;
   /** sysconf(_SC_PAGESIZE): the unit of the rss field of /proc/<pid>/stat. */
   pageSize(): number;
+  /** flock(fd, LOCK_EX | LOCK_NB): false when another open file holds the lock; released when the fd closes. */
+  flockExclusive(fd: number): boolean;
   /** A new pseudo-terminal of that size with a terminal emulator's default modes (UTF-8, echo, signals). */
   ptyOpen(cols: number, rows: number): PtyPair;
   /** TIOCSWINSZ: the kernel then sends SIGWINCH to the terminal's foreground process group. */
