@@ -136,7 +136,7 @@ test('crash recovery never signals a recycled pid: a stored identity with the wr
   }
 });
 
-test('a second daemon on the same data dir refuses to start and leaves the running one and its sessions alone', async () => {
+test('a second daemon on the same data dir refuses to start, one on a taken port exits, and the running one is left alone', async () => {
   const first = await startDaemon();
   try {
     const live = await createSession(first, { kind: 'pipe', command: ['/bin/sleep', '1000'] });
@@ -150,6 +150,16 @@ test('a second daemon on the same data dir refuses to start and leaves the runni
     assert.equal(second.status, 1, second.stderr);
     assert.match(second.stderr, new RegExp(`Another Corral daemon is using the data dir .*\\(pid ${first.pid}, listening on ${first.url}\\)`));
     assert.equal(readFileSync(join(first.dataDir, 'daemon.json'), 'utf8'), infoBefore, 'daemon.json still names the first');
+    // Another data dir but the first one's port: the start fails at listen, and must exit rather than linger.
+    const otherDir = join(first.base, 'other-data');
+    const port = new URL(first.url).port;
+    const taken = spawnSync(file, [...args, 'serve', '--port', port, '--data-dir', otherDir, '--root', first.root], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(taken.status, 1, `exit status ${taken.status} (null: still running when the timeout killed it): ${taken.stderr}`);
+    assert.match(taken.stderr, /EADDRINUSE/);
     const info = await first.request<SessionInfo>('GET', `/api/v1/sessions/${live.id}`);
     assert.equal(info.body.state, 'busy', 'the first daemon\'s session was not "recovered" as lost');
     const identity = live.pid === null ? undefined : identify(live.pid);
