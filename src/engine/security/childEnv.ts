@@ -8,24 +8,45 @@ import { CorralError } from '../../common/errors.js';
 export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;
 const INHERITED_PREFIXES = ['LC_'];
 
-/** Variables that make the dynamic loader, an interpreter or a shell run code the caller chose in every child. */
+/**
+ * Variables that make the dynamic loader, an interpreter, a shell or git run code the caller chose in a child on
+ * their own, whatever program the session runs (at start-up or on a hook), grouped by who reads them. A program's
+ * own configuration files (HOME, a repo's .git/config, an rc file in the cwd) are out of reach of any environment
+ * list: the boundary for those is the user the daemon runs as and the workspace roots.
+ */
 export const REFUSED_ENV: readonly RegExp[] = [
+  // The dynamic loader and the C library.
   /^LD_/,
   /^DYLD_/,
-  /^NODE_OPTIONS$/,
-  /^NODE_PATH$/,
+  /^GCONV_PATH$/,
+  /^GLIBC_TUNABLES$/,
+  /^OPENSSL_(CONF|ENGINES|MODULES)$/,
+  // Shells: start-up files, exported functions, prompt and trace hooks, option sets.
   /^BASH_ENV$/,
   /^ENV$/,
   /^BASH_FUNC_/,
   /^PROMPT_COMMAND$/,
-  /^PERL5OPT$/,
-  /^PERL5LIB$/,
-  /^PYTHONSTARTUP$/,
-  /^PYTHONPATH$/,
-  /^RUBYOPT$/,
-  /^GCONV_PATH$/,
-  /^GLIBC_TUNABLES$/,
+  /^PS0$/,
+  /^PS4$/,
+  /^SHELLOPTS$/,
+  /^BASHOPTS$/,
+  /^ZDOTDIR$/,
   /^IFS$/,
+  // Interpreters and runtimes: module paths, start-up scripts, injected options.
+  /^NODE_OPTIONS$/,
+  /^NODE_PATH$/,
+  /^NODE_REPL_EXTERNAL_MODULE$/,
+  /^PERL5?(OPT|LIB|DB)$/,
+  /^PERLLIB$/,
+  /^PYTHON(STARTUP|PATH|HOME|USERBASE|BREAKPOINT|PLATLIBDIR)$/,
+  /^RUBY(OPT|LIB)$/,
+  /^LUA_(INIT|PATH|CPATH)/,
+  /^(JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS)$/,
+  // git: configuration by environment (core.fsmonitor, hooks, aliases) and the programs it runs.
+  /^GIT_CONFIG/,
+  /^GIT_(EXEC_PATH|SSH|SSH_COMMAND|PROXY_COMMAND|ASKPASS|EXTERNAL_DIFF|TEMPLATE_DIR)$/,
+  /^(SSH|SUDO)_ASKPASS$/,
+  // Corral's own (session id, hook socket): set by Corral only.
   /^CORRAL_/,
 ];
 
