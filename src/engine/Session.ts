@@ -21,9 +21,8 @@ import type {
 import { REDACTED } from '../common/sessionTypes.js';
 import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
-import { toPlainText } from './output/textView.js';
-import { MAX_READ_BYTES, readView, type ReadOptions } from './output/readView.js';
-import { completeUtf8Length } from './output/utf8.js';
+import { readView, type ReadOptions } from './output/readView.js';
+import { PatternScan } from './output/PatternScan.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
 import { withRlimits } from './security/rlimits.js';
@@ -45,8 +44,6 @@ export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
 const ORPHAN_HANGUP_GRACE_MS = 500;
 /** After the tree is dead, how long the stream may take to reach EOF before we stop waiting for it. */
 const CLOSE_AFTER_TREE_DEAD_MS = 3000;
-/** Text searched by a pattern wait is kept to this many most recent characters. */
-const WAIT_WINDOW_CHARS = 256 * 1024;
 
 export interface SessionSpec {
   id: string;
@@ -84,7 +81,10 @@ export interface SessionDeps {
 
 export interface WaitCondition {
   states?: SessionState[];
-  /** Regex tested on the text output from `since` (default: the end of output when the wait starts). */
+  /**
+   * Regex tested on the text view of the output from `since` (default: the end of output when the wait starts), as
+   * one text (not line by line); a match must fit in PATTERN_WINDOW_CHARS characters.
+   */
   pattern?: RegExp;
   since?: number;
   /** Test the pattern on the rendered screen too. */
@@ -400,13 +400,18 @@ export class Session {
 
   // ---- waits -----------------------------------------------------------------------------------------------
 
-  /** Resolves when the condition holds, the timeout passes, or the signal aborts (rejects with the abort reason). */
+  /**
+   * Resolves when the condition holds, the timeout passes, or the signal aborts (rejects with the abort reason).
+   * A pattern is tested on all kept output from `since`, however much (see PatternScan); an ended session
+   * answers `exit` only once that output has been scanned without a match.
+   */
   waitFor(condition: WaitCondition, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
     const immediate = this.checkImmediate(condition);
     if (immediate !== null) return Promise.resolve(immediate);
     return new Promise<WaitOutcome>((resolve, reject) => {
       const store = new DisposableStore();
       const done = (outcome: WaitOutcome): void => {
+        if (store.isDisposed) return;
         store.dispose();
         resolve(outcome);
       };
@@ -420,44 +425,45 @@ export class Session {
         signal.addEventListener('abort', onAbort, { once: true });
         store.add(toDisposable(() => signal.removeEventListener('abort', onAbort)));
       }
+      let scan: PatternScan | null = null;
+      // Output already there counts even when the session has ended: finish scanning it before answering exit.
+      const ended = (): void => {
+        if (scan === null) done('exit');
+        else void scan.caughtUp().then(() => done('exit'));
+      };
       store.add(
         this.onStateChange((event) => {
           if (condition.states?.includes(event.to)) done('state');
-          else if (event.to === 'terminated') done('exit');
+          else if (event.to === 'terminated') ended();
         }),
       );
       if (condition.pattern !== undefined) {
         const pattern = condition.pattern;
-        let window = '';
-        let decodedTo = condition.since ?? this.output.endOffset;
-        const scan = (): void => {
-          const read = this.output.read(decodedTo, MAX_READ_BYTES);
-          const complete = completeUtf8Length(read.data);
-          decodedTo = read.offset + complete;
-          window = (window + toPlainText(read.data.subarray(0, complete).toString('utf8'))).slice(-WAIT_WINDOW_CHARS);
-          if (testPattern(pattern, window)) done('pattern');
-        };
-        store.add(this.output.onData(() => scan()));
         if (condition.screen === true && this.screen !== null) {
           const screen = this.screen;
           store.add(screen.onChanged(() => testPattern(pattern, screen.text()) && done('pattern')));
         }
-        scan();
+        scan = store.add(
+          new PatternScan(this.output, pattern, condition.since ?? this.output.endOffset, {
+            onMatch: () => done('pattern'),
+            onError: (error) => {
+              store.dispose();
+              reject(error);
+            },
+          }),
+        );
       }
+      if (this.machine.state === 'terminated') ended();
     });
   }
 
+  /** What can be answered without waiting or scanning output. */
   private checkImmediate(condition: WaitCondition): WaitOutcome | null {
     if (condition.states?.includes(this.machine.state)) return 'state';
-    // Output already there counts even when the session has ended since: check it before exit.
-    if (condition.pattern !== undefined && condition.since !== undefined) {
-      const read = this.output.read(condition.since, MAX_READ_BYTES);
-      if (testPattern(condition.pattern, toPlainText(read.data.toString('utf8')))) return 'pattern';
-    }
     if (condition.pattern !== undefined && condition.screen === true && this.screen !== null) {
       if (testPattern(condition.pattern, this.screen.text())) return 'pattern';
     }
-    if (this.machine.state === 'terminated') return 'exit';
+    if (this.machine.state === 'terminated' && (condition.pattern === undefined || condition.since === undefined)) return 'exit';
     return null;
   }
 
