@@ -27,6 +27,7 @@ import { findSessionProcesses, treeUsage } from './process/processTree.js';
 import { terminateProcessTree } from './process/treeKiller.js';
 import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { buildChildEnv } from './security/childEnv.js';
+import { compileUserPattern } from './security/userPattern.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { Session, SESSION_MARKER_ENV, type SessionSpec, type WaitOutcome } from './Session.js';
 import { integrateShellAtSpawn } from './shell/shellIntegration.js';
@@ -603,14 +604,9 @@ export function newSessionId(): string {
 }
 
 /** Compiles a caller's regex, refusing bad ones with a stable code. */
+/** A caller's wait pattern (multi-line: ^ and $ match at line ends); see userPattern.ts for what is refused. */
 export function compilePattern(source: string, flags = 'm'): RegExp {
-  try {
-    return new RegExp(source, flags);
-  } catch (error) {
-    throw new CorralError('INVALID_PATTERN', `Invalid regular expression: ${(error as Error).message}`, {
-      details: { pattern: source },
-    });
-  }
+  return compileUserPattern(source, flags);
 }
 
 /** The executable `file` names: a path (relative to cwd) or a name looked up in PATH. */

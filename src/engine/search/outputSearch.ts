@@ -1,10 +1,10 @@
 // The line view with server-side regex include/exclude, and search of a session's whole kept output (memory
 // ring and disk journal) answering byte offsets and line excerpts. Reads only; every scan is bounded.
 
-import { CorralError } from '../../common/errors.js';
 import type { OutputRead } from '../../common/sessionTypes.js';
 import { toPlainText } from '../output/textView.js';
 import type { ReadOptions } from '../output/readView.js';
+import { compileUserPattern } from '../security/userPattern.js';
 
 /** Bytes one line-view request scans: a few thousand lines of ordinary output; the caller pages on. */
 export const LINES_SCAN_BYTES = 4 * 1024 * 1024;
@@ -47,11 +47,7 @@ export interface LinesResult {
 
 function compile(source: string | undefined, ignoreCase: boolean): RegExp | null {
   if (source === undefined) return null;
-  try {
-    return new RegExp(source, ignoreCase ? 'i' : '');
-  } catch (error) {
-    throw new CorralError('INVALID_PATTERN', `Invalid regular expression: ${(error as Error).message}`, { details: { pattern: source } });
-  }
+  return compileUserPattern(source, ignoreCase ? 'i' : '');
 }
 
 /** Splits complete lines out of `data` (a trailing partial line only when `final`). */
