@@ -247,7 +247,8 @@ export class Session {
   }
 
   readOutput(options: ReadOptions): OutputRead {
-    return readView(this.streamFor(options.stream), options);
+    // Until terminated the program (or what it left behind) may still write: hold back a half-written character.
+    return readView(this.streamFor(options.stream), options, this.isLive);
   }
 
   streamFor(name: 'combined' | 'stdout' | 'stderr'): OutputStream {

@@ -346,7 +346,7 @@ export class SessionManager {
     const journal = existsSync(dir) ? OutputJournal.open(dir, { capBytes: this.config.journalCapBytes }) : null;
     const stream = new OutputStream(0, journal);
     try {
-      return readView(stream, options);
+      return readView(stream, options, false); // an archived session writes no more
     } finally {
       void stream.close();
     }

@@ -140,3 +140,72 @@ test('raw base64 reads carry binary output and invalid UTF-8 byte for byte; utf8
     await engine.close();
   }
 });
+
+/** A pipe's first write reaches the stream within milliseconds; this leaves room for a loaded machine. */
+const WRITE_TIMEOUT_MS = 10_000;
+
+async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + WRITE_TIMEOUT_MS;
+  while (!done()) {
+    assert.ok(performance.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function readText(session: Session, since: number, maxBytes = 1 << 20): { data: string; nextOffset: number } {
+  return session.readOutput({ since, format: 'text', encoding: 'utf8', maxBytes, stream: 'combined' });
+}
+
+test('a follower of a live session never reads half a character: it gets a€b when the € is split across writes', async () => {
+  const engine = await startEngine();
+  try {
+    // "a" and the first byte of "€" (e2 82 ac), then the rest once we send a line.
+    const script = String.raw`printf 'a\342'; read -r _; printf '\202\254b'`;
+    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/bash', '-c', script] });
+    await waitUntil(() => session.output.endOffset === 2, 'the first write');
+    const first = readText(session, 0);
+    assert.deepEqual({ data: first.data, nextOffset: first.nextOffset }, { data: 'a', nextOffset: 1 });
+    const held = readText(session, first.nextOffset);
+    assert.deepEqual({ data: held.data, nextOffset: held.nextOffset }, { data: '', nextOffset: 1 }, 'the lone lead byte is held back');
+    const rawUtf8 = session.readOutput({ since: 1, format: 'raw', encoding: 'utf8', maxBytes: 1024, stream: 'stdout' });
+    assert.deepEqual({ data: rawUtf8.data, nextOffset: rawUtf8.nextOffset }, { data: '', nextOffset: 1 }, 'encoding=utf8 holds it back too');
+    session.write('go\n');
+    await session.whenTerminated();
+    const rest = readText(session, held.nextOffset);
+    assert.deepEqual({ data: rest.data, nextOffset: rest.nextOffset }, { data: '€b', nextOffset: 5 });
+    assert.equal(first.data + held.data + rest.data, readText(session, 0).data);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a utf8 read with a limit smaller than one character returns that whole character and moves on', async () => {
+  const engine = await startEngine();
+  try {
+    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', `printf 'é€'`] });
+    await session.whenTerminated();
+    const utf8 = (since: number, maxBytes: number): { data: string; nextOffset: number } => {
+      const read = session.readOutput({ since, format: 'raw', encoding: 'utf8', maxBytes, stream: 'combined' });
+      return { data: read.data, nextOffset: read.nextOffset };
+    };
+    assert.deepEqual(utf8(0, 1), { data: 'é', nextOffset: 2 });
+    assert.deepEqual(utf8(2, 1), { data: '€', nextOffset: 5 });
+    assert.deepEqual(utf8(2, 2), { data: '€', nextOffset: 5 });
+    assert.deepEqual(utf8(0, 3), { data: 'é', nextOffset: 2 }, 'a limit inside the second character stops before it');
+    assert.deepEqual(utf8(5, 1), { data: '', nextOffset: 5 });
+  } finally {
+    await engine.close();
+  }
+});
+
+test('once output has ended, an incomplete character at its very end is decoded as is', async () => {
+  const engine = await startEngine();
+  try {
+    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', String.raw`printf 'a\342\202'`] });
+    await session.whenTerminated();
+    const read = readText(session, 0);
+    assert.deepEqual({ data: read.data, nextOffset: read.nextOffset }, { data: 'a\ufffd', nextOffset: 3 });
+  } finally {
+    await engine.close();
+  }
+});
