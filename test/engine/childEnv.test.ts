@@ -9,7 +9,7 @@ import { isCorralError } from '../../src/common/errors.js';
 /** Each one makes some loader, interpreter, shell or git run code of the caller's choosing. */
 const INJECTING = [
   'LD_PRELOAD', 'LD_LIBRARY_PATH', 'GCONV_PATH', 'GLIBC_TUNABLES', 'OPENSSL_CONF', 'OPENSSL_ENGINES',
-  'BASH_ENV', 'ENV', 'BASH_FUNC_ls%%', 'PROMPT_COMMAND', 'PS0', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'ZDOTDIR', 'IFS',
+  'BASH_ENV', 'ENV', 'BASH_FUNC_ls%%', 'PROMPT_COMMAND', 'PS0', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'IFS',
   'NODE_OPTIONS', 'NODE_PATH', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB', 'PYTHONSTARTUP', 'PYTHONPATH',
   'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONBREAKPOINT', 'RUBYOPT', 'RUBYLIB', 'LUA_INIT', 'LUA_PATH_5_4',
   'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0',
@@ -17,7 +17,7 @@ const INJECTING = [
 ].filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
 
 /** Ordinary, often needed, and in no way a code hook. */
-const ORDINARY = ['PYTHONUNBUFFERED', 'PYTHONIOENCODING', 'GIT_AUTHOR_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_TERMINAL_PROMPT', 'PS1', 'NODE_ENV', 'RUST_LOG', 'EDITOR'];
+const ORDINARY = ['ZDOTDIR', 'PYTHONUNBUFFERED', 'PYTHONIOENCODING', 'GIT_AUTHOR_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_TERMINAL_PROMPT', 'PS1', 'NODE_ENV', 'RUST_LOG', 'EDITOR'];
 
 function refusal(name: string, allowed: string[] = []): string | null {
   try {

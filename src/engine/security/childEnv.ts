@@ -10,9 +10,9 @@ const INHERITED_PREFIXES = ['LC_'];
 
 /**
  * Variables that make the dynamic loader, an interpreter, a shell or git run code the caller chose in a child on
- * their own, whatever program the session runs (at start-up or on a hook), grouped by who reads them. A program's
- * own configuration files (HOME, a repo's .git/config, an rc file in the cwd) are out of reach of any environment
- * list: the boundary for those is the user the daemon runs as and the workspace roots.
+ * their own, whatever program the session runs (at start-up or on a hook), grouped by who reads them. Where a
+ * program finds its own configuration (HOME, zsh's ZDOTDIR, a repo's .git/config) stays the caller's to choose, as
+ * users rely on it; the boundary for those files is the user the daemon runs as and the workspace roots.
  */
 export const REFUSED_ENV: readonly RegExp[] = [
   // The dynamic loader and the C library.
@@ -30,7 +30,6 @@ export const REFUSED_ENV: readonly RegExp[] = [
   /^PS4$/,
   /^SHELLOPTS$/,
   /^BASHOPTS$/,
-  /^ZDOTDIR$/,
   /^IFS$/,
   // Interpreters and runtimes: module paths, start-up scripts, injected options.
   /^NODE_OPTIONS$/,
