@@ -16,6 +16,9 @@ interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, for output that is not UTF-8. */
+  stdoutBytes: Buffer;
+  stderrBytes: Buffer;
 }
 
 /** Generous bound for one CLI run on a loaded 2-core machine; a hung command fails the test instead of the suite. */
@@ -38,15 +41,18 @@ function startCli(args: string[], env: Record<string, string>, input?: string): 
     timeout: CLI_TIMEOUT_MS,
   });
   if (input !== undefined) child.stdin?.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('close', (code) => {
+      const [stdoutBytes, stderrBytes] = [Buffer.concat(stdout), Buffer.concat(stderr)];
+      resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), stdoutBytes, stderrBytes });
+    });
   });
-  return { stdout: () => stdout, done };
+  return { stdout: () => Buffer.concat(stdout).toString('utf8'), done };
 }
 
 function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
@@ -234,6 +240,16 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     const shell = await cli(['run', 'echo $((6 * 7))']);
     assert.equal(shell.code, 0, shell.stderr);
     assert.equal(shell.stdout, '42\n');
+  });
+
+  test('run to a pipe passes bytes that are not UTF-8 through unchanged, on stdout and stderr', async () => {
+    const script = String.raw`printf '\377\376\200abc'; printf '\342\202' >&2`;
+    for (const args of [['run', '--', '/bin/sh', '-c', script], ['run', '--raw', '--', '/bin/sh', '-c', script]]) {
+      const result = await cli(args);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual([...result.stdoutBytes], [0xff, 0xfe, 0x80, 0x61, 0x62, 0x63], args.join(' '));
+      assert.deepEqual([...result.stderrBytes], [0xe2, 0x82], args.join(' '));
+    }
   });
 
   test('run past its timeout exits 4 and names the background session and pid', async () => {

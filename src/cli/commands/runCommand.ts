@@ -53,10 +53,14 @@ async function readStream(api: CorralClient, id: string, stream: 'stdout' | 'std
   return Buffer.concat(chunks);
 }
 
+/** A terminal is a viewer (neutralize); a pipe or file is a consumer that expects the command's own bytes. */
+function wantsBytes(stream: NodeJS.WriteStream, raw: boolean): boolean {
+  return raw || stream.isTTY !== true;
+}
+
 function writeStream(stream: NodeJS.WriteStream, data: Buffer | string, raw: boolean): void {
   if (data.length === 0) return;
-  // A terminal is a viewer (neutralize); a pipe or file is a consumer that expects the command's own bytes.
-  if (raw || stream.isTTY !== true) stream.write(data);
+  if (wantsBytes(stream, raw)) stream.write(data);
   else stream.write(neutralize(typeof data === 'string' ? data : data.toString('utf8')));
 }
 
@@ -112,6 +116,10 @@ export const runCommand = clientCommand({
       writeJson(io, result);
       return code;
     }
+    // The exec reply is UTF-8 text: invalid sequences are already U+FFFD there. A pipe, a file or --raw gets the
+    // command's own bytes, so those streams are read back as bytes (base64) unless they already were.
+    if (!readBack && wantsBytes(io.stdout, values.raw)) stdout = await readStream(api, result.sessionId, 'stdout');
+    if (!readBack && wantsBytes(io.stderr, values.raw)) stderr = await readStream(api, result.sessionId, 'stderr');
     writeStream(io.stdout, stdout, values.raw);
     writeStream(io.stderr, stderr, values.raw);
     if (result.timedOut) {
