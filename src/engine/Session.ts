@@ -348,7 +348,11 @@ export class Session {
     this.requireRunning().endInput();
   }
 
+  /** Refused for a pipe session whatever its state: every face (REST, WebSocket) gets the same answer from here. */
   resize(cols: number, rows: number): void {
+    if (this.spec.kind !== 'pty') {
+      throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${this.id} is a ${this.spec.kind} session: it has no terminal to resize.`);
+    }
     const proc = this.requireRunning();
     this.cols = cols;
     this.rows = rows;

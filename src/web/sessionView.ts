@@ -162,7 +162,8 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
   disposer.add(term.onResize(({ cols, rows }) => sendSize(cols, rows)));
 
   function sendSize(cols: number, rows: number): void {
-    if (!connection.isReadOnly) connection.send({ type: 'resize', cols, rows });
+    // A pipe session has no terminal: the daemon refuses its resize.
+    if (!connection.isReadOnly && session?.kind !== 'pipe') connection.send({ type: 'resize', cols, rows });
   }
 
   let resizeTimer: number | null = null;

@@ -129,6 +129,23 @@ describe('session websocket', () => {
     assert.equal(client.textsOf('exit')[0]?.exit.signal, 'SIGKILL');
   });
 
+  test('a resize frame on a pipe session is refused with NOT_SUPPORTED_FOR_KIND, as REST refuses it, and changes nothing', async () => {
+    const created = await d.request<Info>('POST', '/api/v1/sessions', { command: ['sleep', '30'], kind: 'pipe', cwd: d.root });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const session = created.body;
+    const client = await open(session.id);
+    client.send({ type: 'resize', cols: 50, rows: 20 });
+    await client.until(() => client.textsOf('error').length === 1, 'the refusal');
+    assert.equal(client.textsOf('error')[0]?.code, 'NOT_SUPPORTED_FOR_KIND');
+    const rest = await d.request<{ error: { code: string } }>('POST', `/api/v1/sessions/${session.id}/resize`, { cols: 50, rows: 20 });
+    assert.equal(rest.status, 409);
+    assert.equal(rest.body.error.code, 'NOT_SUPPORTED_FOR_KIND');
+    const info = (await d.request<Info>('GET', `/api/v1/sessions/${session.id}`)).body;
+    assert.deepEqual([info.cols, info.rows], [session.cols, session.rows], 'the reported size is unchanged');
+    await client.close();
+    await d.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+  });
+
   test('a read-only client cannot type, resize or signal, and is told why', async () => {
     const session = await createSession(d, BASH);
     const viewer = await open(session.id, '?since=0&mode=read-only');

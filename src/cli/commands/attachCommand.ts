@@ -189,7 +189,9 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       } else if (frame.type === 'exit') {
         const how = frame.exit.signal !== null ? frame.exit.signal : `code ${frame.exit.code ?? '?'}`;
         finish(EXIT.ok, `[session ${id} ended: ${frame.exit.reason}, ${how}]`);
-      } else if (frame.type === 'error' && frame.code !== 'READ_ONLY') {
+      } else if (frame.type === 'error' && frame.code !== 'READ_ONLY' && frame.code !== 'NOT_SUPPORTED_FOR_KIND') {
+        // Not shown: READ_ONLY and NOT_SUPPORTED_FOR_KIND answer frames we send on our own (keys of a read-only
+        // attach, our size to a pipe session that has no terminal); the user can do nothing about them.
         stdout.write(`\r\n[corral: ${frame.message}]\r\n`);
       }
     });

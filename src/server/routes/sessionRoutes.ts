@@ -133,9 +133,6 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     body: resizeSchema,
     handler: ({ params, body }) => {
       const session = manager.get(params.id);
-      if (session.spec.kind !== 'pty') {
-        throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${session.id} is a pipe session: it has no terminal to resize.`);
-      }
       session.resize(body.cols, body.rows);
       return session.toInfo();
     },
