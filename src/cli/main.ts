@@ -44,6 +44,28 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.usage;
 }
 
+/**
+ * A reader that leaves early (`corral logs <id> | head -1`) makes our next write fail with EPIPE. Like other
+ * Unix tools we stop writing and exit quietly instead of dying on an unhandled 'error' event. The exit is
+ * deferred to setImmediate so that a command which already has its answer keeps it: `run` has the command's
+ * exit code by the time it writes, and it is still ours (`corral run -- make test | head` still says whether
+ * the tests passed). A command still producing output (`logs -f`) has no code yet and ends with 0: the reader
+ * chose to stop, that is not a failure.
+ */
+function exitQuietlyWhenReaderLeaves(stream: NodeJS.WriteStream): void {
+  let leaving = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // After the first EPIPE the stream is destroyed: further writes fail too, and are as expected.
+    if (leaving) return;
+    if (error.code !== 'EPIPE') throw error;
+    leaving = true;
+    setImmediate(() => process.exit(process.exitCode ?? EXIT.ok));
+  });
+}
+
+exitQuietlyWhenReaderLeaves(process.stdout);
+exitQuietlyWhenReaderLeaves(process.stderr);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

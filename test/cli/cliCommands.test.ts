@@ -55,6 +55,26 @@ function startCli(args: string[], env: Record<string, string>, input?: string): 
   return { stdout: () => Buffer.concat(stdout).toString('utf8'), done };
 }
 
+/**
+ * Runs the CLI with a reader that leaves after the first chunk of stdout (like `| head -1`): the CLI's later
+ * writes fail with EPIPE.
+ */
+function runCliReaderLeaves(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: CLI_TIMEOUT_MS,
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
   return startCli(args, env, input).done;
 }
@@ -249,6 +269,27 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual([...result.stdoutBytes], [0xff, 0xfe, 0x80, 0x61, 0x62, 0x63], args.join(' '));
       assert.deepEqual([...result.stderrBytes], [0xe2, 0x82], args.join(' '));
+    }
+  });
+
+  test('a reader that leaves early ends run, logs and logs -f quietly (run keeps the command\'s exit code)', async () => {
+    // Far more than a pipe buffer, so the CLI is still writing when the reader leaves.
+    const session = await createSession({ command: ['/bin/sh', '-c', 'seq 1 200000; sleep 60'], kind: 'pipe' });
+    try {
+      const printed = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${session.id}/wait`, {
+        pattern: '^200000$',
+        since: 0,
+        timeoutMs: 20_000,
+      });
+      assert.equal(printed.body.matched, true, 'the session printed everything');
+      const results = await Promise.all([
+        runCliReaderLeaves(['run', '--', '/bin/sh', '-c', 'seq 1 200000; exit 3'], env),
+        runCliReaderLeaves(['logs', session.id], env),
+        runCliReaderLeaves(['logs', session.id, '-f'], env),
+      ]);
+      assert.deepEqual(results, [{ code: 3, stderr: '' }, { code: 0, stderr: '' }, { code: 0, stderr: '' }]);
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
     }
   });
 
