@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   WEBHOOK_URL_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   NOT_FOUND: { status: 404, wsClose: 4404 },
   SESSION_NOT_RUNNING: { status: 409, wsClose: 4409 },
+  INPUT_CLOSED: { status: 409, wsClose: 4409 },
   SESSION_BUSY: { status: 409, wsClose: 4409 },
   SHELL_INTEGRATION_UNAVAILABLE: { status: 409, wsClose: 4409 },
   INVALID_STATE: { status: 409, wsClose: 4409 },

@@ -123,6 +123,8 @@ export class Session {
   private closedPromise: Promise<ProcessStatus>;
   private resolveClosed: (status: ProcessStatus) => void = () => undefined;
   private usage: ResourceUsage | null = null;
+  /** A pipe session's stdin was closed by closeInput(); input after it is refused, not silently dropped. */
+  private inputClosed = false;
   private stdoutBytes = 0;
   private stderrBytes = 0;
   private detector: StateDetector | null = null;
@@ -293,8 +295,21 @@ export class Session {
     return this.proc;
   }
 
-  write(data: string | Buffer): void {
+  /** The process, when it takes input: running, and its stdin not closed by an earlier eof. */
+  private requireInputOpen(): BackendProcess {
     const proc = this.requireRunning();
+    if (this.inputClosed) {
+      throw new CorralError(
+        'INPUT_CLOSED',
+        `Session ${this.id} had its stdin closed (eof); it takes no more input. Start a new session to send more.`,
+        { details: { state: this.machine.state } },
+      );
+    }
+    return proc;
+  }
+
+  write(data: string | Buffer): void {
+    const proc = this.requireInputOpen();
     proc.write(data);
     this.lastActivityMono = performance.now();
     this.detector?.onInput(data);
@@ -339,13 +354,23 @@ export class Session {
       }
       bytes.push(seq);
     }
-    this.requireRunning();
-    if (text !== undefined && text.length > 0) this.write(text);
+    const hasText = text !== undefined && text.length > 0;
+    // Nothing to write (a bare eof request) is not refused once stdin is closed: a repeated eof is a no-op.
+    if (hasText || bytes.length > 0) this.requireInputOpen();
+    else this.requireRunning();
+    if (hasText) this.write(text);
     if (bytes.length > 0) this.write(bytes.join(''));
   }
 
+  /**
+   * Closes a pipe session's stdin; later input is refused with INPUT_CLOSED. Idempotent: closing again is a no-op, so
+   * a retried eof succeeds. A terminal has no separate stdin (EOF is Ctrl-D typed as input): there it does nothing.
+   */
   closeInput(): void {
-    this.requireRunning().endInput();
+    const proc = this.requireRunning();
+    if (this.spec.kind !== 'pipe' || this.inputClosed) return;
+    this.inputClosed = true;
+    proc.endInput();
   }
 
   /** Refused for a pipe session whatever its state: every face (REST, WebSocket) gets the same answer from here. */
