@@ -341,6 +341,45 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.equal((JSON.parse(logs.stdout) as { error: { code: string } }).error.code, 'SESSION_NOT_FOUND');
   });
 
+  test('attach, mcp and token answer --help; their usage errors exit 2, a missing token file 5', async () => {
+    const noDir = join(tmpdir(), 'corral-cli-no-such-dir');
+    const [attachHelp, mcpHelp, tokenHelp, ...rest] = await Promise.all([
+      cli(['attach', '--help']),
+      cli(['mcp', '--help']),
+      cli(['token', '--help']),
+      cli(['token', '--bogus']),
+      cli(['token', 'extra']),
+      cli(['token', '--json', '--bogus']),
+      cli(['attach', 's_doesnotexistdoesnotexi', '--detach-keys', 'C-1']),
+      cli(['mcp', '--json', '--no-start', '--bogus']),
+      cli(['token', '--data-dir', noDir]),
+    ]);
+    assert.match(attachHelp.stdout, /^Usage: corral attach <id>/);
+    assert.match(mcpHelp.stdout, /^Usage: corral mcp/);
+    assert.match(tokenHelp.stdout, /^Usage: corral token/);
+    for (const help of [attachHelp, mcpHelp, tokenHelp]) assert.equal(help.code, 0, help.stderr);
+    const [bogus, extra, jsonBogus, detachKeys, mcpBogus, noToken] = rest;
+    for (const usage of [bogus, extra, jsonBogus, detachKeys, mcpBogus]) assert.equal(usage?.code, 2, usage?.stderr);
+    assert.equal((JSON.parse(jsonBogus?.stdout ?? '') as { error: { code: string } }).error.code, 'CLI_ERROR');
+    assert.match(detachKeys?.stderr ?? '', /--detach-keys: no control key for "C-1"/);
+    assert.match(mcpBogus?.stderr ?? '', /Unknown option '--bogus'/, 'mcp takes --json; only --bogus is refused');
+    assert.equal(noToken?.code, 5, noToken?.stderr);
+    assert.equal(noToken?.stderr, `corral: No token file in ${noDir} (no daemon has run there). Start one with: corral serve\n`);
+  });
+
+  test('attach detaches with exit 0 when its standard input ends, after sending what it read', async () => {
+    const session = await createSession({ command: ['cat'] });
+    try {
+      const attached = await cli(['attach', session.id], 'typed-before-eof\n');
+      assert.equal(attached.code, 0, attached.stderr);
+      assert.match(attached.stdout, /\[detached from s_[^:]+: end of input\]/);
+      await until('the typed line to reach the session', async () => (await textOutput(session.id)).includes('typed-before-eof'));
+      assert.notEqual((await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${session.id}`)).body.state, 'terminated');
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+    }
+  });
+
   test('usage errors exit 2: unknown option, missing condition, bad duration, unknown command', async () => {
     const results = await Promise.all([
       cli(['ls', '--bogus']),

@@ -5,10 +5,10 @@
 // megabytes of output; live output then continues from the screen's offset. Several people can attach at once:
 // each sees the same output; the last one to attach (or resize) sets the session's size.
 
-import { parseArgs } from 'node:util';
 import WebSocket, { type RawData } from 'ws';
 import { decodeOutputFrame, type ServerTextFrame } from '../../server/ws/wsFrames.js';
-import { EXIT, clientFor, reportError, type CliCommand, type CliIO } from '../cliCommand.js';
+import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
+import { client, clientCommand, sessionIdArg, sessionPath } from './commandKit.js';
 
 /** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
 export const DEFAULT_DETACH_KEYS = 'C-]';
@@ -24,15 +24,15 @@ export function parseDetachKeys(spec: string): Buffer {
     const control = /^C-(.)$/i.exec(key);
     if (control?.[1] !== undefined) {
       const code = control[1].toUpperCase().charCodeAt(0);
-      if (code < 0x40 || code > 0x5f) throw new Error(`--detach-keys: no control key for "${key}" (use C-@ … C-_, C-a … C-z)`);
+      if (code < 0x40 || code > 0x5f) throw new UsageError(`--detach-keys: no control key for "${key}" (use C-@ … C-_, C-a … C-z)`);
       bytes.push(code & 0x1f);
     } else if (key.length === 1) {
       bytes.push(key.charCodeAt(0));
     } else {
-      throw new Error(`--detach-keys: "${key}" is not a key (use C-x or a single character, comma-separated)`);
+      throw new UsageError(`--detach-keys: "${key}" is not a key (use C-x or a single character, comma-separated)`);
     }
   }
-  if (bytes.length === 0) throw new Error('--detach-keys: empty');
+  if (bytes.length === 0) throw new UsageError('--detach-keys: empty');
   return Buffer.from(bytes);
 }
 
@@ -63,49 +63,38 @@ export class DetachMatcher {
   }
 }
 
-export const attachCommand: CliCommand = {
+const USAGE = `Usage: corral attach <id> [--read-only] [--detach-keys KEYS] [--no-resize] [--json]
+
+This terminal becomes the session's terminal until the detach keys, the end of standard input or the session's end.
+  --detach-keys  comma-separated keys, each C-x or one character: C-] (default, or CORRAL_DETACH_KEYS), C-b,d, C-p,C-q
+  --read-only    watch without typing
+  --no-resize    leave the session's size alone`;
+
+export const attachCommand = clientCommand({
   name: 'attach',
   summary: 'attach this terminal to a session (detach: Ctrl-], --detach-keys; --read-only)',
-  async run(argv, io) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        options: {
-          'data-dir': { type: 'string' },
-          json: { type: 'boolean', default: false },
-          'read-only': { type: 'boolean', default: false },
-          'detach-keys': { type: 'string' },
-          'no-resize': { type: 'boolean', default: false },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      return reportError(error, io, false);
-    }
-    const id = positionals[0];
-    if (id === undefined || positionals.length > 1) {
-      io.stderr.write('usage: corral attach <session-id> [--read-only] [--detach-keys C-]] [--no-resize]\n');
-      return EXIT.usage;
-    }
-    try {
-      const detachKeys = parseDetachKeys(values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS);
-      const client = clientFor(values['data-dir'], io.env);
-      // Fails early with the REST error (unknown id, ended session) before touching the terminal.
-      await client.get(`/api/v1/sessions/${encodeURIComponent(id)}`);
-      return await attach(io, client.endpoint, id, {
-        readOnly: values['read-only'],
-        resize: !values['no-resize'],
-        detachKeys,
-        detachLabel: values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS,
-      });
-    } catch (error) {
-      return reportError(error, io, values.json);
-    }
+  usage: USAGE,
+  options: {
+    'read-only': { type: 'boolean', default: false },
+    'detach-keys': { type: 'string' },
+    'no-resize': { type: 'boolean', default: false },
   },
-};
+  run: async ({ values, positionals }, io) => {
+    const id = sessionIdArg(positionals, USAGE);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"\n${USAGE}`);
+    const detachLabel = values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS;
+    const detachKeys = parseDetachKeys(detachLabel);
+    const api = client(values, io);
+    // Fails early with the REST error (unknown id, ended session) before touching the terminal.
+    await api.get(sessionPath(id));
+    return attach(io, api.endpoint, id, {
+      readOnly: values['read-only'],
+      resize: !values['no-resize'],
+      detachKeys,
+      detachLabel,
+    });
+  },
+});
 
 interface AttachOptions {
   readOnly: boolean;
@@ -129,12 +118,15 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       if (finished) return;
       finished = true;
       stdin.off('data', onInput);
+      stdin.off('end', onEnd);
       process.off('SIGWINCH', onResize);
       if (rawMode && stdin.isTTY) stdin.setRawMode(false);
       stdin.pause();
       // Leave the alternate screen and show the cursor again, whatever the session left behind.
       stdout.write(`${alternate ? '\x1b[?1049l' : ''}\x1b[?25h\x1b[0m`);
       if (message !== null) stdout.write(`\r\n${message}\r\n`);
+      // Nothing the session sends after this may reach the terminal we just restored.
+      ws.removeAllListeners('message');
       ws.removeAllListeners('close');
       ws.close();
       resolve(code);
@@ -149,6 +141,8 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       if (forward.length > 0 && !options.readOnly && ws.readyState === WebSocket.OPEN) ws.send(forward, { binary: true });
       if (detach) finish(EXIT.ok, `[detached from ${id}]`);
     };
+    // Nothing more can be typed once standard input ends (`echo cmd | corral attach`): detach rather than hang.
+    const onEnd = (): void => finish(EXIT.ok, `[detached from ${id}: end of input]`);
 
     ws.on('unexpected-response', (_request, response) => {
       let body = '';
@@ -172,6 +166,7 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
         rawMode = true;
       }
       stdin.on('data', onInput);
+      stdin.once('end', onEnd);
       stdin.resume();
       process.on('SIGWINCH', onResize);
       sendSize();

@@ -26,7 +26,7 @@ async function guarded(argv: string[], io: CliIO, body: () => Promise<number>): 
 }
 
 /** Prints a command's usage on stdout for --help. */
-function printHelp(io: CliIO, usage: string): number {
+export function printHelp(io: CliIO, usage: string): number {
   io.stdout.write(usage.endsWith('\n') ? usage : usage + '\n');
   return EXIT.ok;
 }

@@ -6,11 +6,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, reportError, type CliCommand } from '../cliCommand.js';
+import { printHelp } from './commandKit.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
+
+const USAGE = `Usage: corral mcp [--no-start] [--root DIR]… [--data-dir DIR] [--json]
+
+An MCP server over stdio for an agent. With no daemon running it starts one in the background on the data dir.
+  --no-start  fail (exit 5) instead of starting a daemon
+  --root DIR  a root for the daemon it starts (repeatable)
+  --json      accepted like every command; stdout carries only MCP messages, so errors still go to stderr`;
 
 export const mcpCommand: CliCommand = {
   name: 'mcp',
@@ -24,12 +32,16 @@ export const mcpCommand: CliCommand = {
           'data-dir': { type: 'string' },
           'no-start': { type: 'boolean', default: false },
           root: { type: 'string', multiple: true },
+          json: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
         },
         strict: true,
       }));
     } catch (error) {
       return reportError(error, io, false);
     }
+    // Not a clientCommand: its errors would go to stdout as JSON under --json, and stdout belongs to MCP.
+    if (values.help) return printHelp(io, USAGE);
     // Loaded here so other commands do not pay for the MCP SDK at start-up.
     const { connectToDaemon } = await import('../../mcp/daemonConnection.js');
     const { runStdioMcp } = await import('../../mcp/stdioServer.js');
