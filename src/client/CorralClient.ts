@@ -1,5 +1,6 @@
 // A small REST client for the daemon (used by the CLI and the stdio MCP server). It finds the daemon the way
-// PRODUCT §5 says: CORRAL_URL + CORRAL_TOKEN, else daemon.json and the token file in the data dir.
+// PRODUCT §5 says: CORRAL_URL + CORRAL_TOKEN, else daemon.json and the token file in the data dir (an explicit
+// --data-dir wins as a whole: its URL and its token).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,9 @@ export function resolveEndpoint(options: { dataDir?: string; env?: NodeJS.Proces
     throw new ClientError('NO_DAEMON', `No running daemon found (${infoPath} is missing). Start one with: corral serve`, null);
   }
   const info = JSON.parse(readFileSync(infoPath, 'utf8')) as DaemonInfo;
-  const token = env.CORRAL_TOKEN ?? readTokenFile(dataDir);
+  // The token comes from where the URL came from: a CORRAL_TOKEN meant for a CORRAL_URL (overridden by
+  // --data-dir, or left over without one) belongs to another daemon, whose token this one refuses.
+  const token = readTokenFile(dataDir);
   if (token === undefined) throw new ClientError('NO_DAEMON', `No token file in ${dataDir}.`, null);
   return { url: info.url, token };
 }

@@ -380,6 +380,14 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     }
   });
 
+  test('--data-dir wins as a whole, and a data dir never borrows CORRAL_TOKEN: the token comes with the URL', async () => {
+    const elsewhere = { CORRAL_URL: 'http://127.0.0.1:9', CORRAL_TOKEN: 'token-of-another-daemon' };
+    const explicit = await runCli(['ls', '--json', '--data-dir', daemon.dataDir], elsewhere);
+    assert.equal(explicit.code, 0, explicit.stderr);
+    const leftover = await runCli(['ls', '--json'], { CORRAL_URL: '', CORRAL_TOKEN: 'token-of-another-daemon', CORRAL_DATA_DIR: daemon.dataDir });
+    assert.equal(leftover.code, 0, leftover.stderr);
+  });
+
   test('usage errors exit 2: unknown option, missing condition, bad duration, unknown command', async () => {
     const results = await Promise.all([
       cli(['ls', '--bogus']),
