@@ -107,6 +107,23 @@ test('attach: type and see output, resize, detach with C-], reattach redraws the
     viewer.proc.write('\x1d');
     assert.equal(await viewer.exited, 0);
 
+    // Detaching resets the modes the session turned on (here by plain output the attach did not track).
+    const modes = attachInPty(d, [id]);
+    await modes.until(`[attached to ${id}`, 'attached for the modes');
+    const on = ['\x1b[?1049h', '\x1b[?1000h', '\x1b[?1002h', '\x1b[?1003h', '\x1b[?1006h', '\x1b[?1015h', '\x1b[?1h', '\x1b=', '\x1b[?2004h', '\x1b[?25l'];
+    const printf = on.map((seq) => seq.replace('\x1b', '\\033')).join('');
+    modes.proc.write(`printf '${printf}'; echo modes-$((2+3))-on\r`);
+    await modes.until('modes-5-on', 'the modes switched on');
+    modes.proc.write('\x1d');
+    assert.equal(await modes.exited, 0);
+    const drawn = modes.text();
+    const off = ['\x1b[?1049l', '\x1b[?1000l', '\x1b[?1002l', '\x1b[?1003l', '\x1b[?1006l', '\x1b[?1015l', '\x1b[?1l', '\x1b>', '\x1b[?2004l', '\x1b[?25h'];
+    on.forEach((seq, i) => {
+      const reset = off[i] ?? '';
+      assert.ok(drawn.lastIndexOf(reset) > drawn.lastIndexOf(seq), `${JSON.stringify(reset)} after the last ${JSON.stringify(seq)}`);
+    });
+    assert.ok(drawn.lastIndexOf('\x1b[0m') > drawn.lastIndexOf('modes-5-on'), 'SGR reset after the session output');
+
     // The session ending ends the attach.
     const last = attachInPty(d, [id]);
     await last.until(`[attached to ${id}`, 'attached again');

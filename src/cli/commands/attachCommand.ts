@@ -96,6 +96,21 @@ export const attachCommand = clientCommand({
   },
 });
 
+/**
+ * Written on every detach, whatever the session did: a program killed mid-screen (vi, an agent TUI) or one whose
+ * mode switches arrived as plain output leaves modes we never saw, so nothing is tracked and everything is reset:
+ * alternate screen, every mouse reporting mode and encoding, application cursor keys, application keypad,
+ * bracketed paste, a hidden cursor, colours.
+ */
+const TERMINAL_RESET =
+  '\x1b[?1049l' +
+  '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l' +
+  '\x1b[?1l' +
+  '\x1b>' +
+  '\x1b[?2004l' +
+  '\x1b[?25h' +
+  '\x1b[0m';
+
 interface AttachOptions {
   readOnly: boolean;
   resize: boolean;
@@ -110,7 +125,6 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
   const { stdin, stdout } = io;
   const matcher = new DetachMatcher(options.detachKeys);
   let rawMode = false;
-  let alternate = false;
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -122,8 +136,7 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       process.off('SIGWINCH', onResize);
       if (rawMode && stdin.isTTY) stdin.setRawMode(false);
       stdin.pause();
-      // Leave the alternate screen and show the cursor again, whatever the session left behind.
-      stdout.write(`${alternate ? '\x1b[?1049l' : ''}\x1b[?25h\x1b[0m`);
+      stdout.write(TERMINAL_RESET);
       if (message !== null) stdout.write(`\r\n${message}\r\n`);
       // Nothing the session sends after this may reach the terminal we just restored.
       ws.removeAllListeners('message');
@@ -179,7 +192,6 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       }
       const frame = JSON.parse(bytes.toString('utf8')) as ServerTextFrame;
       if (frame.type === 'screen') {
-        alternate = frame.alternateScreen;
         stdout.write(renderScreen(frame.lines, frame.cursor, frame.alternateScreen));
       } else if (frame.type === 'exit') {
         const how = frame.exit.signal !== null ? frame.exit.signal : `code ${frame.exit.code ?? '?'}`;
