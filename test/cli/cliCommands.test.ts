@@ -388,6 +388,23 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.equal(leftover.code, 0, leftover.stderr);
   });
 
+  test('the README walk-through: new --profile shell, send, wait --state idle, then exec in the shell', async () => {
+    const created = await cli(['new', '--profile', 'shell', '--cwd', daemon.root]);
+    assert.equal(created.code, 0, created.stderr);
+    const id = created.stdout.trim();
+    try {
+      const sent = await cli(['send', id, 'ls -la', '--key', 'Enter']);
+      assert.equal(sent.code, 0, sent.stderr);
+      const idle = await cli(['wait', id, '--state', 'idle', '--timeout', '30s']);
+      assert.equal(idle.code, 0, idle.stderr);
+      const exec = await cli(['exec', id, 'echo from-$((40+2)); false']);
+      assert.equal(exec.code, 1, exec.stderr);
+      assert.equal(exec.stdout, 'from-42\n');
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${id}?force=true`);
+    }
+  });
+
   test('usage errors exit 2: unknown option, missing condition, bad duration, unknown command', async () => {
     const results = await Promise.all([
       cli(['ls', '--bogus']),
