@@ -43,15 +43,21 @@ function pidGone(pid: number): boolean {
   }
 }
 
+/** A git repo under the daemon's root with one commit on main, and a git runner in it. */
+function repoWithOneCommit(name: string): { repo: string; git: (...args: string[]) => string } {
+  const repo = join(daemon.root, name);
+  mkdirSync(repo);
+  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README'), 'hello\n');
+  git('add', 'README');
+  git('commit', '-qm', 'first');
+  return { repo, git };
+}
+
 describe('POST /api/v1/sessions/claude', () => {
   it('creates an isolated, pre-answered session in a task worktree; prompt over REST; DELETE /tasks removes worktree and processes', async () => {
-    const repo = join(daemon.root, 'repo');
-    mkdirSync(repo);
-    const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
-    git('init', '-q', '-b', 'main');
-    writeFileSync(join(repo, 'README'), 'hello\n');
-    git('add', 'README');
-    git('commit', '-qm', 'first');
+    const { repo, git } = repoWithOneCommit('repo');
 
     const body = {
       taskId: 'rest-task-1',
@@ -109,13 +115,7 @@ describe('POST /api/v1/sessions/claude', () => {
   });
 
   it("runs the worktree's git with a session's environment: the repo's hooks never see the daemon's", async () => {
-    const repo = join(daemon.root, 'hooked');
-    mkdirSync(repo);
-    const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
-    git('init', '-q', '-b', 'main');
-    writeFileSync(join(repo, 'README'), 'hello\n');
-    git('add', 'README');
-    git('commit', '-qm', 'first');
+    const { repo } = repoWithOneCommit('hooked');
     const seen = join(daemon.root, 'hook-env.txt');
     writeFileSync(join(repo, '.git', 'hooks', 'post-checkout'), `#!/bin/sh\nenv > '${seen}'\n`);
     chmodSync(join(repo, '.git', 'hooks', 'post-checkout'), 0o755);
