@@ -22,7 +22,7 @@ import { REDACTED } from '../common/sessionTypes.js';
 import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
 import { readView, type ReadOptions } from './output/readView.js';
-import { PatternScan } from './output/PatternScan.js';
+import { PatternScan, testPattern } from './output/PatternScan.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
 import { withRlimits } from './security/rlimits.js';
@@ -686,7 +686,3 @@ export class Session {
   }
 }
 
-function testPattern(pattern: RegExp, text: string): boolean {
-  pattern.lastIndex = 0;
-  return pattern.test(text);
-}

@@ -78,16 +78,19 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeCookieValue(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      // A malformed value is a cookie Corral never set (any page on another 127.0.0.1 port can plant one): absent.
+      return tryDecodeURIComponent(part.slice(eq + 1).trim());
+    }
   }
   return undefined;
 }
 
 /**
- * A malformed %-escape is a cookie Corral never set (any page on another 127.0.0.1 port can plant one): treated as
- * absent, not as a server error that would lock the dashboard out.
+ * decodeURIComponent, with undefined for a malformed %-escape: what a client sent in a cookie or a path is input,
+ * and bad input must never become a server error.
  */
-function decodeCookieValue(raw: string): string | undefined {
+export function tryDecodeURIComponent(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw);
   } catch (error) {

@@ -19,6 +19,12 @@ export const PATTERN_SCAN_PIECE_BYTES = 64 * 1024;
  */
 export const PATTERN_WINDOW_CHARS = 256 * 1024;
 
+/** RegExp.test from the start of `text`, whatever a global or sticky pattern's lastIndex was left at. */
+export function testPattern(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
+}
+
 export interface PatternScanHandlers {
   /** Called once, on the first match; the scan then stops. */
   onMatch(): void;
@@ -81,8 +87,7 @@ export class PatternScan implements Disposable {
       if (read.gap > 0) this.carried = '';
       this.scannedTo = read.offset + complete;
       const text = this.carried + toPlainText(read.data.subarray(0, complete).toString('utf8'));
-      this.pattern.lastIndex = 0;
-      if (this.pattern.test(text)) {
+      if (testPattern(this.pattern, text)) {
         this.matched = true;
         this.subscription.dispose();
         this.handlers.onMatch();

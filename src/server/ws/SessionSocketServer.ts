@@ -12,7 +12,7 @@ import { DisposableStore, toDisposable, type Disposable } from '../../common/lif
 import type { Session } from '../../engine/Session.js';
 import type { SessionManager } from '../../engine/SessionManager.js';
 import { doorRequestOf } from '../app.js';
-import { checkHostAndOrigin, checkToken, type DoorPolicy } from '../auth.js';
+import { checkHostAndOrigin, checkToken, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
 import { parseWith } from '../routeTable.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
@@ -114,7 +114,8 @@ export class SessionSocketServer implements Disposable {
       const match = SESSION_PATH.exec(path);
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
-      session = this.manager.get(decodePathSegment(match[1]));
+      // A malformed %-escape names no session: looked up as typed, it gets the usual 404.
+      session = this.manager.get(tryDecodeURIComponent(match[1]) ?? match[1]);
     } catch (error) {
       refuseUpgrade(socket, error);
       return;
@@ -223,14 +224,4 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
       'Connection: close\r\n\r\n' +
       body,
   );
-}
-
-/** A malformed %-escape names no session: looked up as typed, it gets the usual 404 rather than a server error. */
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch (error) {
-    if (error instanceof URIError) return segment;
-    throw error;
-  }
 }
