@@ -74,6 +74,22 @@ defineToolScenarios('stdio', {
   disconnect: (c) => c.close(),
 });
 
+/** A data dir nobody runs a daemon on yet, and a workspace root beside it. */
+function freshDataDir(prefix: string): { base: string; dataDir: string; root: string } {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  const root = join(base, 'work');
+  mkdirSync(root, { recursive: true });
+  return { base, dataDir: join(base, 'data'), root };
+}
+
+/** The daemon a test caused `corral mcp` to start: stopped like an operator would (SIGTERM ends its sessions). */
+async function stopStartedDaemon(pid: number, dataDir: string): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < STOP_TRIES && processAlive(pid); i++) await sleep(50);
+  assert.equal(processAlive(pid), false, 'the started daemon stopped on SIGTERM');
+  assert.equal(existsSync(join(dataDir, 'daemon.json')), false);
+}
+
 test('stdio: with no daemon and --no-start, corral mcp exits 5 naming how to start one', () => {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-')));
   try {
@@ -93,10 +109,7 @@ test('stdio: with no daemon and --no-start, corral mcp exits 5 naming how to sta
 });
 
 test('stdio: with no daemon, corral mcp starts one in the background that outlives the MCP client and its sessions', async () => {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-')));
-  const dataDir = join(base, 'data');
-  const root = join(base, 'work');
-  mkdirSync(root, { recursive: true });
+  const { base, dataDir, root } = freshDataDir('corral-mcp-');
   let daemonPid: number | null = null;
   try {
     const c = await connectStdio(cleanEnv({ CORRAL_DATA_DIR: dataDir }), ['--root', root]);
@@ -120,22 +133,13 @@ test('stdio: with no daemon, corral mcp starts one in the background that outliv
       await again.close();
     }
   } finally {
-    if (daemonPid !== null) {
-      // The daemon this test caused to start: stop it like an operator would (SIGTERM ends its sessions).
-      process.kill(daemonPid, 'SIGTERM');
-      for (let i = 0; i < STOP_TRIES && processAlive(daemonPid); i++) await sleep(50);
-      assert.equal(processAlive(daemonPid), false, 'the started daemon stopped on SIGTERM');
-      assert.equal(existsSync(join(dataDir, 'daemon.json')), false);
-    }
+    if (daemonPid !== null) await stopStartedDaemon(daemonPid, dataDir);
     rmSync(base, { recursive: true, force: true });
   }
 });
 
 test('stdio: two MCP clients starting at once on one data dir end up on one daemon', async () => {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-mcp-race-')));
-  const dataDir = join(base, 'data');
-  const root = join(base, 'work');
-  mkdirSync(root, { recursive: true });
+  const { base, dataDir, root } = freshDataDir('corral-mcp-race-');
   let daemonPid: number | null = null;
   const clients: Client[] = [];
   try {
@@ -150,11 +154,7 @@ test('stdio: two MCP clients starting at once on one data dir end up on one daem
     assert.deepEqual(listed.sessions.map((s) => s.id), [created.session.id], 'both clients talk to the same daemon');
   } finally {
     for (const c of clients) await c.close();
-    if (daemonPid !== null) {
-      process.kill(daemonPid, 'SIGTERM');
-      for (let i = 0; i < STOP_TRIES && processAlive(daemonPid); i++) await sleep(50);
-      assert.equal(processAlive(daemonPid), false, 'the started daemon stopped on SIGTERM');
-    }
+    if (daemonPid !== null) await stopStartedDaemon(daemonPid, dataDir);
     rmSync(base, { recursive: true, force: true });
   }
 });
