@@ -98,8 +98,10 @@ describe('session websocket', () => {
   test('without since a client starts live at the offset its first state frame names', async () => {
     const session = await createSession(d, BASH);
     const early = await open(session.id, '?since=0');
-    early.send({ type: 'input', data: 'echo before-attach\r' });
-    await early.until(() => early.output.includes('before-attach\r\n'), 'early output');
+    // $((…)) makes the command's output differ from the terminal's echo of the typed line: waiting for the echo
+    // alone would let the live client attach before bash prints the output, and then see it.
+    early.send({ type: 'input', data: 'echo before-$((1+1))-attach\r' });
+    await early.until(() => early.output.includes('before-2-attach\r\n'), 'early output');
     // What existed before the live client attached (bash's next prompt may still come, and count for neither side).
     const outputBeforeAttach = early.nextOffset ?? 0;
     const live = await open(session.id);
@@ -108,10 +110,10 @@ describe('session websocket', () => {
     assert.equal(state?.type, 'state');
     const offset = state?.type === 'state' ? state.offset : undefined;
     assert.ok(offset !== undefined && offset >= outputBeforeAttach, `live from ${offset}, before attach ${outputBeforeAttach}`);
-    live.send({ type: 'input', data: 'echo after-attach\r' });
-    await live.until(() => live.output.includes('after-attach\r\n'), 'live output');
+    live.send({ type: 'input', data: 'echo after-$((1+1))-attach\r' });
+    await live.until(() => live.output.includes('after-2-attach\r\n'), 'live output');
     assert.equal(live.firstOffset, offset);
-    assert.equal(live.output.includes('before-attach\r\n'), false);
+    assert.equal(live.output.includes('before-2-attach'), false);
     await Promise.all([early.close(), live.close()]);
     await d.request('DELETE', `/api/v1/sessions/${session.id}`);
   });
