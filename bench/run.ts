@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import * as pty from 'node-pty';
 import { startDaemon, type DaemonHandle } from '../test/support/daemonHarness.js';
-import type { OutputRead, SessionInfo } from '../src/common/sessionTypes.js';
+import type { OutputRead, SessionInfo } from '../src/protocol/sessionTypes.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 const FLOOD_FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'flood.mjs');

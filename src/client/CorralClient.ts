@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_INFO_FILE, defaultDataDir, type DaemonInfo } from '../config/paths.js';
-import type { ErrorCode } from '../common/errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
 
 export class ClientError extends Error {
   constructor(

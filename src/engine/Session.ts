@@ -3,7 +3,7 @@
 // stream, and never leave a process of its tree alive when it ends.
 
 import { performance } from 'node:perf_hooks';
-import { CorralError } from '../common/errors.js';
+import { CorralError } from '../protocol/errors.js';
 import { DisposableStore, Emitter, toDisposable, type Event } from '../common/lifecycle.js';
 import type {
   ExitInfo,
@@ -17,8 +17,8 @@ import type {
   StateEvent,
   StateSource,
   ResourceUsage,
-} from '../common/sessionTypes.js';
-import { REDACTED } from '../common/sessionTypes.js';
+} from '../protocol/sessionTypes.js';
+import { REDACTED } from '../protocol/sessionTypes.js';
 import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
 import { readView, type ReadOptions } from './output/readView.js';
@@ -29,7 +29,7 @@ import { withRlimits } from './security/rlimits.js';
 import { detectorFor } from './detectors/detectorRegistry.js';
 import type { DetectorHost, StateDetector } from './detectors/StateDetector.js';
 import type { Profile } from './profiles/profileSchema.js';
-import { keyToBytes } from '../common/keys.js';
+import { keyToBytes } from '../protocol/keys.js';
 import { identify, type ProcessIdentity } from './process/ProcessIdentity.js';
 import { signalGroup } from './process/signals.js';
 import { sweepOrphans, terminateProcessTree } from './process/treeKiller.js';

@@ -6,15 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, rmSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CorralError } from '../common/errors.js';
+import { CorralError } from '../protocol/errors.js';
 import { Emitter, type Event } from '../common/lifecycle.js';
 import type {
   CreateSessionRequest,
   ExecRequest,
   ExecResult,
   WaitRequest,
-} from '../common/api.js';
-import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../common/sessionTypes.js';
+} from '../protocol/api.js';
+import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import { ChildProcessBackend } from './backends/ChildProcessBackend.js';
 import { NativePtyBackend } from './backends/NativePtyBackend.js';
 import { NodePtyBackend } from './backends/NodePtyBackend.js';
@@ -35,18 +35,12 @@ import { applyTemplate } from './templates/templates.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { AgentService } from './agent/AgentService.js';
 import type { Store } from '../store/Store.js';
-import type { CommandRecord, StoredSession } from '../store/storeTypes.js';
+import type { EngineEvent } from '../protocol/events.js';
+import type { StoredSession } from '../store/storeTypes.js';
 import { CommandHistory } from './history/CommandHistory.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type EngineLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
-
-/** Engine-wide happenings, streamed to `/events` subscribers and webhooks. */
-export type EngineEvent =
-  | { type: 'session.created'; session: SessionInfo }
-  | { type: 'session.state'; sessionId: string; event: StateEvent; session: SessionInfo }
-  | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo }
-  | { type: 'command.finished'; sessionId: string; command: CommandRecord };
 
 export interface CreateResult {
   session: Session;

@@ -1,7 +1,7 @@
 // The session state machine of PRODUCT §1.1: a checked transition table. An illegal transition is a bug:
 // it is refused and reported to the caller (who logs it), never silently applied.
 
-import type { SessionState, StateEvent, StateSource } from '../common/sessionTypes.js';
+import type { SessionState, StateEvent, StateSource } from '../protocol/sessionTypes.js';
 
 const LIVE_WORK_STATES: SessionState[] = ['busy', 'idle', 'waiting_input', 'authenticating', 'error'];
 

@@ -11,8 +11,8 @@ import type {
   ShellExecRequest,
   ShellExecResult,
   WaitRequest,
-} from '../common/api.js';
-import type { OutputRead, ScreenSnapshot, SessionInfo, SessionState } from '../common/sessionTypes.js';
+} from '../protocol/api.js';
+import type { OutputRead, ScreenSnapshot, SessionInfo, SessionState } from '../protocol/sessionTypes.js';
 
 export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 

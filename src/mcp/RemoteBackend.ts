@@ -10,8 +10,8 @@ import type {
   ShellExecRequest,
   ShellExecResult,
   WaitRequest,
-} from '../common/api.js';
-import type { OutputRead, ScreenSnapshot, SessionInfo } from '../common/sessionTypes.js';
+} from '../protocol/api.js';
+import type { OutputRead, ScreenSnapshot, SessionInfo } from '../protocol/sessionTypes.js';
 import type { CorralClient } from '../client/CorralClient.js';
 import type { AnswerReply, McpBackend, OutputReadRequest, PromptReply, SignalName, WaitResult } from './McpBackend.js';
 

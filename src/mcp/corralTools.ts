@@ -17,9 +17,9 @@ import {
   promptSchema,
   shellExecSchema,
   SIGNAL_NAMES,
-} from '../common/api.js';
-import { CorralError } from '../common/errors.js';
-import { SESSION_STATES, type SessionInfo } from '../common/sessionTypes.js';
+} from '../protocol/api.js';
+import { CorralError } from '../protocol/errors.js';
+import { SESSION_STATES, type SessionInfo } from '../protocol/sessionTypes.js';
 import type { McpBackend, OutputStreamName } from './McpBackend.js';
 import { ReadCursors } from './ReadCursors.js';
 

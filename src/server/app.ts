@@ -2,7 +2,7 @@
 // It holds no session state of its own; everything goes through the engine.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { CorralError, isCorralError, type ErrorBody } from '../common/errors.js';
+import { CorralError, isCorralError, type ErrorBody } from '../protocol/errors.js';
 import { isValidUtf8 } from '../engine/output/utf8.js';
 import type { SessionManager } from '../engine/SessionManager.js';
 import { checkHostAndOrigin, checkToken, type DoorPolicy, type DoorRequest } from './auth.js';

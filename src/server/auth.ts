@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorralError } from '../common/errors.js';
+import { CorralError } from '../protocol/errors.js';
 
 export const TOKEN_FILE = 'token';
 /** 256 random bits (PRODUCT §3 asks for at least 128). */

@@ -1,7 +1,7 @@
 // The daemon's log: pino JSON lines with secrets redacted at the source (tokens, cookies, session env values).
 
 import pino, { type Logger } from 'pino';
-import { REDACTED } from '../common/sessionTypes.js';
+import { REDACTED } from '../protocol/sessionTypes.js';
 
 export const REDACT_PATHS = [
   'req.headers.authorization',

@@ -3,7 +3,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CorralError } from '../common/errors.js';
+import { CorralError } from '../protocol/errors.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

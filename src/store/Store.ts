@@ -4,13 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CorralError } from '../common/errors.js';
-import type { SessionInfo, SessionState, StateEvent, StateSource } from '../common/sessionTypes.js';
+import { CorralError } from '../protocol/errors.js';
+import type { SessionInfo, SessionState, StateEvent, StateSource } from '../protocol/sessionTypes.js';
+import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate } from './migrations.js';
 import type {
   CommandFinish,
-  CommandKind,
-  CommandRecord,
   DeliveryRecord,
   ListSessionsQuery,
   NamedBody,

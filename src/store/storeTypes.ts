@@ -1,7 +1,7 @@
 // Record shapes the store reads and writes (camelCase, as the engine uses them).
 // Plain data only: never imports SQLite, so callers can type against the store without opening it.
 
-import type { SessionInfo, SessionState } from '../common/sessionTypes.js';
+import type { SessionInfo, SessionState } from '../protocol/sessionTypes.js';
 
 /** What the engine needs after a restart to find (and safely signal) what is left of a session's processes. */
 export interface SessionRuntime {
@@ -39,24 +39,6 @@ export interface SeqPageQuery {
   limit: number;
 }
 
-export const COMMAND_KINDS = ['exec', 'prompt', 'input'] as const;
-export type CommandKind = (typeof COMMAND_KINDS)[number];
-
-export interface CommandRecord {
-  sessionId: string;
-  seq: number;
-  kind: CommandKind;
-  text: string;
-  startedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  cwd: string | null;
-  /** Output offset where the command's output starts. */
-  outputStart: number;
-  outputEnd: number | null;
-  timedOut: boolean;
-  durationMs: number | null;
-}
 
 /** What `finishCommand` fills in once a command or prompt ends. */
 export interface CommandFinish {

@@ -1,7 +1,8 @@
 // The dashboard's REST calls: same-origin fetch with the login cookie and the CSRF header, errors as ApiError.
 // Must never put a credential in a URL or in storage; a 401 sends the user to the login page.
 
-import type { SessionInfo, StateEvent } from '../common/sessionTypes.js';
+import type { CommandRecord } from '../protocol/commandHistory.js';
+import type { SessionInfo, StateEvent } from '../protocol/sessionTypes.js';
 
 export const API = '/api/v1';
 /** The header the daemon wants (with Origin) on cookie-authenticated writes; a cross-site form cannot send it. */
@@ -45,18 +46,6 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     throw new ApiError(response.status, err?.code ?? 'HTTP_' + response.status, err?.message ?? `HTTP ${response.status}`);
   }
   return json as T;
-}
-
-export interface CommandRecord {
-  seq: number;
-  kind: string;
-  text: string;
-  startedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  cwd: string | null;
-  timedOut: boolean;
-  durationMs: number | null;
 }
 
 export interface ProfileEntry {

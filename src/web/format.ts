@@ -1,7 +1,7 @@
 // How sessions read on screen: state badges, ages, exits. Pure functions of the shared session types.
 // Must return text or elements built with textContent only (names, cwds and reasons are caller data).
 
-import type { ExitInfo, SessionInfo, SessionState } from '../common/sessionTypes.js';
+import type { ExitInfo, SessionInfo, SessionState } from '../protocol/sessionTypes.js';
 import { h } from './dom.js';
 
 export function stateBadge(state: SessionState): HTMLSpanElement {

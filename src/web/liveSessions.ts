@@ -1,7 +1,7 @@
 // Keeps the dashboard's picture of every session fresh: the daemon's event stream (`GET /api/v1/events`) says
 // what changed and we re-read that session; without the stream it polls. Must never hold a stale list silently.
 
-import type { SessionInfo } from '../common/sessionTypes.js';
+import type { SessionInfo } from '../protocol/sessionTypes.js';
 import { API, sessionsApi } from './api.js';
 import type { Disposable } from './dom.js';
 

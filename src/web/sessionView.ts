@@ -6,8 +6,9 @@
 
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
-import type { ExitInfo, SessionInfo, SessionState, StateEvent } from '../common/sessionTypes.js';
-import { ApiError, sessionsApi, type CommandRecord } from './api.js';
+import type { ExitInfo, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
+import type { CommandRecord } from '../protocol/commandHistory.js';
+import { ApiError, sessionsApi } from './api.js';
 import { Disposer, h, replaceChildren, type Disposable } from './dom.js';
 import { age, duration, exitText, sessionTitle, shortTime, stateBadge } from './format.js';
 import type { LiveSessions } from './liveSessions.js';

@@ -2,7 +2,7 @@
 // creates a session from a profile or a template, and the history of ended sessions.
 // Must show caller-supplied names, cwds and commands as text only.
 
-import { SESSION_STATES, type SessionInfo } from '../common/sessionTypes.js';
+import { SESSION_STATES, type SessionInfo } from '../protocol/sessionTypes.js';
 import { ApiError, sessionsApi, type Catalog } from './api.js';
 import { Disposer, h, replaceChildren, type Disposable } from './dom.js';
 import { age, exitText, sessionTitle, splitArgv, stateBadge } from './format.js';

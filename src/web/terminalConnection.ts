@@ -2,11 +2,10 @@
 // 8-byte offsets, JSON state/exit/gap frames, and reconnection that resumes at the next offset so no byte is
 // shown twice or skipped. Must never write a byte it has already written, and never retry once the session ended.
 
-import type { ExitInfo, SessionInfo, SessionState, StateSource } from '../common/sessionTypes.js';
+import type { ExitInfo, SessionInfo, SessionState, StateSource } from '../protocol/sessionTypes.js';
+import { decodeOutputFrame, isFinalClose, OUTPUT_HEADER_BYTES, type ClientFrame } from '../protocol/wsFrames.js';
 import type { Disposable } from './dom.js';
 
-/** Bytes of the big-endian offset before every output frame's payload. */
-const OUTPUT_HEADER_BYTES = 8;
 /** Reconnect delays: quick for a blip, then backing off to 5 s so a stopped daemon is not hammered. */
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
 /** Acknowledge after this many bytes were written to the terminal (the server's flow control counts acks). */
@@ -96,8 +95,8 @@ export class TerminalConnection implements Disposable {
         this.handlers.onStatus('ended', '');
         return;
       }
-      // 4xxx: the server refused us for a reason a retry will not fix (unknown session, logged out).
-      if (event.code >= 4400 && event.code < 4500 && event.code !== 4408 && event.code !== 4429) {
+      // The server refused us for a reason a retry will not fix (unknown session, logged out).
+      if (isFinalClose(event.code)) {
         this.handlers.onStatus('refused', event.reason || `closed with ${event.code}`);
         return;
       }
@@ -105,7 +104,7 @@ export class TerminalConnection implements Disposable {
     };
   }
 
-  send(frame: { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number } | { type: 'signal'; name: string }): boolean {
+  send(frame: Exclude<ClientFrame, { type: 'ack' }>): boolean {
     if (this.socket === null || this.socket.readyState !== WebSocket.OPEN) return false;
     if (frame.type === 'input' && this.readOnly) return false;
     this.socket.send(JSON.stringify(frame));
@@ -144,8 +143,9 @@ export class TerminalConnection implements Disposable {
 
   private onBinary(frame: Uint8Array): void {
     if (frame.length < OUTPUT_HEADER_BYTES) return;
-    const offset = Number(new DataView(frame.buffer, frame.byteOffset, OUTPUT_HEADER_BYTES).getBigUint64(0));
-    let data = frame.subarray(OUTPUT_HEADER_BYTES);
+    const decoded = decodeOutputFrame(frame);
+    const offset = decoded.offset;
+    let data = decoded.data;
     const end = offset + data.length;
     if (this.next === null) this.next = offset;
     if (end <= this.next) return; // all of it already shown (a replay overlapping what we had)

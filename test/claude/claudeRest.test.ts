@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fakeAnthropic.js';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 const API_KEY = 'sk-ant-corral-rest-0123456789abcdefghijkl';

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEngine, type EngineHarness } from '../support/engineHarness.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fakeAnthropic.js';
-import type { CreateSessionRequest } from '../../src/common/api.js';
+import type { CreateSessionRequest } from '../../src/protocol/api.js';
 import type { Session } from '../../src/engine/Session.js';
-import type { StateEvent } from '../../src/common/sessionTypes.js';
+import type { StateEvent } from '../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../support/daemonHarness.js';
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 
 interface CliResult {
   code: number | null;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DaemonHandle } from '../support/daemonHarness.js';
-import type { SessionInfo, OutputRead } from '../../src/common/sessionTypes.js';
+import type { SessionInfo, OutputRead } from '../../src/protocol/sessionTypes.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import { findSessionProcesses, identitiesOf, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
 

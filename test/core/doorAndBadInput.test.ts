@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { createSession, listIds, readText } from './coreSupport.js';
 
 /** A value only the daemon's environment holds: it must never show up in a session. */

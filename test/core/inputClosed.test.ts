@@ -9,7 +9,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { WebSocketFace } from '../../src/server/ws/wsFace.js';
 import { createCorralMcpServer } from '../../src/mcp/corralTools.js';
 import { EngineBackend } from '../../src/mcp/EngineBackend.js';
-import type { OutputRead, SessionInfo } from '../../src/common/sessionTypes.js';
+import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { TestSocket, startInProcess, type InProcessDaemon } from '../ws/wsTestClient.js';
 
 /** Long enough for cat to echo a line on a loaded 2-core machine. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startEngine, type EngineHarness } from '../support/engineHarness.js';
 import type { Session } from '../../src/engine/Session.js';
-import type { SessionKind } from '../../src/common/sessionTypes.js';
+import type { SessionKind } from '../../src/protocol/sessionTypes.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'write-then-exit.mjs');
 /** 200 KB: well past the kernel's pty buffer (~4 KB) and pipe buffer (64 KB), so the tail is in flight at exit. */

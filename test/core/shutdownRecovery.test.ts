@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { Store } from '../../src/store/Store.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import { createSession, fixture, identitiesOfPids, markedProcesses, readText, sessionTree, stillAlive, waitForText } from './coreSupport.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon } from '../support/daemonHarness.js';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { createSession, fixture, identitiesOfPids, markedProcesses, sessionTree, stillAlive, waitForText } from './coreSupport.js';
 
 /** Wait budget for a session to end on its own (the orphan sweep's hangup grace and SIGTERM grace included). */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildChildEnv, validateExplicitEnv } from '../../src/engine/security/childEnv.js';
-import { isCorralError } from '../../src/common/errors.js';
+import { isCorralError } from '../../src/protocol/errors.js';
 
 /** Each one makes some loader, interpreter, shell or git run code of the caller's choosing. */
 const INJECTING = [

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backtracksExponentially, compileUserPattern } from '../../src/engine/security/userPattern.js';
-import { isCorralError } from '../../src/common/errors.js';
+import { isCorralError } from '../../src/protocol/errors.js';
 
 /** 60 a's and a mismatch: (a+)+$ backtracks about 2^60 times on this without protection (28 a's took 15 s). */
 const HOSTILE = `${'a'.repeat(60)}!`;

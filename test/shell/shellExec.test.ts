@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { startEngine, type EngineHarness } from '../support/engineHarness.js';
 import { shellExec } from '../../src/engine/shell/ShellExec.js';
 import type { Session } from '../../src/engine/Session.js';
-import type { ShellExecRequest } from '../../src/common/api.js';
+import type { ShellExecRequest } from '../../src/protocol/api.js';
 
 const SHELLS = ['/bin/bash', '/usr/bin/zsh', '/bin/dash'].filter((path) => existsSync(path));
 

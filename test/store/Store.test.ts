@@ -7,11 +7,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { CorralError } from '../../src/common/errors.js';
-import type { SessionInfo, SessionState, StateEvent } from '../../src/common/sessionTypes.js';
+import { CorralError } from '../../src/protocol/errors.js';
+import type { SessionInfo, SessionState, StateEvent } from '../../src/protocol/sessionTypes.js';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { DB_FILE_NAME, MAX_DELIVERIES_PER_WEBHOOK, Store } from '../../src/store/Store.js';
-import type { CommandRecord, StoredSession } from '../../src/store/storeTypes.js';
+import type { CommandRecord } from '../../src/protocol/commandHistory.js';
+import type { StoredSession } from '../../src/store/storeTypes.js';
 
 const STORE_MODULE = fileURLToPath(new URL('../../src/store/Store.ts', import.meta.url));
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { SessionInfo } from '../../src/common/sessionTypes.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 
 // The page's globals, as the functions this file sends into Chromium see them: the file compiles without the

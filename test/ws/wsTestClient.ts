@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import WebSocket, { type RawData } from 'ws';
 import { Daemon, type DaemonFace, type DaemonOptions } from '../../src/server/daemon.js';
 import { createLogger } from '../../src/server/logger.js';
-import { decodeOutputFrame, type ServerTextFrame } from '../../src/server/ws/wsFrames.js';
+import { decodeOutputFrame, type ServerTextFrame } from '../../src/protocol/wsFrames.js';
 
 /** Waits in these tests end on events; this only bounds a broken test on a loaded 2-core machine. */
 export const WAIT_LIMIT_MS = 60_000;

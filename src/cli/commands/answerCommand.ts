@@ -1,6 +1,6 @@
 // `corral answer <id> <choice…>`: answers the dialog an agent session shows (POST …/answer) by option number or text.
 
-import type { SessionInfo } from '../../common/sessionTypes.js';
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
 

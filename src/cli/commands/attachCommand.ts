@@ -6,7 +6,7 @@
 // each sees the same output; the last one to attach (or resize) sets the session's size.
 
 import WebSocket, { type RawData } from 'ws';
-import { decodeOutputFrame, type ServerTextFrame } from '../../server/ws/wsFrames.js';
+import { decodeOutputFrame, type ServerTextFrame } from '../../protocol/wsFrames.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { client, clientCommand, sessionIdArg, sessionPath } from './commandKit.js';
 

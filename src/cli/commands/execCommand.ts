@@ -1,7 +1,7 @@
 // `corral exec <id> <command>`: runs a command in a shell session (POST …/commands) and prints its output.
 // Exit status: 0 when the command exited 0, 1 otherwise, 4 when it was still running at --timeout (it keeps running).
 
-import type { ShellExecResult } from '../../common/api.js';
+import type { ShellExecResult } from '../../protocol/api.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

@@ -1,6 +1,6 @@
 // `corral history <id>`: the command history of a session (GET …/commands), oldest first.
 
-import type { CommandRecord } from '../../store/storeTypes.js';
+import type { CommandRecord } from '../../protocol/commandHistory.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

@@ -1,7 +1,7 @@
 // `corral kill <id> [--force]`: ends a session (DELETE /api/v1/sessions/{id}) and prints how it ended.
 // --force skips the polite steps and grace periods (SIGKILL at once); the daemon still sweeps the whole tree.
 
-import type { SessionInfo } from '../../common/sessionTypes.js';
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { describeEnding } from '../output/sessionFormat.js';
 import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

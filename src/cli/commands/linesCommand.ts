@@ -1,6 +1,6 @@
 // `corral lines <id>`: the line view of a session's output, filtered on the server by --include/--exclude regexes.
 
-import type { LinesResult } from '../../engine/search/outputSearch.js';
+import type { LinesResult } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

@@ -2,7 +2,7 @@
 // until the session ends, printing only new bytes. Escapes are neutralized unless --raw (PRODUCT §3).
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
+import type { OutputRead, SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { Neutralizer } from '../output/neutralize.js';
 import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

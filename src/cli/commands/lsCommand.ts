@@ -1,7 +1,7 @@
 // `corral ls`: the session table (live sessions; --all adds ended ones), or { sessions } with --json.
 // Reads only; pages through the daemon's cursor up to --limit rows.
 
-import { SESSION_STATES, type SessionInfo, type SessionState } from '../../common/sessionTypes.js';
+import { SESSION_STATES, type SessionInfo, type SessionState } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatTable } from '../output/table.js';
 import { SESSION_TABLE_HEADER, sessionRow } from '../output/sessionFormat.js';

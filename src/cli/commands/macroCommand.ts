@@ -1,7 +1,7 @@
 // `corral macro ls|show|set|rm|run`: named step lists (send, keys, waitState, waitPattern, sleep) run on a session.
 // `run` prints one line per step; exit status 0 when every step passed, 4 when a wait timed out, 1 otherwise.
 
-import type { MacroRunResult } from '../../common/api.js';
+import type { MacroRunResult } from '../../protocol/api.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { sessionPath, writeJson } from './commandKit.js';
 import { presetCommand, type PresetCommandVerb } from './presetCommands.js';

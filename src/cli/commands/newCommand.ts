@@ -1,8 +1,8 @@
 // `corral new`: creates a session (POST /api/v1/sessions) and prints its id, or the session JSON with --json.
 // It only builds the request from flags; defaults (profile, kind, cwd) are the daemon's (PRODUCT §5).
 
-import type { CreateSessionRequest } from '../../common/api.js';
-import type { SessionInfo } from '../../common/sessionTypes.js';
+import type { CreateSessionRequest } from '../../protocol/api.js';
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { client, clientCommand, envOption, integerOption, writeJson } from './commandKit.js';
 

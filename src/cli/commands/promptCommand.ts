@@ -1,7 +1,7 @@
 // `corral prompt <id> <text…>`: submits a prompt to an agent session (POST …/prompt) and prints the reply.
 // Exit 0 when the turn ended idle, 4 on timeout, 1 when it ended in an error or a question (the state says which).
 
-import type { SessionInfo } from '../../common/sessionTypes.js';
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

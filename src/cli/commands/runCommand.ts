@@ -2,8 +2,8 @@
 // becomes ours; past --timeout it keeps running in the background and we exit 4 naming its session and pid.
 
 import { constants } from 'node:os';
-import type { ExecRequest, ExecResult } from '../../common/api.js';
-import type { OutputRead, SessionInfo } from '../../common/sessionTypes.js';
+import type { ExecRequest, ExecResult } from '../../protocol/api.js';
+import type { OutputRead, SessionInfo } from '../../protocol/sessionTypes.js';
 import type { CorralClient } from '../../client/CorralClient.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';

@@ -1,7 +1,7 @@
 // `corral screen <id>`: the rendered terminal as rows of text (GET …/screen), escapes neutralized unless --raw;
 // --json prints the snapshot. Trailing blank rows are left out of the human view.
 
-import type { ScreenSnapshot } from '../../common/sessionTypes.js';
+import type { ScreenSnapshot } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

@@ -1,7 +1,7 @@
 // `corral search <id> <regex>`: finds a regex in a session's kept output (memory and disk), printing the byte
 // offset and line of each match. Exit status 0 with matches, 1 without (like grep).
 
-import type { SearchResult } from '../../engine/search/outputSearch.js';
+import type { SearchResult } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
 import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';

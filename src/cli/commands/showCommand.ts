@@ -1,6 +1,6 @@
 // `corral show <id>`: one session's details, or the session object with --json. Reads only.
 
-import type { SessionInfo } from '../../common/sessionTypes.js';
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { formatSessionDetails } from '../output/sessionFormat.js';
 import { styler } from '../output/style.js';

@@ -1,7 +1,7 @@
 // `corral wait <id>`: blocks until a state, an output pattern, or exit (POST …/wait, long-polled in slices);
 // exit code 0 matched, 4 timed out, 1 the session ended first. The spinner goes to stderr, only on a TTY.
 
-import { SESSION_STATES, type SessionInfo, type SessionState } from '../../common/sessionTypes.js';
+import { SESSION_STATES, type SessionInfo, type SessionState } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { startProgress } from '../output/progress.js';

@@ -1,7 +1,7 @@
 // Human descriptions of sessions for the CLI: one table row per session, the `show` block, how a session ended.
 // Every string that came from a session (name, task, argv, cwd) is neutralized before it reaches the terminal.
 
-import type { ExitInfo, SessionInfo } from '../../common/sessionTypes.js';
+import type { ExitInfo, SessionInfo } from '../../protocol/sessionTypes.js';
 import { formatDuration } from './duration.js';
 import { neutralize } from './neutralize.js';
 import { styleState, type Styler } from './style.js';

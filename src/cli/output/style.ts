@@ -1,7 +1,7 @@
 // Colours for human output: only on a TTY and never when NO_COLOR is set (no-color.org).
 // Styling only wraps text in SGR codes; it never changes the text itself.
 
-import type { SessionState } from '../../common/sessionTypes.js';
+import type { SessionState } from '../../protocol/sessionTypes.js';
 
 export interface Styler {
   readonly enabled: boolean;

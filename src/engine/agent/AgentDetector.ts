@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
-import type { SessionState } from '../../common/sessionTypes.js';
-import { keyToBytes } from '../../common/keys.js';
+import type { SessionState } from '../../protocol/sessionTypes.js';
+import { keyToBytes } from '../../protocol/keys.js';
 import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
 import type { ProfileDialog } from '../profiles/profileSchema.js';
 import type { HookEvent } from './HookServer.js';

@@ -2,7 +2,7 @@
 // The child leads its own process group (detached) so the whole group can be signalled.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
 import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBackend.js';
 

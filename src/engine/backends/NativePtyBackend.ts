@@ -7,7 +7,7 @@
 // of node-pty#72/#726 cannot happen: there is no early EOF to work around).
 
 import { closeSync, writeSync } from 'node:fs';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { errnoCode, native, type FdWatcher, type OutputReader } from '../process/nativeBinding.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
 import { signalName } from './signalNames.js';

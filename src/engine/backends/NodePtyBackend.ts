@@ -5,7 +5,7 @@ import { readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import * as pty from 'node-pty';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
 import { signalName } from './signalNames.js';
 import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBackend.js';

@@ -2,7 +2,7 @@
 // a holder process that survives a daemon restart or a remote node later. The engine only sees this interface.
 
 import type { Event } from '../../common/lifecycle.js';
-import type { SessionKind } from '../../common/sessionTypes.js';
+import type { SessionKind } from '../../protocol/sessionTypes.js';
 
 export interface SpawnOptions {
   kind: SessionKind;

@@ -3,7 +3,7 @@
 // says so and falls back to the quiet-period rule; it never guesses silently. It only reads output and input.
 
 import { Emitter, type Event } from '../../common/lifecycle.js';
-import type { SessionState, StateSource } from '../../common/sessionTypes.js';
+import type { SessionState, StateSource } from '../../protocol/sessionTypes.js';
 import { ShellMarkParser, type ShellMark } from '../shell/shellMarks.js';
 import type { ShellIntegration } from '../shell/shellIntegration.js';
 import { QuietDetector } from './QuietDetector.js';

@@ -3,7 +3,7 @@
 // the session through its checked state machine; they never touch the process or the transport.
 
 import type { Disposable } from '../../common/lifecycle.js';
-import type { SessionState, StateSource } from '../../common/sessionTypes.js';
+import type { SessionState, StateSource } from '../../protocol/sessionTypes.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { ScreenTracker } from '../screen/ScreenTracker.js';
 import type { OutputStream } from '../output/OutputStream.js';

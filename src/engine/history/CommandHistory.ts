@@ -4,7 +4,8 @@
 
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import type { Store } from '../../store/Store.js';
-import type { CommandFinish, CommandRecord } from '../../store/storeTypes.js';
+import type { CommandRecord } from '../../protocol/commandHistory.js';
+import type { CommandFinish } from '../../store/storeTypes.js';
 
 export type CommandStart = Omit<CommandRecord, 'seq' | 'endedAt' | 'exitCode' | 'outputEnd' | 'durationMs'>;
 

@@ -4,9 +4,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { macroBodySchema, type MacroBody, type MacroRunResult, type MacroStep, type MacroStepResult } from '../../common/api.js';
-import { CorralError, isCorralError } from '../../common/errors.js';
-import { keyToBytes } from '../../common/keys.js';
+import { macroBodySchema, type MacroBody, type MacroRunResult, type MacroStep, type MacroStepResult } from '../../protocol/api.js';
+import { CorralError, isCorralError } from '../../protocol/errors.js';
+import { keyToBytes } from '../../protocol/keys.js';
 import type { Session } from '../Session.js';
 import { compilePattern } from '../SessionManager.js';
 import type { Store } from '../../store/Store.js';

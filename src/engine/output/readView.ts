@@ -1,7 +1,7 @@
 // Turns a cursor read of an output stream into the reply shape (PRODUCT §1.2, §5): raw bytes as base64 or UTF-8,
 // or the text view; a read never ends inside a UTF-8 character, so the next read starts cleanly.
 
-import type { OutputRead } from '../../common/sessionTypes.js';
+import type { OutputRead } from '../../protocol/sessionTypes.js';
 import type { OutputStream } from './OutputStream.js';
 import { toPlainText } from './textView.js';
 import { completeUtf8Length, utf8SequenceLength } from './utf8.js';

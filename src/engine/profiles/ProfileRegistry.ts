@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { profileSchema, type Profile } from './profileSchema.js';
 
 /** profiles/ at the repository (or package) root: three levels above this file in src/ and in dist/. */

@@ -2,7 +2,7 @@
 // Unknown keys and patterns that do not compile are load errors, never silently ignored.
 
 import { z } from 'zod';
-import { keyToBytes } from '../../common/keys.js';
+import { keyToBytes } from '../../protocol/keys.js';
 
 const keyName = z.string().refine((name) => keyToBytes(name) !== undefined, { message: 'unknown key name' });
 

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import xtermHeadless from '@xterm/headless';
 import { Emitter, type Event } from '../../common/lifecycle.js';
-import type { ScreenSnapshot } from '../../common/sessionTypes.js';
+import type { ScreenSnapshot } from '../../protocol/sessionTypes.js';
 
 const { Terminal } = xtermHeadless;
 type HeadlessTerminal = InstanceType<typeof Terminal>;

@@ -1,7 +1,7 @@
 // The line view with server-side regex include/exclude, and search of a session's whole kept output (memory
 // ring and disk journal) answering byte offsets and line excerpts. Reads only; every scan is bounded.
 
-import type { OutputRead } from '../../common/sessionTypes.js';
+import type { LineEntry, LinesResult, OutputRead, SearchMatch, SearchResult } from '../../protocol/sessionTypes.js';
 import { toPlainText } from '../output/textView.js';
 import type { ReadOptions } from '../output/readView.js';
 import { compileUserPattern } from '../security/userPattern.js';
@@ -27,22 +27,6 @@ export function rawReaderOf(read: (options: ReadOptions) => OutputRead, stream: 
     const data = Buffer.from(out.data, 'base64');
     return { data, offset: out.offset, nextOffset: out.nextOffset, gap: out.gap, firstAvailableOffset: out.firstAvailableOffset };
   };
-}
-
-export interface LineEntry {
-  /** Offset of the line's first raw byte. */
-  offset: number;
-  text: string;
-}
-
-export interface LinesResult {
-  lines: LineEntry[];
-  offset: number;
-  /** Where the next read starts: after the last complete line scanned. */
-  nextOffset: number;
-  gap: number;
-  /** Lines scanned (before the filter). */
-  scanned: number;
 }
 
 function compile(source: string | undefined, ignoreCase: boolean): RegExp | null {
@@ -90,29 +74,6 @@ export function lineView(
   }
   if (scanned === lines.length) next = read.offset + consumed;
   return { lines: out, offset: read.offset, nextOffset: next, gap: read.gap, scanned };
-}
-
-export interface SearchMatch {
-  /** Byte offset of the match in the raw stream. */
-  offset: number;
-  /** Byte offset of the start of its line. */
-  lineOffset: number;
-  /** The matched text (text view). */
-  match: string;
-  /** The line around the match (text view, cut to a few hundred characters). */
-  line: string;
-}
-
-export interface SearchResult {
-  matches: SearchMatch[];
-  /** Where the search started (later than asked when older bytes are gone). */
-  offset: number;
-  /** Where it stopped: the end of output, or where to continue (`since`) when the limit or scan cap was hit. */
-  nextOffset: number;
-  gap: number;
-  scannedBytes: number;
-  /** True when the limit or the scan cap stopped the search before the end. */
-  truncated: boolean;
 }
 
 // ANSI sequences as textView strips them, anchored (sticky) to map a text-view index back to a raw index.

@@ -2,7 +2,7 @@
 // The daemon's token and the rest of its environment never reach a session; loader and hook variables that
 // would run code inside every child (LD_PRELOAD, NODE_OPTIONS, BASH_ENV, …) are refused unless configured.
 
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 
 /** Variables copied from the daemon's environment when set: what programs need to behave normally. */
 export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;

@@ -3,7 +3,7 @@
 
 import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 
 export class CwdPolicy {
   readonly roots: readonly string[];

@@ -2,7 +2,7 @@
 // then execs the program — so they hold from the program's first instruction, with no window after spawn.
 // Note: RLIMIT_NPROC counts every process of the user and does not apply to root.
 
-import type { SessionLimits } from '../../common/sessionTypes.js';
+import type { SessionLimits } from '../../protocol/sessionTypes.js';
 
 /** util-linux is an essential Debian package, so prlimit is always here. */
 export const PRLIMIT = '/usr/bin/prlimit';

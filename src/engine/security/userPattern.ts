@@ -8,7 +8,7 @@
 //     alternation), the shapes that backtrack exponentially; the error says how to rewrite it.
 
 import { setFlagsFromString } from 'node:v8';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 
 setFlagsFromString('--enable-experimental-regexp-engine');
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');

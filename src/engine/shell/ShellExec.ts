@@ -4,9 +4,9 @@
 // session: exec on a busy session is refused with SESSION_BUSY (the caller waits for `idle`, then retries).
 
 import { performance } from 'node:perf_hooks';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
-import type { ShellExecRequest, ShellExecResult } from '../../common/api.js';
+import type { ShellExecRequest, ShellExecResult } from '../../protocol/api.js';
 import { ShellIntegrationDetector } from '../detectors/ShellIntegrationDetector.js';
 import { toPlainText } from '../output/textView.js';
 import type { Session } from '../Session.js';

@@ -3,9 +3,9 @@
 // It never starts a session itself and never stores anything it has not validated. What it returns to callers is
 // the template with the values of its secret env names redacted; only applyTemplate sees them.
 
-import { templateBodySchema, type CreateSessionRequest, type TemplateBody } from '../../common/api.js';
-import { CorralError } from '../../common/errors.js';
-import { REDACTED } from '../../common/sessionTypes.js';
+import { templateBodySchema, type CreateSessionRequest, type TemplateBody } from '../../protocol/api.js';
+import { CorralError } from '../../protocol/errors.js';
+import { REDACTED } from '../../protocol/sessionTypes.js';
 import type { Store } from '../../store/Store.js';
 import type { NamedBody } from '../../store/storeTypes.js';
 

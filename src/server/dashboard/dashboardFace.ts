@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import { listTemplates } from '../../engine/templates/templates.js';
 import { API_PREFIX } from '../app.js';
 import { readCookie, SESSION_COOKIE, tokensEqual } from '../auth.js';

@@ -3,22 +3,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { Emitter, type Disposable, type Event } from '../../common/lifecycle.js';
-import type { EngineEvent, SessionManager } from '../../engine/SessionManager.js';
+import type { SessionManager } from '../../engine/SessionManager.js';
+import type { EngineEvent, HubEvent } from '../../protocol/events.js';
 
 /**
  * 2048 events: each carries a session object (~1–2 KB), so the backlog stays under ~4 MB, and it covers a
  * reconnect after several seconds of 256 busy sessions changing state.
  */
 export const DEFAULT_EVENT_BACKLOG = 2048;
-
-/** What SSE `data:` and a webhook body carry. */
-export interface HubEvent {
-  id: string;
-  type: EngineEvent['type'];
-  at: string;
-  sessionId: string;
-  data: EngineEvent;
-}
 
 /** Where a resume starts: the events after the given id, and how many were lost in between (null: unknown). */
 export interface ResumePoint {

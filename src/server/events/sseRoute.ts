@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import { API_PREFIX } from '../app.js';
 import { parseWith } from '../routeTable.js';
-import type { EventHub, HubEvent } from './EventHub.js';
+import type { HubEvent } from '../../protocol/events.js';
+import type { EventHub } from './EventHub.js';
 
 /** Comment lines every 15 s keep proxies from timing the stream out and reveal a dead peer to TCP. */
 export const DEFAULT_SSE_KEEPALIVE_MS = 15_000;

@@ -2,7 +2,7 @@
 // `GET /stats/claude`, and `prompt` / `answer` for any agent session. Thin: validate, call the engine, return.
 
 import { z } from 'zod';
-import { answerSchema, claudeSessionSchema, promptSchema } from '../../common/api.js';
+import { answerSchema, claudeSessionSchema, promptSchema } from '../../protocol/api.js';
 import { AgentService } from '../../engine/agent/AgentService.js';
 import type { RouteTable } from '../routeTable.js';
 import { idParams } from './sessionRoutes.js';

@@ -13,8 +13,8 @@ import {
   signalSchema,
   taskIdSchema,
   waitSchema,
-} from '../../common/api.js';
-import { CorralError } from '../../common/errors.js';
+} from '../../protocol/api.js';
+import { CorralError } from '../../protocol/errors.js';
 import type { RouteTable } from '../routeTable.js';
 import type { AppContext } from '../app.js';
 

@@ -10,7 +10,7 @@ import {
   searchQuerySchema,
   shellExecSchema,
   templateBodySchema,
-} from '../../common/api.js';
+} from '../../protocol/api.js';
 import { shellExec } from '../../engine/shell/ShellExec.js';
 import { lineView, rawReaderOf, searchOutput } from '../../engine/search/outputSearch.js';
 import { deleteTemplate, getTemplate, listTemplates, putTemplate } from '../../engine/templates/templates.js';

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
 import type { Store } from '../../store/Store.js';
 import type { WebhookRecord } from '../../store/storeTypes.js';
-import type { EventHub, HubEvent } from '../events/EventHub.js';
+import type { HubEvent } from '../../protocol/events.js';
+import type { EventHub } from '../events/EventHub.js';
 import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 import { ATTEMPT_HEADER, EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signPayload } from './webhookSignature.js';
 

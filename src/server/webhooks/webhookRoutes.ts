@@ -3,7 +3,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import type { Store } from '../../store/Store.js';
 import type { WebhookRecord } from '../../store/storeTypes.js';
 import type { RouteTable } from '../routeTable.js';

@@ -1,7 +1,7 @@
 // Which URLs webhooks may be sent to: loopback only unless the operator allows more (`corral serve
 // --webhook-allow`). A daemon that runs commands must not become a request cannon aimed at the network.
 
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -3,11 +3,12 @@
 // It must never block the session or another client: it only sends while its own window has room.
 
 import type { WebSocket, RawData } from 'ws';
-import { MAX_INPUT_BYTES } from '../../common/api.js';
-import { CorralError, ERROR_CATALOG, isCorralError } from '../../common/errors.js';
-import type { StateEvent } from '../../common/sessionTypes.js';
+import { MAX_INPUT_BYTES } from '../../protocol/api.js';
+import { CorralError, ERROR_CATALOG, isCorralError } from '../../protocol/errors.js';
+import type { StateEvent } from '../../protocol/sessionTypes.js';
 import type { Session } from '../../engine/Session.js';
-import { clientFrameSchema, encodeOutputFrame, type ClientFrame, type ServerTextFrame } from './wsFrames.js';
+import { encodeOutputFrame, type ClientFrame, type ServerTextFrame } from '../../protocol/wsFrames.js';
+import { clientFrameSchema } from '../../protocol/wsSchemas.js';
 
 export interface SocketLimits {
   /** Bytes handed to the socket but not yet written to the kernel; past this the client gets nothing more. */

@@ -6,8 +6,8 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_INPUT_BYTES } from '../../common/api.js';
-import { CorralError, isCorralError } from '../../common/errors.js';
+import { MAX_INPUT_BYTES } from '../../protocol/api.js';
+import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
 import type { Session } from '../../engine/Session.js';
 import type { SessionManager } from '../../engine/SessionManager.js';
@@ -16,7 +16,7 @@ import { checkHostAndOrigin, checkToken, tryDecodeURIComponent, type DoorPolicy 
 import { parseWith } from '../routeTable.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
-import { socketQuerySchema, type SocketQuery } from './wsFrames.js';
+import { socketQuerySchema, type SocketQuery } from '../../protocol/wsSchemas.js';
 
 export const WS_PATH_PREFIX = '/ws/';
 const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;

@@ -1,7 +1,7 @@
 // Attaches the per-session WebSocket (`/ws/sessions/{id}`) to the daemon's HTTP server. State lives per daemon
 // in the SessionSocketServer this creates; the face object itself holds none, so one face can serve many daemons.
 
-import { CorralError } from '../../common/errors.js';
+import { CorralError } from '../../protocol/errors.js';
 import type { Daemon, DaemonFace } from '../daemon.js';
 import { SessionSocketServer, type SocketServerOptions } from './SessionSocketServer.js';
 

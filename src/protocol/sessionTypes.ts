@@ -126,3 +126,44 @@ export interface ScreenSnapshot {
 export function isTerminalState(state: SessionState): boolean {
   return state === 'terminated';
 }
+
+// ---- line view and search of a session's output (`/lines`, `/search`) ------------------------------------
+
+export interface LineEntry {
+  /** Offset of the line's first raw byte. */
+  offset: number;
+  text: string;
+}
+
+export interface LinesResult {
+  lines: LineEntry[];
+  offset: number;
+  /** Where the next read starts: after the last complete line scanned. */
+  nextOffset: number;
+  gap: number;
+  /** Lines scanned (before the filter). */
+  scanned: number;
+}
+
+export interface SearchMatch {
+  /** Byte offset of the match in the raw stream. */
+  offset: number;
+  /** Byte offset of the start of its line. */
+  lineOffset: number;
+  /** The matched text (text view). */
+  match: string;
+  /** The line around the match (text view, cut to a few hundred characters). */
+  line: string;
+}
+
+export interface SearchResult {
+  matches: SearchMatch[];
+  /** Where the search started (later than asked when older bytes are gone). */
+  offset: number;
+  /** Where it stopped: the end of output, or where to continue (`since`) when the limit or scan cap was hit. */
+  nextOffset: number;
+  gap: number;
+  scannedBytes: number;
+  /** True when the limit or the scan cap stopped the search before the end. */
+  truncated: boolean;
+}

@@ -111,6 +111,7 @@ export const SIGNAL_NAMES = [
   'SIGWINCH',
   'SIGTSTP',
 ] as const;
+export type SignalName = (typeof SIGNAL_NAMES)[number];
 export const signalSchema = z.object({ signal: z.enum(SIGNAL_NAMES) }).strict();
 
 export const outputQuerySchema = z

@@ -1,9 +1,9 @@
 // The WebSocket frame format of `/ws/sessions/{id}` (PRODUCT §5): binary output frames with an 8-byte offset
-// header, JSON text frames both ways. Pure protocol: imports neither Node nor DOM (the CLI and web UI use it too).
+// header, JSON text frames both ways. Pure protocol with no dependency at all (the web bundle takes it without zod);
+// the zod schemas of client frames and of the upgrade query are in wsSchemas.ts.
 
-import { z } from 'zod';
-import { MAX_COLS, MAX_INPUT_BYTES, MAX_ROWS, SIGNAL_NAMES } from '../../common/api.js';
-import type { ExitInfo, ScreenSnapshot, SessionInfo, SessionState, StateSource } from '../../common/sessionTypes.js';
+import type { SignalName } from './api.js';
+import type { ExitInfo, ScreenSnapshot, SessionInfo, SessionState, StateSource } from './sessionTypes.js';
 
 /** Bytes of the big-endian offset that starts every binary output frame. */
 export const OUTPUT_HEADER_BYTES = 8;
@@ -65,23 +65,20 @@ export type ServerTextFrame = StateFrame | ExitFrame | GapFrame | ScreenFrame | 
 
 // ---- client → server (text) ------------------------------------------------------------------------------
 
-export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('input'), data: z.string().max(MAX_INPUT_BYTES) }).strict(),
-  z
-    .object({ type: z.literal('resize'), cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS) })
-    .strict(),
-  z.object({ type: z.literal('signal'), name: z.enum(SIGNAL_NAMES) }).strict(),
-  z.object({ type: z.literal('ack'), offset: z.number().int().min(0) }).strict(),
-]);
-export type ClientFrame = z.infer<typeof clientFrameSchema>;
+/** What a client may send; validated on the server by `clientFrameSchema` (wsSchemas.ts). */
+export type ClientFrame =
+  | { type: 'input'; data: string }
+  | { type: 'resize'; cols: number; rows: number }
+  | { type: 'signal'; name: SignalName }
+  | { type: 'ack'; offset: number };
 
-/** Query of the upgrade URL. */
-export const socketQuerySchema = z
-  .object({
-    since: z.coerce.number().int().min(0).optional(),
-    mode: z.enum(['read-write', 'read-only']).default('read-write'),
-    /** `pause`: this client accepts that the session waits for it (the rule is in SessionChannel). Default `isolate`. */
-    flow: z.enum(['isolate', 'pause']).default('isolate'),
-    screen: z.enum(['0', '1']).default('0'),
-  });
-export type SocketQuery = z.infer<typeof socketQuerySchema>;
+// ---- close codes -----------------------------------------------------------------------------------------
+
+/**
+ * A close a reconnect cannot fix: the catalog's 4xxx codes for a refused request (unknown session, bad token,
+ * forbidden origin, ended session). 4429 (too many sessions or clients) and the 1xxx codes (server going away,
+ * internal error, a dropped network) are worth retrying.
+ */
+export function isFinalClose(code: number): boolean {
+  return code >= 4400 && code < 4500 && code !== 4429;
+}

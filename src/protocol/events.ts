@@ -1,0 +1,23 @@
+// The engine's events as every face sends them: SSE `/api/v1/events` frames and webhook bodies carry these,
+// numbered by the event hub (`<boot>.<seq>` ids, so a client resumes with Last-Event-ID).
+
+import type { CommandRecord } from './commandHistory.js';
+import type { ExitInfo, SessionInfo, StateEvent } from './sessionTypes.js';
+
+/** Engine-wide happenings, streamed to `/events` subscribers and webhooks. */
+export type EngineEvent =
+  | { type: 'session.created'; session: SessionInfo }
+  | { type: 'session.state'; sessionId: string; event: StateEvent; session: SessionInfo }
+  | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo }
+  | { type: 'command.finished'; sessionId: string; command: CommandRecord };
+
+export type EngineEventType = EngineEvent['type'];
+
+/** What SSE `data:` and a webhook body carry: an engine event with its hub id. */
+export interface HubEvent {
+  id: string;
+  type: EngineEventType;
+  at: string;
+  sessionId: string;
+  data: EngineEvent;
+}
