@@ -5,8 +5,9 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import type { ExitInfo } from '../../protocol/sessionTypes.js';
+import type { StateFrame } from '../../protocol/wsFrames.js';
 import { Disposer, h, type Disposable } from '../dom.js';
-import { TerminalConnection, type LinkStatus, type StateChange } from '../terminalConnection.js';
+import { TerminalConnection, type LinkStatus } from '../terminalConnection.js';
 
 /** Lines the browser terminal keeps: enough to scroll back through a long build, ~10 MB of memory at most. */
 const SCROLLBACK_LINES = 10_000;
@@ -15,7 +16,7 @@ const RESIZE_DEBOUNCE_MS = 100;
 
 /** What the connection reports beyond output, which the pane writes itself. */
 export interface PaneHandlers {
-  onState(change: StateChange): void;
+  onState(change: StateFrame): void;
   onExit(exit: ExitInfo): void;
   onStatus(status: LinkStatus, detail: string): void;
 }
