@@ -20,4 +20,22 @@ export default tseslint.config(
     files: ['src/web/**/*.ts', 'src/web/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  // The dashboard runs in the browser: it may import itself and the shared protocol, never the daemon's code
+  // (engine, server, common) nor Node. The patterns match import paths as written, so one block per folder depth.
+  {
+    files: ['src/web/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: webOnly('../') }] },
+  },
+  {
+    files: ['src/web/*/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: webOnly('../../') }] },
+  },
 );
+
+/** Import patterns the browser code may not use, in a file `up` away from src/ (`../` in src/web itself). */
+function webOnly(up) {
+  return [
+    { group: [`${up}*`, `!${up}protocol`, `!${up}protocol/`], message: 'src/web imports only src/web and src/protocol.' },
+    { group: ['node:*'], message: 'src/web runs in the browser: no Node modules.' },
+  ];
+}
