@@ -23,7 +23,7 @@ function toRecord(stored: NamedBody): MacroRecord {
 }
 
 /** Key names and patterns are checked when a macro is saved, not when it first runs. */
-export function validateMacro(body: MacroBody): MacroBody {
+function validateMacro(body: MacroBody): MacroBody {
   const parsed = macroBodySchema.parse(body);
   parsed.steps.forEach((step, index) => {
     if (step.type === 'keys') {

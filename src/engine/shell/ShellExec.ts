@@ -15,9 +15,9 @@ import type { ShellIntegrationDetector } from './ShellIntegrationDetector.js';
 import { stripOwnMarks, type ShellMark } from './shellMarks.js';
 
 /** Default exec timeout: long enough for a build step, short enough that a forgotten call returns. */
-export const DEFAULT_SHELL_EXEC_TIMEOUT_MS = 30_000;
+const DEFAULT_SHELL_EXEC_TIMEOUT_MS = 30_000;
 /** Default output returned inline; the rest stays readable through the session's output (offsets in the reply). */
-export const DEFAULT_SHELL_EXEC_OUTPUT_BYTES = 1024 * 1024;
+const DEFAULT_SHELL_EXEC_OUTPUT_BYTES = 1024 * 1024;
 
 const BRACKETED_PASTE_START = '\x1b[200~';
 const BRACKETED_PASTE_END = '\x1b[201~';
@@ -125,7 +125,7 @@ function shellOf(session: Session): { detector: ShellIntegrationDetector; integr
 }
 
 /** What to write for `command`: one accepted line (bracketed paste where the shell takes it), then Enter. */
-export function inputFor(command: string, bracketedPaste: boolean): { data: string; lines: number } {
+function inputFor(command: string, bracketedPaste: boolean): { data: string; lines: number } {
   const text = command.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
   // Control characters (Tab would complete, C-v quote) and newlines go through a paste, taken literally.
   // eslint-disable-next-line no-control-regex

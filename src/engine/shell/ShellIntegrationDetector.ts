@@ -10,7 +10,7 @@ import { ShellMarkParser, type ShellMark } from './shellMarks.js';
 import type { ShellIntegration } from './shellIntegration.js';
 
 /** A shell that has not printed a mark this long after start has no working integration (a heavy rc takes ~1 s). */
-export const FIRST_MARK_TIMEOUT_MS = 5000;
+const FIRST_MARK_TIMEOUT_MS = 5000;
 
 const SOURCE: StateSource = 'shell-integration';
 
