@@ -10,8 +10,9 @@ import type { SessionRegistry } from './SessionRegistry.js';
 /** Retention is about days; checking hourly keeps the store within an hour of the policy at no cost. */
 const RETENTION_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 /**
- * At most this many sessions' directories are removed per check, to bound the listing; the store drops every row
- * past the cutoff regardless, so directories beyond it stay on disk (as before the split; see the report on issue 13).
+ * At most this many sessions' directories are removed per check, to bound the listing. The store drops every row
+ * past the cutoff regardless, so on a store with more than this many expired sessions the extra directories stay
+ * on disk (a known gap, not yet fixed).
  */
 const MAX_REMOVED_DIRS_PER_CHECK = 10_000;
 
