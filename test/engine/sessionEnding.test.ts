@@ -19,7 +19,7 @@ test('an ending runs its termination once, and an ended session answers its exit
   assert.equal(first, second, 'a second request joins the first termination');
   assert.equal(runs, 1);
   assert.equal(ending.terminating, true);
-  assert.equal(ending.exit, null);
+  assert.equal(ending.endedAt, null);
 
   const announced: ExitInfo[] = [];
   ending.markForced(true);
