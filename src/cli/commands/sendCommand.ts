@@ -4,9 +4,6 @@
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
 
-/** Kept here for the CLI's tests: how `send` splits long text (the client does the splitting). */
-export { chunkText } from '../../client/textChunks.js';
-
 const USAGE = `Usage: corral send <id> [text] [--key KEY]… [--stdin] [--eof] [--json]
 
 Writes text (and/or standard input with --stdin), then the named keys in order, to the session.
