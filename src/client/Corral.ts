@@ -44,7 +44,8 @@ export class Corral {
 
   /**
    * A one-shot command in a pipe session (a string runs through /bin/sh -c, an array is argv): stdout, stderr and
-   * exit code. Past `timeoutMs` it keeps running (timedOut: true) under `sessionId` and `pid`.
+   * exit code. Past `timeoutMs` it keeps running (timedOut: true) under `sessionId` and `pid`. One request: Node's
+   * fetch gives up on a reply slower than 300 s, so for longer commands follow with `sessions.wait(sessionId, { exit })`.
    */
   exec(request: ExecRequest, options: CallOptions = {}): Promise<ExecResult> {
     return this.transport.request<ExecResult>('POST', '/api/v1/exec', request, options);
