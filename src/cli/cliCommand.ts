@@ -1,6 +1,7 @@
 // The shape of one CLI command, and what every command shares: --json, --data-dir, finding the daemon, exit codes.
 
-import { CorralClient, ClientError, resolveEndpoint } from '../client/CorralClient.js';
+import { Corral } from '../client/Corral.js';
+import { CorralClientError } from '../client/CorralClientError.js';
 
 /** Exit codes scripts can rely on (README documents them). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, timeout: 4, unreachable: 5 } as const;
@@ -19,8 +20,8 @@ export interface CliCommand {
 }
 
 /** The client for the daemon named by --data-dir, CORRAL_URL/CORRAL_TOKEN, CORRAL_DATA_DIR or the default. */
-export function clientFor(dataDir: string | undefined, env: NodeJS.ProcessEnv): CorralClient {
-  return new CorralClient(resolveEndpoint({ dataDir, env }));
+export function clientFor(dataDir: string | undefined, env: NodeJS.ProcessEnv): Corral {
+  return Corral.fromEnvironment({ dataDir, env });
 }
 
 /** A command line that cannot be run as typed (missing id, bad duration): exit code 2. */
@@ -30,7 +31,7 @@ export class UsageError extends Error {
 
 /** Maps a failure to a message on stderr and an exit code. */
 export function reportError(error: unknown, io: CliIO, json: boolean): number {
-  if (error instanceof ClientError) {
+  if (error instanceof CorralClientError) {
     if (json) io.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }) + '\n');
     else io.stderr.write(`corral: ${error.message}\n`);
     if (error.code === 'NO_DAEMON' || error.code === 'DAEMON_UNREACHABLE') return EXIT.unreachable;

@@ -3,6 +3,7 @@
 
 import { EXIT, type CliIO } from './cliCommand.js';
 import { COMMANDS } from './commandRegistry.js';
+import { packageVersion } from './version.js';
 
 function usage(): string {
   const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -26,7 +27,6 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === 'version') {
-    const { packageVersion } = await import('../server/daemon.js');
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }

@@ -38,6 +38,7 @@ import { SESSION_MARKER_KEY } from './process/processTree.js';
 import type { TerminationGraces } from './EngineConfig.js';
 import type { ShellIntegration } from './shell/shellIntegration.js';
 import type { HookEvent } from './agent/HookServer.js';
+import type { WaitOutcome } from '../protocol/apiReplies.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -93,7 +94,8 @@ export interface WaitCondition {
   exit?: boolean;
 }
 
-export type WaitOutcome = 'state' | 'pattern' | 'exit' | 'timeout';
+// What ended a wait is a wire type (protocol/apiReplies.ts), named here for the engine's callers.
+export type { WaitOutcome };
 
 function nowIso(): string {
   return new Date().toISOString();

@@ -12,9 +12,11 @@ import type {
   ShellExecResult,
   WaitRequest,
 } from '../protocol/api.js';
-import type { OutputRead, ScreenSnapshot, SessionInfo, SessionState } from '../protocol/sessionTypes.js';
+import type { AnswerReply, OutputStreamName, PromptReply, WaitResult } from '../protocol/apiReplies.js';
+import type { OutputRead, ScreenSnapshot, SessionInfo } from '../protocol/sessionTypes.js';
 
-export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
+// The replies are wire types (src/protocol/apiReplies.ts), named here too for the backends that import them from here.
+export type { AnswerReply, OutputStreamName, PromptReply, WaitResult };
 
 export interface OutputReadRequest {
   since: number;
@@ -23,38 +25,11 @@ export interface OutputReadRequest {
   maxBytes: number;
 }
 
-export interface WaitResult {
-  matched: boolean;
-  /** What ended the wait: 'state' | 'pattern' | 'exit' | 'timeout'. */
-  outcome: string;
-  session: SessionInfo;
-}
-
-/** What `POST /sessions/{id}/prompt` answers (the engine's PromptResult as it crosses the wire). */
-export interface PromptReply {
-  state: SessionState;
-  reply: string | null;
-  /** Where the reply came from: `hook`, `transcript`, `screen`, or null when none was found. */
-  replySource: string | null;
-  error: string | null;
-  timedOut: boolean;
-  durationMs: number;
-  session: SessionInfo;
-}
-
-/** What `POST /sessions/{id}/answer` answers. */
-export interface AnswerReply {
-  dialog: string;
-  choice: string;
-  state: SessionState;
-  session: SessionInfo;
-}
-
 /** Signals a tool may send to a session's process group (the REST `signal` route's list). */
 export type SignalName = 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGSTOP' | 'SIGCONT' | 'SIGWINCH' | 'SIGTSTP';
 
 /**
- * Every method throws an Error whose message a model can act on (CorralError from the engine, ClientError from
+ * Every method throws an Error whose message a model can act on (CorralError from the engine, CorralClientError from
  * REST — both carry a stable `code`). Waits take an AbortSignal so a client that goes away stops waiting.
  */
 export interface McpBackend {

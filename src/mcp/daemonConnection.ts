@@ -7,7 +7,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClientError, CorralClient, resolveEndpoint } from '../client/CorralClient.js';
+import { Corral } from '../client/Corral.js';
+import { CorralClientError } from '../client/CorralClientError.js';
 import { DAEMON_INFO_FILE, defaultDataDir, type DaemonInfo } from '../config/paths.js';
 
 /** A daemon starting on a loaded 2-core machine writes daemon.json well within this. */
@@ -32,18 +33,18 @@ export interface ConnectOptions {
 }
 
 export interface Connection {
-  client: CorralClient;
+  client: Corral;
   /** The daemon this call started, if it did. */
   startedPid: number | null;
 }
 
-async function answers(client: CorralClient): Promise<boolean> {
+async function answers(client: Corral): Promise<boolean> {
   try {
-    await client.get('/healthz');
+    await client.health();
     return true;
   } catch (error) {
     // Unreachable (nothing listens, a stale daemon.json after a crash): start one or report it.
-    if (error instanceof ClientError && error.code === 'DAEMON_UNREACHABLE') return false;
+    if (error instanceof CorralClientError && error.code === 'DAEMON_UNREACHABLE') return false;
     throw error;
   }
 }
@@ -52,18 +53,18 @@ export async function connectToDaemon(options: ConnectOptions): Promise<Connecti
   const explicitUrl = options.dataDir === undefined && (options.env.CORRAL_URL ?? '') !== '';
   let reason: string;
   try {
-    const client = new CorralClient(resolveEndpoint({ dataDir: options.dataDir, env: options.env }));
+    const client = Corral.fromEnvironment({ dataDir: options.dataDir, env: options.env });
     if (await answers(client)) return { client, startedPid: null };
     reason = `the daemon at ${client.endpoint.url} does not answer`;
   } catch (error) {
-    if (!(error instanceof ClientError) || error.code !== 'NO_DAEMON') throw error;
+    if (!(error instanceof CorralClientError) || error.code !== 'NO_DAEMON') throw error;
     reason = error.message;
   }
   if (explicitUrl) {
-    throw new ClientError('DAEMON_UNREACHABLE', `${reason}. CORRAL_URL names it, so corral mcp does not start one: start it there first.`, null);
+    throw new CorralClientError('DAEMON_UNREACHABLE', `${reason}. CORRAL_URL names it, so corral mcp does not start one: start it there first.`, null);
   }
   if (!options.autoStart) {
-    throw new ClientError('NO_DAEMON', `${reason}. Start one with \`corral serve\` (or run corral mcp without --no-start).`, null);
+    throw new CorralClientError('NO_DAEMON', `${reason}. Start one with \`corral serve\` (or run corral mcp without --no-start).`, null);
   }
   const dataDir = options.dataDir ?? defaultDataDir(options.env);
   return { client: await startDaemon(dataDir, options), startedPid: readInfo(dataDir)?.pid ?? null };
@@ -81,7 +82,7 @@ function readInfo(dataDir: string): DaemonInfo | undefined {
   }
 }
 
-async function startDaemon(dataDir: string, options: ConnectOptions): Promise<CorralClient> {
+async function startDaemon(dataDir: string, options: ConnectOptions): Promise<Corral> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logPath = join(dataDir, DAEMON_LOG_FILE);
   const logFd = openSync(logPath, 'a', 0o600);
@@ -107,7 +108,7 @@ async function startDaemon(dataDir: string, options: ConnectOptions): Promise<Co
   let exitedAt: number | null = null;
   while (performance.now() < deadline) {
     const info = readInfo(dataDir);
-    const client = (): CorralClient => new CorralClient(resolveEndpoint({ dataDir, env: { ...options.env, CORRAL_URL: undefined } }));
+    const client = (): Corral => Corral.fromEnvironment({ dataDir, env: { ...options.env, CORRAL_URL: undefined } });
     if (info !== undefined && info.pid === pid) return client();
     if (exitedAt === null && (child.exitCode !== null || child.signalCode !== null)) exitedAt = performance.now();
     if (exitedAt !== null) {
@@ -115,10 +116,10 @@ async function startDaemon(dataDir: string, options: ConnectOptions): Promise<Co
       // it (one daemon per data dir): use that one once it answers. Otherwise ours failed; its log says why.
       if (info !== undefined && (await answers(client()))) return client();
       if (performance.now() - exitedAt > OTHER_DAEMON_GRACE_MS) {
-        throw new ClientError('NO_DAEMON', `The daemon started for corral mcp exited at once; see ${logPath}.`, null);
+        throw new CorralClientError('NO_DAEMON', `The daemon started for corral mcp exited at once; see ${logPath}.`, null);
       }
     }
     await sleep(START_POLL_MS);
   }
-  throw new ClientError('NO_DAEMON', `The daemon started for corral mcp did not come up within ${START_TIMEOUT_MS} ms; see ${logPath}.`, null);
+  throw new CorralClientError('NO_DAEMON', `The daemon started for corral mcp did not come up within ${START_TIMEOUT_MS} ms; see ${logPath}.`, null);
 }

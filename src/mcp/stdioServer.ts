@@ -2,12 +2,12 @@
 // carries only MCP messages (logs go to stderr). Ending this process ends no Corral session.
 
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { CorralClient } from '../client/CorralClient.js';
+import type { Corral } from '../client/Corral.js';
 import { createCorralMcpServer } from './corralTools.js';
 import { RemoteBackend } from './RemoteBackend.js';
 
 /** Serves until stdin closes (the MCP client went away), then resolves. */
-export async function runStdioMcp(client: CorralClient, version: string): Promise<void> {
+export async function runStdioMcp(client: Corral, version: string): Promise<void> {
   const server = createCorralMcpServer(new RemoteBackend(client), { version });
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = resolve;

@@ -21,3 +21,14 @@ export interface HubEvent {
   sessionId: string;
   data: EngineEvent;
 }
+
+/**
+ * The SSE `gap` event: a resume (Last-Event-ID) could not replay everything missed. `lost` is the count when known
+ * (`evicted`), null when the id was malformed or came from an earlier daemon (`other-boot`).
+ */
+export interface EventGap {
+  type: 'gap';
+  lastEventId: string;
+  lost: number | null;
+  reason: 'evicted' | 'malformed' | 'other-boot';
+}

@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from '../../src/cli/output/duration.js'
 import { neutralize, Neutralizer } from '../../src/cli/output/neutralize.js';
 import { formatTable } from '../../src/cli/output/table.js';
 import { colorEnabled, styler } from '../../src/cli/output/style.js';
-import { chunkText } from '../../src/cli/commands/sendCommand.js';
+import { chunkText } from '../../src/client/textChunks.js';
 
 test('parseDuration reads ms, s, m, h, compound forms and bare seconds', () => {
   assert.equal(parseDuration('500ms'), 500);

@@ -1,20 +1,12 @@
 // `corral answer <id> <choice…>`: answers the dialog an agent session shows (POST …/answer) by option number or text.
 
-import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral answer <id> <choice…> [--json]
 
 Answers the dialog on the session's screen (trust folder, API key, permission, …): the choice is the option's
 number (1) or its text ("Yes, I trust this folder", or the one option it starts).`;
-
-interface AnswerReply {
-  dialog: string;
-  choice: string;
-  state: string;
-  session: SessionInfo;
-}
 
 export const answerCommand = clientCommand({
   name: 'answer',
@@ -25,7 +17,7 @@ export const answerCommand = clientCommand({
     const id = sessionIdArg(positionals, USAGE);
     const choice = positionals.slice(1).join(' ').trim();
     if (choice === '') throw new UsageError(`a choice is required\n${USAGE}`);
-    const reply = await client(values, io).post<AnswerReply>(sessionPath(id, '/answer'), { choice });
+    const reply = await client(values, io).sessions.answer(id, { choice });
     if (values.json) writeJson(io, reply);
     else io.stdout.write(`${reply.dialog}: ${reply.choice} → ${reply.state}\n`);
     return EXIT.ok;

@@ -5,10 +5,9 @@
 // megabytes of output; live output then continues from the screen's offset. Several people can attach at once:
 // each sees the same output; the last one to attach (or resize) sets the session's size.
 
-import WebSocket, { type RawData } from 'ws';
-import { decodeOutputFrame, type ServerTextFrame } from '../../protocol/wsFrames.js';
+import type { Corral } from '../../client/Corral.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg, sessionPath } from './commandKit.js';
+import { client, clientCommand, sessionIdArg } from './commandKit.js';
 
 /** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
 export const DEFAULT_DETACH_KEYS = 'C-]';
@@ -86,8 +85,8 @@ export const attachCommand = clientCommand({
     const detachKeys = parseDetachKeys(detachLabel);
     const api = client(values, io);
     // Fails early with the REST error (unknown id, ended session) before touching the terminal.
-    await api.get(sessionPath(id));
-    return attach(io, api.endpoint, id, {
+    await api.sessions.get(id);
+    return attach(io, api, id, {
       readOnly: values['read-only'],
       resize: !values['no-resize'],
       detachKeys,
@@ -118,10 +117,9 @@ interface AttachOptions {
   detachLabel: string;
 }
 
-function attach(io: CliIO, endpoint: { url: string; token: string }, id: string, options: AttachOptions): Promise<number> {
-  const query = new URLSearchParams({ screen: '1', ...(options.readOnly ? { mode: 'read-only' } : {}) });
-  const url = `${endpoint.url.replace(/^http/, 'ws')}/ws/sessions/${encodeURIComponent(id)}?${query.toString()}`;
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${endpoint.token}` }, perMessageDeflate: false });
+function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Promise<number> {
+  // No reopen after a drop: the person at the terminal sees the connection end and decides.
+  const attachment = api.sessions.attach(id, { screen: true, reconnect: false, ...(options.readOnly ? { mode: 'read-only' } : {}) });
   const { stdin, stdout } = io;
   const matcher = new DetachMatcher(options.detachKeys);
   let rawMode = false;
@@ -138,71 +136,58 @@ function attach(io: CliIO, endpoint: { url: string; token: string }, id: string,
       stdin.pause();
       stdout.write(TERMINAL_RESET);
       if (message !== null) stdout.write(`\r\n${message}\r\n`);
-      // Nothing the session sends after this may reach the terminal we just restored.
-      ws.removeAllListeners('message');
-      ws.removeAllListeners('close');
-      ws.close();
+      // Nothing the session sends after this may reach the terminal we just restored (close() silences every event).
+      attachment.close();
       resolve(code);
     };
     const sendSize = (): void => {
-      if (!options.resize || options.readOnly || !stdout.isTTY || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ type: 'resize', cols: stdout.columns, rows: stdout.rows }));
+      if (!options.resize || options.readOnly || !stdout.isTTY) return;
+      attachment.resize(stdout.columns, stdout.rows);
     };
     const onResize = (): void => sendSize();
     const onInput = (chunk: Buffer | string): void => {
       const { forward, detach } = matcher.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      if (forward.length > 0 && !options.readOnly && ws.readyState === WebSocket.OPEN) ws.send(forward, { binary: true });
+      if (forward.length > 0 && !options.readOnly) attachment.write(forward);
       if (detach) finish(EXIT.ok, `[detached from ${id}]`);
     };
     // Nothing more can be typed once standard input ends (`echo cmd | corral attach`): detach rather than hang.
     const onEnd = (): void => finish(EXIT.ok, `[detached from ${id}: end of input]`);
 
-    ws.on('unexpected-response', (_request, response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        let message = `HTTP ${response.statusCode ?? '?'}`;
-        try {
-          message = (JSON.parse(body) as { error: { message: string } }).error.message;
-        } catch (error) {
-          // The refusal had no JSON body; the status line is all there is to say.
-          if (!(error instanceof SyntaxError) && !(error instanceof TypeError)) throw error;
+    attachment.opened.then(
+      () => {
+        if (finished) return;
+        if (stdin.isTTY) {
+          stdin.setRawMode(true);
+          rawMode = true;
         }
-        finish(response.statusCode === 404 ? EXIT.notFound : EXIT.failure, `corral: ${message}`);
-      });
+        stdin.on('data', onInput);
+        stdin.once('end', onEnd);
+        stdin.resume();
+        process.on('SIGWINCH', onResize);
+        sendSize();
+      },
+      // A refusal or an unreachable daemon: `closed` carries the same error and says how to end.
+      () => undefined,
+    );
+    attachment.onOutput((frame) => stdout.write(frame.data));
+    attachment.onScreen((frame) => stdout.write(renderScreen(frame.lines, frame.cursor, frame.alternateScreen)));
+    attachment.onExit((exit) => {
+      const how = exit.signal !== null ? exit.signal : `code ${exit.code ?? '?'}`;
+      finish(EXIT.ok, `[session ${id} ended: ${exit.reason}, ${how}]`);
     });
-    ws.on('error', (error) => finish(EXIT.unreachable, `corral: ${error.message}`));
-    ws.on('open', () => {
-      if (stdin.isTTY) {
-        stdin.setRawMode(true);
-        rawMode = true;
-      }
-      stdin.on('data', onInput);
-      stdin.once('end', onEnd);
-      stdin.resume();
-      process.on('SIGWINCH', onResize);
-      sendSize();
+    attachment.onFrameRefused((frame) => {
+      // Not shown: READ_ONLY and NOT_SUPPORTED_FOR_KIND answer frames we send on our own (keys of a read-only
+      // attach, our size to a pipe session that has no terminal); the user can do nothing about them.
+      if (frame.code !== 'READ_ONLY' && frame.code !== 'NOT_SUPPORTED_FOR_KIND') stdout.write(`\r\n[corral: ${frame.message}]\r\n`);
     });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      if (isBinary) {
-        stdout.write(decodeOutputFrame(bytes).data);
-        return;
-      }
-      const frame = JSON.parse(bytes.toString('utf8')) as ServerTextFrame;
-      if (frame.type === 'screen') {
-        stdout.write(renderScreen(frame.lines, frame.cursor, frame.alternateScreen));
-      } else if (frame.type === 'exit') {
-        const how = frame.exit.signal !== null ? frame.exit.signal : `code ${frame.exit.code ?? '?'}`;
-        finish(EXIT.ok, `[session ${id} ended: ${frame.exit.reason}, ${how}]`);
-      } else if (frame.type === 'error' && frame.code !== 'READ_ONLY' && frame.code !== 'NOT_SUPPORTED_FOR_KIND') {
-        // Not shown: READ_ONLY and NOT_SUPPORTED_FOR_KIND answer frames we send on our own (keys of a read-only
-        // attach, our size to a pipe session that has no terminal); the user can do nothing about them.
-        stdout.write(`\r\n[corral: ${frame.message}]\r\n`);
+    void attachment.closed.then((close) => {
+      if (close.error !== null) {
+        const code = close.error.status === null ? EXIT.unreachable : close.error.status === 404 ? EXIT.notFound : EXIT.failure;
+        finish(code, `corral: ${close.error.message}`);
+      } else {
+        finish(close.code === 1000 ? EXIT.ok : EXIT.failure, `[connection closed: ${close.code} ${close.reason}]`);
       }
     });
-    ws.on('close', (code, reason) => finish(code === 1000 ? EXIT.ok : EXIT.failure, `[connection closed: ${code} ${reason.toString()}]`));
     io.stderr.write(`[attached to ${id}; detach with ${options.detachLabel}${options.readOnly ? '; read-only' : ''}]\r\n`);
   });
 }

@@ -2,7 +2,7 @@
 // error-to-exit-code mapping around a command body, session-id and number arguments. Holds no state between commands.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CorralClient } from '../../client/CorralClient.js';
+import type { Corral } from '../../client/Corral.js';
 import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
 
@@ -81,7 +81,7 @@ export function clientCommand(command: ClientCommandSpec<CommandOptions>): CliCo
   };
 }
 
-export function client(values: { 'data-dir'?: string }, io: CliIO): CorralClient {
+export function client(values: { 'data-dir'?: string }, io: CliIO): Corral {
   return clientFor(values['data-dir'], io.env);
 }
 
@@ -90,11 +90,6 @@ export function sessionIdArg(positionals: readonly string[], usage: string): str
   const id = positionals[0];
   if (id === undefined || id === '') throw new UsageError(`a session id is required\n${usage}`);
   return id;
-}
-
-/** A path segment for the REST API: ids are opaque, so encode rather than trust them. */
-export function sessionPath(id: string, suffix = ''): string {
-  return `/api/v1/sessions/${encodeURIComponent(id)}${suffix}`;
 }
 
 export function integerOption(value: string | undefined, option: string, min: number, max: number): number | undefined {

@@ -1,10 +1,9 @@
 // `corral exec <id> <command>`: runs a command in a shell session (POST …/commands) and prints its output.
 // Exit status: 0 when the command exited 0, 1 otherwise, 4 when it was still running at --timeout (it keeps running).
 
-import type { ShellExecResult } from '../../protocol/api.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral exec <id> <command> [--timeout 30s] [--raw] [--json]
 
@@ -26,11 +25,7 @@ export const execCommand = clientCommand({
     const command = positionals.slice(1).join(' ');
     if (command.trim() === '') throw new UsageError(`a command is required\n${USAGE}`);
     const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-    const result = await client(values, io).post<ShellExecResult>(sessionPath(id, '/commands'), {
-      command,
-      timeoutMs,
-      ...(values.raw ? { format: 'raw' } : {}),
-    });
+    const result = await client(values, io).sessions.exec(id, { command, timeoutMs, ...(values.raw ? { format: 'raw' } : {}) });
     if (values.json) writeJson(io, result);
     else {
       io.stdout.write(values.raw ? result.output : neutralize(result.output));

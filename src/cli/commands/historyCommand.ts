@@ -1,9 +1,8 @@
 // `corral history <id>`: the command history of a session (GET …/commands), oldest first.
 
-import type { CommandRecord } from '../../protocol/commandHistory.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral history <id> [--limit N] [--after SEQ] [--json]
 
@@ -16,14 +15,9 @@ export const historyCommand = clientCommand({
   options: { limit: { type: 'string' }, after: { type: 'string' } },
   run: async ({ values, positionals }, io) => {
     const id = sessionIdArg(positionals, USAGE);
-    const query = new URLSearchParams();
     const limit = integerOption(values.limit, 'limit', 1, 1000);
     const after = integerOption(values.after, 'after', 0, Number.MAX_SAFE_INTEGER);
-    if (limit !== undefined) query.set('limit', String(limit));
-    if (after !== undefined) query.set('after', String(after));
-    const reply = await client(values, io).get<{ commands: CommandRecord[]; nextCursor: string | null }>(
-      sessionPath(id, `/commands${query.size > 0 ? `?${query}` : ''}`),
-    );
+    const reply = await client(values, io).sessions.commands(id, { limit, after });
     if (values.json) {
       writeJson(io, reply);
       return EXIT.ok;

@@ -1,10 +1,9 @@
 // `corral kill <id> [--force]`: ends a session (DELETE /api/v1/sessions/{id}) and prints how it ended.
 // --force skips the polite steps and grace periods (SIGKILL at once); the daemon still sweeps the whole tree.
 
-import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { describeEnding } from '../output/sessionFormat.js';
-import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral kill <id> [--force] [--json]
 
@@ -18,7 +17,7 @@ export const killCommand = clientCommand({
   options: { force: { type: 'boolean', default: false } },
   run: async ({ values, positionals }, io) => {
     const id = sessionIdArg(positionals, USAGE);
-    const ended = await client(values, io).delete<SessionInfo>(sessionPath(id, values.force ? '?force=true' : ''));
+    const ended = await client(values, io).sessions.terminate(id, { force: values.force });
     if (values.json) writeJson(io, ended);
     else io.stdout.write(describeEnding(ended) + '\n');
     return EXIT.ok;

@@ -1,9 +1,8 @@
 // `corral lines <id>`: the line view of a session's output, filtered on the server by --include/--exclude regexes.
 
-import type { LinesResult } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral lines <id> [--include REGEX] [--exclude REGEX] [-i] [--since OFFSET] [--limit N] [--json]
 
@@ -23,15 +22,13 @@ export const linesCommand = clientCommand({
   },
   run: async ({ values, positionals }, io) => {
     const id = sessionIdArg(positionals, USAGE);
-    const query = new URLSearchParams();
-    if (values.include !== undefined) query.set('include', values.include);
-    if (values.exclude !== undefined) query.set('exclude', values.exclude);
-    if (values['ignore-case']) query.set('ignoreCase', 'true');
-    const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-    const limit = integerOption(values.limit, 'limit', 1, 10_000);
-    if (since !== undefined) query.set('since', String(since));
-    if (limit !== undefined) query.set('limit', String(limit));
-    const result = await client(values, io).get<LinesResult>(sessionPath(id, `/lines${query.size > 0 ? `?${query}` : ''}`));
+    const result = await client(values, io).sessions.lines(id, {
+      include: values.include,
+      exclude: values.exclude,
+      ignoreCase: values['ignore-case'],
+      since: integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER),
+      limit: integerOption(values.limit, 'limit', 1, 10_000),
+    });
     if (values.json) writeJson(io, result);
     else for (const line of result.lines) io.stdout.write(neutralize(line.text) + '\n');
     return EXIT.ok;

@@ -35,24 +35,25 @@ export const lsCommand = clientCommand({
   },
   run: async ({ values, positionals }, io) => {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
-    if (values.state !== undefined && !isState(values.state)) {
-      throw new UsageError(`--state: "${values.state}" is not one of ${SESSION_STATES.join(', ')}`);
+    const state = values.state;
+    if (state !== undefined && !isState(state)) {
+      throw new UsageError(`--state: "${state}" is not one of ${SESSION_STATES.join(', ')}`);
     }
     const limit = integerOption(values.limit, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
     // Asking for an ended state implies ended sessions, whatever --all says.
-    const live = values.all || values.state === 'terminated' ? undefined : 'true';
+    const live = values.all || state === 'terminated' ? undefined : true;
     const api = client(values, io);
     const sessions: SessionInfo[] = [];
     let cursor: string | null = null;
     do {
-      const query = new URLSearchParams();
-      if (values.state !== undefined) query.set('state', values.state);
-      if (values.task !== undefined) query.set('taskId', values.task);
-      if (values.profile !== undefined) query.set('profile', values.profile);
-      if (live !== undefined) query.set('live', live);
-      query.set('limit', String(Math.min(PAGE_SIZE, limit - sessions.length)));
-      if (cursor !== null) query.set('cursor', cursor);
-      const page: { sessions: SessionInfo[]; nextCursor: string | null } = await api.get(`/api/v1/sessions?${query.toString()}`);
+      const page = await api.sessions.list({
+        state,
+        taskId: values.task,
+        profile: values.profile,
+        live,
+        limit: Math.min(PAGE_SIZE, limit - sessions.length),
+        cursor: cursor ?? undefined,
+      });
       sessions.push(...page.sessions);
       cursor = page.sessions.length === 0 ? null : page.nextCursor;
     } while (cursor !== null && sessions.length < limit);

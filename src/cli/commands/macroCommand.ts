@@ -1,9 +1,8 @@
 // `corral macro ls|show|set|rm|run`: named step lists (send, keys, waitState, waitPattern, sleep) run on a session.
 // `run` prints one line per step; exit status 0 when every step passed, 4 when a wait timed out, 1 otherwise.
 
-import type { MacroRunResult } from '../../protocol/api.js';
 import { EXIT, UsageError } from '../cliCommand.js';
-import { sessionPath, writeJson } from './commandKit.js';
+import { writeJson } from './commandKit.js';
 import { presetCommand, type PresetCommandVerb } from './presetCommands.js';
 
 const USAGE = `Usage: corral macro ls | show <name> | set <name> '<json>' | set <name> --file F | rm <name>
@@ -16,7 +15,7 @@ A macro is {"description"?, "steps": [...]} with steps such as {"type":"send","t
 /** `macro run <name> <session-id>`: runs the macro on the session, one line per step. */
 const runMacro: PresetCommandVerb = async ([name, id], api, io, json) => {
   if (name === undefined || id === undefined) throw new UsageError(`give the macro name and the session id\n${USAGE}`);
-  const result = await api.post<MacroRunResult>(sessionPath(id, `/macros/${encodeURIComponent(name)}/run`), undefined);
+  const result = await api.sessions.runMacro(id, name);
   if (json) writeJson(io, result);
   else {
     for (const step of result.steps) {

@@ -2,16 +2,10 @@
 // CLI client. With no daemon running it starts one in the background on the data dir (--no-start: fail instead),
 // so sessions outlive the MCP client. Never writes anything but MCP messages to stdout.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, reportError, type CliCommand } from '../cliCommand.js';
+import { packageVersion } from '../version.js';
 import { printHelp } from './commandKit.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 const USAGE = `Usage: corral mcp [--no-start] [--root DIR]… [--data-dir DIR] [--json]
 
@@ -58,7 +52,7 @@ export const mcpCommand: CliCommand = {
     } catch (error) {
       return reportError(error, io, false);
     }
-    await runStdioMcp(connection.client, version());
+    await runStdioMcp(connection.client, packageVersion());
     return EXIT.ok;
   },
 };

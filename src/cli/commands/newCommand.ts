@@ -2,7 +2,6 @@
 // It only builds the request from flags; defaults (profile, kind, cwd) are the daemon's (PRODUCT §5).
 
 import type { CreateSessionRequest } from '../../protocol/api.js';
-import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { client, clientCommand, envOption, integerOption, writeJson } from './commandKit.js';
 
@@ -57,7 +56,7 @@ export const newCommand = clientCommand({
       forceNew: values['force-new'] ? true : undefined,
       name: values.name,
     };
-    const session = await client(values, io).post<SessionInfo>('/api/v1/sessions', request);
+    const session = await client(values, io).sessions.create(request);
     if (values.json) writeJson(io, session);
     else io.stdout.write(session.id + '\n');
     return EXIT.ok;

@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError, EXIT, type CliCommand, type CliIO } from '../cliCommand.js';
-import type { CorralClient } from '../../client/CorralClient.js';
+import type { Corral } from '../../client/Corral.js';
+import type { PresetsApi } from '../../client/PresetsApi.js';
 import { client, clientCommand, writeJson } from './commandKit.js';
 
 /** A body given on the command line: `--file path` wins, else the JSON argument. */
@@ -19,38 +20,39 @@ function presetBody(json: string | undefined, file: string | undefined, usage: s
 
 /** ls, show, set, rm for `/api/v1/<collection>`; returns null for any other verb (the caller handles it). */
 async function presetVerb(
-  api: CorralClient,
+  api: Corral,
   io: CliIO,
   collection: 'templates' | 'macros',
   verb: string | undefined,
   args: readonly string[],
   options: { json: boolean; file?: string; usage: string },
 ): Promise<number | null> {
-  const path = `/api/v1/${collection}`;
+  // Bodies go to the daemon as given (it validates them), so the collection's body type does not matter here.
+  const presets: PresetsApi<unknown, unknown> = collection === 'templates' ? api.templates : api.macros;
   const name = (): string => {
     const value = args[0];
     if (value === undefined || value === '') throw new UsageError(`a name is required\n${options.usage}`);
-    return encodeURIComponent(value);
+    return value;
   };
   switch (verb) {
     case 'ls':
     case 'list': {
-      const reply = await api.get<Record<string, { name: string; description?: string }[]>>(path);
-      if (options.json) writeJson(io, reply);
-      else for (const item of reply[collection] ?? []) io.stdout.write(`${item.name}${item.description === undefined ? '' : `\t${item.description}`}\n`);
+      const items = collection === 'templates' ? await api.templates.list() : await api.macros.list();
+      if (options.json) writeJson(io, { [collection]: items });
+      else for (const item of items) io.stdout.write(`${item.name}${item.description === undefined ? '' : `\t${item.description}`}\n`);
       return EXIT.ok;
     }
     case 'show':
-      writeJson(io, await api.get(`${path}/${name()}`));
+      writeJson(io, await presets.get(name()));
       return EXIT.ok;
     case 'set': {
-      const reply = await api.request('PUT', `${path}/${name()}`, presetBody(args[1], options.file, options.usage));
+      const reply = await presets.put(name(), presetBody(args[1], options.file, options.usage));
       if (options.json) writeJson(io, reply);
       return EXIT.ok;
     }
     case 'rm':
     case 'delete':
-      await api.delete(`${path}/${name()}`);
+      await presets.delete(name());
       return EXIT.ok;
     default:
       return null;
@@ -60,7 +62,7 @@ async function presetVerb(
 /** A verb a preset command adds to ls/show/set/rm (`macro run`): gets the arguments after the verb. */
 export type PresetCommandVerb = (
   args: readonly string[],
-  api: CorralClient,
+  api: Corral,
   io: CliIO,
   json: boolean,
 ) => Promise<number>;

@@ -1,10 +1,9 @@
 // `corral prompt <id> <text…>`: submits a prompt to an agent session (POST …/prompt) and prints the reply.
 // Exit 0 when the turn ended idle, 4 on timeout, 1 when it ended in an error or a question (the state says which).
 
-import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral prompt <id> <text…> [--timeout 10m] [--json]
 
@@ -14,14 +13,6 @@ Exit codes: 0 idle, 1 error or waiting for an answer (see \`corral answer\`), 4 
 
 /** Agent turns with tools can run for minutes. */
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
-
-interface PromptReply {
-  state: string;
-  reply: string | null;
-  error: string | null;
-  timedOut: boolean;
-  session: SessionInfo;
-}
 
 export const promptCommand = clientCommand({
   name: 'prompt',
@@ -33,7 +24,7 @@ export const promptCommand = clientCommand({
     const text = positionals.slice(1).join(' ');
     if (text.trim() === '') throw new UsageError(`a prompt text is required\n${USAGE}`);
     const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-    const reply = await client(values, io).post<PromptReply>(sessionPath(id, '/prompt'), { text, timeoutMs });
+    const reply = await client(values, io).sessions.prompt(id, { text, timeoutMs });
     const code = reply.timedOut ? EXIT.timeout : reply.state === 'idle' ? EXIT.ok : EXIT.failure;
     if (values.json) {
       writeJson(io, reply);

@@ -2,13 +2,12 @@
 // becomes ours; past --timeout it keeps running in the background and we exit 4 naming its session and pid.
 
 import { constants } from 'node:os';
-import type { ExecRequest, ExecResult } from '../../protocol/api.js';
-import type { OutputRead, SessionInfo } from '../../protocol/sessionTypes.js';
-import type { CorralClient } from '../../client/CorralClient.js';
+import type { ExecRequest } from '../../protocol/api.js';
+import type { Corral } from '../../client/Corral.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, envOption, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, envOption, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
        corral run [options] "shell command"
@@ -22,12 +21,10 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** The daemon's longest wait (api.ts MAX_WAIT_MS, one hour). */
 const MAX_TIMEOUT_MS = 60 * 60 * 1000;
 /**
- * One request waits at most this long, then we keep waiting with /wait: Node's fetch (undici) gives up on a
- * reply whose headers take over 300 s.
+ * The exec request waits at most this long, then the client's sliced wait takes over: Node's fetch (undici) gives
+ * up on a reply whose headers take over 300 s.
  */
 const REQUEST_SLICE_MS = 60_000;
-/** Page size when output is read back by cursor (the daemon's default page). */
-const PAGE_BYTES = 1024 * 1024;
 
 /** Shell convention for a process a signal ended: 128 + the signal's number. */
 function exitCodeOf(result: { exitCode: number | null; signal: string | null }): number {
@@ -40,16 +37,9 @@ function exitCodeOf(result: { exitCode: number | null; signal: string | null }):
 }
 
 /** All of one stream of a session, read by cursor (used when the exec reply was truncated or came early). */
-async function readStream(api: CorralClient, id: string, stream: 'stdout' | 'stderr'): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let cursor = 0;
-  for (;;) {
-    const q = new URLSearchParams({ since: String(cursor), format: 'raw', encoding: 'base64', stream, limit: String(PAGE_BYTES) });
-    const read = await api.get<OutputRead>(sessionPath(id, `/output?${q.toString()}`));
-    chunks.push(Buffer.from(read.data, 'base64'));
-    if (read.nextOffset <= cursor) break;
-    cursor = read.nextOffset;
-  }
+async function readStream(api: Corral, id: string, stream: 'stdout' | 'stderr'): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const page of api.sessions.output(id, { stream, follow: false })) chunks.push(page.data);
   return Buffer.concat(chunks);
 }
 
@@ -90,15 +80,12 @@ export const runCommand = clientCommand({
       timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
     };
     const deadline = performance.now() + timeoutMs;
-    let result = await api.post<ExecResult>('/api/v1/exec', request);
+    let result = await api.exec(request);
     let readBack = result.truncated;
-    // Longer timeouts than one request: keep waiting for the exit by long-poll slices.
-    while (result.timedOut && performance.now() < deadline) {
-      const remaining = Math.max(1, Math.round(deadline - performance.now()));
-      const waited = await api.post<{ matched: boolean; session: SessionInfo }>(sessionPath(result.sessionId, '/wait'), {
-        exit: true,
-        timeoutMs: Math.min(remaining, REQUEST_SLICE_MS),
-      });
+    // Longer timeouts than one request: keep waiting for the exit (the client long-polls in slices).
+    const remaining = Math.round(deadline - performance.now());
+    if (result.timedOut && remaining > 0) {
+      const waited = await api.sessions.wait(result.sessionId, { exit: true, timeoutMs: remaining });
       if (waited.matched && waited.session.exit !== null) {
         result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
         readBack = true;

@@ -1,10 +1,9 @@
 // `corral screen <id>`: the rendered terminal as rows of text (GET …/screen), escapes neutralized unless --raw;
 // --json prints the snapshot. Trailing blank rows are left out of the human view.
 
-import type { ScreenSnapshot } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral screen <id> [--scrollback N] [--raw] [--json]
 
@@ -22,8 +21,7 @@ export const screenCommand = clientCommand({
   run: async ({ values, positionals }, io) => {
     const id = sessionIdArg(positionals, USAGE);
     const scrollback = integerOption(values.scrollback, 'scrollback', 0, MAX_SCROLLBACK);
-    const query = scrollback === undefined ? '' : `?scrollback=${scrollback}`;
-    const screen = await client(values, io).get<ScreenSnapshot & { scrollback?: string[] }>(sessionPath(id, `/screen${query}`));
+    const screen = await client(values, io).sessions.screen(id, { scrollback });
     if (values.json) {
       writeJson(io, screen);
       return EXIT.ok;

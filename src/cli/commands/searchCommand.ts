@@ -1,10 +1,10 @@
 // `corral search <id> <regex>`: finds a regex in a session's kept output (memory and disk), printing the byte
 // offset and line of each match. Exit status 0 with matches, 1 without (like grep).
 
-import type { SearchResult } from '../../protocol/sessionTypes.js';
+import type { OutputStreamName } from '../../protocol/apiReplies.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral search <id> <regex> [-i] [--since OFFSET] [--limit N] [--stream stdout|stderr] [--json]
 
@@ -25,14 +25,14 @@ export const searchCommand = clientCommand({
     const id = sessionIdArg(positionals, USAGE);
     const pattern = positionals[1];
     if (pattern === undefined || positionals.length > 2) throw new UsageError(`give one regex\n${USAGE}`);
-    const query = new URLSearchParams({ pattern });
-    if (values['ignore-case']) query.set('ignoreCase', 'true');
-    const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
-    const limit = integerOption(values.limit, 'limit', 1, 1000);
-    if (since !== undefined) query.set('since', String(since));
-    if (limit !== undefined) query.set('limit', String(limit));
-    if (values.stream !== undefined) query.set('stream', values.stream);
-    const result = await client(values, io).get<SearchResult>(sessionPath(id, `/search?${query}`));
+    const result = await client(values, io).sessions.search(id, {
+      pattern,
+      ignoreCase: values['ignore-case'],
+      since: integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER),
+      limit: integerOption(values.limit, 'limit', 1, 1000),
+      // Passed as typed: the daemon names the streams it accepts.
+      stream: values.stream as OutputStreamName | undefined,
+    });
     if (values.json) writeJson(io, result);
     else {
       for (const m of result.matches) io.stdout.write(`${m.offset}: ${neutralize(m.line)}\n`);

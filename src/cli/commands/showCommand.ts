@@ -1,10 +1,9 @@
 // `corral show <id>`: one session's details, or the session object with --json. Reads only.
 
-import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { EXIT } from '../cliCommand.js';
 import { formatSessionDetails } from '../output/sessionFormat.js';
 import { styler } from '../output/style.js';
-import { client, clientCommand, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral show <id> [--json]`;
 
@@ -15,7 +14,7 @@ export const showCommand = clientCommand({
   options: {},
   run: async ({ values, positionals }, io) => {
     const id = sessionIdArg(positionals, USAGE);
-    const info = await client(values, io).get<SessionInfo>(sessionPath(id));
+    const info = await client(values, io).sessions.get(id);
     if (values.json) writeJson(io, info);
     else io.stdout.write(formatSessionDetails(info, styler(io.stdout, io.env), Date.now()));
     return EXIT.ok;

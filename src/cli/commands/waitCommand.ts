@@ -1,12 +1,12 @@
 // `corral wait <id>`: blocks until a state, an output pattern, or exit (POST …/wait, long-polled in slices);
 // exit code 0 matched, 4 timed out, 1 the session ended first. The spinner goes to stderr, only on a TTY.
 
-import { SESSION_STATES, type SessionInfo, type SessionState } from '../../protocol/sessionTypes.js';
+import { SESSION_STATES, type SessionState } from '../../protocol/sessionTypes.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { startProgress } from '../output/progress.js';
 import { describeExit } from '../output/sessionFormat.js';
-import { client, clientCommand, durationOption, integerOption, sessionIdArg, sessionPath, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, integerOption, sessionIdArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral wait <id> (--state S[,S…] | --pattern RE | --exit) [--timeout 30s] [--since OFFSET] [--screen] [--json]
 
@@ -19,17 +19,6 @@ Exit codes: 0 matched, 4 timed out, 1 the session ended without matching.
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The daemon's longest single wait (api.ts MAX_WAIT_MS, one hour). */
 const MAX_TIMEOUT_MS = 60 * 60 * 1000;
-/**
- * One long-poll lasts at most this long, then the next one starts: Node's fetch (undici) gives up on a reply
- * whose headers take over 300 s, and a dead daemon is noticed within a minute.
- */
-const WAIT_SLICE_MS = 60_000;
-
-interface WaitReply {
-  matched: boolean;
-  outcome: 'state' | 'pattern' | 'exit' | 'timeout';
-  session: SessionInfo;
-}
 
 function parseStates(text: string): SessionState[] {
   const states = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -74,28 +63,24 @@ export const waitCommand = clientCommand({
     const api = client(values, io);
     let since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER);
     if (values.pattern !== undefined && since === undefined) {
-      // Pin "output after the wait starts" to an offset so every slice of the wait searches the same bytes.
-      since = (await api.get<SessionInfo>(sessionPath(id))).output.totalBytes;
+      // "Output after the wait starts" means after this command started, however long the spinner runs first.
+      since = (await api.sessions.get(id)).output.totalBytes;
     }
     const what = [states?.join(' or '), values.pattern === undefined ? undefined : `/${values.pattern}/`, values.exit ? 'exit' : undefined]
       .filter((s) => s !== undefined)
       .join(' or ');
     const progress = startProgress(io.stderr, `waiting for ${what}`);
-    let reply: WaitReply;
+    let reply;
     try {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const remaining = Math.max(0, Math.round(deadline - performance.now()));
-        reply = await api.post<WaitReply>(sessionPath(id, '/wait'), {
-          states,
-          pattern: values.pattern,
-          since,
-          screen: values.screen ? true : undefined,
-          exit: values.exit ? true : undefined,
-          timeoutMs: Math.min(remaining, WAIT_SLICE_MS),
-        });
-        if (reply.outcome !== 'timeout' || remaining <= WAIT_SLICE_MS) break;
-      }
+      // The client long-polls in slices up to the whole timeout.
+      reply = await api.sessions.wait(id, {
+        states,
+        pattern: values.pattern,
+        since,
+        screen: values.screen ? true : undefined,
+        exit: values.exit ? true : undefined,
+        timeoutMs,
+      });
     } finally {
       progress.stop();
     }

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CorralError } from '../../protocol/errors.js';
 import type { AgentOptions, AnswerRequest, ClaudeSessionRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
+import type { PromptReply } from '../../protocol/apiReplies.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
@@ -46,16 +47,8 @@ export interface AgentLaunch {
   hooks: boolean;
 }
 
-export interface PromptResult {
-  state: SessionState;
-  reply: string | null;
-  /** Where the reply came from: `hook` (Stop payload), `transcript`, `screen`, or null when none was found. */
-  replySource: 'hook' | 'transcript' | 'screen' | null;
-  error: string | null;
-  timedOut: boolean;
-  durationMs: number;
-  session: SessionInfo;
-}
+/** An agent turn's result is a wire type (protocol/apiReplies.ts PromptReply), named here for the engine's callers. */
+export type PromptResult = PromptReply;
 
 export interface AgentServiceDeps {
   dataDir: string;

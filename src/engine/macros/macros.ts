@@ -7,16 +7,14 @@ import { performance } from 'node:perf_hooks';
 import { macroBodySchema, type MacroBody, type MacroRunResult, type MacroStep, type MacroStepResult } from '../../protocol/api.js';
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { keyToBytes } from '../../protocol/keys.js';
+import type { MacroRecord } from '../../protocol/apiReplies.js';
 import type { Session } from '../Session.js';
 import { compileWaitPattern } from '../security/userPattern.js';
 import type { Store } from '../../store/Store.js';
 import type { NamedBody } from '../../store/storeTypes.js';
 
-export interface MacroRecord extends MacroBody {
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
+// The stored macro as replies show it is a wire type (protocol/apiReplies.ts); named here for the engine's callers.
+export type { MacroRecord };
 
 function toRecord(stored: NamedBody): MacroRecord {
   return { ...macroBodySchema.parse(stored.body), name: stored.name, createdAt: stored.createdAt, updatedAt: stored.updatedAt };

@@ -6,14 +6,12 @@
 import { templateBodySchema, type CreateSessionRequest, type TemplateBody } from '../../protocol/api.js';
 import { CorralError } from '../../protocol/errors.js';
 import { REDACTED } from '../../protocol/sessionTypes.js';
+import type { TemplateRecord } from '../../protocol/apiReplies.js';
 import type { Store } from '../../store/Store.js';
 import type { NamedBody } from '../../store/storeTypes.js';
 
-export interface TemplateRecord extends TemplateBody {
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
+// The stored template as replies show it is a wire type (protocol/apiReplies.ts); named here for the engine's callers.
+export type { TemplateRecord };
 
 function toRecord(stored: NamedBody): TemplateRecord {
   // Stored bodies were validated on the way in; parse again so an older, looser body cannot slip through.

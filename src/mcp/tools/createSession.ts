@@ -1,0 +1,52 @@
+// `create_session`: starts a shell, an agent CLI, any program or a stored template as a session.
+
+import { z } from 'zod';
+import { createSessionSchema } from '../../protocol/api.js';
+import { ok, guarded } from './toolResults.js';
+import { sessionSummarySchema, summarize } from './toolSchemas.js';
+import type { CorralTool } from './CorralTool.js';
+
+const create = createSessionSchema.shape;
+
+export const createSessionTool: CorralTool = {
+  name: 'create_session',
+  register(server, { backend }) {
+    server.registerTool(
+      'create_session',
+      {
+        title: 'Start a session',
+        description:
+          'Start a terminal session: an interactive shell (profile "shell", the default with no command), an agent CLI (profile "claude", "codex", "gemini"), ' +
+          'or any program (give "command" as argv), or from a stored template (its fields under yours). It keeps running until terminate_session. ' +
+          'With a taskId that already has a live session, that session is returned (forceNew: true starts another). ' +
+          'Then: exec_command (shells), prompt_agent (agents), send_input, wait_for, read_output / read_screen.',
+        inputSchema: {
+          template: create.template.describe('Name of a stored session template (profile, command, env, size, limits); fields given here win.'),
+          profile: create.profile.describe('Profile name: shell, command, claude, codex, gemini, or a user-defined one.'),
+          command: create.command.describe('argv, e.g. ["python3", "-i"] (no shell parsing).'),
+          cwd: create.cwd.describe('Working directory under a workspace root (default: the first root).'),
+          env: create.env.describe('Extra environment variables.'),
+          taskId: create.taskId.describe('Your task id; one live session per task.'),
+          name: create.name.describe('A human-readable name.'),
+          kind: create.kind.describe('"pty" (a terminal, default) or "pipe" (stdout/stderr apart, no terminal).'),
+          cols: create.cols,
+          rows: create.rows,
+          forceNew: create.forceNew,
+          agent: create.agent.describe(
+            'Agent sessions: authToken (redacted everywhere), isolatedHome, preAnswer (with isolatedHome: trust the cwd and approve the token beforehand), autoAnswer dialog ids.',
+          ),
+        },
+        outputSchema: { session: sessionSummarySchema, hint: z.string() },
+        annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      },
+      (args) =>
+        guarded(async () => {
+          const info = await backend.createSession(args);
+          return ok({
+            session: summarize(info),
+            hint: `Session ${info.id} is ${info.state}. Next: wait_for {states:["ready","idle"]}, then exec_command (shell) or prompt_agent (agent); send_input, read_output, read_screen.`,
+          });
+        }),
+    );
+  },
+};
