@@ -34,9 +34,8 @@ import { integrateShellAtSpawn } from './shell/shellIntegration.js';
 import { applyTemplate } from './templates/templates.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { AgentService } from './agent/AgentService.js';
-import type { Store } from '../store/Store.js';
 import type { EngineEvent } from '../protocol/events.js';
-import type { StoredSession } from '../store/storeTypes.js';
+import type { EngineStore, StoredSession } from './ports.js';
 import { CommandHistory } from './history/CommandHistory.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -85,7 +84,7 @@ export class SessionManager {
 
   constructor(
     readonly config: EngineConfig,
-    readonly store: Store,
+    readonly store: EngineStore,
     private readonly log: EngineLogger,
     backends?: { pty?: ProcessBackend; pipe?: ProcessBackend },
   ) {
