@@ -26,14 +26,14 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === 'version') {
-    const { packageVersion } = await import('../server/daemon.js');
+    const { packageVersion } = await import('../daemon/version.js');
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
   if (command === 'serve') {
     // Loaded only for `serve`: the daemon, its faces and their dependencies would add seconds to every client command.
-    const [{ serveCommand }, { DAEMON_FACES }] = await Promise.all([import('./serveCommand.js'), import('../server/faces.js')]);
-    return serveCommand(rest, DAEMON_FACES);
+    const [{ serveCommand }, { defaultFaces }] = await Promise.all([import('./serveCommand.js'), import('../daemon/faces.js')]);
+    return serveCommand(rest, defaultFaces());
   }
   const client = COMMANDS.get(command);
   if (client !== undefined) {

@@ -65,6 +65,10 @@ export interface EngineOptions {
 /** Sessions a task listing looks at: a task has a handful of sessions, never hundreds. */
 const TASK_PAGE = 100;
 
+/**
+ * Every method that answers a promise rejects (never throws synchronously), so a face can treat sync and async
+ * calls alike.
+ */
 export class Engine {
   private readonly manager: SessionManager;
   private readonly store: EngineStore;
@@ -225,7 +229,7 @@ export class EngineSessions {
   }
 
   /** A command in a shell session, between the shell's own marks; SESSION_BUSY while another one runs. */
-  shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
+  async shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
     return shellExec(this.manager.get(id), this.manager.history, request, signal);
   }
 
@@ -297,12 +301,12 @@ export class EngineAgents {
   }
 
   /** Submits a prompt (bracketed paste, submit key) and waits for the turn to end or a question. */
-  prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptResult> {
+  async prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptResult> {
     return this.manager.agents.prompt(this.manager.get(id), request, signal);
   }
 
   /** Answers the dialog on the session's screen by option number or text. */
-  answer(
+  async answer(
     id: string,
     request: AnswerRequest,
     signal?: AbortSignal,
