@@ -65,10 +65,7 @@ export interface EngineOptions {
 /** Sessions a task listing looks at: a task has a handful of sessions, never hundreds. */
 const TASK_PAGE = 100;
 
-/**
- * Every method that answers a promise rejects (never throws synchronously), so a face can treat sync and async
- * calls alike.
- */
+/** Methods that answer a promise report errors by rejecting it, never by throwing before it exists. */
 export class Engine {
   private readonly manager: SessionManager;
   private readonly store: EngineStore;
@@ -103,6 +100,7 @@ export class Engine {
 
   /** Sessions by state and profile, totals since start. */
   stats(): EngineStats {
+    // SessionManager.stats() builds `totals` from its counters; its declared return type is the looser record.
     return this.manager.stats() as EngineStats;
   }
 }
@@ -244,10 +242,9 @@ export class EngineTasks {
 
   /** The task's sessions, the live one first; TASK_NOT_FOUND when none was ever created. */
   get(taskId: string): TaskReply {
-    const sessions = this.sessionsOf(taskId);
+    const { newest, sessions } = this.sessionsOf(taskId);
     const live = this.manager.liveSessionForTask(taskId);
-    // sessionsOf checked there is at least one.
-    return { taskId, session: live?.toInfo() ?? (sessions[0] as SessionInfo), sessions };
+    return { taskId, session: live?.toInfo() ?? newest, sessions };
   }
 
   /** Terminates (and cleans up) every live session of the task. */
@@ -262,10 +259,11 @@ export class EngineTasks {
     return { taskId, ended };
   }
 
-  private sessionsOf(taskId: string): SessionInfo[] {
+  private sessionsOf(taskId: string): { newest: SessionInfo; sessions: SessionInfo[] } {
     const { sessions } = this.manager.list({ taskId, limit: TASK_PAGE });
-    if (sessions.length === 0) throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${taskId}".`);
-    return sessions;
+    const newest = sessions[0];
+    if (newest === undefined) throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${taskId}".`);
+    return { newest, sessions };
   }
 }
 
