@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ChildProcessBackend } from '../engine/backends/ChildProcessBackend.js';
+import { NativePtyBackend } from '../engine/backends/NativePtyBackend.js';
+import { NodePtyBackend } from '../engine/backends/NodePtyBackend.js';
 import { Engine } from '../engine/Engine.js';
 import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
 import { Store } from '../store/Store.js';
@@ -105,10 +108,16 @@ export class Daemon {
       const store = Store.open(options.dataDir);
       opened.unshift(() => store.close());
       const roots = options.roots;
+      const config: EngineConfig = { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots };
       const engine = new Engine({
-        config: { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots },
+        config,
         store,
         log: (level, message, fields) => logger[level](fields ?? {}, message),
+        // What runs sessions' processes: the seam of src/engine/backends/ProcessBackend.ts.
+        backends: {
+          pty: config.ptyBackend === 'node-pty' ? new NodePtyBackend() : new NativePtyBackend(),
+          pipe: new ChildProcessBackend(),
+        },
       });
       opened.unshift(() => engine.shutdown());
       const { subreaper, recovered } = await engine.start();
