@@ -20,6 +20,16 @@ export default tseslint.config(
     files: ['src/web/**/*.ts', 'src/web/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  // The dashboard runs in the browser: it may import itself and the shared protocol, never the daemon's code
+  // (engine, server, common) nor Node. The patterns match import paths as written, so one block per folder depth.
+  {
+    files: ['src/web/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: webOnly('../') }] },
+  },
+  {
+    files: ['src/web/*/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: webOnly('../../') }] },
+  },
   ...layering(),
 );
 
@@ -28,6 +38,7 @@ export default tseslint.config(
  * so each rule is a regex over the import path; `(\.\./)+x/` is folder x of src/ seen from anywhere below it.
  */
 function layering() {
+  // src/web has its own blocks above (webOnly): only src/web, src/protocol, and no Node.
   const up = '^(\\.\\./)+';
   const rule = (files, forbidden) => ({
     files,
@@ -65,6 +76,13 @@ function layering() {
     ),
     rule(['src/cli/**'], [[`${up}(engine|server|store)/`, 'The CLI talks to the daemon over HTTP (src/client); `serve` starts it through src/daemon.']]),
     rule(['src/client/**'], [[`${up}(engine|server|store|mcp|daemon|cli|web)/`, 'The client speaks the wire protocol only (src/protocol).']]),
-    rule(['src/web/**'], [['^\\.\\./(?!protocol/)', 'The web dashboard imports only src/protocol (it runs in the browser).']]),
+  ];
+}
+
+/** Import patterns the browser code may not use, in a file `up` away from src/ (`../` in src/web itself). */
+function webOnly(up) {
+  return [
+    { group: [`${up}*`, `!${up}protocol`, `!${up}protocol/`], message: 'src/web imports only src/web and src/protocol.' },
+    { group: ['node:*'], message: 'src/web runs in the browser: no Node modules.' },
   ];
 }

@@ -2,7 +2,7 @@
 // Must never put a credential in a URL or in storage; a 401 sends the user to the login page.
 
 import type { CommandRecord } from '../protocol/commandHistory.js';
-import type { SessionInfo, StateEvent } from '../protocol/sessionTypes.js';
+import type { ScreenSnapshot, SearchResult, SessionInfo, StateEvent } from '../protocol/sessionTypes.js';
 
 export const API = '/api/v1';
 /** The header the daemon wants (with Origin) on cookie-authenticated writes; a cross-site form cannot send it. */
@@ -60,12 +60,6 @@ export interface TemplateEntry {
   body: unknown;
 }
 
-/** `GET /sessions/{id}/search`: matches in all kept output (memory and disk), oldest first. */
-export interface SearchReply {
-  matches: { offset: number; match: string; line: string }[];
-  truncated: boolean;
-}
-
 export interface Catalog {
   profiles: ProfileEntry[];
   templates: TemplateEntry[];
@@ -80,9 +74,10 @@ export const sessionsApi = {
   input: (id: string, body: { data?: string; keys?: string[] }) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/input`, body),
   events: (id: string) => api<{ events: StateEvent[] }>('GET', `/sessions/${encodeURIComponent(id)}/events?limit=1000`),
   commands: (id: string) => api<{ commands: CommandRecord[] }>('GET', `/sessions/${encodeURIComponent(id)}/commands?limit=1000`),
-  screen: (id: string) => api<{ lines: string[]; title?: string }>('GET', `/sessions/${encodeURIComponent(id)}/screen`),
+  screen: (id: string) => api<ScreenSnapshot>('GET', `/sessions/${encodeURIComponent(id)}/screen`),
   catalog: () => api<Catalog>('GET', '/dashboard/catalog'),
+  /** Matches in all kept output (memory and disk), oldest first. */
   search: (id: string, pattern: string, limit: number) =>
-    api<SearchReply>('GET', `/sessions/${encodeURIComponent(id)}/search?${new URLSearchParams({ pattern, ignoreCase: 'true', limit: String(limit) })}`),
+    api<SearchResult>('GET', `/sessions/${encodeURIComponent(id)}/search?${new URLSearchParams({ pattern, ignoreCase: 'true', limit: String(limit) })}`),
   answer: (id: string, choice: number | string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/answer`, { choice }),
 };

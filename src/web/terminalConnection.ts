@@ -2,8 +2,8 @@
 // 8-byte offsets, JSON state/exit/gap frames, and reconnection that resumes at the next offset so no byte is
 // shown twice or skipped. Must never write a byte it has already written, and never retry once the session ended.
 
-import type { ExitInfo, SessionInfo, SessionState, StateSource } from '../protocol/sessionTypes.js';
-import { decodeOutputFrame, isFinalClose, OUTPUT_HEADER_BYTES, type ClientFrame } from '../protocol/wsFrames.js';
+import type { ExitInfo } from '../protocol/sessionTypes.js';
+import { decodeOutputFrame, isFinalClose, OUTPUT_HEADER_BYTES, type ClientFrame, type ServerTextFrame, type StateFrame } from '../protocol/wsFrames.js';
 import type { Disposable } from './dom.js';
 
 /** Reconnect delays: quick for a blip, then backing off to 5 s so a stopped daemon is not hammered. */
@@ -11,21 +11,12 @@ const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 5000];
 /** Acknowledge after this many bytes were written to the terminal (the server's flow control counts acks). */
 const ACK_EVERY_BYTES = 64 * 1024;
 
-export interface StateChange {
-  state: SessionState;
-  from: SessionState | null;
-  reason: string;
-  source: StateSource;
-  at: string;
-  session?: SessionInfo;
-}
-
 export type LinkStatus = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'refused';
 
 export interface ConnectionHandlers {
   /** Output in order, each byte once; `done` is called when the terminal has taken it. */
   onOutput(data: Uint8Array, done: () => void): void;
-  onState(change: StateChange): void;
+  onState(change: StateFrame): void;
   onExit(exit: ExitInfo): void;
   /** Bytes [from, to) were evicted before we could read them. */
   onGap(from: number, to: number): void;
@@ -164,36 +155,34 @@ export class TerminalConnection implements Disposable {
   }
 
   private onText(text: string): void {
-    let frame: { type?: string } & Record<string, unknown>;
+    let frame: ServerTextFrame;
     try {
-      frame = JSON.parse(text) as typeof frame;
+      // The daemon's own frames (wsFrames.ts); a type it does not know yet falls through to the default.
+      frame = JSON.parse(text) as ServerTextFrame;
     } catch (error) {
       console.warn('unreadable frame from the daemon', error);
       return;
     }
     switch (frame.type) {
-      case 'state': {
-        const change = frame as unknown as StateChange & { offset?: number };
-        if (this.next === null && typeof change.offset === 'number') this.next = change.offset;
-        this.handlers.onState(change);
+      case 'state':
+        if (this.next === null && typeof frame.offset === 'number') this.next = frame.offset;
+        this.handlers.onState(frame);
         break;
-      }
       case 'exit':
         this.exited = true;
-        this.handlers.onExit((frame as unknown as { exit: ExitInfo }).exit);
+        this.handlers.onExit(frame.exit);
         break;
-      case 'gap': {
-        const { from, to } = frame as unknown as { from: number; to: number };
-        if (this.next === null || to > this.next) {
-          this.handlers.onGap(from, to);
-          this.next = to;
+      case 'gap':
+        if (this.next === null || frame.to > this.next) {
+          this.handlers.onGap(frame.from, frame.to);
+          this.next = frame.to;
         }
         break;
-      }
       case 'error':
         console.warn('daemon refused a frame:', frame.message);
         break;
       default:
+        // 'screen' comes only with ?screen=1, which the dashboard does not ask for.
         break;
     }
   }

@@ -16,7 +16,7 @@ import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
 
 // The page's globals, as the functions this file sends into Chromium see them: the file compiles without the
-// DOM lib, and these module-scoped declarations emit nothing. `corralTerminal` is the probe sessionView.ts sets.
+// DOM lib, and these module-scoped declarations emit nothing. `corralTerminal` is the probe src/web/session/terminalProbe.ts sets.
 interface TerminalProbe {
   text(): string;
   bytesShown(): number;

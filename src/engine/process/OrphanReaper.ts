@@ -1,5 +1,6 @@
 // Makes the daemon the child subreaper of its sessions and reaps the orphaned zombies re-parented to it.
 // Must never reap a registered direct child (libuv/node-pty wait for those by pid and would lose their exit codes).
+import { PeriodicTask, type TaskHealth, type TaskLogger } from '../../common/PeriodicTask.js';
 import { identityKey, type ProcessIdentity } from './ProcessIdentity.js';
 import { errnoCode, native } from './nativeBinding.js';
 import { listPids, readProcStat } from './procfs.js';
@@ -9,17 +10,25 @@ const DEFAULT_INTERVAL_MS = 1000;
 
 export interface OrphanReaperOptions {
   intervalMs?: number;
+  /** Where a failing scan is reported (once per kind; EMFILE while descriptors run out). Default: a process warning. */
+  log?: TaskLogger;
 }
 
+const warnOnce: TaskLogger = (_level, message, fields) => process.emitWarning(`${message}: ${String(fields.error)}`);
+
 export class OrphanReaper {
-  private readonly intervalMs: number;
   private readonly directChildren = new Set<number>();
   /** Unregistered zombie children seen on the previous scan; only these may be reaped on the next one. */
   private candidates = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  /** The periodic scan; a failing one (EMFILE scanning /proc) is retried with backoff and never throws. */
+  private readonly task: PeriodicTask;
+  private started = false;
 
   constructor(opts: OrphanReaperOptions = {}) {
-    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+    const intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.task = new PeriodicTask({ name: 'orphan reaping', intervalMs, log: opts.log ?? warnOnce }, () => {
+      this.reapNow();
+    });
   }
 
   /**
@@ -36,10 +45,9 @@ export class OrphanReaper {
       if (code !== 'EINVAL' && code !== 'EPERM') throw error;
       subreaper = false;
     }
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => this.reapNow(), this.intervalMs);
-      // Reaping must never keep the daemon alive on its own.
-      this.timer.unref();
+    if (!this.started) {
+      this.started = true;
+      this.task.start();
     }
     return { subreaper };
   }
@@ -88,9 +96,13 @@ export class OrphanReaper {
     return reaped;
   }
 
+  /** Whether the periodic scan is succeeding (for `/healthz` and metrics). */
+  health(): TaskHealth {
+    return this.task.health();
+  }
+
   dispose(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.task.dispose();
     this.candidates.clear();
   }
 }

@@ -1,0 +1,53 @@
+// The session view's header: state badge, title, a meta line (profile, kind, pid, task, cwd, size, age, exit)
+// and the link status of the terminal's socket. Names, cwds and commands are caller data: set as text only.
+
+import type { SessionInfo } from '../../protocol/sessionTypes.js';
+import { h, replaceChildren } from '../dom.js';
+import { age, exitText, sessionTitle, stateBadge } from '../format.js';
+import type { LinkStatus } from '../terminalConnection.js';
+
+export class SessionHeader {
+  readonly element: HTMLElement;
+  private readonly badgeSlot = h('span', { attrs: { id: 'session-state' } });
+  private readonly titleEl = h('h2', { class: 'session-title' });
+  private readonly meta = h('p', { class: 'meta' });
+  private readonly linkStatus = h('span', { class: 'link-status', attrs: { id: 'link-status', role: 'status' } });
+
+  constructor(private readonly sessionId: string) {
+    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.linkStatus), this.meta);
+  }
+
+  /** Shows `session`, or only its id while it is not known yet. */
+  render(session: SessionInfo | undefined): void {
+    if (session === undefined) {
+      this.titleEl.textContent = this.sessionId;
+      return;
+    }
+    replaceChildren(this.badgeSlot, stateBadge(session.state));
+    this.titleEl.textContent = sessionTitle(session);
+    const parts = [
+      session.profile,
+      session.kind,
+      session.pid === null ? null : `pid ${session.pid}`,
+      session.taskId === null ? null : `task ${session.taskId}`,
+      session.cwd,
+      `${session.cols}×${session.rows}`,
+      `started ${age(session.createdAt)} ago`,
+      session.exit === null ? null : exitText(session.exit),
+    ].filter((p): p is string => p !== null);
+    this.meta.textContent = parts.join(' · ');
+    this.meta.title = session.command.join(' ');
+  }
+
+  showLink(status: LinkStatus, detail: string, readOnly: boolean): void {
+    const text: Record<LinkStatus, string> = {
+      connecting: 'connecting…',
+      live: readOnly ? '● live (read-only)' : '● live',
+      reconnecting: `reconnecting… ${detail}`,
+      ended: 'ended',
+      refused: `not connected: ${detail}`,
+    };
+    this.linkStatus.textContent = text[status];
+    this.linkStatus.className = `link-status link-${status}`;
+  }
+}
