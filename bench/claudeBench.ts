@@ -81,8 +81,8 @@ async function main(): Promise<void> {
     });
     session.onStateChange((event) => {
       const now = performance.now();
-      const detector = session.stateDetector as { insight?: { lastDecisionAt: number } } | null;
-      if (event.source === 'hook' && detector?.insight !== undefined) hookLatency.push(now - detector.insight.lastDecisionAt);
+      const driver = session.driver;
+      if (event.source === 'hook' && driver.kind === 'agent') hookLatency.push(now - driver.detector.insight.lastDecisionAt);
       if (event.source === 'screen') screenLatency.push(now - lastOutput);
     });
     sessions.push(session);

@@ -8,9 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ChildProcessBackend } from '../engine/backends/ChildProcessBackend.js';
-import { NativePtyBackend } from '../engine/backends/NativePtyBackend.js';
-import { NodePtyBackend } from '../engine/backends/NodePtyBackend.js';
+import { chooseBackends } from '../engine/backends/chooseBackends.js';
 import { Engine } from '../engine/Engine.js';
 import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
 import { Store } from '../store/Store.js';
@@ -114,10 +112,7 @@ export class Daemon {
         store,
         log: (level, message, fields) => logger[level](fields ?? {}, message),
         // What runs sessions' processes: the seam of src/engine/backends/ProcessBackend.ts.
-        backends: {
-          pty: config.ptyBackend === 'node-pty' ? new NodePtyBackend() : new NativePtyBackend(),
-          pipe: new ChildProcessBackend(),
-        },
+        backends: chooseBackends(config.ptyBackend),
       });
       opened.unshift(() => engine.shutdown());
       const { subreaper, recovered } = await engine.start();

@@ -15,7 +15,8 @@ import { EngineTemplates } from './door/EngineTemplates.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineStats } from './engineTypes.js';
 import type { EngineStore } from './ports.js';
-import { SessionManager, type EngineLogger } from './SessionManager.js';
+import type { EngineLogger } from './engineLogger.js';
+import { SessionManager } from './SessionManager.js';
 
 export interface EngineOptions {
   config: EngineConfig;

@@ -40,13 +40,13 @@ export interface EngineConfig {
 }
 
 /** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
-export const DEFAULT_MAX_LIVE_SESSIONS = 256;
+const DEFAULT_MAX_LIVE_SESSIONS = 256;
 /** 1 MiB per stream: a few full screens of history for fast reads; 256 sessions cost at most ~256 MiB. */
-export const DEFAULT_RING_BYTES = 1024 * 1024;
+const DEFAULT_RING_BYTES = 1024 * 1024;
 /** 64 MiB of newest output per stream on disk: enough for long builds, bounded against floods. */
-export const DEFAULT_JOURNAL_CAP_BYTES = 64 * 1024 * 1024;
+const DEFAULT_JOURNAL_CAP_BYTES = 64 * 1024 * 1024;
 /** PRODUCT §1.6: the last 100 ended sessions stay in memory. */
-export const DEFAULT_ENDED_IN_MEMORY = 100;
+const DEFAULT_ENDED_IN_MEMORY = 100;
 
 export function defaultEngineConfig(dataDir: string, roots: string[]): EngineConfig {
   return {

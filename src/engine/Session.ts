@@ -26,8 +26,9 @@ import { PatternScan, testPattern } from './output/PatternScan.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
 import { withRlimits } from './security/rlimits.js';
-import { detectorFor } from './detectors/detectorRegistry.js';
-import type { DetectorHost, StateDetector } from './detectors/StateDetector.js';
+import type { DetectorHost } from './detectors/StateDetector.js';
+import { createDriver, type SessionDriver } from './SessionDriver.js';
+import { SessionEnding } from './SessionEnding.js';
 import type { Profile } from './profiles/profileSchema.js';
 import { keyToBytes } from '../protocol/keys.js';
 import { identify, type ProcessIdentity } from './process/ProcessIdentity.js';
@@ -107,33 +108,22 @@ export class Session {
   readonly stdout: OutputStream | null;
   readonly stderr: OutputStream | null;
   private screen: ScreenTracker | null = null;
-  private finalScreen: ScreenSnapshot | null = null;
   private proc: BackendProcess | null = null;
   private rootIdentity: ProcessIdentity | null = null;
   private cols: number;
   private rows: number;
   readonly createdAt: string;
   private startedAt: string | null = null;
-  private endedAt: string | null = null;
   private lastActivityMono = performance.now();
-  private exitInfo: ExitInfo | null = null;
-  private endReason: ExitReason | null = null;
-  private forced = false;
-  private terminatePromise: Promise<ExitInfo> | null = null;
-  private closedPromise: Promise<ProcessStatus>;
-  private resolveClosed: (status: ProcessStatus) => void = () => undefined;
+  /** Why and how the session ends, and when it has. */
+  private readonly ending = new SessionEnding();
   private usage: ResourceUsage | null = null;
   /** A pipe session's stdin was closed by closeInput(); input after it is refused, not silently dropped. */
   private inputClosed = false;
   private stdoutBytes = 0;
   private stderrBytes = 0;
-  private detector: StateDetector | null = null;
-  /**
-   * Tree work in flight (the termination escalation, or the sweep of what a program left behind when it exited on
-   * its own). The stream can close before it ends (the main process died, its grandchildren did not yet), so
-   * `terminated` waits for it: only then is every process gone and `forced` known.
-   */
-  private readonly treeWork: Promise<unknown>[] = [];
+  /** What drives the state, chosen by the profile (see SessionDriver); it starts with the process. */
+  readonly driver: SessionDriver;
 
   private readonly stateEmitter = new Emitter<StateEvent>();
   readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
@@ -156,9 +146,8 @@ export class Session {
     this.output = deps.createStream('combined');
     this.stdout = spec.kind === 'pipe' ? deps.createStream('stdout') : null;
     this.stderr = spec.kind === 'pipe' ? deps.createStream('stderr') : null;
-    this.closedPromise = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
+    this.driver = createDriver(spec.profile.stateDetection, this.detectorHost(), spec.shellIntegration ?? null);
+    this.disposables.add(this.driver.detector);
     this.disposables.add(this.stateEmitter);
     this.disposables.add(this.exitEmitter);
     this.disposables.add(this.infoEmitter);
@@ -182,7 +171,7 @@ export class Session {
   }
 
   get exit(): ExitInfo | null {
-    return this.exitInfo;
+    return this.ending.exit;
   }
 
   get isLive(): boolean {
@@ -209,7 +198,7 @@ export class Session {
         rows: this.rows,
       });
     } catch (error) {
-      this.endReason = 'spawn_failed';
+      this.ending.spawnFailed();
       void this.finish({ code: null, signal: null });
       throw error;
     }
@@ -222,12 +211,11 @@ export class Session {
       this.disposables.add(toDisposable(() => this.screen?.dispose()));
     }
     this.disposables.add(proc.onData(({ channel, data }) => this.handleData(channel, data)));
-    this.disposables.add(proc.onProcessExit((status) => this.handleProcessExit(status)));
-    this.disposables.add(proc.onClosed((status) => this.resolveClosed(status)));
-    void this.closedPromise.then((status) => this.finish(status));
+    this.disposables.add(proc.onProcessExit(() => this.handleProcessExit()));
+    this.disposables.add(proc.onClosed((status) => this.ending.streamClosed(status)));
+    void this.ending.whenStreamClosed().then((status) => this.finish(status));
     this.armLimits();
-    this.detector = this.disposables.add(detectorFor(this.spec.profile.stateDetection)(this.detectorHost()));
-    this.detector.onStart();
+    this.driver.detector.onStart();
     this.infoEmitter.fire();
   }
 
@@ -245,7 +233,7 @@ export class Session {
     }
     this.screen?.write(data);
     this.lastActivityMono = performance.now();
-    this.detector?.onOutput(data);
+    this.driver.detector.onOutput(data);
   }
 
   readOutput(options: ReadOptions): OutputRead {
@@ -267,7 +255,8 @@ export class Session {
       await this.screen.settled();
       return this.screen.snapshot();
     }
-    if (this.finalScreen !== null) return this.finalScreen;
+    const finalScreen = this.ending.finalScreen;
+    if (finalScreen !== null) return finalScreen;
     throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${this.id} is a pipe session: it has no terminal screen.`);
   }
 
@@ -277,11 +266,6 @@ export class Session {
 
   get screenTracker(): ScreenTracker | null {
     return this.screen;
-  }
-
-  /** The state detector the profile chose (exec reads shell-integration marks through it). */
-  get stateDetector(): StateDetector | null {
-    return this.detector;
   }
 
   // ---- input and control -----------------------------------------------------------------------------------
@@ -312,7 +296,7 @@ export class Session {
     const proc = this.requireInputOpen();
     proc.write(data);
     this.lastActivityMono = performance.now();
-    this.detector?.onInput(data);
+    this.driver.detector.onInput(data);
   }
 
   private detectorHost(): DetectorHost {
@@ -328,7 +312,6 @@ export class Session {
         return session.screen;
       },
       output: this.output,
-      shellIntegration: this.spec.shellIntegration ?? null,
       setState: (to, reason, source) => this.setState(to, reason, source),
       write: (data) => this.proc?.write(data),
       log: (level, message, fields) => this.deps.log(level, message, fields),
@@ -336,10 +319,10 @@ export class Session {
     };
   }
 
-  /** A hook report from the program (agent CLIs); ignored once the session has ended. */
+  /** A hook report from the program (agent CLIs); ignored before the start, once the session has ended, and by other drivers. */
   deliverHook(event: HookEvent): void {
-    if (this.machine.state === 'terminated') return;
-    this.detector?.onHook?.(event);
+    if (this.proc === null || this.machine.state === 'terminated') return;
+    if (this.driver.kind === 'agent') this.driver.detector.onHook(event);
   }
 
   /** Text then named keys, in that order. Unknown key names are refused before anything is written. */
@@ -520,9 +503,9 @@ export class Session {
     }
   }
 
-  private handleProcessExit(_status: ProcessStatus): void {
+  private handleProcessExit(): void {
     if (this.proc !== null) this.deps.onDirectChild(this.proc.pid, false);
-    if (this.terminatePromise !== null) return; // terminate() is already ending the tree
+    if (this.ending.terminating) return; // terminate() is already ending the tree
     // The program ended on its own. Whatever it left behind dies with the session (a closed terminal's
     // SIGHUP, then the escalation); that also makes the output stream reach EOF.
     const root = this.rootIdentity;
@@ -535,12 +518,12 @@ export class Session {
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
       termGraceMs: this.deps.graces.termMs,
     }).then(() => this.closeAfterTreeDead());
-    this.treeWork.push(sweep);
+    this.ending.track(sweep);
   }
 
   private closeAfterTreeDead(): void {
     const timer = setTimeout(() => {
-      if (this.exitInfo !== null || this.proc === null) return;
+      if (this.ending.exit !== null || this.proc === null) return;
       this.deps.log('warn', 'output stream did not close after the process tree ended; closing it', { session: this.id });
       this.proc.forceClose();
     }, CLOSE_AFTER_TREE_DEAD_MS);
@@ -552,17 +535,13 @@ export class Session {
    * sweep of every remaining descendant. Resolves with the exit information once `terminated`.
    */
   terminate(reason: ExitReason, source: StateSource, options: { force?: boolean } = {}): Promise<ExitInfo> {
-    if (options.force === true) this.forceAbort.abort();
-    if (this.exitInfo !== null) return Promise.resolve(this.exitInfo);
-    if (this.terminatePromise !== null) return this.terminatePromise;
-    this.endReason = reason;
-    this.setState('terminating', reason, source);
-    this.terminatePromise = this.runTermination();
-    return this.terminatePromise;
+    // force: also hurries a termination already under way.
+    if (options.force === true) this.ending.force();
+    return this.ending.terminate(reason, () => {
+      this.setState('terminating', reason, source);
+      return this.runTermination();
+    });
   }
-
-  /** Aborted by a forced termination: the escalation skips its polite steps and graces and goes to SIGKILL. */
-  private readonly forceAbort = new AbortController();
 
   private async runTermination(): Promise<ExitInfo> {
     const root = this.rootIdentity;
@@ -583,57 +562,42 @@ export class Session {
         politeGraceMs: exitInput === undefined ? 0 : this.deps.graces.politeMs,
         interruptGraceMs: this.deps.graces.interruptMs,
         termGraceMs: this.deps.graces.termMs,
-        signal: this.forceAbort.signal,
-      }).then((result) => {
-        this.forced = result.forced;
-      });
-      this.treeWork.push(killing);
+        signal: this.ending.forceSignal,
+      }).then((result) => this.ending.markForced(result.forced));
+      this.ending.track(killing);
       await killing;
       this.closeAfterTreeDead();
     } else {
-      this.resolveClosed({ code: null, signal: null });
+      this.ending.streamClosed({ code: null, signal: null });
     }
-    await this.closedPromise;
-    return this.finished();
-  }
-
-  private finishedPromise: Promise<ExitInfo> | null = null;
-  private resolveFinished: (exit: ExitInfo) => void = () => undefined;
-
-  private finished(): Promise<ExitInfo> {
-    if (this.exitInfo !== null) return Promise.resolve(this.exitInfo);
-    if (this.finishedPromise === null) {
-      this.finishedPromise = new Promise((resolve) => {
-        this.resolveFinished = resolve;
-      });
-    }
-    return this.finishedPromise;
+    await this.ending.whenStreamClosed();
+    return this.ending.whenEnded();
   }
 
   /** Every byte is in the stream (the backend closed): persist it, then report terminated. */
   private async finish(status: ProcessStatus): Promise<void> {
-    if (this.exitInfo !== null) return;
-    await Promise.all(this.treeWork);
+    if (this.ending.exit !== null) return;
+    await this.ending.treeWorkDone();
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
+    let finalScreen: ScreenSnapshot | null = null;
     if (this.screen !== null) {
       await this.screen.settled({ outputEnded: true });
-      this.finalScreen = this.screen.snapshot();
+      finalScreen = this.screen.snapshot();
     }
-    const reason = this.endReason ?? 'exited';
-    this.endedAt = nowIso();
-    this.exitInfo = { code: status.code, signal: status.signal, reason, forced: this.forced, at: this.endedAt };
-    const detail =
-      status.signal !== null ? `${reason} (${status.signal})` : status.code !== null ? `${reason} (code ${status.code})` : reason;
-    this.setState('terminated', detail, reason === 'exited' || reason === 'spawn_failed' ? 'process' : 'api');
-    this.exitEmitter.fire(this.exitInfo);
-    this.resolveFinished(this.exitInfo);
+    this.ending.conclude(status, finalScreen, (exit) => {
+      const { reason } = exit;
+      const detail =
+        exit.signal !== null ? `${reason} (${exit.signal})` : exit.code !== null ? `${reason} (code ${exit.code})` : reason;
+      this.setState('terminated', detail, reason === 'exited' || reason === 'spawn_failed' ? 'process' : 'api');
+      this.exitEmitter.fire(exit);
+    });
     this.screen?.dispose();
     this.screen = null;
   }
 
   /** Resolves when the session is terminated (for any reason). */
   whenTerminated(): Promise<ExitInfo> {
-    return this.finished();
+    return this.ending.whenEnded();
   }
 
   // ---- info ------------------------------------------------------------------------------------------------
@@ -664,9 +628,9 @@ export class Session {
       pid: this.proc?.pid ?? null,
       createdAt: this.createdAt,
       startedAt: this.startedAt,
-      endedAt: this.endedAt,
+      endedAt: this.ending.endedAt,
       lastActivityAt: new Date(performance.timeOrigin + this.lastActivityMono).toISOString(),
-      exit: this.exitInfo,
+      exit: this.ending.exit,
       output: {
         totalBytes: this.output.endOffset,
         stdoutBytes: this.stdoutBytes,

@@ -6,7 +6,7 @@ import type { SessionState, StateEvent, StateSource } from '../protocol/sessionT
 const LIVE_WORK_STATES: SessionState[] = ['busy', 'idle', 'waiting_input', 'authenticating', 'error'];
 
 /** Allowed next states, per state. `terminating` and `terminated` are reachable from every live state. */
-export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
+const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   initializing: ['authenticating', 'ready', 'busy', 'waiting_input', 'error', 'terminating', 'terminated'],
   authenticating: ['ready', 'waiting_input', 'busy', 'idle', 'error', 'terminating', 'terminated'],
   ready: [...LIVE_WORK_STATES, 'terminating', 'terminated'],
@@ -18,7 +18,7 @@ export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>
   terminated: [],
 };
 
-export function canTransition(from: SessionState, to: SessionState): boolean {
+function canTransition(from: SessionState, to: SessionState): boolean {
   return TRANSITIONS[from].includes(to);
 }
 

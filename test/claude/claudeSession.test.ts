@@ -127,8 +127,9 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
     // Whichever signal came first decides; under load the spinner can beat a hook command.
     const busy = events.find((e) => e.to === 'busy');
     assert.ok(busy?.source === 'hook' || busy?.source === 'screen', `busy came from ${busy?.source}`);
-    const detector = session.stateDetector as unknown as { insight: { hooksReceived: number } };
-    assert.ok(detector.insight.hooksReceived >= 2, 'UserPromptSubmit and Stop hooks reached the session');
+    const driver = session.driver;
+    assert.ok(driver.kind === 'agent', 'a claude session has an agent driver');
+    assert.ok(driver.detector.insight.hooksReceived >= 2, 'UserPromptSubmit and Stop hooks reached the session');
     assert.ok(events.some((e) => e.from === 'busy' && e.to === 'idle'));
 
     const failed = await engine.manager.agents.prompt(session, { text: 'error 500', timeoutMs: TURN_MS });

@@ -25,7 +25,7 @@ const SCREEN_IDLE_SETTLE_MS = 120;
  * Keys sent to a dialog in its first moments are lost (the CLI ignores input for ~150 ms after it renders; the
  * recorder waits 300 ms). Answers wait until the dialog has been on screen this long.
  */
-export const DIALOG_KEY_GUARD_MS = 300;
+const DIALOG_KEY_GUARD_MS = 300;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
 

@@ -12,7 +12,7 @@ import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
-import { AgentDetector } from './AgentDetector.js';
+import type { AgentDetector } from './AgentDetector.js';
 import { findInPath, hookCommand, hookSettings, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
@@ -207,11 +207,11 @@ export class AgentService {
   // ---- prompt and answer -----------------------------------------------------------------------------------
 
   private detectorOf(session: Session): AgentDetector {
-    const detector = session.stateDetector;
-    if (!(detector instanceof AgentDetector)) {
+    const driver = session.driver;
+    if (driver.kind !== 'agent') {
       throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${session.id} (profile ${session.spec.profile.name}) is not an agent session.`);
     }
-    return detector;
+    return driver.detector;
   }
 
   /** Bracketed paste, submit, then wait for the turn to end or for a question; the reply of that turn. */
@@ -355,10 +355,10 @@ export class AgentService {
     for (const session of sessions) {
       if (session.spec.profile.name !== profile) continue;
       byState[session.state] = (byState[session.state] ?? 0) + 1;
-      const detector = session.stateDetector;
-      if (detector instanceof AgentDetector) {
-        errors += detector.insight.errors;
-        hooks += detector.insight.hooksReceived;
+      const driver = session.driver;
+      if (driver.kind === 'agent') {
+        errors += driver.detector.insight.errors;
+        hooks += driver.detector.insight.hooksReceived;
       }
     }
     const sorted = [...this.turnMs].sort((a, b) => a - b);

@@ -82,7 +82,7 @@ export function classifyScreen(profile: Profile, view: ScreenView): ScreenVerdic
 }
 
 /** The newest error line on screen (first group of a `turnError` pattern), e.g. `API Error: 500 Internal server error…`. */
-export function lastTurnError(profile: Profile, lines: readonly string[]): string | null {
+function lastTurnError(profile: Profile, lines: readonly string[]): string | null {
   const rules = rulesOf(profile);
   for (let y = lines.length - 1; y >= 0; y--) {
     const line = lines[y] ?? '';

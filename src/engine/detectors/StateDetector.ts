@@ -7,8 +7,6 @@ import type { SessionState, StateSource } from '../../protocol/sessionTypes.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { ScreenTracker } from '../screen/ScreenTracker.js';
 import type { OutputStream } from '../output/OutputStream.js';
-import type { HookEvent } from '../agent/HookServer.js';
-import type { ShellIntegration } from '../shell/shellIntegration.js';
 
 /** What a detector may see and do to its session. */
 export interface DetectorHost {
@@ -18,8 +16,6 @@ export interface DetectorHost {
   /** The rendered screen (pty sessions only). */
   readonly screen: ScreenTracker | null;
   readonly output: OutputStream;
-  /** The shell integration injected at spawn (nonce, shell), or null when none was. */
-  readonly shellIntegration: ShellIntegration | null;
   setState(to: SessionState, reason: string, source: StateSource): boolean;
   /** Writes to the program's input (e.g. answering a terminal query, or an opted-in auto-answer). */
   write(data: string): void;
@@ -35,8 +31,4 @@ export interface StateDetector extends Disposable {
   onOutput(data: Buffer): void;
   /** The caller wrote input. */
   onInput(data: string | Buffer): void;
-  /** A hook report from the program (agent CLIs with hooks); detectors without hooks leave it out. */
-  onHook?(event: HookEvent): void;
 }
-
-export type DetectorFactory = (host: DetectorHost) => StateDetector;

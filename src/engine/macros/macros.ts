@@ -8,7 +8,7 @@ import { macroBodySchema, type MacroBody, type MacroRunResult, type MacroStep, t
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { keyToBytes } from '../../protocol/keys.js';
 import type { Session } from '../Session.js';
-import { compilePattern } from '../SessionManager.js';
+import { compileWaitPattern } from '../security/userPattern.js';
 import type { NamedBody, PresetStore } from '../ports.js';
 
 export interface MacroRecord extends MacroBody {
@@ -22,7 +22,7 @@ function toRecord(stored: NamedBody): MacroRecord {
 }
 
 /** Key names and patterns are checked when a macro is saved, not when it first runs. */
-export function validateMacro(body: MacroBody): MacroBody {
+function validateMacro(body: MacroBody): MacroBody {
   const parsed = macroBodySchema.parse(body);
   parsed.steps.forEach((step, index) => {
     if (step.type === 'keys') {
@@ -34,7 +34,7 @@ export function validateMacro(body: MacroBody): MacroBody {
         }
       }
     }
-    if (step.type === 'waitPattern') compilePattern(step.pattern);
+    if (step.type === 'waitPattern') compileWaitPattern(step.pattern);
   });
   return parsed;
 }
@@ -124,7 +124,7 @@ async function runStep(
     case 'waitState':
       return session.waitFor({ states: step.states }, step.timeoutMs, signal);
     case 'waitPattern':
-      return session.waitFor({ pattern: compilePattern(step.pattern), since, screen: step.screen }, step.timeoutMs, signal);
+      return session.waitFor({ pattern: compileWaitPattern(step.pattern), since, screen: step.screen }, step.timeoutMs, signal);
     case 'sleep':
       await sleep(step.ms, undefined, { signal });
       return undefined;

@@ -7,7 +7,7 @@ import { toPlainText } from './textView.js';
 import { completeUtf8Length, utf8SequenceLength } from './utf8.js';
 
 /** Largest single read of output (REST/MCP replies are bounded; callers page with nextOffset). */
-export const MAX_READ_BYTES = 4 * 1024 * 1024;
+const MAX_READ_BYTES = 4 * 1024 * 1024;
 
 export interface ReadOptions {
   since: number;

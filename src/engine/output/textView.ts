@@ -6,12 +6,12 @@ const ESCAPES =
   // eslint-disable-next-line no-control-regex
   /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]|\x9b[0-?]*[ -/]*[@-~]/g;
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   return text.replace(ESCAPES, '');
 }
 
 /** Resolves `\r` (return to column 0, later text overwrites) and `\b` within each line. */
-export function resolveCarriageReturns(text: string): string {
+function resolveCarriageReturns(text: string): string {
   const lines = text.split('\n');
   return lines
     .map((line) => {

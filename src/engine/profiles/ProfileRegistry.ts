@@ -8,9 +8,9 @@ import { CorralError } from '../../protocol/errors.js';
 import { profileSchema, type Profile } from './profileSchema.js';
 
 /** profiles/ at the repository (or package) root: three levels above this file in src/ and in dist/. */
-export const BUILTIN_PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'profiles');
+const BUILTIN_PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'profiles');
 
-export class ProfileLoadError extends Error {}
+class ProfileLoadError extends Error {}
 
 export function parseProfile(source: string, text: string): Profile {
   let json: unknown;

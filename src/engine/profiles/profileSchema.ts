@@ -129,5 +129,3 @@ export const profileSchema = z
 
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileDialog = z.infer<typeof dialogSchema>;
-export type AgentProfile = z.infer<typeof agentSchema>;
-export type ProfileInput = z.input<typeof profileSchema>;

@@ -7,11 +7,11 @@ import type { ReadOptions } from '../output/readView.js';
 import { compileUserPattern } from '../security/userPattern.js';
 
 /** Bytes one line-view request scans: a few thousand lines of ordinary output; the caller pages on. */
-export const LINES_SCAN_BYTES = 4 * 1024 * 1024;
+const LINES_SCAN_BYTES = 4 * 1024 * 1024;
 /** Bytes read per step of a search. */
 const SEARCH_CHUNK_BYTES = 1024 * 1024;
 /** A search scans at most this much (the default journal cap is 64 MiB per stream, plus the ring). */
-export const MAX_SEARCH_SCAN_BYTES = 256 * 1024 * 1024;
+const MAX_SEARCH_SCAN_BYTES = 256 * 1024 * 1024;
 /** A line longer than this is cut for matching and excerpts (a progress bar redrawn without newline for hours). */
 const MAX_LINE_BYTES = 64 * 1024;
 /** Characters of a matching line returned as its excerpt. */

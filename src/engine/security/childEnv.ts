@@ -5,7 +5,7 @@
 import { CorralError } from '../../protocol/errors.js';
 
 /** Variables copied from the daemon's environment when set: what programs need to behave normally. */
-export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;
 const INHERITED_PREFIXES = ['LC_'];
 
 /**
@@ -14,7 +14,7 @@ const INHERITED_PREFIXES = ['LC_'];
  * program finds its own configuration (HOME, zsh's ZDOTDIR, a repo's .git/config) stays the caller's to choose, as
  * users rely on it; the boundary for those files is the user the daemon runs as and the workspace roots.
  */
-export const REFUSED_ENV: readonly RegExp[] = [
+const REFUSED_ENV: readonly RegExp[] = [
   // The dynamic loader and the C library.
   /^LD_/,
   /^DYLD_/,
@@ -50,8 +50,8 @@ export const REFUSED_ENV: readonly RegExp[] = [
 ];
 
 /** Bounds on what a caller may set: far above any real environment, far below what would hurt the daemon. */
-export const MAX_ENV_VARS = 256;
-export const MAX_ENV_VALUE_BYTES = 32 * 1024;
+const MAX_ENV_VARS = 256;
+const MAX_ENV_VALUE_BYTES = 32 * 1024;
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ChildEnvOptions {

@@ -5,9 +5,9 @@
 import type { SessionLimits } from '../../protocol/sessionTypes.js';
 
 /** util-linux is an essential Debian package, so prlimit is always here. */
-export const PRLIMIT = '/usr/bin/prlimit';
+const PRLIMIT = '/usr/bin/prlimit';
 
-export function hasRlimits(limits: SessionLimits): boolean {
+function hasRlimits(limits: SessionLimits): boolean {
   return [limits.openFiles, limits.processes, limits.cpuSeconds, limits.memoryBytes].some((v) => v !== null && v !== undefined);
 }
 

@@ -34,6 +34,11 @@ export function compileUserPattern(source: string, flags = ''): RegExp {
   return regex;
 }
 
+/** A caller's wait pattern (waits, macro steps): multi-line, so ^ and $ match at line ends. */
+export function compileWaitPattern(source: string): RegExp {
+  return compileUserPattern(source, 'm');
+}
+
 /** Whether V8 can switch this pattern to its linear-time engine when it backtracks too much. */
 function hasLinearFallback(source: string, flags: string): boolean {
   if (/[iud]/.test(flags)) return false;

@@ -7,16 +7,17 @@ import { performance } from 'node:perf_hooks';
 import { CorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { ShellExecRequest, ShellExecResult } from '../../protocol/api.js';
-import { ShellIntegrationDetector } from '../detectors/ShellIntegrationDetector.js';
 import { toPlainText } from '../output/textView.js';
 import type { Session } from '../Session.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
+import type { ShellIntegration } from './shellIntegration.js';
+import type { ShellIntegrationDetector } from './ShellIntegrationDetector.js';
 import { stripOwnMarks, type ShellMark } from './shellMarks.js';
 
 /** Default exec timeout: long enough for a build step, short enough that a forgotten call returns. */
-export const DEFAULT_SHELL_EXEC_TIMEOUT_MS = 30_000;
+const DEFAULT_SHELL_EXEC_TIMEOUT_MS = 30_000;
 /** Default output returned inline; the rest stays readable through the session's output (offsets in the reply). */
-export const DEFAULT_SHELL_EXEC_OUTPUT_BYTES = 1024 * 1024;
+const DEFAULT_SHELL_EXEC_OUTPUT_BYTES = 1024 * 1024;
 
 const BRACKETED_PASTE_START = '\x1b[200~';
 const BRACKETED_PASTE_END = '\x1b[201~';
@@ -108,9 +109,11 @@ class CommandTracker {
   }
 }
 
-function detectorOf(session: Session): ShellIntegrationDetector {
-  const detector = session.stateDetector;
-  if (!(detector instanceof ShellIntegrationDetector) || detector.integration === null) {
+/** The shell driver's detector and the integration injected at spawn, or SHELL_INTEGRATION_UNAVAILABLE. */
+function shellOf(session: Session): { detector: ShellIntegrationDetector; integration: ShellIntegration } {
+  const driver = session.driver;
+  const integration = driver.kind === 'shell' ? driver.detector.integration : null;
+  if (driver.kind !== 'shell' || integration === null) {
     throw new CorralError(
       'SHELL_INTEGRATION_UNAVAILABLE',
       `Session ${session.id} (profile ${session.spec.profile.name}) has no shell integration: exec needs a bash, zsh or sh ` +
@@ -118,11 +121,11 @@ function detectorOf(session: Session): ShellIntegrationDetector {
       { details: { profile: session.spec.profile.name } },
     );
   }
-  return detector;
+  return { detector: driver.detector, integration };
 }
 
 /** What to write for `command`: one accepted line (bracketed paste where the shell takes it), then Enter. */
-export function inputFor(command: string, bracketedPaste: boolean): { data: string; lines: number } {
+function inputFor(command: string, bracketedPaste: boolean): { data: string; lines: number } {
   const text = command.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
   // Control characters (Tab would complete, C-v quote) and newlines go through a paste, taken literally.
   // eslint-disable-next-line no-control-regex
@@ -140,9 +143,7 @@ export async function shellExec(
   request: ShellExecRequest,
   signal?: AbortSignal,
 ): Promise<ShellExecResult> {
-  const detector = detectorOf(session);
-  const integration = detector.integration;
-  if (integration === null) throw new Error('unreachable: detectorOf checked the integration');
+  const { detector, integration } = shellOf(session);
   const timeoutMs = request.timeoutMs ?? DEFAULT_SHELL_EXEC_TIMEOUT_MS;
   const started = performance.now();
   if (session.state === 'initializing') {

@@ -26,7 +26,7 @@ export interface PreparedShell {
 }
 
 /** Which integration a shell executable gets, by its name; null for shells we cannot integrate (fish, ssh…). */
-export function shellKindOf(executable: string): IntegratedShell | null {
+function shellKindOf(executable: string): IntegratedShell | null {
   const name = basename(executable).replace(/^-/, '');
   if (name === 'bash') return 'bash';
   if (name === 'zsh') return 'zsh';
@@ -34,7 +34,7 @@ export function shellKindOf(executable: string): IntegratedShell | null {
   return null;
 }
 
-export function newNonce(): string {
+function newNonce(): string {
   // 96 bits: enough that no output guesses it; hex keeps it free of shell metacharacters.
   return randomBytes(12).toString('hex');
 }
@@ -43,7 +43,7 @@ export function newNonce(): string {
  * Prepares integration for `argv` in `dir` (created 0700, files 0600). Returns null when argv is not a shell we
  * know, or asks for something integration would break (`-c`: a one-shot command, no prompt ever).
  */
-export function prepareShellIntegration(
+function prepareShellIntegration(
   dir: string,
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,

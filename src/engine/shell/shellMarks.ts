@@ -3,7 +3,7 @@
 // decodes text. It must never accept a mark without this session's nonce (program output cannot forge one).
 
 /** A mark longer than this is not ours (the longest real one is a cwd of PATH_MAX bytes, escaped). */
-export const MAX_MARK_BYTES = 16 * 1024;
+const MAX_MARK_BYTES = 16 * 1024;
 
 /**
  * Mark types (OSC 633 style, as VS Code's shell integration): A prompt start, B prompt end, C command start
@@ -18,7 +18,7 @@ const ESC = 0x1b;
 const BEL = 0x07;
 
 /** Undoes the escaping the shell scripts apply to a cwd: `\\` for a backslash, `\xNN` for a control byte or `;`. */
-export function unescapeMarkValue(value: string): string {
+function unescapeMarkValue(value: string): string {
   return value.replace(/\\(\\|x[0-9a-fA-F]{2})/g, (_all, seq: string) =>
     seq === '\\' ? '\\' : String.fromCharCode(parseInt(seq.slice(1), 16)),
   );

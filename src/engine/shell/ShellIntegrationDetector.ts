@@ -4,13 +4,13 @@
 
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import type { SessionState, StateSource } from '../../protocol/sessionTypes.js';
-import { ShellMarkParser, type ShellMark } from '../shell/shellMarks.js';
-import type { ShellIntegration } from '../shell/shellIntegration.js';
-import { QuietDetector } from './QuietDetector.js';
-import type { DetectorHost, StateDetector } from './StateDetector.js';
+import { QuietDetector } from '../detectors/QuietDetector.js';
+import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
+import { ShellMarkParser, type ShellMark } from './shellMarks.js';
+import type { ShellIntegration } from './shellIntegration.js';
 
 /** A shell that has not printed a mark this long after start has no working integration (a heavy rc takes ~1 s). */
-export const FIRST_MARK_TIMEOUT_MS = 5000;
+const FIRST_MARK_TIMEOUT_MS = 5000;
 
 const SOURCE: StateSource = 'shell-integration';
 
