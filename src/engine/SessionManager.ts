@@ -1,6 +1,6 @@
-// The engine's front door: creates, finds, lists and ends sessions and enforces the live limit, coordinating the
-// parts that each own one concern (registry, spec, persistence, sampling, retention, exec, crash recovery). Every
-// face (REST, WebSocket, MCP, CLI, dashboard) calls this; it knows nothing of any of them.
+// Owns the sessions: creates, finds, lists and ends them and enforces the live limit, coordinating the parts that
+// each own one concern (registry, spec, persistence, sampling, retention, exec, crash recovery). Engine.ts, the
+// engine's front door, calls this; faces never do, and it knows nothing of any of them.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
