@@ -3,7 +3,7 @@
 
 import { EXIT, type CliIO } from './cliCommand.js';
 import { COMMANDS } from './commandRegistry.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../common/packageVersion.js';
 
 function usage(): string {
   const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -32,8 +32,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') {
     // Loaded only for `serve`: the daemon, its faces and their dependencies would add seconds to every client command.
-    const [{ serveCommand }, { DAEMON_FACES }] = await Promise.all([import('./serveCommand.js'), import('../server/faces.js')]);
-    return serveCommand(rest, DAEMON_FACES);
+    const [{ serveCommand }, { defaultFaces }] = await Promise.all([import('./serveCommand.js'), import('../daemon/faces.js')]);
+    return serveCommand(rest, defaultFaces());
   }
   const client = COMMANDS.get(command);
   if (client !== undefined) {

@@ -4,8 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
-import { Daemon, type DaemonFace } from '../server/daemon.js';
-import { createLogger } from '../server/logger.js';
+import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
+import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */

@@ -3,7 +3,7 @@
 
 import { rmSync } from 'node:fs';
 import type { Disposable } from '../common/lifecycle.js';
-import type { Store } from '../store/Store.js';
+import type { SessionRecords } from './ports.js';
 import { sessionDir } from './sessionFiles.js';
 import type { SessionRegistry } from './SessionRegistry.js';
 
@@ -23,7 +23,7 @@ export class Retention implements Disposable {
     /** Ended sessions older than this are removed (null: keep forever). */
     private readonly retentionMs: number | null,
     private readonly dataDir: string,
-    private readonly store: Store,
+    private readonly store: SessionRecords,
     private readonly sessions: SessionRegistry,
   ) {}
 

@@ -1,6 +1,6 @@
-// The engine's front door: creates, finds, lists and ends sessions and enforces the live limit, coordinating the
-// parts that each own one concern (registry, spec, persistence, sampling, retention, exec, crash recovery). Every
-// face (REST, WebSocket, MCP, CLI, dashboard) calls this; it knows nothing of any of them.
+// Owns the sessions: creates, finds, lists and ends them and enforces the live limit, coordinating the parts that
+// each own one concern (registry, spec, persistence, sampling, retention, exec, crash recovery). Engine.ts, the
+// engine's front door, calls this; faces never do, and it knows nothing of any of them.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,6 @@ import { Emitter, type Event } from '../common/lifecycle.js';
 import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../protocol/api.js';
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineEvent } from '../protocol/events.js';
-import type { Store } from '../store/Store.js';
 import { AgentService } from './agent/AgentService.js';
 import { chooseBackends, type SessionBackends } from './backends/chooseBackends.js';
 import { recoverAfterCrash } from './crashRecovery.js';
@@ -19,6 +18,7 @@ import { execCommand } from './execCommand.js';
 import { CommandHistory } from './history/CommandHistory.js';
 import type { ReadOptions } from './output/readView.js';
 import { OrphanReaper } from './process/OrphanReaper.js';
+import type { EngineStore } from './ports.js';
 import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { Retention } from './Retention.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
@@ -60,7 +60,7 @@ export class SessionManager {
 
   constructor(
     readonly config: EngineConfig,
-    readonly store: Store,
+    readonly store: EngineStore,
     private readonly log: EngineLogger,
     backends?: Partial<SessionBackends>,
   ) {

@@ -4,7 +4,7 @@
 // about a session, and after close() it writes no more (the store may be closed).
 
 import type { StateEvent } from '../protocol/sessionTypes.js';
-import type { Store } from '../store/Store.js';
+import type { EventLog, SessionRecords } from './ports.js';
 import type { Session } from './Session.js';
 import type { SessionRegistry } from './SessionRegistry.js';
 
@@ -20,7 +20,7 @@ export class SessionPersistence {
   private closed = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: SessionRecords & EventLog,
     private readonly sessions: SessionRegistry,
   ) {}
 

@@ -3,7 +3,7 @@
 // at start, before any new session exists, and only touches processes that carry a stale session's identity.
 
 import type { ExitInfo } from '../protocol/sessionTypes.js';
-import type { Store } from '../store/Store.js';
+import type { EventLog, SessionRecords } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
 import { terminateProcessTree } from './process/treeKiller.js';
 import { SESSION_MARKER_ENV } from './Session.js';
@@ -12,7 +12,7 @@ import { SESSION_MARKER_ENV } from './Session.js';
 const MAX_EVENTS_SCANNED = 100_000;
 
 /** Ends every session the store still calls live; answers how many there were. */
-export async function recoverAfterCrash(store: Store, termGraceMs: number, log: EngineLogger): Promise<number> {
+export async function recoverAfterCrash(store: SessionRecords & EventLog, termGraceMs: number, log: EngineLogger): Promise<number> {
   const stale = store.listLiveSessions();
   for (const stored of stale) {
     const { pid, pidStartTime, pgid } = stored.runtime;

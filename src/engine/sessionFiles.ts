@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorralError } from '../protocol/errors.js';
 import type { OutputRead } from '../protocol/sessionTypes.js';
-import type { StoredSession } from '../store/storeTypes.js';
+import type { StoredSession } from './ports.js';
 import type { EngineConfig } from './EngineConfig.js';
 import { OutputJournal } from './output/OutputJournal.js';
 import { OutputStream } from './output/OutputStream.js';

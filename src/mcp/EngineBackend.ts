@@ -1,4 +1,4 @@
-// The MCP backend inside the daemon (`/mcp`): calls the SessionManager directly, no HTTP hop. Holds no session
+// The MCP backend inside the daemon (`/mcp`): calls the Engine directly, no HTTP hop. Holds no session
 // state of its own and must never bypass the engine's checks (cwd policy, limits, env allowlist).
 
 import type {
@@ -12,51 +12,47 @@ import type {
   WaitRequest,
 } from '../protocol/api.js';
 import type { OutputRead, ScreenSnapshot, SessionInfo } from '../protocol/sessionTypes.js';
-import type { SessionManager } from '../engine/SessionManager.js';
-import { shellExec } from '../engine/shell/ShellExec.js';
+import type { Engine } from '../engine/Engine.js';
 import type { AnswerReply, McpBackend, OutputReadRequest, PromptReply, SignalName, WaitResult } from './McpBackend.js';
 
 export class EngineBackend implements McpBackend {
-  constructor(private readonly manager: SessionManager) {}
+  constructor(private readonly engine: Engine) {}
 
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
-    return this.manager.exec(request, signal);
+    return this.engine.sessions.exec(request, signal);
   }
 
-  async shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
-    return shellExec(this.manager.get(id), this.manager.history, request, signal);
+  shellExec(id: string, request: ShellExecRequest, signal?: AbortSignal): Promise<ShellExecResult> {
+    return this.engine.sessions.shellExec(id, request, signal);
   }
 
-  async prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptReply> {
-    return this.manager.agents.prompt(this.manager.get(id), request, signal);
+  prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptReply> {
+    return this.engine.agents.prompt(id, request, signal);
   }
 
-  async answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply> {
-    return this.manager.agents.answer(this.manager.get(id), request, signal);
+  answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply> {
+    return this.engine.agents.answer(id, request, signal);
   }
 
   createSession(request: CreateSessionRequest): Promise<SessionInfo> {
-    return Promise.resolve(this.manager.create(request).session.toInfo());
+    return Promise.resolve(this.engine.sessions.create(request).session);
   }
 
   getSession(id: string): Promise<SessionInfo> {
-    return Promise.resolve(this.manager.info(id));
+    return Promise.resolve(this.engine.sessions.info(id));
   }
 
   listSessions(query: { live?: boolean; limit: number }): Promise<SessionInfo[]> {
-    return Promise.resolve(this.manager.list({ live: query.live, limit: query.limit }).sessions);
+    return Promise.resolve(this.engine.sessions.list({ live: query.live, limit: query.limit }).sessions);
   }
 
   sendInput(id: string, input: { data?: string; keys?: string[]; eof?: boolean }): Promise<SessionInfo> {
-    const session = this.manager.get(id);
-    session.sendInput(input.data, input.keys);
-    if (input.eof === true) session.closeInput();
-    return Promise.resolve(session.toInfo());
+    return Promise.resolve(this.engine.sessions.input(id, input));
   }
 
   readOutput(id: string, request: OutputReadRequest): Promise<OutputRead> {
     return Promise.resolve(
-      this.manager.readOutput(id, {
+      this.engine.sessions.output(id, {
         since: request.since,
         format: request.format,
         encoding: 'utf8',
@@ -67,20 +63,18 @@ export class EngineBackend implements McpBackend {
   }
 
   readScreen(id: string): Promise<ScreenSnapshot> {
-    return this.manager.get(id).screenSnapshot();
+    return this.engine.sessions.screen(id);
   }
 
   wait(id: string, request: WaitRequest, signal?: AbortSignal): Promise<WaitResult> {
-    return this.manager.wait(id, request, signal);
+    return this.engine.sessions.wait(id, request, signal);
   }
 
   signal(id: string, name: SignalName): Promise<SessionInfo> {
-    const session = this.manager.get(id);
-    session.signal(name);
-    return Promise.resolve(session.toInfo());
+    return Promise.resolve(this.engine.sessions.signal(id, name));
   }
 
   terminate(id: string, options: { force: boolean }): Promise<SessionInfo> {
-    return this.manager.terminate(id, options);
+    return this.engine.sessions.terminate(id, options);
   }
 }

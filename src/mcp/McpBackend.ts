@@ -1,5 +1,5 @@
 // What the MCP tools need from Corral, as one small interface with two implementations: EngineBackend (inside the
-// daemon, calls the SessionManager) and RemoteBackend (`corral mcp` over stdio, calls the REST API). The tools
+// daemon, calls the Engine) and RemoteBackend (`corral mcp` over stdio, calls the REST API). The tools
 // never know which one they talk to; this file must never import Node, the engine or a transport.
 
 import type {

@@ -10,7 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Daemon, DaemonFace } from '../server/daemon.js';
+import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createCorralMcpServer } from './corralTools.js';
 import { EngineBackend } from './EngineBackend.js';
 
@@ -54,10 +54,10 @@ export class McpHttpFace implements DaemonFace {
     return this.sessions.size;
   }
 
-  attach(daemon: Daemon): void {
-    const backend = new EngineBackend(daemon.manager);
-    const version = daemon.version;
-    const log = daemon.logger;
+  attach(context: FaceContext): void {
+    const backend = new EngineBackend(context.engine);
+    const version = context.version;
+    const log = context.logger;
 
     const serve = async (session: McpHttpSession, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       session.lastUsed = performance.now();
@@ -100,14 +100,14 @@ export class McpHttpFace implements DaemonFace {
       return session;
     };
 
-    daemon.routes.describe({
+    context.routes.describe({
       method: 'POST',
       url: MCP_PATH,
       prefixed: false,
       summary: 'MCP over Streamable HTTP (GET opens the server stream, DELETE ends the MCP session); same bearer token',
       tag: 'mcp',
     });
-    daemon.app.route({
+    context.app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: MCP_PATH,
       handler: async (request, reply) => {
@@ -136,7 +136,7 @@ export class McpHttpFace implements DaemonFace {
     });
 
     // Open SSE streams would keep the HTTP server from closing: end every MCP session first.
-    daemon.app.addHook('preClose', async () => {
+    context.app.addHook('preClose', async () => {
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       await this.closeAll();
     });

@@ -1,46 +1,22 @@
 // Builds the HTTP face: Fastify with the door checks on every request, one error mapping, and the routes.
 // It holds no session state of its own; everything goes through the engine.
 
+import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { CorralError, isCorralError, type ErrorBody } from '../protocol/errors.js';
-import { isValidUtf8 } from '../engine/output/utf8.js';
-import type { SessionManager } from '../engine/SessionManager.js';
-import { checkHostAndOrigin, checkToken, type DoorPolicy, type DoorRequest } from './auth.js';
+import { API_PREFIX, type AppContext } from './appContext.js';
+import { checkHostAndOrigin, checkToken, doorRequestOf } from './auth.js';
 import { RouteTable } from './routeTable.js';
 import { registerSessionRoutes } from './routes/sessionRoutes.js';
 import { registerSystemRoutes } from './routes/systemRoutes.js';
 import { registerAgentRoutes } from './routes/agentRoutes.js';
 import { registerShellRoutes } from './routes/shellRoutes.js';
-import type { Logger } from 'pino';
 
 /** Largest JSON body: an input write of 1 MiB (MAX_INPUT_BYTES) plus JSON escaping headroom. */
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
-export const API_PREFIX = '/api/v1';
-
-export interface AppContext {
-  manager: SessionManager;
-  door: DoorPolicy;
-  logger: Logger;
-  version: string;
-  /** Validates a dashboard session cookie (issue: web dashboard); absent means cookies are not accepted. */
-  cookieValid?: (value: string) => boolean;
-}
-
 export interface BuiltApp {
   app: FastifyInstance;
   routes: RouteTable;
-}
-
-export function doorRequestOf(headers: Record<string, string | string[] | undefined>, url: string): DoorRequest {
-  const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
-  const query = new URL(url, 'http://placeholder').searchParams;
-  return {
-    host: one(headers.host),
-    origin: one(headers.origin),
-    authorization: one(headers.authorization),
-    cookie: one(headers.cookie),
-    query,
-  };
 }
 
 export function buildApp(ctx: AppContext): BuiltApp {
@@ -62,7 +38,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
       done(null, undefined);
       return;
     }
-    if (!isValidUtf8(body)) {
+    if (!isUtf8(body)) {
       done(new CorralError('INVALID_UTF8', 'The request body is not valid UTF-8.'), undefined);
       return;
     }

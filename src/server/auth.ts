@@ -63,6 +63,19 @@ export interface DoorRequest {
   query: URLSearchParams;
 }
 
+/** The parts of an HTTP request (REST or WebSocket upgrade) the door looks at. */
+export function doorRequestOf(headers: Record<string, string | string[] | undefined>, url: string): DoorRequest {
+  const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+  const query = new URL(url, 'http://placeholder').searchParams;
+  return {
+    host: one(headers.host),
+    origin: one(headers.origin),
+    authorization: one(headers.authorization),
+    cookie: one(headers.cookie),
+    query,
+  };
+}
+
 /** Host and Origin: checked on every request, the health check included. */
 export function checkHostAndOrigin(policy: DoorPolicy, req: DoorRequest): void {
   const host = (req.host ?? '').toLowerCase();

@@ -1,9 +1,9 @@
 // Prometheus metrics (prom-client), collected from the engine at scrape time: nothing on the output hot path.
 
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SessionManager } from '../engine/SessionManager.js';
+import type { Engine } from '../engine/Engine.js';
 
-export function createMetrics(manager: SessionManager): Registry {
+export function createMetrics(engine: Engine): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'corral_daemon_' });
   new Gauge({
@@ -13,8 +13,8 @@ export function createMetrics(manager: SessionManager): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const session of manager.liveSessions()) {
-        this.inc({ state: session.state, profile: session.spec.profile.name });
+      for (const session of engine.sessions.live()) {
+        this.inc({ state: session.state, profile: session.profile });
       }
     },
   });
@@ -24,7 +24,7 @@ export function createMetrics(manager: SessionManager): Registry {
     labelNames: ['outcome'],
     registers: [registry],
     collect() {
-      const totals = manager.stats().totals as { created: number; exited: number; spawnFailed: number };
+      const totals = engine.stats().totals;
       this.set({ outcome: 'created' }, totals.created);
       this.set({ outcome: 'exited' }, totals.exited);
       this.set({ outcome: 'spawn_failed' }, totals.spawnFailed);
@@ -38,9 +38,9 @@ export function createMetrics(manager: SessionManager): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        for (const session of manager.liveSessions()) {
-          const usage = session.toInfo().usage;
-          if (usage !== null) this.set({ session: session.id, profile: session.spec.profile.name }, pick(usage));
+        for (const session of engine.sessions.live()) {
+          const usage = session.usage;
+          if (usage !== null) this.set({ session: session.id, profile: session.profile }, pick(usage));
         }
       },
     });
@@ -55,7 +55,7 @@ export function createMetrics(manager: SessionManager): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const session of manager.liveSessions()) this.set({ session: session.id }, session.output.endOffset);
+      for (const session of engine.sessions.live()) this.set({ session: session.id }, session.output.totalBytes);
     },
   });
   return registry;

@@ -8,6 +8,7 @@ import { CorralError } from '../protocol/errors.js';
 import type { SessionInfo, SessionState, StateEvent, StateSource } from '../protocol/sessionTypes.js';
 import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate } from './migrations.js';
+import type { EngineStore } from '../engine/ports.js';
 import type {
   CommandFinish,
   DeliveryRecord,
@@ -148,7 +149,7 @@ class NamedBodyTable {
   }
 }
 
-export class Store {
+export class Store implements EngineStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly templates: NamedBodyTable;

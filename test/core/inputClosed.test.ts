@@ -72,7 +72,7 @@ describe('input after eof', () => {
     const session = await echoThenSleep();
     await closeStdinAfterEcho(session.id);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    const server = createCorralMcpServer(new EngineBackend(d.daemon.manager), { version: 'test' });
+    const server = createCorralMcpServer(new EngineBackend(d.daemon.engine), { version: 'test' });
     const client = new Client({ name: 'input-closed-test', version: '1' });
     await server.connect(serverSide);
     await client.connect(clientSide);

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { type RawData } from 'ws';
-import { Daemon, type DaemonFace, type DaemonOptions } from '../../src/server/daemon.js';
-import { createLogger } from '../../src/server/logger.js';
+import { Daemon, type DaemonFace, type DaemonOptions } from '../../src/daemon/Daemon.js';
+import { createLogger } from '../../src/daemon/logger.js';
 import { decodeOutputFrame, type ServerTextFrame } from '../../src/protocol/wsFrames.js';
 
 /** Waits in these tests end on events; this only bounds a broken test on a loaded 2-core machine. */

@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { EXIT, reportError, type CliCommand } from '../cliCommand.js';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../../common/packageVersion.js';
 import { printHelp } from './commandKit.js';
 
 const USAGE = `Usage: corral mcp [--no-start] [--root DIR]… [--data-dir DIR] [--json]

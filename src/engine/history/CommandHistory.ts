@@ -3,9 +3,8 @@
 // writes history to the store on its own.
 
 import { Emitter, type Event } from '../../common/lifecycle.js';
-import type { Store } from '../../store/Store.js';
 import type { CommandRecord } from '../../protocol/commandHistory.js';
-import type { CommandFinish } from '../../store/storeTypes.js';
+import type { CommandFinish, CommandLog } from '../ports.js';
 
 export type CommandStart = Omit<CommandRecord, 'seq' | 'endedAt' | 'exitCode' | 'outputEnd' | 'durationMs'>;
 
@@ -16,7 +15,7 @@ export class CommandHistory {
   private readonly finishedEmitter = new Emitter<CommandRecord>();
   readonly onFinished: Event<CommandRecord> = this.finishedEmitter.event;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: CommandLog) {}
 
   /** Records a command that has started; returns its seq. */
   begin(start: CommandStart): number {

@@ -10,8 +10,7 @@ import { keyToBytes } from '../../protocol/keys.js';
 import type { MacroRecord } from '../../protocol/apiReplies.js';
 import type { Session } from '../Session.js';
 import { compileWaitPattern } from '../security/userPattern.js';
-import type { Store } from '../../store/Store.js';
-import type { NamedBody } from '../../store/storeTypes.js';
+import type { NamedBody, PresetStore } from '../ports.js';
 
 // The stored macro as replies show it is a wire type (protocol/apiReplies.ts); named here for the engine's callers.
 export type { MacroRecord };
@@ -38,11 +37,11 @@ function validateMacro(body: MacroBody): MacroBody {
   return parsed;
 }
 
-export function putMacro(store: Store, name: string, body: MacroBody): MacroRecord {
+export function putMacro(store: PresetStore, name: string, body: MacroBody): MacroRecord {
   return toRecord(store.putMacro(name, validateMacro(body)));
 }
 
-export function getMacro(store: Store, name: string): MacroRecord {
+export function getMacro(store: PresetStore, name: string): MacroRecord {
   const stored = store.getMacro(name);
   if (stored === undefined) {
     const names = store.listMacros().map((m) => m.name).slice(0, 20);
@@ -55,11 +54,11 @@ export function getMacro(store: Store, name: string): MacroRecord {
   return toRecord(stored);
 }
 
-export function listMacros(store: Store): MacroRecord[] {
+export function listMacros(store: PresetStore): MacroRecord[] {
   return store.listMacros().map(toRecord);
 }
 
-export function deleteMacro(store: Store, name: string): void {
+export function deleteMacro(store: PresetStore, name: string): void {
   getMacro(store, name);
   store.deleteMacro(name);
 }

@@ -7,8 +7,7 @@ import { templateBodySchema, type CreateSessionRequest, type TemplateBody } from
 import { CorralError } from '../../protocol/errors.js';
 import { REDACTED } from '../../protocol/sessionTypes.js';
 import type { TemplateRecord } from '../../protocol/apiReplies.js';
-import type { Store } from '../../store/Store.js';
-import type { NamedBody } from '../../store/storeTypes.js';
+import type { NamedBody, PresetStore } from '../ports.js';
 
 // The stored template as replies show it is a wire type (protocol/apiReplies.ts); named here for the engine's callers.
 export type { TemplateRecord };
@@ -30,7 +29,7 @@ function toView(record: TemplateRecord): TemplateRecord {
  * Stores a template. A secret env value sent back as REDACTED (a client saving what it was shown) keeps the value
  * already stored under that name, so editing a template never overwrites its secrets with the placeholder.
  */
-export function putTemplate(store: Store, name: string, body: TemplateBody): TemplateRecord {
+export function putTemplate(store: PresetStore, name: string, body: TemplateBody): TemplateRecord {
   const parsed = templateBodySchema.parse(body);
   const previous = store.getTemplate(name);
   if (parsed.env !== undefined && parsed.secretEnv !== undefined && previous !== undefined) {
@@ -43,12 +42,12 @@ export function putTemplate(store: Store, name: string, body: TemplateBody): Tem
   return toView(toRecord(store.putTemplate(name, parsed)));
 }
 
-export function getTemplate(store: Store, name: string): TemplateRecord {
+export function getTemplate(store: PresetStore, name: string): TemplateRecord {
   return toView(loadTemplate(store, name));
 }
 
 /** The stored template with its secrets: for building a session only. */
-function loadTemplate(store: Store, name: string): TemplateRecord {
+function loadTemplate(store: PresetStore, name: string): TemplateRecord {
   const stored = store.getTemplate(name);
   if (stored === undefined) {
     const names = store.listTemplates().map((t) => t.name).slice(0, 20);
@@ -61,17 +60,17 @@ function loadTemplate(store: Store, name: string): TemplateRecord {
   return toRecord(stored);
 }
 
-export function listTemplates(store: Store): TemplateRecord[] {
+export function listTemplates(store: PresetStore): TemplateRecord[] {
   return store.listTemplates().map((stored) => toView(toRecord(stored)));
 }
 
-export function deleteTemplate(store: Store, name: string): void {
+export function deleteTemplate(store: PresetStore, name: string): void {
   loadTemplate(store, name);
   store.deleteTemplate(name);
 }
 
 /** The create request with its template's fields underneath: request fields win, env and labels merge. */
-export function applyTemplate(store: Store, request: CreateSessionRequest): CreateSessionRequest {
+export function applyTemplate(store: PresetStore, request: CreateSessionRequest): CreateSessionRequest {
   if (request.template === undefined) return request;
   const { description: _description, ...preset } = loadTemplate(store, request.template);
   const { template: _template, ...own } = request;

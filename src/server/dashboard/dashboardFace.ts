@@ -7,10 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CorralError } from '../../protocol/errors.js';
-import { listTemplates } from '../../engine/templates/templates.js';
-import { API_PREFIX } from '../app.js';
+import { API_PREFIX } from '../appContext.js';
 import { readCookie, SESSION_COOKIE, tokensEqual } from '../auth.js';
-import type { Daemon, DaemonFace } from '../daemon.js';
+import type { DaemonFace, FaceContext } from '../face.js';
 import { DashboardSessions } from './DashboardSessions.js';
 import { appPage, DASHBOARD_CSP, loginPage, missingAssetsPage } from './dashboardPages.js';
 
@@ -38,20 +37,20 @@ export class DashboardFace implements DaemonFace {
 
   constructor(private readonly options: { assetsDir?: string } = {}) {}
 
-  attach(daemon: Daemon): void {
+  attach(context: FaceContext): void {
     const sessions = new DashboardSessions();
     this.last = sessions;
-    daemon.door.cookieValid = (value) => sessions.isValid(value);
+    context.door.cookieValid = (value) => sessions.isValid(value);
     const assetsDir = this.options.assetsDir ?? WEB_ASSETS_DIR;
-    const app = daemon.app;
-    daemon.routes.describe({
+    const app = context.app;
+    context.routes.describe({
       method: 'POST',
       url: '/auth/login-links',
       summary: 'Mint a one-time dashboard login link (single use, 60 s); needs the bearer token, not the cookie',
       tag: 'dashboard',
     });
-    daemon.routes.describe({ method: 'GET', url: '/dashboard/catalog', summary: 'Profiles and templates for the new-session form', tag: 'dashboard' });
-    daemon.routes.describe({ method: 'GET', url: '/login', prefixed: false, summary: 'Login page; ?code= spends a one-time link and sets the session cookie', tag: 'dashboard', public: true });
+    context.routes.describe({ method: 'GET', url: '/dashboard/catalog', summary: 'Profiles and templates for the new-session form', tag: 'dashboard' });
+    context.routes.describe({ method: 'GET', url: '/login', prefixed: false, summary: 'Login page; ?code= spends a one-time link and sets the session cookie', tag: 'dashboard', public: true });
 
     // CSRF: a cookie rides along on any request the browser makes, so a cookie-authenticated write must also
     // show it came from our own page: an Origin header (the door has already checked it against the allowlist)
@@ -75,7 +74,7 @@ export class DashboardFace implements DaemonFace {
       scope.get('/', open, async (request, reply) => {
         if (!loggedIn(request, sessions)) return reply.code(303).header('location', '/login').send();
         pageHeaders(reply);
-        const page = existsSync(join(assetsDir, 'main.js')) ? appPage(daemon.version) : missingAssetsPage();
+        const page = existsSync(join(assetsDir, 'main.js')) ? appPage(context.version) : missingAssetsPage();
         return reply.type('text/html; charset=utf-8').send(page);
       });
 
@@ -121,8 +120,8 @@ export class DashboardFace implements DaemonFace {
         const body = request.body as { token?: unknown } | undefined;
         const token = typeof body?.token === 'string' ? body.token.trim() : '';
         const wantsJson = (request.headers['content-type'] ?? '').startsWith('application/json');
-        if (token === '' || !tokensEqual(token, daemon.door.token)) {
-          daemon.logger.warn({ ip: request.ip }, 'dashboard login refused: wrong token');
+        if (token === '' || !tokensEqual(token, context.door.token)) {
+          context.logger.warn({ ip: request.ip }, 'dashboard login refused: wrong token');
           if (wantsJson) throw new CorralError('UNAUTHORIZED', 'Wrong token.');
           return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Wrong token.'));
         }
@@ -152,13 +151,8 @@ export class DashboardFace implements DaemonFace {
 
       // What the "new session" form offers: profile names and stored templates (read-only).
       scope.get(`${API_PREFIX}/dashboard/catalog`, async () => ({
-        profiles: daemon.manager.profileRegistry.list().map((p) => ({
-          name: p.name,
-          description: p.description,
-          kind: p.kind,
-          hasCommand: p.command.length > 0,
-        })),
-        templates: listTemplates(daemon.manager.store),
+        profiles: context.engine.profiles.list(),
+        templates: context.engine.presets.templates.list(),
       }));
     });
   }

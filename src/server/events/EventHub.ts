@@ -3,7 +3,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { Emitter, type Disposable, type Event } from '../../common/lifecycle.js';
-import type { SessionManager } from '../../engine/SessionManager.js';
 import type { EngineEvent, HubEvent } from '../../protocol/events.js';
 
 /**
@@ -29,10 +28,10 @@ export class EventHub implements Disposable {
   private readonly subscription: Disposable;
 
   constructor(
-    manager: SessionManager,
+    engine: { readonly onEvent: Event<EngineEvent> },
     private readonly capacity = DEFAULT_EVENT_BACKLOG,
   ) {
-    this.subscription = manager.onEvent((event) => this.accept(event));
+    this.subscription = engine.onEvent((event) => this.accept(event));
   }
 
   private accept(event: EngineEvent): void {

@@ -1,7 +1,7 @@
 // Attaches the event stream (`GET /api/v1/events`, SSE) and webhooks to the daemon. Both read the same
 // EventHub, so an event has one id whether it arrives by SSE or by webhook. The face object holds no state.
 
-import type { Daemon, DaemonFace } from '../daemon.js';
+import type { DaemonFace, FaceContext } from '../face.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/WebhookDispatcher.js';
 import { registerWebhookRoutes } from '../webhooks/webhookRoutes.js';
 import { WebhookUrlPolicy } from '../webhooks/webhookUrlPolicy.js';
@@ -17,25 +17,25 @@ export interface EventsFaceOptions {
 export class EventsFace implements DaemonFace {
   constructor(private readonly options: EventsFaceOptions = {}) {}
 
-  attach(daemon: Daemon): void {
-    const hub = new EventHub(daemon.manager, this.options.backlog);
-    const streams = registerEventStream(daemon.app, hub, { keepaliveMs: this.options.keepaliveMs });
-    daemon.routes.describe({
+  attach(context: FaceContext): void {
+    const hub = new EventHub(context.engine, this.options.backlog);
+    const streams = registerEventStream(context.app, hub, { keepaliveMs: this.options.keepaliveMs });
+    context.routes.describe({
       method: 'GET',
       url: '/events',
       summary: 'Server-sent events for all sessions (created, state, exited); resume with Last-Event-ID',
       tag: 'events',
       query: eventsQuery,
     });
-    const policy = new WebhookUrlPolicy(daemon.options.webhookAllow ?? []);
-    const dispatcher = new WebhookDispatcher(hub, daemon.store, policy, {
+    const policy = new WebhookUrlPolicy([...context.webhookAllow]);
+    const dispatcher = new WebhookDispatcher(hub, context.webhookStore, policy, {
       ...this.options.webhooks,
-      userAgent: `corral-webhook/${daemon.version}`,
-      log: (level, message, fields) => daemon.logger[level](fields ?? {}, message),
+      userAgent: `corral-webhook/${context.version}`,
+      log: (level, message, fields) => context.logger[level](fields ?? {}, message),
     });
-    registerWebhookRoutes(daemon.routes, daemon.store, policy);
+    registerWebhookRoutes(context.routes, context.webhookStore, policy);
     // Open event streams would keep the HTTP server from closing; deliveries in flight are abandoned.
-    daemon.app.addHook('preClose', (done) => {
+    context.app.addHook('preClose', (done) => {
       streams.closeAll();
       dispatcher.dispose();
       hub.dispose();

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
-import { API_PREFIX } from '../app.js';
+import { API_PREFIX } from '../appContext.js';
 import { parseWith } from '../routeTable.js';
 import type { HubEvent } from '../../protocol/events.js';
 import type { EventHub } from './EventHub.js';

@@ -3,15 +3,14 @@
 
 import { z } from 'zod';
 import { answerSchema, claudeSessionSchema, promptSchema } from '../../protocol/api.js';
-import { AgentService } from '../../engine/agent/AgentService.js';
 import type { RouteTable } from '../routeTable.js';
 import { idParams } from './sessionRoutes.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../appContext.js';
 
 const profileParams = z.object({ profile: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/) });
 
 export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
-  const { manager } = ctx;
+  const { engine } = ctx;
 
   routes.add({
     method: 'POST',
@@ -20,28 +19,9 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'agents',
     body: claudeSessionSchema,
     handler: async ({ body, reply }) => {
-      if (body.taskId !== undefined && body.forceNew !== true) {
-        const existing = manager.liveSessionForTask(body.taskId);
-        if (existing !== undefined) {
-          reply.code(200);
-          return existing.toInfo();
-        }
-      }
-      const worktree = body.worktree;
-      const path = worktree === undefined ? undefined : await manager.agents.createWorktree({ ...worktree, keep: worktree.keep === true });
-      try {
-        const request = AgentService.claudeRequest(body, path === undefined ? body.projectPath : undefined);
-        const { session, existing } = manager.create(request, { cwd: path });
-        if (worktree !== undefined && path !== undefined) {
-          manager.agents.adoptWorktree(session.id, { repo: worktree.repo, path, keep: worktree.keep === true });
-        }
-        reply.code(existing ? 200 : 201);
-        return session.toInfo();
-      } catch (error) {
-        // The session never started: the worktree made for it goes too.
-        if (worktree !== undefined && path !== undefined) await manager.agents.discardWorktree(worktree.repo, path);
-        throw error;
-      }
+      const { session, existing } = await engine.agents.createClaude(body);
+      reply.code(existing ? 200 : 201);
+      return session;
     },
   });
 
@@ -52,7 +32,7 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'agents',
     params: idParams,
     body: promptSchema,
-    handler: ({ params, body, signal }) => manager.agents.prompt(manager.get(params.id), body, signal),
+    handler: ({ params, body, signal }) => engine.agents.prompt(params.id, body, signal),
   });
 
   routes.add({
@@ -62,7 +42,7 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'agents',
     params: idParams,
     body: answerSchema,
-    handler: ({ params, body, signal }) => manager.agents.answer(manager.get(params.id), body, signal),
+    handler: ({ params, body, signal }) => engine.agents.answer(params.id, body, signal),
   });
 
   routes.add({
@@ -71,9 +51,6 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     summary: 'Agent stats for a profile (e.g. /stats/claude): live sessions by state, prompts, turn durations, errors, hooks',
     tag: 'agents',
     params: profileParams,
-    handler: ({ params }) => {
-      manager.profileRegistry.get(params.profile);
-      return manager.agents.stats(manager.liveSessions(), params.profile);
-    },
+    handler: ({ params }) => engine.agents.stats(params.profile),
   });
 }

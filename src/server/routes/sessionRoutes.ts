@@ -14,9 +14,8 @@ import {
   taskIdSchema,
   waitSchema,
 } from '../../protocol/api.js';
-import { CorralError } from '../../protocol/errors.js';
 import type { RouteTable } from '../routeTable.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../appContext.js';
 
 /** A session id in a path; not format-checked so an unknown or malformed id answers 404 SESSION_NOT_FOUND. */
 export const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -27,7 +26,7 @@ const DEFAULT_OUTPUT_READ_BYTES = 1024 * 1024;
 const DEFAULT_PAGE = 100;
 
 export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void {
-  const { manager } = ctx;
+  const { engine } = ctx;
 
   routes.add({
     method: 'POST',
@@ -36,9 +35,9 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     body: createSessionSchema,
     handler: ({ body, reply }) => {
-      const { session, existing } = manager.create(body);
+      const { session, existing } = engine.sessions.create(body);
       reply.code(existing ? 200 : 201);
-      return session.toInfo();
+      return session;
     },
   });
 
@@ -49,7 +48,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     query: listQuerySchema,
     handler: ({ query }) =>
-      manager.list({
+      engine.sessions.list({
         state: query.state,
         taskId: query.taskId,
         profile: query.profile,
@@ -65,7 +64,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: 'One session',
     tag: 'sessions',
     params: idParams,
-    handler: ({ params }) => manager.info(params.id),
+    handler: ({ params }) => engine.sessions.info(params.id),
   });
 
   routes.add({
@@ -75,7 +74,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     query: deleteQuerySchema,
-    handler: ({ params, query }) => manager.terminate(params.id, { force: query.force === 'true' }),
+    handler: ({ params, query }) => engine.sessions.terminate(params.id, { force: query.force === 'true' }),
   });
 
   routes.add({
@@ -85,12 +84,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     body: inputSchema,
-    handler: ({ params, body }) => {
-      const session = manager.get(params.id);
-      session.sendInput(body.data, body.keys);
-      if (body.eof === true) session.closeInput();
-      return { ok: true, session: session.toInfo() };
-    },
+    handler: ({ params, body }) => ({ ok: true, session: engine.sessions.input(params.id, body) }),
   });
 
   routes.add({
@@ -101,7 +95,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     params: idParams,
     query: outputQuerySchema,
     handler: ({ params, query }) =>
-      manager.readOutput(params.id, {
+      engine.sessions.output(params.id, {
         since: query.since ?? 0,
         format: query.format ?? 'raw',
         encoding: query.encoding ?? (query.format === 'text' ? 'utf8' : 'base64'),
@@ -117,11 +111,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     query: screenQuery,
-    handler: async ({ params, query }) => {
-      const session = manager.get(params.id);
-      const screen = await session.screenSnapshot();
-      return query.scrollback === undefined ? screen : { ...screen, scrollback: session.scrollback(query.scrollback) };
-    },
+    handler: ({ params, query }) => engine.sessions.screen(params.id, { scrollback: query.scrollback }),
   });
 
   routes.add({
@@ -131,11 +121,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     body: resizeSchema,
-    handler: ({ params, body }) => {
-      const session = manager.get(params.id);
-      session.resize(body.cols, body.rows);
-      return session.toInfo();
-    },
+    handler: ({ params, body }) => engine.sessions.resize(params.id, body.cols, body.rows),
   });
 
   routes.add({
@@ -144,11 +130,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: "Interrupt: the profile's interrupt keys (Ctrl-C) in a terminal, SIGINT for a pipe session",
     tag: 'sessions',
     params: idParams,
-    handler: ({ params }) => {
-      const session = manager.get(params.id);
-      session.interrupt();
-      return session.toInfo();
-    },
+    handler: ({ params }) => engine.sessions.interrupt(params.id),
   });
 
   routes.add({
@@ -158,11 +140,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     body: signalSchema,
-    handler: ({ params, body }) => {
-      const session = manager.get(params.id);
-      session.signal(body.signal);
-      return session.toInfo();
-    },
+    handler: ({ params, body }) => engine.sessions.signal(params.id, body.signal),
   });
 
   routes.add({
@@ -173,7 +151,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     params: idParams,
     body: waitSchema,
     handler: async ({ params, body, signal }) => {
-      const result = await manager.wait(params.id, body, signal);
+      const result = await engine.sessions.wait(params.id, body, signal);
       return { matched: result.matched, outcome: result.outcome, session: result.session };
     },
   });
@@ -186,7 +164,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     params: idParams,
     query: pageQuerySchema,
     handler: ({ params, query }) => {
-      const events = manager.events(params.id, query.after ?? 0, query.limit ?? 1000);
+      const events = engine.sessions.events(params.id, query.after ?? 0, query.limit ?? 1000);
       const last = events.at(-1);
       return { events, nextCursor: last === undefined ? null : String(last.seq) };
     },
@@ -200,8 +178,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     params: idParams,
     query: pageQuerySchema,
     handler: ({ params, query }) => {
-      manager.info(params.id);
-      const commands = manager.store.listCommands(params.id, { afterSeq: query.after ?? 0, limit: query.limit ?? DEFAULT_PAGE });
+      const commands = engine.sessions.commands(params.id, query.after ?? 0, query.limit ?? DEFAULT_PAGE);
       const last = commands.at(-1);
       return { commands, nextCursor: last === undefined ? null : String(last.seq) };
     },
@@ -213,7 +190,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: 'One-shot command in a pipe session; past its timeout it keeps running and the reply names it',
     tag: 'sessions',
     body: execSchema,
-    handler: ({ body, signal }) => manager.exec(body, signal),
+    handler: ({ body, signal }) => engine.sessions.exec(body, signal),
   });
 
   routes.add({
@@ -222,14 +199,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: "A task's sessions (the live one first)",
     tag: 'tasks',
     params: taskParams,
-    handler: ({ params }) => {
-      const { sessions } = manager.list({ taskId: params.taskId, limit: DEFAULT_PAGE });
-      if (sessions.length === 0) {
-        throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${params.taskId}".`);
-      }
-      const live = manager.liveSessionForTask(params.taskId);
-      return { taskId: params.taskId, session: live?.toInfo() ?? sessions[0], sessions };
-    },
+    handler: ({ params }) => engine.tasks.get(params.taskId),
   });
 
   routes.add({
@@ -238,18 +208,6 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: "End a task: terminate and clean up its live sessions",
     tag: 'tasks',
     params: taskParams,
-    handler: async ({ params }) => {
-      const { sessions } = manager.list({ taskId: params.taskId, limit: DEFAULT_PAGE });
-      if (sessions.length === 0) {
-        throw new CorralError('TASK_NOT_FOUND', `No session was ever created for task "${params.taskId}".`);
-      }
-      const ended = await Promise.all(
-        manager
-          .liveSessions()
-          .filter((s) => s.spec.taskId === params.taskId)
-          .map((s) => manager.terminate(s.id)),
-      );
-      return { taskId: params.taskId, ended };
-    },
+    handler: ({ params }) => engine.tasks.end(params.taskId),
   });
 }

@@ -11,13 +11,9 @@ import {
   shellExecSchema,
   templateBodySchema,
 } from '../../protocol/api.js';
-import { shellExec } from '../../engine/shell/ShellExec.js';
-import { lineView, rawReaderOf, searchOutput } from '../../engine/search/outputSearch.js';
-import { deleteTemplate, getTemplate, listTemplates, putTemplate } from '../../engine/templates/templates.js';
-import { deleteMacro, getMacro, listMacros, putMacro, runMacro } from '../../engine/macros/macros.js';
 import type { RouteTable } from '../routeTable.js';
 import { idParams } from './sessionRoutes.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../appContext.js';
 
 const nameParams = z.object({ name: presetNameSchema });
 const runParams = idParams.extend({ name: presetNameSchema });
@@ -28,7 +24,7 @@ const DEFAULT_LINES = 1000;
 const DEFAULT_MATCHES = 100;
 
 export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
-  const { manager } = ctx;
+  const { engine } = ctx;
 
   routes.add({
     method: 'POST',
@@ -39,11 +35,8 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'shell',
     params: idParams,
     body: shellExecSchema,
-    handler: ({ params, body, signal }) => shellExec(manager.get(params.id), manager.history, body, signal),
+    handler: ({ params, body, signal }) => engine.sessions.shellExec(params.id, body, signal),
   });
-
-  const readerFor = (id: string, stream: 'combined' | 'stdout' | 'stderr') =>
-    rawReaderOf((options) => manager.readOutput(id, options), stream);
 
   routes.add({
     method: 'GET',
@@ -52,17 +45,15 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'shell',
     params: idParams,
     query: linesQuerySchema,
-    handler: ({ params, query }) => {
-      const ended = manager.find(params.id)?.isLive !== true;
-      return lineView(readerFor(params.id, query.stream ?? 'combined'), {
+    handler: ({ params, query }) =>
+      engine.sessions.lines(params.id, {
         since: query.since ?? 0,
         include: query.include,
         exclude: query.exclude,
         ignoreCase: query.ignoreCase === 'true',
         limit: Math.min(query.limit ?? DEFAULT_LINES, MAX_LINES),
-        ended,
-      });
-    },
+        stream: query.stream ?? 'combined',
+      }),
   });
 
   routes.add({
@@ -72,18 +63,14 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'shell',
     params: idParams,
     query: searchQuerySchema,
-    handler: ({ params, query }) => {
-      const info = manager.info(params.id);
-      const stream = query.stream ?? 'combined';
-      const end = stream === 'combined' ? info.output.totalBytes : stream === 'stdout' ? info.output.stdoutBytes : info.output.stderrBytes;
-      return searchOutput(readerFor(params.id, stream), {
+    handler: ({ params, query }) =>
+      engine.sessions.search(params.id, {
         pattern: query.pattern,
         ignoreCase: query.ignoreCase === 'true',
         since: query.since,
         limit: query.limit ?? DEFAULT_MATCHES,
-        end,
-      });
-    },
+        stream: query.stream ?? 'combined',
+      }),
   });
 
   // ---- templates ----
@@ -93,7 +80,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     url: '/templates',
     summary: 'Session templates (named presets of POST /sessions)',
     tag: 'templates',
-    handler: () => ({ templates: listTemplates(manager.store) }),
+    handler: () => ({ templates: engine.presets.templates.list() }),
   });
   routes.add({
     method: 'POST',
@@ -105,7 +92,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     handler: ({ body, reply }) => {
       const { name, ...template } = body;
       reply.code(201);
-      return putTemplate(manager.store, name, template);
+      return engine.presets.templates.put(name, template);
     },
   });
   routes.add({
@@ -114,7 +101,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     summary: 'One template',
     tag: 'templates',
     params: nameParams,
-    handler: ({ params }) => getTemplate(manager.store, params.name),
+    handler: ({ params }) => engine.presets.templates.get(params.name),
   });
   routes.add({
     method: 'PUT',
@@ -123,7 +110,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'templates',
     params: nameParams,
     body: templateBodySchema,
-    handler: ({ params, body }) => putTemplate(manager.store, params.name, body),
+    handler: ({ params, body }) => engine.presets.templates.put(params.name, body),
   });
   routes.add({
     method: 'DELETE',
@@ -132,7 +119,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'templates',
     params: nameParams,
     handler: ({ params }) => {
-      deleteTemplate(manager.store, params.name);
+      engine.presets.templates.delete(params.name);
       return { ok: true, name: params.name };
     },
   });
@@ -144,7 +131,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     url: '/macros',
     summary: 'Macros (named step lists runnable on any session)',
     tag: 'macros',
-    handler: () => ({ macros: listMacros(manager.store) }),
+    handler: () => ({ macros: engine.presets.macros.list() }),
   });
   routes.add({
     method: 'POST',
@@ -156,7 +143,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     handler: ({ body, reply }) => {
       const { name, ...macro } = body;
       reply.code(201);
-      return putMacro(manager.store, name, macro);
+      return engine.presets.macros.put(name, macro);
     },
   });
   routes.add({
@@ -165,7 +152,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     summary: 'One macro',
     tag: 'macros',
     params: nameParams,
-    handler: ({ params }) => getMacro(manager.store, params.name),
+    handler: ({ params }) => engine.presets.macros.get(params.name),
   });
   routes.add({
     method: 'PUT',
@@ -174,7 +161,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'macros',
     params: nameParams,
     body: macroBodySchema,
-    handler: ({ params, body }) => putMacro(manager.store, params.name, body),
+    handler: ({ params, body }) => engine.presets.macros.put(params.name, body),
   });
   routes.add({
     method: 'DELETE',
@@ -183,7 +170,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     tag: 'macros',
     params: nameParams,
     handler: ({ params }) => {
-      deleteMacro(manager.store, params.name);
+      engine.presets.macros.delete(params.name);
       return { ok: true, name: params.name };
     },
   });
@@ -193,10 +180,6 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     summary: 'Run a macro on a session: a result per step; a wait that times out fails the run at that step (ok: false)',
     tag: 'macros',
     params: runParams,
-    handler: async ({ params, signal }) => {
-      const macro = getMacro(manager.store, params.name);
-      const session = manager.get(params.id);
-      return { ...(await runMacro(session, macro, signal)), session: session.toInfo() };
-    },
+    handler: ({ params, signal }) => engine.presets.macros.run(params.id, params.name, signal),
   });
 }

@@ -1,7 +1,7 @@
 // Health, stats and Prometheus metrics.
 
 import type { RouteTable } from '../routeTable.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../appContext.js';
 
 export function registerSystemRoutes(routes: RouteTable, ctx: AppContext): void {
   routes.add({
@@ -18,6 +18,6 @@ export function registerSystemRoutes(routes: RouteTable, ctx: AppContext): void 
     url: '/stats',
     summary: 'Sessions by state and profile, totals',
     tag: 'system',
-    handler: () => ({ ...ctx.manager.stats(), version: ctx.version }),
+    handler: () => ({ ...ctx.engine.stats(), version: ctx.version }),
   });
 }

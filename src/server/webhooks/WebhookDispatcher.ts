@@ -4,8 +4,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
-import type { Store } from '../../store/Store.js';
-import type { WebhookRecord } from '../../store/storeTypes.js';
+import type { WebhookStore } from './webhookStore.js';
+import type { WebhookRecord } from '../../protocol/webhooks.js';
 import type { HubEvent } from '../../protocol/events.js';
 import type { EventHub } from '../events/EventHub.js';
 import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
@@ -52,7 +52,7 @@ export class WebhookDispatcher implements Disposable {
 
   constructor(
     hub: EventHub,
-    private readonly store: Store,
+    private readonly store: WebhookStore,
     private readonly policy: WebhookUrlPolicy,
     private readonly options: DispatcherOptions = {},
   ) {

@@ -4,8 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CorralError } from '../../protocol/errors.js';
-import type { Store } from '../../store/Store.js';
-import type { WebhookRecord } from '../../store/storeTypes.js';
+import type { WebhookStore } from './webhookStore.js';
+import type { WebhookRecord } from '../../protocol/webhooks.js';
 import type { RouteTable } from '../routeTable.js';
 import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 
@@ -33,7 +33,7 @@ function publicView(webhook: WebhookRecord): Omit<WebhookRecord, 'secret'> {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
 }
 
-export function registerWebhookRoutes(routes: RouteTable, store: Store, policy: WebhookUrlPolicy): void {
+export function registerWebhookRoutes(routes: RouteTable, store: WebhookStore, policy: WebhookUrlPolicy): void {
   const find = (id: string): WebhookRecord => {
     const webhook = store.getWebhook(id);
     if (webhook === undefined) throw new CorralError('WEBHOOK_NOT_FOUND', `No webhook "${id}".`, { details: { id } });

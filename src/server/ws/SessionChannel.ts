@@ -8,7 +8,7 @@
 // gap frame for what was evicted. Heartbeats drop a client that stops answering, which also lifts a pause.
 
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
-import type { Session } from '../../engine/Session.js';
+import type { LiveSession } from '../../engine/engineTypes.js';
 import type { SessionSocket } from './SessionSocket.js';
 
 /** Output chunks up to this size are typed-and-echoed sized: worth a frame of their own for latency. */
@@ -20,7 +20,7 @@ export class SessionChannel implements Disposable {
   private flushScheduled = false;
   private paused = false;
 
-  constructor(readonly session: Session) {
+  constructor(readonly session: LiveSession) {
     this.disposables.add(session.output.onData((chunk) => this.onOutput(chunk.data.length)));
     this.disposables.add(
       session.onStateChange((event) => {

@@ -6,7 +6,7 @@ import type { WebSocket, RawData } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, ERROR_CATALOG, isCorralError } from '../../protocol/errors.js';
 import type { StateEvent } from '../../protocol/sessionTypes.js';
-import type { Session } from '../../engine/Session.js';
+import type { LiveSession } from '../../engine/engineTypes.js';
 import { encodeOutputFrame, type ClientFrame, type ServerTextFrame } from '../../protocol/wsFrames.js';
 import { clientFrameSchema } from '../../protocol/wsSchemas.js';
 
@@ -57,7 +57,7 @@ export class SessionSocket {
 
   constructor(
     readonly ws: WebSocket,
-    readonly session: Session,
+    readonly session: LiveSession,
     private readonly options: SessionSocketOptions,
   ) {
     this.cursor = options.cursor;

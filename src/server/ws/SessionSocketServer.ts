@@ -9,10 +9,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
-import type { Session } from '../../engine/Session.js';
-import type { SessionManager } from '../../engine/SessionManager.js';
-import { doorRequestOf } from '../app.js';
-import { checkHostAndOrigin, checkToken, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
+import type { Engine } from '../../engine/Engine.js';
+import type { LiveSession } from '../../engine/engineTypes.js';
+import { checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
 import { parseWith } from '../routeTable.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
@@ -47,7 +46,7 @@ export class SessionSocketServer implements Disposable {
   private readonly log: NonNullable<SocketServerOptions['log']>;
 
   constructor(
-    private readonly manager: SessionManager,
+    private readonly engine: Engine,
     private readonly door: DoorPolicy,
     private readonly options: SocketServerOptions = {},
   ) {
@@ -105,7 +104,7 @@ export class SessionSocketServer implements Disposable {
     const path = url.split('?')[0] ?? '/';
     // Other faces may take other upgrade paths; /ws/ is ours, and so is everything when nobody else listens.
     if (!path.startsWith(WS_PATH_PREFIX) && server.listeners('upgrade').length > 2) return;
-    let session: Session;
+    let session: LiveSession;
     let query: SocketQuery;
     try {
       const door = doorRequestOf(req.headers, url);
@@ -115,7 +114,7 @@ export class SessionSocketServer implements Disposable {
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
       // A malformed %-escape names no session: looked up as typed, it gets the usual 404.
-      session = this.manager.get(tryDecodeURIComponent(match[1]) ?? match[1]);
+      session = this.engine.sessions.attach(tryDecodeURIComponent(match[1]) ?? match[1]);
     } catch (error) {
       refuseUpgrade(socket, error);
       return;
@@ -128,11 +127,11 @@ export class SessionSocketServer implements Disposable {
     });
   }
 
-  private async accept(ws: WebSocket, session: Session, query: SocketQuery): Promise<void> {
+  private async accept(ws: WebSocket, session: LiveSession, query: SocketQuery): Promise<void> {
     const stream = session.output;
     let cursor = query.since === undefined ? stream.endOffset : Math.min(query.since, stream.endOffset);
     let screen = null;
-    if (query.screen === '1' && session.spec.kind === 'pty') {
+    if (query.screen === '1' && session.toInfo().kind === 'pty') {
       // The rendered screen replaces a replay of megabytes; output then continues from the screen's offset.
       for (let tries = 0; tries < SCREEN_SETTLE_TRIES; tries++) {
         const before = stream.endOffset;

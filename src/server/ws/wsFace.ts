@@ -2,7 +2,7 @@
 // in the SessionSocketServer this creates; the face object itself holds none, so one face can serve many daemons.
 
 import { CorralError } from '../../protocol/errors.js';
-import type { Daemon, DaemonFace } from '../daemon.js';
+import type { DaemonFace, FaceContext } from '../face.js';
 import { SessionSocketServer, type SocketServerOptions } from './SessionSocketServer.js';
 
 export class WebSocketFace implements DaemonFace {
@@ -11,14 +11,14 @@ export class WebSocketFace implements DaemonFace {
 
   constructor(private readonly options: Omit<SocketServerOptions, 'log'> = {}) {}
 
-  attach(daemon: Daemon): void {
-    const server = new SessionSocketServer(daemon.manager, daemon.door, {
+  attach(context: FaceContext): void {
+    const server = new SessionSocketServer(context.engine, context.door, {
       ...this.options,
-      log: (level, message, fields) => daemon.logger[level](fields ?? {}, message),
+      log: (level, message, fields) => context.logger[level](fields ?? {}, message),
     });
-    server.listen(daemon.server);
+    server.listen(context.app.server);
     // Before the HTTP server closes: upgraded sockets would otherwise keep app.close() waiting forever.
-    daemon.app.addHook('preClose', (done) => {
+    context.app.addHook('preClose', (done) => {
       server.closeAll(new CorralError('SHUTTING_DOWN', 'The daemon is shutting down.'));
       server.dispose();
       done();

@@ -1,22 +1,30 @@
-// Runs the daemon: data dir, token, store, engine, HTTP server; writes daemon.json once listening; shuts down
-// cleanly on SIGTERM/SIGINT (no new work, every session ended by the escalation, store flushed, exit 0).
+// The composition root: builds the data dir, token, store, engine, HTTP app and every face, and nothing else
+// does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
+// by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
 
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { chooseBackends } from '../engine/backends/chooseBackends.js';
+import { Engine } from '../engine/Engine.js';
 import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
-import { SessionManager } from '../engine/SessionManager.js';
 import { Store } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
-import { API_PREFIX, buildApp } from './app.js';
-import type { RouteTable } from './routeTable.js';
-import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from './auth.js';
+import { buildApp } from '../server/app.js';
+import { API_PREFIX } from '../server/appContext.js';
+import type { RouteTable } from '../server/routeTable.js';
+import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/auth.js';
+import type { DaemonFace, FaceContext } from '../server/face.js';
+import { createMetrics } from '../server/metrics.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { packageVersion } from '../common/packageVersion.js';
+
+/** Faces are defined with the server; callers of the composition root name them from here. */
+export type { DaemonFace };
 
 export interface DaemonOptions {
   host: string;
@@ -48,36 +56,26 @@ function makePrivateDir(dir: string, logger: Logger): void {
   }
 }
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** Hooks later faces (WebSocket, MCP, dashboard) use to attach to the same server and engine. */
-export interface DaemonFace {
-  attach(daemon: Daemon): void | Promise<void>;
-}
-
 export class Daemon {
   readonly app: FastifyInstance;
   /** Faces add their schema-first routes here (registered after they attach) or describe raw ones for OpenAPI. */
   readonly routes: RouteTable;
-  readonly manager: SessionManager;
-  readonly store: Store;
+  readonly engine: Engine;
   readonly door: DoorPolicy;
   readonly logger: Logger;
   readonly version = packageVersion();
   private stopping: Promise<void> | null = null;
+  private readonly store: Store;
   private readonly lock: DataDirLock;
 
   private constructor(
     readonly options: DaemonOptions,
-    parts: { app: FastifyInstance; routes: RouteTable; manager: SessionManager; store: Store; door: DoorPolicy; logger: Logger; lock: DataDirLock },
+    parts: { app: FastifyInstance; routes: RouteTable; engine: Engine; store: Store; door: DoorPolicy; logger: Logger; lock: DataDirLock },
   ) {
     this.lock = parts.lock;
     this.app = parts.app;
     this.routes = parts.routes;
-    this.manager = parts.manager;
+    this.engine = parts.engine;
     this.store = parts.store;
     this.door = parts.door;
     this.logger = parts.logger;
@@ -108,19 +106,22 @@ export class Daemon {
       const store = Store.open(options.dataDir);
       opened.unshift(() => store.close());
       const roots = options.roots;
-      const manager = new SessionManager(
-        { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots },
+      const config: EngineConfig = { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots };
+      const engine = new Engine({
+        config,
         store,
-        (level, message, fields) => logger[level](fields ?? {}, message),
-      );
-      opened.unshift(() => manager.shutdown());
-      const { subreaper, recovered } = await manager.start();
+        log: (level, message, fields) => logger[level](fields ?? {}, message),
+        // What runs sessions' processes: the seam of src/engine/backends/ProcessBackend.ts.
+        backends: chooseBackends(config.ptyBackend),
+      });
+      opened.unshift(() => engine.shutdown());
+      const { subreaper, recovered } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
       const version = packageVersion();
-      const { app, routes } = buildApp({ manager, door, logger, version });
+      const { app, routes } = buildApp({ engine, door, logger, version });
       opened.unshift(() => app.close());
-      const metrics = createMetrics(manager);
+      const metrics = createMetrics(engine);
       const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
         reply.header('content-type', metrics.contentType);
         return metrics.metrics();
@@ -128,8 +129,18 @@ export class Daemon {
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
       app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
-      const daemon = new Daemon(options, { app, routes, manager, store, door, logger, lock });
-      for (const face of faces) await face.attach(daemon);
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock });
+      const context: FaceContext = {
+        engine,
+        app,
+        routes,
+        door,
+        logger,
+        version,
+        webhookStore: store,
+        webhookAllow: options.webhookAllow ?? [],
+      };
+      for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
       await app.listen({ host: options.host, port: options.port });
       const port = (app.server.address() as AddressInfo).port;
@@ -162,7 +173,7 @@ export class Daemon {
       this.stopping = (async () => {
         this.logger.info('shutting down: ending every session');
         const closing = this.app.close();
-        await this.manager.shutdown();
+        await this.engine.shutdown();
         await closing;
         this.store.close();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });

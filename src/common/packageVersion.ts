@@ -1,5 +1,5 @@
-// The package's version, read from package.json beside dist/ (or src/ under tsx): for `corral --version` and the
-// MCP server's name. Reads one file; loads nothing of the daemon.
+// Corral's version, from package.json (the same relative path from src/common under tsx and dist/common): for
+// `corral --version`, the MCP server's name and the daemon's replies. Reads one file; loads nothing of the daemon.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

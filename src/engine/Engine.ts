@@ -1,0 +1,65 @@
+// The engine's one front door: every face (REST, WebSocket, MCP, dashboard, metrics) calls this and nothing else
+// of the engine. It answers protocol shapes (SessionInfo, OutputRead, ...), never engine objects, except the
+// narrow LiveSession handle a streaming face needs. It knows nothing of HTTP, MCP or any transport. Each noun is a
+// class of its own in src/engine/door/; this file builds them over one SessionManager and one store.
+
+import type { Event } from '../common/lifecycle.js';
+import type { EngineEvent } from '../protocol/events.js';
+import type { ProcessBackend } from './backends/ProcessBackend.js';
+import { EngineAgents } from './door/EngineAgents.js';
+import { EngineMacros } from './door/EngineMacros.js';
+import { EngineProfiles } from './door/EngineProfiles.js';
+import { EngineSessions } from './door/EngineSessions.js';
+import { EngineTasks } from './door/EngineTasks.js';
+import { EngineTemplates } from './door/EngineTemplates.js';
+import type { EngineConfig } from './EngineConfig.js';
+import type { EngineStats } from './engineTypes.js';
+import type { EngineStore } from './ports.js';
+import type { EngineLogger } from './engineLogger.js';
+import { SessionManager } from './SessionManager.js';
+
+export interface EngineOptions {
+  config: EngineConfig;
+  store: EngineStore;
+  log: EngineLogger;
+  /** Replaces the PTY or pipe backend (tests, a future holder process). */
+  backends?: { pty?: ProcessBackend; pipe?: ProcessBackend };
+}
+
+/** Methods that answer a promise report errors by rejecting it, never by throwing before it exists. */
+export class Engine {
+  private readonly manager: SessionManager;
+  /** Created, state changed, exited, command finished: for every session, in order. */
+  readonly onEvent: Event<EngineEvent>;
+  readonly sessions: EngineSessions;
+  readonly tasks: EngineTasks;
+  readonly agents: EngineAgents;
+  readonly presets: { readonly templates: EngineTemplates; readonly macros: EngineMacros };
+  readonly profiles: EngineProfiles;
+
+  constructor(options: EngineOptions) {
+    this.manager = new SessionManager(options.config, options.store, options.log, options.backends);
+    this.onEvent = this.manager.onEvent;
+    this.sessions = new EngineSessions(this.manager);
+    this.tasks = new EngineTasks(this.manager);
+    this.agents = new EngineAgents(this.manager);
+    this.presets = { templates: new EngineTemplates(options.store), macros: new EngineMacros(options.store, this.manager) };
+    this.profiles = new EngineProfiles(this.manager);
+  }
+
+  /** Becomes the subreaper, recovers what a crash left behind, starts the periodic samplers. */
+  start(): Promise<{ subreaper: boolean; recovered: number }> {
+    return this.manager.start();
+  }
+
+  /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
+  shutdown(): Promise<void> {
+    return this.manager.shutdown();
+  }
+
+  /** Sessions by state and profile, totals since start. */
+  stats(): EngineStats {
+    // SessionManager.stats() builds `totals` from its counters; its declared return type is the looser record.
+    return this.manager.stats() as EngineStats;
+  }
+}

@@ -1,0 +1,60 @@
+// engine.agents: agent sessions. The Claude create with its task worktree lives here, not in a face, so REST and
+// MCP share one idempotent create; prompt and answer drive a session by id.
+
+import type { AnswerRequest, ClaudeSessionRequest, PromptRequest } from '../../protocol/api.js';
+import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
+import { AgentService, type PromptResult } from '../agent/AgentService.js';
+import type { CreateReply } from '../engineTypes.js';
+import type { SessionManager } from '../SessionManager.js';
+
+/** Agent sessions: the Claude create with its task worktree, prompt and answer, per-profile stats. */
+export class EngineAgents {
+  constructor(private readonly manager: SessionManager) {}
+
+  /**
+   * `POST /sessions/claude`: idempotent per taskId unless forceNew. With `worktree`, a git worktree is made for the
+   * task first and the session runs in it; it is removed with the session (unless `keep`), or at once if the session
+   * cannot start.
+   */
+  async createClaude(body: ClaudeSessionRequest): Promise<CreateReply> {
+    if (body.taskId !== undefined && body.forceNew !== true) {
+      const existing = this.manager.liveSessionForTask(body.taskId);
+      if (existing !== undefined) return { session: existing.toInfo(), existing: true };
+    }
+    const agents = this.manager.agents;
+    const worktree = body.worktree;
+    const path = worktree === undefined ? undefined : await agents.createWorktree({ ...worktree, keep: worktree.keep === true });
+    try {
+      const request = AgentService.claudeRequest(body, path === undefined ? body.projectPath : undefined);
+      const { session, existing } = this.manager.create(request, { cwd: path });
+      if (worktree !== undefined && path !== undefined) {
+        agents.adoptWorktree(session.id, { repo: worktree.repo, path, keep: worktree.keep === true });
+      }
+      return { session: session.toInfo(), existing };
+    } catch (error) {
+      // The session never started: the worktree made for it goes too.
+      if (worktree !== undefined && path !== undefined) await agents.discardWorktree(worktree.repo, path);
+      throw error;
+    }
+  }
+
+  /** Submits a prompt (bracketed paste, submit key) and waits for the turn to end or a question. */
+  async prompt(id: string, request: PromptRequest, signal?: AbortSignal): Promise<PromptResult> {
+    return this.manager.agents.prompt(this.manager.get(id), request, signal);
+  }
+
+  /** Answers the dialog on the session's screen by option number or text. */
+  async answer(
+    id: string,
+    request: AnswerRequest,
+    signal?: AbortSignal,
+  ): Promise<{ dialog: string; choice: string; state: SessionState; session: SessionInfo }> {
+    return this.manager.agents.answer(this.manager.get(id), request, signal);
+  }
+
+  /** Live sessions of the profile by state, prompts, turn durations, errors, hooks; PROFILE_NOT_FOUND if unknown. */
+  stats(profile: string): Record<string, unknown> {
+    this.manager.profileRegistry.get(profile);
+    return this.manager.agents.stats(this.manager.liveSessions(), profile);
+  }
+}

@@ -1,0 +1,103 @@
+// Storage ports: what the engine needs persisted, as interfaces the engine owns. src/store/Store.ts (SQLite)
+// implements them; the engine never imports the store, so a test or another backend can stand in for it.
+// Plain shapes and method signatures only: never import a database here.
+
+import type { CommandRecord } from '../protocol/commandHistory.js';
+import type { SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
+
+/** What the engine needs after a restart to find (and safely signal) what is left of a session's processes. */
+export interface SessionRuntime {
+  pid: number | null;
+  /** Start time of `pid` (e.g. /proc/<pid>/stat field 22) so a recycled pid is never signalled. */
+  pidStartTime: number | null;
+  pgid: number | null;
+}
+
+export interface StoredSession {
+  info: SessionInfo;
+  runtime: SessionRuntime;
+}
+
+export interface ListSessionsQuery {
+  state?: SessionState;
+  taskId?: string;
+  profile?: string;
+  /** true: every state but `terminated`; false: only `terminated`; absent: both. */
+  live?: boolean;
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface SessionPage {
+  sessions: StoredSession[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface SeqPageQuery {
+  /** Only records with `seq` greater than this. */
+  afterSeq?: number;
+  limit: number;
+}
+
+/** What `finishCommand` fills in once a command or prompt ends. */
+export interface CommandFinish {
+  endedAt: string;
+  exitCode: number | null;
+  /** Omitted: keep the cwd recorded at start. */
+  cwd?: string | null;
+  outputEnd: number | null;
+  timedOut: boolean;
+  durationMs: number | null;
+}
+
+/** A named template or macro; `body` is validated by its owner, the store keeps it as JSON. */
+export interface NamedBody {
+  name: string;
+  body: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Session rows: one per session ever created, newest first in lists. */
+export interface SessionRecords {
+  saveSession(record: StoredSession): void;
+  getSession(id: string): StoredSession | undefined;
+  listSessions(query: ListSessionsQuery): SessionPage;
+  /** Sessions the store still calls live (after a crash: the ones to recover). */
+  listLiveSessions(): StoredSession[];
+  listSessionIdsEndedBefore(isoDate: string, limit: number): string[];
+  deleteSessionsEndedBefore(isoDate: string): number;
+  /** Runs `fn` as one commit. */
+  batch<T>(fn: () => T): T;
+}
+
+/** State transitions of each session, numbered by `seq`. */
+export interface EventLog {
+  appendEvent(sessionId: string, event: StateEvent): boolean;
+  listEvents(sessionId: string, query: SeqPageQuery): StateEvent[];
+}
+
+/** Command and prompt history of each session, numbered by `seq`. */
+export interface CommandLog {
+  addCommand(record: CommandRecord): boolean;
+  finishCommand(sessionId: string, seq: number, fields: CommandFinish): boolean;
+  listCommands(sessionId: string, query: SeqPageQuery): CommandRecord[];
+  lastCommandSeq(sessionId: string): number;
+}
+
+/** Named templates and macros (bodies validated by their engine owners before they get here). */
+export interface PresetStore {
+  putTemplate(name: string, body: unknown): NamedBody;
+  getTemplate(name: string): NamedBody | undefined;
+  listTemplates(): NamedBody[];
+  deleteTemplate(name: string): boolean;
+  putMacro(name: string, body: unknown): NamedBody;
+  getMacro(name: string): NamedBody | undefined;
+  listMacros(): NamedBody[];
+  deleteMacro(name: string): boolean;
+}
+
+/** Everything the engine persists, in one object (the daemon passes its Store). */
+export type EngineStore = SessionRecords & EventLog & CommandLog & PresetStore;

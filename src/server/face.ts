@@ -1,0 +1,29 @@
+// What a face (WebSocket, events and webhooks, MCP over HTTP, dashboard) gets when the daemon attaches it: the
+// engine, the HTTP app and its route table, the door, a logger. Never the daemon itself, and never another face.
+
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/Engine.js';
+import type { DoorPolicy } from './auth.js';
+import type { RouteTable } from './routeTable.js';
+import type { WebhookStore } from './webhooks/webhookStore.js';
+
+export interface FaceContext {
+  engine: Engine;
+  /** The HTTP app; `app.server` is the listening server (upgrades). Routes added here skip the route table. */
+  app: FastifyInstance;
+  /** Schema-first routes (registered after every face attached) and descriptions of raw ones for OpenAPI. */
+  routes: RouteTable;
+  /** Token, Host/Origin allowlists; the dashboard sets its cookie check here. */
+  door: DoorPolicy;
+  logger: Logger;
+  version: string;
+  /** Webhook subscriptions and deliveries (the daemon's store). */
+  webhookStore: WebhookStore;
+  /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */
+  webhookAllow: readonly string[];
+}
+
+export interface DaemonFace {
+  attach(context: FaceContext): void | Promise<void>;
+}
