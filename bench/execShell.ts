@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pty from 'node-pty';
-import { startEngine, type EngineHarness } from '../test/support/engineHarness.js';
+import { startEngine, type EngineHarness } from '../test/helpers/engineHarness.js';
 import { shellExec } from '../src/engine/shell/ShellExec.js';
 import type { Session } from '../src/engine/Session.js';
 

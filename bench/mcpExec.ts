@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { corralCommand, REPO_ROOT, startDaemon } from '../test/support/daemonHarness.js';
+import { corralCommand, REPO_ROOT, startDaemon } from '../test/helpers/daemonHarness.js';
 
 /** Enough samples for a stable p99 on a 2-core machine in well under a minute per series. */
 const ITERATIONS = Number(process.argv[2] ?? 200);

@@ -7,11 +7,11 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import * as pty from 'node-pty';
-import { startDaemon, type DaemonHandle } from '../test/support/daemonHarness.js';
+import { startDaemon, type DaemonHandle } from '../test/helpers/daemonHarness.js';
 import type { OutputRead, SessionInfo } from '../src/protocol/sessionTypes.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
-const FLOOD_FIXTURE = join(import.meta.dirname, '..', 'test', 'fixtures', 'flood.mjs');
+const FLOOD_FIXTURE = join(import.meta.dirname, '..', 'test', 'helpers', 'fixtures', 'flood.mjs');
 /** Startup samples per side: enough for a p99 that is not just the maximum of a handful. */
 const STARTUP_SAMPLES = Number(process.env.BENCH_STARTUP_SAMPLES ?? 100);
 /** Issue 2: 2,000 sessions, 50 at a time. */

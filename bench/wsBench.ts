@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import * as pty from 'node-pty';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketFace } from '../src/server/ws/wsFace.js';
-import { REPO_ROOT } from '../test/support/daemonHarness.js';
-import { TestSocket, startInProcess, type InProcessDaemon } from '../test/ws/wsTestClient.js';
+import { REPO_ROOT } from '../test/helpers/daemonHarness.js';
+import { TestSocket, startInProcess, type InProcessDaemon } from '../test/helpers/wsTestClient.js';
 
-const FLOOD = join(REPO_ROOT, 'test', 'fixtures', 'flood.mjs');
+const FLOOD = join(REPO_ROOT, 'test', 'helpers', 'fixtures', 'flood.mjs');
 const MB = Number(process.argv[2] ?? 200);
 const BYTES = MB * 1024 * 1024;
 const RTT_ROUNDS = 300;

@@ -10,7 +10,7 @@ function findTests(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
-      if (name !== 'fixtures' && name !== 'support') found.push(...findTests(path));
+      if (name !== 'helpers') found.push(...findTests(path));
     } else if (name.endsWith('.test.ts')) {
       found.push(path);
     }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 
 interface CliResult {

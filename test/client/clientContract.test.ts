@@ -4,8 +4,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import { assertClientBuilt, runScript, typecheckScript, writeCheckoutScript, type CheckoutScript } from '../support/checkoutScript.js';
+import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { assertClientBuilt, runScript, typecheckScript, writeCheckoutScript, type CheckoutScript } from '../helpers/checkoutScript.js';
 
 const CONTRACT_SCRIPT = `import { Corral, CorralClientError } from 'corral/client';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Corral } from '../../src/client/Corral.js';
 import { CorralClientError } from '../../src/client/CorralClientError.js';
-import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 
 let daemon: DaemonHandle;
 let corral: Corral;

@@ -5,8 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import { assertClientBuilt, runScript, typecheckScript, writeCheckoutScript, type CheckoutScript } from '../support/checkoutScript.js';
+import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { assertClientBuilt, runScript, typecheckScript, writeCheckoutScript, type CheckoutScript } from '../helpers/checkoutScript.js';
 
 /** The first ```ts block under "## Using it" that imports corral/client. */
 function readmeExample(): string {

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEngine } from '../support/engineHarness.js';
+import { startEngine } from '../helpers/engineHarness.js';
 import { PATTERN_SCAN_PIECE_BYTES } from '../../src/engine/output/PatternScan.js';
 import type { Session } from '../../src/engine/Session.js';
 

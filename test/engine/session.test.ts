@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEngine } from '../support/engineHarness.js';
+import { startEngine } from '../helpers/engineHarness.js';
 
 test('a pty command runs, its output is readable by cursor, and it ends terminated with its exit code', async () => {
   const engine = await startEngine();

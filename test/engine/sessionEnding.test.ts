@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitInfo } from '../../src/protocol/sessionTypes.js';
 import { SessionEnding } from '../../src/engine/SessionEnding.js';
-import { startEngine } from '../support/engineHarness.js';
+import { startEngine } from '../helpers/engineHarness.js';
 
 test('an ending runs its termination once, and an ended session answers its exit without running anything', async () => {
   const ending = new SessionEnding();

@@ -7,8 +7,8 @@ import { Buffer } from 'node:buffer';
 import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import { defineToolScenarios } from './mcpScenarios.js';
+import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { defineToolScenarios } from '../helpers/mcpScenarios.js';
 
 let daemon: DaemonHandle | undefined;
 let client: Client | undefined;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
-import { startFakeAnthropic } from '../support/fakeAnthropic.js';
-import { call, callOk, defineToolScenarios, errorText, processAlive } from './mcpScenarios.js';
+import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { startFakeAnthropic } from '../helpers/fakeAnthropic.js';
+import { call, callOk, defineToolScenarios, errorText, processAlive } from '../helpers/mcpScenarios.js';
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 const API_KEY = 'sk-ant-corral-mcp-0123456789abcdefghijkl';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon } from '../support/daemonHarness.js';
+import { startDaemon } from '../helpers/daemonHarness.js';
 
 test('the OpenAPI document lists the routes of every face, core and attached', async () => {
   const daemon = await startDaemon();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
-import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../support/daemonHarness.js';
+import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 
 // The page's globals, as the functions this file sends into Chromium see them: the file compiles without the
 // DOM lib, and these module-scoped declarations emit nothing. `corralTerminal` is the probe src/web/session/terminalProbe.ts sets.

@@ -1,0 +1,82 @@
+// Hook reports reach only the session whose secret they carry, and the agent self-check reports a profile that
+// never matches the screen as `error` (profile_mismatch, source timer) instead of leaving it busy.
+
+import { mkdtempSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { HookServer, HOOK_SECRET_HEADER, newHookSecret, type HookEvent } from '../../../src/engine/agent/HookServer.js';
+import { startEngine } from '../../helpers/engineHarness.js';
+
+function post(socketPath: string, path: string, secret: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'POST', headers: { [HOOK_SECRET_HEADER]: secret, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('hook server', () => {
+  it('delivers a report only to the session whose secret it carries; a wrong or other session secret is refused', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-hooks-')));
+    const server = new HookServer(dir);
+    try {
+      const socket = await server.start();
+      const a: HookEvent[] = [];
+      const b: HookEvent[] = [];
+      const idA = 's_AAAAAAAAAAAAAAAAAAAAAA';
+      const idB = 's_BBBBBBBBBBBBBBBBBBBBBB';
+      const secretA = newHookSecret();
+      const secretB = newHookSecret();
+      server.register(idA, secretA, (event) => a.push(event));
+      const unregisterB = server.register(idB, secretB, (event) => b.push(event));
+      const stop = JSON.stringify({ hook_event_name: 'Stop', last_assistant_message: 'hi' });
+      assert.equal(await post(socket, `/hooks/${idA}`, secretA, stop), 204);
+      assert.equal(await post(socket, `/hooks/${idA}`, secretB, stop), 403, "B's secret does not speak for A");
+      assert.equal(await post(socket, `/hooks/${idB}`, 'guess', stop), 403);
+      assert.equal(await post(socket, `/hooks/${idB}`, secretB, 'not json'), 204);
+      unregisterB();
+      assert.equal(await post(socket, `/hooks/${idB}`, secretB, stop), 403, 'an ended session takes no reports');
+      assert.equal(a.length, 1);
+      assert.equal(a[0]?.name, 'Stop');
+      assert.equal(b.length, 0);
+      assert.equal(server.refused, 4);
+    } finally {
+      await server.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('agent self-check', () => {
+  it('a program the profile never matches ends up error with reason profile_mismatch from the timer', async () => {
+    const profiles = realpathSync(mkdtempSync(join(tmpdir(), 'corral-profiles-')));
+    writeFileSync(
+      join(profiles, 'mute.json'),
+      JSON.stringify({
+        name: 'mute',
+        description: 'an agent profile whose screen never shows up',
+        command: ['sh', '-c', 'echo nothing to see; sleep 60'],
+        stateDetection: 'agent',
+        screen: { inputReady: ['^never-shown> '] },
+        agent: { selfCheckMs: 1000 },
+      }),
+    );
+    const engine = await startEngine({ profileDirs: [profiles] });
+    try {
+      const { session } = engine.manager.create({ profile: 'mute', cwd: engine.root });
+      assert.equal(await session.waitFor({ states: ['error'] }, 15_000), 'state');
+      assert.match(session.stateReason, /^profile_mismatch/);
+      assert.equal(session.toInfo().stateSource, 'timer');
+      await engine.manager.terminate(session.id);
+    } finally {
+      await engine.close();
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
+});
