@@ -9,6 +9,7 @@ import { ProfileRegistry } from '../../../src/engine/profiles/ProfileRegistry.js
 import { parseProfile } from '../../../src/engine/profiles/ProfileRegistry.js';
 import { classifyScreen, dialogOptions, dialogTool, findOption, type ScreenView } from '../../../src/engine/agent/screenRules.js';
 import { fixture } from '../../helpers/fixtures.js';
+import { REPO_ROOT } from '../../helpers/daemonHarness.js';
 
 const SCREENS = fixture('claude-screens');
 const claude = new ProfileRegistry().get('claude');
@@ -126,7 +127,7 @@ describe('claude screen rules on recorded screens', () => {
   });
 
   it('refuses a profile with an unknown key or a pattern that does not compile', () => {
-    const base = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'profiles', 'claude.json'), 'utf8')) as Record<string, unknown>;
+    const base = JSON.parse(readFileSync(join(REPO_ROOT, 'profiles', 'claude.json'), 'utf8')) as Record<string, unknown>;
     assert.throws(() => parseProfile('x.json', JSON.stringify({ ...base, agent: { hooks: { settingsFlag: '--s', events: ['Stop'] }, bogus: 1 } })), /bogus|Unrecognized/);
     assert.throws(() => parseProfile('x.json', JSON.stringify({ ...base, screen: { busy: ['(unclosed'] } })), /does not compile/);
   });
