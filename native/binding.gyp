@@ -4,6 +4,12 @@
       "target_name": "corral_native",
       "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+    },
+    {
+      "target_name": "corral-holder",
+      "type": "executable",
+      "sources": ["holder.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"]
     }
   ]
 }
