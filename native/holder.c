@@ -949,6 +949,17 @@ static void set_default_modes(struct termios* t) {
   cfsetospeed(t, B38400);
 }
 
+/** True when a socket file exists at `addr` but no process listens on it (ECONNREFUSED). */
+static bool stale_socket(const struct sockaddr_un* addr) {
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) {
+    return false;
+  }
+  bool stale = connect(probe, (const struct sockaddr*)addr, sizeof(*addr)) != 0 && errno == ECONNREFUSED;
+  close(probe);
+  return stale;
+}
+
 /** Creates the socket's directory (0700) and listens on the socket (0600). */
 static void listen_on_socket(void) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -979,6 +990,11 @@ static void listen_on_socket(void) {
   }
   mode_t old = umask(0177);
   int rc = bind(listen_fd, (struct sockaddr*)&addr, sizeof(addr));
+  if (rc != 0 && errno == EADDRINUSE && stale_socket(&addr)) {
+    // Left by a holder that was killed (SIGKILL leaves the file): nobody listens, the name is free to take.
+    unlink(config.socket_path);
+    rc = bind(listen_fd, (struct sockaddr*)&addr, sizeof(addr));
+  }
   umask(old);
   if (rc != 0) {
     fail("bind", errno);

@@ -4,7 +4,6 @@
 // Must never deliver a byte twice or skip one silently (offsets are checked against what was delivered), and never
 // acknowledge a byte before its listeners ran (or, with manual acknowledgements, before the engine says so).
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
@@ -14,6 +13,7 @@ import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../protocol/errors.js';
 import type { SessionKind } from '../../protocol/sessionTypes.js';
 import type { ProcessIdentity } from '../process/ProcessIdentity.js';
+import { native } from '../process/nativeBinding.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
 import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
 import { signalName, signalNumber } from './signalNames.js';
@@ -358,23 +358,19 @@ export class HolderBackend implements ProcessBackend {
       argv: [options.file, ...options.args],
       env: Object.entries(options.env).map(([name, value]) => `${name}=${value}`),
     });
-    // The holder forks once and its first process exits: spawnSync returns as soon as the holder printed READY
-    // and let go of stdout. An empty environment: the holder itself carries no session marker, so a tree kill by
-    // marker never takes it down before it reported the exit.
-    const result = spawnSync(this.holderPath, [sessionId], {
-      input: config,
-      env: {},
-      cwd: '/',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: SPAWN_TIMEOUT_MS,
-      encoding: 'latin1',
-    });
-    const ready = typeof result.stdout === 'string' ? parseReadyLine(result.stdout) : null;
-    if (result.error !== undefined || ready === null || !ready.ok) {
-      const why =
-        result.error?.message ??
-        (ready !== null && !ready.ok ? `${ready.step} failed with ${ready.errno}` : `the holder exited with ${result.status ?? result.signal}`);
-      throw new CorralError('SPAWN_FAILED', `Cannot start ${options.file}: ${why}`, { cause: result.error });
+    // The holder forks once and its first process exits: this returns as soon as the holder printed its report and
+    // let go of stdout. An empty environment: the holder itself carries no session marker, so a tree kill by marker
+    // never takes it down before it reported the exit.
+    let report: string;
+    try {
+      report = native.holderSpawn(this.holderPath, [this.holderPath, sessionId], config, SPAWN_TIMEOUT_MS);
+    } catch (error) {
+      throw new CorralError('SPAWN_FAILED', `Cannot start a holder for ${options.file}: ${(error as Error).message}`, { cause: error });
+    }
+    const ready = parseReadyLine(report);
+    if (ready === null || !ready.ok) {
+      const why = ready === null ? 'the holder reported nothing' : `${ready.step} failed with ${ready.errno}`;
+      throw new CorralError('SPAWN_FAILED', `Cannot start ${options.file}: ${why}`);
     }
     const record: HolderRecord = {
       sessionId,
