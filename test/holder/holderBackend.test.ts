@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { HolderBackend, type HolderProcess, type HolderRecord } from '../../src/engine/backends/HolderBackend.js';
 import { encodeHello, encodeInput, zeroOffsets } from '../../src/engine/backends/holderProtocol.js';
 import type { SpawnOptions } from '../../src/engine/backends/ProcessBackend.js';
+import { readProcStat } from '../../src/engine/process/procfs.js';
 import {
   assertNothingLeft,
   becomeSubreaper,
@@ -249,6 +250,7 @@ test('a setsid escapee is re-parented to the holder, killed through it and reape
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
+  await waitUntil('the escapee in a session of its own', () => readProcStat(escapee)?.sid === escapee);
   // The program dies; its escapee, in a session of its own, survives the terminal's hang-up.
   proc.signal('program', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
@@ -273,6 +275,7 @@ test('release after the program exited kills what is left of the tree: the holde
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
+  await waitUntil('the escapee in a session of its own', () => readProcStat(escapee)?.sid === escapee);
   proc.signal('program', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
   // Auto mode released after onClosed: the holder kills the escapee, reaps it and exits.
@@ -314,5 +317,77 @@ test('reattach to a holder that is not the recorded one is refused', async () =>
   const after = new Collected().attach(real);
   await finish(real, after);
   assert.equal(seen.closed, null);
+  await assertNothingLeft(baseline);
+});
+
+test('a second daemon that attaches replaces the first: the first lets go quietly, the second gets the stream', async () => {
+  const backend = new HolderBackend({ dataDir: data.dataDir });
+  const first = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const firstSeen = new Collected().attach(first);
+  first.write('one\r');
+  await waitUntil('the first line', () => firstSeen.text().includes('line:one'));
+  const second = await new HolderBackend({ dataDir: data.dataDir }).reattach(first.record, { ...firstSeen.next });
+  const secondSeen = new Collected({ ...firstSeen.next }).attach(second);
+  second.write('two\r');
+  await waitUntil('the second line', () => secondSeen.text().includes('line:two'));
+  assert.equal(firstSeen.closed, null, 'the replaced connection reports no loss');
+  assert.ok(!firstSeen.text().includes('line:two'));
+  assert.deepEqual(secondSeen.discontinuities, []);
+  await finish(second, secondSeen);
+  await assertNothingLeft(baseline);
+});
+
+test('asking for bytes that were acknowledged before gets a GAP naming them, then the stream from what is retained', async () => {
+  const backend = new HolderBackend({ dataDir: data.dataDir, manualAcks: true });
+  const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const seen = new Collected().attach(proc);
+  proc.write('one\r');
+  await waitUntil('the first line', () => seen.text().includes('line:one'));
+  const acked = seen.next.pty;
+  proc.acknowledge('pty', acked);
+  proc.write('two\r');
+  await waitUntil('the second line', () => seen.text().includes('line:two'));
+  proc.detach();
+  const again = await backend.reattach(proc.record, { pty: 0 });
+  const gaps: { from: number; to: number }[] = [];
+  again.onGap(({ from, to }) => gaps.push({ from, to }));
+  const after = new Collected({ pty: acked }).attach(again);
+  await waitUntil('the unacknowledged line again', () => after.text().includes('line:two'));
+  assert.deepEqual(gaps, [{ from: 0, to: acked }]);
+  assert.equal(after.text(), 'line:two\r\n', 'only what was not acknowledged is sent again');
+  assert.deepEqual(after.discontinuities, []);
+  await finish(again, after);
+  await assertNothingLeft(baseline);
+});
+
+test('pause stops reading (the program blocks once the terminal is full) and resume lets it go on', async () => {
+  const backend = new HolderBackend({ dataDir: data.dataDir });
+  const counter = join(data.dataDir, 'pause-counter');
+  writeFileSync(counter, '');
+  const proc = spawnTracked(backend, options('pty', `i=0; while :; do echo $i; echo $i > ${counter}; i=$((i+1)); done`));
+  const seen = new Collected().attach(proc);
+  await waitUntil('output', () => seen.next.pty > 0);
+  proc.pause();
+  let last = '';
+  let stableSince = performance.now();
+  await waitUntil('the program to block', () => {
+    const now = readFileSync(counter, 'latin1');
+    if (now !== last) {
+      last = now;
+      stableSince = performance.now();
+    }
+    return performance.now() - stableSince > 700;
+  }, 30_000);
+  const receivedWhilePaused = seen.next.pty;
+  await sleep(300);
+  assert.equal(seen.next.pty, receivedWhilePaused, 'nothing is read while paused');
+  proc.resume();
+  await waitUntil('the program to go on', () => Number(readFileSync(counter, 'latin1')) > Number(last) + 1000);
+  proc.signal('group', 'SIGKILL');
+  await waitUntil('close', () => seen.closed !== null);
+  assert.deepEqual(seen.discontinuities, []);
+  const text = seen.text();
+  assertCounted(text.slice(0, text.lastIndexOf('\r\n') + 2), Number(last) + 1000);
+  await reapExited(proc.record.holder.pid);
   await assertNothingLeft(baseline);
 });

@@ -127,11 +127,12 @@ export async function assertNothingLeft(baseline: readonly string[]): Promise<vo
 export async function reapAdoptedOrphans(baseline: readonly string[], limitMs = 5000): Promise<void> {
   const known = new Set(baseline.map((entry) => Number(entry.split(':')[0])));
   await waitUntil('adopted orphans to exit', () => {
+    let running = 0;
     for (const pid of childPids(process.pid)) {
       if (known.has(pid)) continue;
-      if (readProcStat(pid)?.state !== 'Z') return false;
-      native.waitpidNoHang(pid);
+      if (readProcStat(pid)?.state === 'Z') native.waitpidNoHang(pid);
+      else running += 1;
     }
-    return true;
+    return running === 0;
   }, limitMs);
 }
