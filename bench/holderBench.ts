@@ -114,10 +114,10 @@ async function flood(): Promise<void> {
   console.log(`  ratio holder/direct (median): ${(median(rates.holder) / median(rates.direct)).toFixed(2)}`);
 }
 
-function memoryOf(pid: number): { rssKiB: number; pssKiB: number } {
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  const pss = /Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
-  return { rssKiB: Number(rss?.[1] ?? NaN), pssKiB: Number(pss?.[1] ?? NaN) };
+function memoryOf(pid: number): { rssKiB: number; pssKiB: number; ussKiB: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { rssKiB: field('Rss'), pssKiB: field('Pss'), ussKiB: field('Private_Clean') + field('Private_Dirty') };
 }
 
 async function memory(): Promise<void> {
@@ -146,7 +146,8 @@ async function memory(): Promise<void> {
     }
   }
   console.log(`memory (idle sessions running sleep)`);
-  console.log(`  holder per session: RSS median ${median(holderMem.map((m) => m.rssKiB))} KiB, PSS median ${median(holderMem.map((m) => m.pssKiB))} KiB`);
+  const mid = (pick: (m: { rssKiB: number; pssKiB: number; ussKiB: number }) => number): number => median(holderMem.map(pick));
+  console.log(`  holder per session: RSS ${mid((m) => m.rssKiB)} KiB, PSS ${mid((m) => m.pssKiB)} KiB, USS ${mid((m) => m.ussKiB)} KiB (medians of ${IDLE_SESSIONS})`);
   console.log(`  ${tmuxLine}`);
   for (const proc of procs) {
     proc.signal('tree', 'SIGKILL');

@@ -12,8 +12,13 @@
 //   - Reaping: a per-session holder is the child subreaper of exactly one tree, so "no children left" means "this
 //     session's tree is gone" with no bookkeeping; a per-node one must attribute every orphan to a session.
 //   - Parallel by construction: a flooding session costs its own holder's CPU, it does not delay the others.
-//   - Cost: one small process per session (measured: see the report in the holder branch; ~1 MB RSS, a
-//     dynamically linked C program with no threads) and one extra copy of each output byte through a socket.
+//   - Cost: one small process per session and one extra copy of each output byte through a socket. Measured with
+//     bench/holderBench.ts (2 cores at load ~13, so wall times are noisy): an idle holder is 652 KiB RSS, 126 KiB
+//     PSS, 68 KiB private (statically linked, no threads; a tmux server is ~3.9 MiB RSS, +4..12 KiB per extra
+//     session); a 200 MiB flood ran at 0.79-1.22x the direct backend's rate; spawn -> first output took ~10 ms
+//     against ~1.8 ms direct (three processes start in sequence: holder, its fork, the program).
+//   What per node would win: one process in all, and no copy through a socket (the daemon reads the terminal
+//   itself). Neither outweighs losing every session when that one process fails.
 //
 // How it runs: the daemon runs `corral-holder <label>` with the spawn configuration on stdin (holder_protocol.h;
 // the secret never appears in argv or environ). The holder forks once so its spawner can reap the first process at

@@ -50,6 +50,9 @@ const SPAWN_TIMEOUT_MS = 10_000;
 /** How long a reattach waits for the holder's WELCOME. */
 const REATTACH_TIMEOUT_MS = 5_000;
 
+/** How a holder's socket fails when the holder is gone or dies: the connection's 'close' reports it. */
+const EXPECTED_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
 /** Everything a daemon must persist to find, verify and reattach a session's holder later. */
 export interface HolderRecord {
   sessionId: string;
@@ -113,8 +116,12 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess {
     this.socket = createConnection({ path: record.socketPath });
     this.socket.write(encodeHello(Buffer.from(record.secret, 'hex'), resume));
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
-    // The 'close' that follows reports the loss; ECONNREFUSED/ENOENT (no holder) and EPIPE/ECONNRESET (it died).
-    this.socket.on('error', () => undefined);
+    // The 'close' that follows reports the loss: ENOENT/ECONNREFUSED (no holder), EPIPE/ECONNRESET (it died).
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (!EXPECTED_SOCKET_ERRORS.has(error.code ?? '')) {
+        process.emitWarning(`holder socket of session ${record.sessionId} failed: ${error.message}`);
+      }
+    });
     this.socket.on('close', () => this.connectionClosed());
     if (!manualAcks) {
       // After every listener of onClosed ran (they were added after this one, and fire in order).
