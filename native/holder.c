@@ -16,13 +16,14 @@
 //     bench/holderBench.ts (2 cores at load ~13, so wall times are noisy): an idle holder is 652 KiB RSS, 126 KiB
 //     PSS, 68 KiB private (statically linked, no threads; a tmux server is ~3.9 MiB RSS, +4..12 KiB per extra
 //     session); a 200 MiB flood ran at 0.79-1.22x the direct backend's rate; spawn -> first output took ~10 ms
-//     against ~1.8 ms direct (three processes start in sequence: holder, its fork, the program).
+//     against ~1.8 ms direct (two processes start in sequence, the holder then the program, and the first output
+//     crosses the socket).
 //   What per node would win: one process in all, and no copy through a socket (the daemon reads the terminal
 //   itself). Neither outweighs losing every session when that one process fails.
 //
 // How it runs: the daemon runs `corral-holder <label>` with the spawn configuration on stdin (holder_protocol.h;
-// the secret never appears in argv or environ). The holder forks once so its spawner can reap the first process at
-// once, calls setsid() (signals to the daemon's process group never reach it) and PR_SET_CHILD_SUBREAPER (setsid
+// the secret never appears in argv or environ), and waits for its report on stdout. The holder calls setsid()
+// (signals to the daemon's process group never reach it) and PR_SET_CHILD_SUBREAPER (setsid
 // and double-fork escapees of the program re-parent to it), listens on <dataDir>/holders/<id>.sock (dir 0700,
 // socket 0600), starts the program in a new pty or pipes (its own session, pgid = its pid), prints one READY line
 // and detaches from the spawner's stdio. Then one poll loop, no threads:
@@ -1095,13 +1096,8 @@ static void start(void) {
   }
   // Nothing of the spawner but stdio: every other fd goes.
   syscall(SYS_close_range, 3U, ~0U, 0U);
-  pid_t first = fork();
-  if (first < 0) {
-    fail("fork", errno);
-  }
-  if (first > 0) {
-    _exit(0);  // the spawner reaps this one at once; the holder is re-parented to the nearest subreaper
-  }
+  // No fork: the spawner (holder_spawn.c, posix_spawn) leaves us running as its child, not a group leader, so
+  // setsid() works; the daemon's orphan reaper collects us once we exit, and a later daemon finds us re-parented.
   if (setsid() < 0) {
     fail("setsid", errno);
   }
@@ -1166,8 +1162,12 @@ int main(int argc, char** argv) {
   (void)argc;
   (void)argv;
   start();
+  bool child_signal = true;  // reap once at start: the program may already be gone
   for (;;) {
-    reap_children();
+    if (child_signal) {
+      reap_children();
+      child_signal = false;
+    }
     if (exit_kind != 0 && client.fd >= 0 && !exit_sent) {
       queue_exit();
     }
@@ -1203,6 +1203,7 @@ int main(int argc, char** argv) {
     if (ready < 0) {
       continue;  // EINTR
     }
+    child_signal = (fds[SLOT_SIGNAL].revents & POLLIN) != 0;
     for (int i = 0; i < HOLDER_CHANNELS; i++) {
       if (fds[SLOT_CH0 + i].fd >= 0 && (fds[SLOT_CH0 + i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
         read_channel(i);

@@ -1,7 +1,7 @@
 // holderSpawn: starts a corral-holder (holder.c) with posix_spawn, hands it its configuration on stdin and returns
 // the line it prints once the session runs. posix_spawn (vfork-style) costs the same whatever the daemon's heap,
 // where child_process.spawnSync forks it (see pty.c).
-// Must never leave the holder's first process unreaped, nor give the holder an fd of the daemon beyond its stdio.
+// Must never leave a holder that failed to start unreaped, nor give a holder an fd of the daemon beyond its stdio.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -153,12 +153,16 @@ static napi_value holder_spawn(napi_env env, napi_callback_info info) {
         in[1] = -1;
         char* report = malloc(MAX_REPORT_BYTES);
         size_t length = report == NULL ? 0 : read_report(out[0], report, deadline);
-        // The first process exits right after its fork; one that hangs past the deadline is ended.
-        if (length == 0) {
-          kill(pid, SIGKILL);
-        }
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        // A running holder stays our child (the orphan reaper collects it when it exits). One that failed exits
+        // right after its ERROR line and is reaped here; one that said nothing by the deadline is ended first.
+        bool ready = length >= 6 && memcmp(report, "READY ", 6) == 0;
+        if (!ready) {
+          if (length == 0) {
+            kill(pid, SIGKILL);
+          }
+          int status = 0;
+          while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+          }
         }
         if (napi_create_string_latin1(env, report == NULL ? "" : report, length, &result) != napi_ok) {
           throw_napi_failure(env);

@@ -365,8 +365,8 @@ export class HolderBackend implements ProcessBackend {
       argv: [options.file, ...options.args],
       env: Object.entries(options.env).map(([name, value]) => `${name}=${value}`),
     });
-    // The holder forks once and its first process exits: this returns as soon as the holder printed its report and
-    // let go of stdout. An empty environment: the holder itself carries no session marker, so a tree kill by marker
+    // Returns as soon as the holder printed its report and let go of stdout; the holder stays our child (the orphan
+    // reaper collects it once it exits). An empty environment: the holder itself carries no session marker, so a tree kill by marker
     // never takes it down before it reported the exit.
     let report: string;
     try {

@@ -74,8 +74,9 @@ export interface CorralNative {
   watchFd(fd: number, callback: (readable: boolean, writable: boolean) => void): FdWatcher;
   /**
    * posix_spawn of a corral-holder (native/holder_spawn.c) with `config` on its stdin and an empty environment;
-   * blocks until the holder reported (its stdout closed) or `timeoutMs`, reaps its first process, and returns what
-   * it printed: "READY ..." or "ERROR ..." (holder_protocol.h), "" when it said nothing.
+   * blocks until the holder reported (its stdout closed) or `timeoutMs`, and returns what it printed: "READY ..."
+   * or "ERROR ..." (holder_protocol.h), "" when it said nothing. A holder that failed is reaped here; a running one
+   * stays our child, for the orphan reaper to collect once it exits (it is never registered as a direct child).
    */
   holderSpawn(path: string, argv: string[], config: Buffer, timeoutMs: number): string;
 }
