@@ -50,6 +50,9 @@ const SPAWN_TIMEOUT_MS = 10_000;
 /** How long a reattach waits for the holder's WELCOME. */
 const REATTACH_TIMEOUT_MS = 5_000;
 
+/** Session ids the engine makes (s_ + base64url) and test ids: safe as a file name. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** How a holder's socket fails when the holder is gone or dies: the connection's 'close' reports it. */
 const EXPECTED_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
@@ -349,6 +352,8 @@ export class HolderBackend implements ProcessBackend {
   /** Starts a holder running the program and attaches to it. Synchronous, like the other backends. */
   spawn(options: SpawnOptions): HolderProcess {
     const sessionId = options.sessionId ?? options.env.CORRAL_SESSION_ID ?? `anon-${randomBytes(6).toString('hex')}`;
+    // It names a file in the holders dir: nothing that could leave it or hide in it.
+    if (!SESSION_ID_PATTERN.test(sessionId)) throw new CorralError('SPAWN_FAILED', `Cannot name a holder socket after session id "${sessionId}".`);
     const socketPath = join(this.holdersDir, `${sessionId}.sock`);
     const secret = randomBytes(HOLDER_SECRET_BYTES);
     // The holder checks (and refuses) a directory others could enter; making it here keeps the first spawn simple.
