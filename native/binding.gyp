@@ -2,8 +2,15 @@
   "targets": [
     {
       "target_name": "corral_native",
-      "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c"],
+      "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c", "holder_spawn.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+    },
+    {
+      "target_name": "corral-holder",
+      "type": "executable",
+      "sources": ["holder.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
+      "ldflags": ["-static"]
     }
   ]
 }

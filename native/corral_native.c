@@ -168,7 +168,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"flockExclusive", NULL, flock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok ||
-      !register_pty_functions(env, exports) || !register_output_reader_functions(env, exports)) {
+      !register_pty_functions(env, exports) || !register_output_reader_functions(env, exports) ||
+      !register_holder_spawn_functions(env, exports)) {
     return throw_napi_failure(env);
   }
   return exports;

@@ -32,5 +32,7 @@ napi_value get_undefined(napi_env env);
 bool register_pty_functions(napi_env env, napi_value exports);
 // output_reader.c
 bool register_output_reader_functions(napi_env env, napi_value exports);
+// holder_spawn.c
+bool register_holder_spawn_functions(napi_env env, napi_value exports);
 
 #endif

@@ -12,6 +12,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   cols: number;
   rows: number;
+  /** The session this process runs for; backends that name things after it (a holder's socket) use it. */
+  sessionId?: string;
 }
 
 export type OutputChannel = 'pty' | 'stdout' | 'stderr';
@@ -21,12 +23,24 @@ export interface ProcessStatus {
   code: number | null;
   /** Signal name when a signal ended it. */
   signal: string | null;
+  /**
+   * True when the backend lost the process instead of seeing it end (its holder died): code and signal are then
+   * unknown (null), and the tree may still be running.
+   */
+  lost?: boolean;
+}
+
+export interface OutputChunk {
+  channel: OutputChannel;
+  data: Buffer;
+  /** Absolute offset of data[0] in its channel, counted from 0 for the session's life, when the backend numbers bytes. */
+  offset?: number;
 }
 
 export interface BackendProcess {
   readonly pid: number;
   /** Every byte the process writes, in order. */
-  readonly onData: Event<{ channel: OutputChannel; data: Buffer }>;
+  readonly onData: Event<OutputChunk>;
   /** The root process has exited; output may still be draining (a grandchild can hold the terminal open). */
   readonly onProcessExit: Event<ProcessStatus>;
   /** Fired once, after onProcessExit AND after the last output byte was delivered through onData. */
@@ -43,6 +57,11 @@ export interface BackendProcess {
    * and the stream still has not closed. Remaining unread bytes, if any, are lost — the caller records that.
    */
   forceClose(): void;
+  /**
+   * Output up to `offset` on `channel` is safely recorded and need not be retained any longer. Only backends that
+   * retain output for a later reattach implement it (HolderBackend, when constructed with manual acknowledgements).
+   */
+  acknowledge?(channel: OutputChannel, offset: number): void;
 }
 
 export interface ProcessBackend {

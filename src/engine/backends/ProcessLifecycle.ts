@@ -3,10 +3,10 @@
 // reports those two facts; this class decides when the process is over and releases the listeners.
 
 import { Emitter } from '../../common/lifecycle.js';
-import type { OutputChannel, ProcessStatus } from './ProcessBackend.js';
+import type { OutputChunk, ProcessStatus } from './ProcessBackend.js';
 
 export abstract class ProcessLifecycle {
-  protected readonly dataEmitter = new Emitter<{ channel: OutputChannel; data: Buffer }>();
+  protected readonly dataEmitter = new Emitter<OutputChunk>();
   private readonly exitEmitter = new Emitter<ProcessStatus>();
   private readonly closedEmitter = new Emitter<ProcessStatus>();
   readonly onData = this.dataEmitter.event;
