@@ -17,6 +17,7 @@ import { buildApp } from '../server/app.js';
 import { API_PREFIX } from '../server/appContext.js';
 import type { RouteTable } from '../server/routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/auth.js';
+import { EventHub } from '../server/events/EventHub.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   logger?: Logger;
   /** Webhook destinations beyond loopback: origins or host names (`corral serve --webhook-allow`). */
   webhookAllow?: string[];
+  /** Engine events kept for SSE resume (Last-Event-ID) and webhooks; default DEFAULT_EVENT_BACKLOG. */
+  eventBacklog?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -129,6 +132,12 @@ export class Daemon {
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
       app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
+      // One numbering of the engine's events for every face that sends them (SSE, webhooks).
+      const events = new EventHub(engine, options.eventBacklog);
+      app.addHook('onClose', (_instance, done) => {
+        events.dispose();
+        done();
+      });
       const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock });
       const context: FaceContext = {
         engine,
@@ -137,6 +146,7 @@ export class Daemon {
         door,
         logger,
         version,
+        events,
         webhookStore: store,
         webhookAllow: options.webhookAllow ?? [],
       };

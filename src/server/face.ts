@@ -1,10 +1,11 @@
-// What a face (WebSocket, events and webhooks, MCP over HTTP, dashboard) gets when the daemon attaches it: the
+// What a face (WebSocket, events, webhooks, MCP over HTTP, dashboard) gets when the daemon attaches it: the
 // engine, the HTTP app and its route table, the door, a logger. Never the daemon itself, and never another face.
 
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/Engine.js';
 import type { DoorPolicy } from './auth.js';
+import type { EventHub } from './events/EventHub.js';
 import type { RouteTable } from './routeTable.js';
 import type { WebhookStore } from './webhooks/webhookStore.js';
 
@@ -18,6 +19,8 @@ export interface FaceContext {
   door: DoorPolicy;
   logger: Logger;
   version: string;
+  /** The engine's events numbered once (`<boot>.<seq>`), so SSE and webhooks give an event the same id. */
+  events: EventHub;
   /** Webhook subscriptions and deliveries (the daemon's store). */
   webhookStore: WebhookStore;
   /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */

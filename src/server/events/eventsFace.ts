@@ -1,25 +1,18 @@
-// Attaches the event stream (`GET /api/v1/events`, SSE) and webhooks to the daemon. Both read the same
-// EventHub, so an event has one id whether it arrives by SSE or by webhook. The face object holds no state.
+// Attaches the event stream (`GET /api/v1/events`, SSE) to the daemon. It reads the daemon's EventHub (FaceContext),
+// which webhooks read too, so an event has one id whether it arrives by SSE or by webhook. Holds no state.
 
 import type { DaemonFace, FaceContext } from '../face.js';
-import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/WebhookDispatcher.js';
-import { registerWebhookRoutes } from '../webhooks/webhookRoutes.js';
-import { WebhookUrlPolicy } from '../webhooks/webhookUrlPolicy.js';
-import { EventHub } from './EventHub.js';
 import { eventsQuery, registerEventStream } from './sseRoute.js';
 
 export interface EventsFaceOptions {
-  backlog?: number;
   keepaliveMs?: number;
-  webhooks?: Omit<DispatcherOptions, 'log' | 'userAgent'>;
 }
 
 export class EventsFace implements DaemonFace {
   constructor(private readonly options: EventsFaceOptions = {}) {}
 
   attach(context: FaceContext): void {
-    const hub = new EventHub(context.engine, this.options.backlog);
-    const streams = registerEventStream(context.app, hub, { keepaliveMs: this.options.keepaliveMs });
+    const streams = registerEventStream(context.app, context.events, { keepaliveMs: this.options.keepaliveMs });
     context.routes.describe({
       method: 'GET',
       url: '/events',
@@ -27,18 +20,9 @@ export class EventsFace implements DaemonFace {
       tag: 'events',
       query: eventsQuery,
     });
-    const policy = new WebhookUrlPolicy([...context.webhookAllow]);
-    const dispatcher = new WebhookDispatcher(hub, context.webhookStore, policy, {
-      ...this.options.webhooks,
-      userAgent: `corral-webhook/${context.version}`,
-      log: (level, message, fields) => context.logger[level](fields ?? {}, message),
-    });
-    registerWebhookRoutes(context.routes, context.webhookStore, policy);
-    // Open event streams would keep the HTTP server from closing; deliveries in flight are abandoned.
+    // Open event streams would keep the HTTP server from closing.
     context.app.addHook('preClose', (done) => {
       streams.closeAll();
-      dispatcher.dispose();
-      hub.dispose();
       done();
     });
   }

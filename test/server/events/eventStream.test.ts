@@ -96,7 +96,7 @@ const BACKLOG = 6;
 describe('event stream', () => {
   let d: InProcessDaemon;
   before(async () => {
-    d = await startInProcess([new EventsFace({ backlog: BACKLOG })]);
+    d = await startInProcess([new EventsFace()], { eventBacklog: BACKLOG });
   });
   after(async () => {
     await d.stop();

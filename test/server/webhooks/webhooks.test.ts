@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { EventsFace } from '../../../src/server/events/eventsFace.js';
+import { WebhooksFace } from '../../../src/server/webhooks/webhooksFace.js';
 import { WebhookUrlPolicy } from '../../../src/server/webhooks/webhookUrlPolicy.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../../src/server/webhooks/webhookSignature.js';
 import { startInProcess, type InProcessDaemon } from '../../helpers/wsTestClient.js';
@@ -80,7 +80,7 @@ describe('webhooks', () => {
   before(async () => {
     receiver = new Receiver();
     hookUrl = await receiver.listen();
-    d = await startInProcess([new EventsFace({ webhooks: { retryBaseMs: 50 } })]);
+    d = await startInProcess([new WebhooksFace({ retryBaseMs: 50 })]);
   });
   after(async () => {
     await d.stop();
