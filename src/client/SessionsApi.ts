@@ -24,7 +24,7 @@ import { chunkText } from './textChunks.js';
  * One long-poll lasts at most this long, then the next one starts: Node's fetch (undici) gives up on a reply whose
  * headers take over 300 s, and a dead daemon is noticed within a minute.
  */
-export const WAIT_SLICE_MS = 60_000;
+const WAIT_SLICE_MS = 60_000;
 
 export interface CallOptions {
   signal?: AbortSignal;

@@ -10,7 +10,7 @@ import { queryString, type RestTransport } from './RestTransport.js';
 /** The daemon's own `retry:` (1 s) until it says otherwise. */
 const DEFAULT_RETRY_MS = 1000;
 /** Reopens in a row that find no daemon before the iterator gives up with DAEMON_UNREACHABLE (about 20 s at 1 s). */
-export const MAX_EVENT_RECONNECTS = 20;
+const MAX_EVENT_RECONNECTS = 20;
 /** One SSE event's text; the daemon's largest (a session object) is a few KiB, so this only stops a runaway peer. */
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 

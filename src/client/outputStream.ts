@@ -6,9 +6,9 @@ import type { OutputStreamName } from '../protocol/apiReplies.js';
 import type { OutputRead, SessionInfo } from '../protocol/sessionTypes.js';
 
 /** How often a follower asks for new bytes: fast enough to feel live, slow enough to cost the daemon nothing. */
-export const FOLLOW_POLL_MS = 200;
+const FOLLOW_POLL_MS = 200;
 /** Bytes per read: the daemon's default page (1 MiB), so a long backlog arrives in few round trips. */
-export const OUTPUT_PAGE_BYTES = 1024 * 1024;
+const OUTPUT_PAGE_BYTES = 1024 * 1024;
 
 export interface OutputOptions {
   /** Byte offset to start at (default 0: everything still kept). */

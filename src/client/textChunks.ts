@@ -4,7 +4,7 @@
  * 1 MiB per request (api.ts MAX_INPUT_BYTES); a UTF-16 code unit is at most 3 UTF-8 bytes, so 256 Ki code units
  * always fit.
  */
-export const CHUNK_CODE_UNITS = 256 * 1024;
+const CHUNK_CODE_UNITS = 256 * 1024;
 
 /** Splits text into request-sized pieces without cutting a surrogate pair in half. */
 export function chunkText(text: string, size = CHUNK_CODE_UNITS): string[] {

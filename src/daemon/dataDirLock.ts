@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DAEMON_INFO_FILE } from '../config/paths.js';
 import { native } from '../engine/process/nativeBinding.js';
 
-export const LOCK_FILE = 'daemon.lock';
+const LOCK_FILE = 'daemon.lock';
 
 export interface DataDirLock {
   release(): void;

@@ -3,7 +3,7 @@
 import pino, { type Logger } from 'pino';
 import { REDACTED } from '../protocol/sessionTypes.js';
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -6,7 +6,7 @@
  * a client that touches thousands over a long connection (the oldest cursor is forgotten: its next read restarts
  * at offset 0, which repeats output but never loses any).
  */
-export const MAX_CURSORS_PER_CONNECTION = 1024;
+const MAX_CURSORS_PER_CONNECTION = 1024;
 
 export class ReadCursors {
   private readonly cursors = new Map<string, number>();

@@ -18,7 +18,7 @@ const START_POLL_MS = 50;
 /** After the daemon we started exited, how long another one (started by a concurrent client) may take to answer. */
 const OTHER_DAEMON_GRACE_MS = 5_000;
 /** The started daemon's log, beside its data (its stderr would otherwise be lost with this process's). */
-export const DAEMON_LOG_FILE = 'daemon.log';
+const DAEMON_LOG_FILE = 'daemon.log';
 
 export interface ConnectOptions {
   dataDir?: string;

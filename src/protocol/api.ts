@@ -18,7 +18,6 @@ export const MAX_PATTERN_LENGTH = 4096;
 
 const noNul = (s: string): boolean => !s.includes('\0');
 
-export const sessionIdSchema = z.string().regex(/^s_[A-Za-z0-9_-]{22}$/, 'not a session id');
 export const taskIdSchema = z
   .string()
   .min(1)

@@ -43,6 +43,3 @@ export function keyToBytes(name: string): string | undefined {
   return undefined;
 }
 
-export function knownKeyNames(): string[] {
-  return [...Object.keys(NAMED), 'C-a…C-z', 'M-<char>'];
-}

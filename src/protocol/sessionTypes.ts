@@ -123,10 +123,6 @@ export interface ScreenSnapshot {
   alternateScreen: boolean;
 }
 
-export function isTerminalState(state: SessionState): boolean {
-  return state === 'terminated';
-}
-
 // ---- line view and search of a session's output (`/lines`, `/search`) ------------------------------------
 
 export interface LineEntry {

@@ -10,7 +10,7 @@ import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { client, clientCommand, sessionIdArg } from './commandKit.js';
 
 /** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
-export const DEFAULT_DETACH_KEYS = 'C-]';
+const DEFAULT_DETACH_KEYS = 'C-]';
 
 /**
  * Parses a detach sequence: comma-separated keys, each `C-<char>` (a control character) or one literal

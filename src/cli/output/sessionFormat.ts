@@ -41,7 +41,7 @@ export function sessionRow(info: SessionInfo, style: Styler, now: number): strin
 }
 
 /** Shell-like quoting so the printed argv can be read (and pasted) unambiguously. */
-export function quoteArgv(argv: readonly string[]): string {
+function quoteArgv(argv: readonly string[]): string {
   return argv.map((arg) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 

@@ -5,7 +5,7 @@
 // eslint-disable-next-line no-control-regex -- ESC starts the sequences measured out here
 const SGR = /\u001b\[[0-9;]*m/g;
 /** A cell wider than this is cut with "…": one long task id must not push every other column off screen. */
-export const MAX_CELL_WIDTH = 48;
+const MAX_CELL_WIDTH = 48;
 
 function width(cell: string): number {
   return [...cell.replace(SGR, '')].length;

@@ -24,13 +24,3 @@ export function utf8SequenceLength(byte: number): number {
   return 1;
 }
 
-/** Whether `buf` is valid UTF-8 (used to refuse invalid input rather than pass replacement characters on). */
-export function isValidUtf8(buf: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-    return true;
-  } catch (error) {
-    if (error instanceof TypeError) return false;
-    throw error;
-  }
-}

@@ -14,7 +14,7 @@ import { DashboardSessions } from './DashboardSessions.js';
 import { appPage, DASHBOARD_CSP, loginPage, missingAssetsPage } from './dashboardPages.js';
 
 /** Where `npm run build:web` puts the bundle; the same path from src/server/dashboard and dist/server/dashboard. */
-export const WEB_ASSETS_DIR = join(import.meta.dirname, '..', '..', '..', 'dist', 'web');
+const WEB_ASSETS_DIR = join(import.meta.dirname, '..', '..', '..', 'dist', 'web');
 /** Header the dashboard sends on every API call; with Origin, one of them must be on a cookie-authenticated write. */
 export const CSRF_HEADER = 'x-corral-request';
 /** A login form body holds one token (43 chars) and a field name: 4 KiB is plenty and caps what we parse. */

@@ -1,7 +1,7 @@
 // The dashboard's two HTML pages (the app shell and the login form), rendered server-side as fixed strings.
 // Must never put the token, a login code or any caller-supplied text into a page unescaped.
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 

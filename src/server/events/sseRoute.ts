@@ -10,9 +10,9 @@ import type { HubEvent } from '../../protocol/events.js';
 import type { EventHub } from './EventHub.js';
 
 /** Comment lines every 15 s keep proxies from timing the stream out and reveal a dead peer to TCP. */
-export const DEFAULT_SSE_KEEPALIVE_MS = 15_000;
+const DEFAULT_SSE_KEEPALIVE_MS = 15_000;
 /** A consumer more than 1 MiB (hundreds of events) behind is cut off; it resumes with Last-Event-ID. */
-export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Clients reconnect after 1 s (the SSE `retry:` field). */
 const SSE_RETRY_MS = 1000;
 

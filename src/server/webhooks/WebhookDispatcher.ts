@@ -12,14 +12,14 @@ import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 import { ATTEMPT_HEADER, EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signPayload } from './webhookSignature.js';
 
 /** 6 attempts with doubling delays from 1 s: a receiver gets ~31 s (plus timeouts) to come back. */
-export const DEFAULT_MAX_ATTEMPTS = 6;
-export const DEFAULT_RETRY_BASE_MS = 1000;
+const DEFAULT_MAX_ATTEMPTS = 6;
+const DEFAULT_RETRY_BASE_MS = 1000;
 /** No single wait longer than a minute, whatever the attempt count is configured to. */
 const MAX_RETRY_DELAY_MS = 60_000;
 /** A receiver gets 10 s to answer one POST; a hung one must not hold its queue forever. */
-export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 /** Events waiting per webhook: a dead receiver costs at most ~1000 small bodies; the oldest are dropped past it. */
-export const MAX_QUEUED_PER_WEBHOOK = 1000;
+const MAX_QUEUED_PER_WEBHOOK = 1000;
 /** Error text kept per delivery record. */
 const MAX_ERROR_CHARS = 500;
 
@@ -37,7 +37,7 @@ interface Queue {
 }
 
 /** Matches an event type against a subscription: exact names, `*`, or a prefix like `session.*`. */
-export function subscribes(webhook: WebhookRecord, type: string): boolean {
+function subscribes(webhook: WebhookRecord, type: string): boolean {
   return webhook.events.some((want) => want === '*' || want === type || (want.endsWith('.*') && type.startsWith(want.slice(0, -1))));
 }
 

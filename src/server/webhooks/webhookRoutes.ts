@@ -10,14 +10,14 @@ import type { RouteTable } from '../routeTable.js';
 import type { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 
 /** Subscriptions per daemon: each costs a store read per event, and more than this is a runaway script. */
-export const MAX_WEBHOOKS = 100;
+const MAX_WEBHOOKS = 100;
 /** A generated secret: 256 random bits. */
 const SECRET_BYTES = 32;
 /** Caller-chosen secrets shorter than this are guessable by brute force against captured payloads. */
 const MIN_SECRET_CHARS = 16;
 const MAX_DELIVERIES_LISTED = 1000;
 
-export const createWebhookSchema = z
+const createWebhookSchema = z
   .object({
     url: z.string().min(1).max(2048),
     /** Event types (`session.created`, `session.state`, `session.exited`, …), `session.*` or `*`. */

@@ -22,9 +22,9 @@ export interface SocketLimits {
 /** 1 MiB in flight keeps a loopback or LAN pipe full; 100 stalled clients still cost at most ~100 MiB. */
 export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 /** 256 KiB frames: a 200 MB flood is ~800 frames; a keystroke echo is still one small frame. */
-export const DEFAULT_FRAME_MAX_BYTES = 256 * 1024;
+const DEFAULT_FRAME_MAX_BYTES = 256 * 1024;
 /** A terminal that acks after rendering stays within ~1 MiB of unrendered output (xterm.js parses that in ms). */
-export const DEFAULT_ACK_WINDOW_BYTES = 1024 * 1024;
+const DEFAULT_ACK_WINDOW_BYTES = 1024 * 1024;
 
 export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   highWaterBytes: DEFAULT_HIGH_WATER_BYTES,

@@ -17,15 +17,15 @@ import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
 import { socketQuerySchema, type SocketQuery } from '../../protocol/wsSchemas.js';
 
-export const WS_PATH_PREFIX = '/ws/';
+const WS_PATH_PREFIX = '/ws/';
 const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
 
 /** Largest client frame: an input of MAX_INPUT_BYTES plus JSON escaping headroom (ws closes with 1009 past it). */
 export const WS_MAX_MESSAGE_BYTES = 2 * MAX_INPUT_BYTES + 1024;
 /** Ping every 15 s; a peer that missed one whole period is dropped (dead within 15–30 s, like SSH keepalives). */
-export const DEFAULT_HEARTBEAT_MS = 15_000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
 /** A connection must finish its first request (or upgrade) headers within 10 s: cuts slowloris handshakes. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Screen snapshots retried while output keeps arriving, so the snapshot and its offset agree. */
 const SCREEN_SETTLE_TRIES = 5;
 
