@@ -9,7 +9,7 @@ import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
-const DEFAULT_PORT = 7433;
+export const DEFAULT_PORT = 7433;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 

@@ -44,6 +44,8 @@ export interface DaemonOptions {
   eventBacklog?: number;
 }
 
+type EngineStarted = Awaited<ReturnType<Engine['start']>>;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
@@ -70,11 +72,23 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private readonly store: Store;
   private readonly lock: DataDirLock;
+  /** What the engine's start found, for the "listening" log line. */
+  private readonly started: EngineStarted;
 
   private constructor(
     readonly options: DaemonOptions,
-    parts: { app: FastifyInstance; routes: RouteTable; engine: Engine; store: Store; door: DoorPolicy; logger: Logger; lock: DataDirLock },
+    parts: {
+      app: FastifyInstance;
+      routes: RouteTable;
+      engine: Engine;
+      store: Store;
+      door: DoorPolicy;
+      logger: Logger;
+      lock: DataDirLock;
+      started: EngineStarted;
+    },
   ) {
+    this.started = parts.started;
     this.lock = parts.lock;
     this.app = parts.app;
     this.routes = parts.routes;
@@ -94,15 +108,32 @@ export class Daemon {
     return `http://${host}:${address.port}`;
   }
 
+  /** Builds the daemon and listens: what `corral serve` runs. */
   static async start(options: DaemonOptions, faces: DaemonFace[] = []): Promise<Daemon> {
+    const daemon = await Daemon.build(options, faces);
+    try {
+      await daemon.listen();
+    } catch (error) {
+      // The port taken: a daemon that cannot start exits instead of lingering with its store, hook socket and lock held.
+      await daemon.stop();
+      throw error;
+    }
+    return daemon;
+  }
+
+  /**
+   * Builds every part (data dir, token, store, engine, HTTP app, faces) without listening: `listen()` opens the port.
+   * A test that answers requests with `app.inject()` builds, then `openDoor(port)` for the port its Host headers name.
+   */
+  static async build(options: DaemonOptions, faces: DaemonFace[] = []): Promise<Daemon> {
     if (!LOOPBACK.has(options.host) && options.allowRemote !== true) {
       throw new Error(`Refusing to listen on ${options.host}: a non-loopback bind needs --allow-remote (and the token).`);
     }
     const logger = options.logger ?? createLogger();
     makePrivateDir(options.dataDir, logger);
     const lock = lockDataDir(options.dataDir);
-    // Whatever was opened before a failure (the port taken, a face that cannot attach) is closed again: a daemon
-    // that cannot start exits instead of lingering with its store, hook socket and lock held.
+    // Whatever was opened before a failure (a face that cannot attach) is closed again: a daemon that cannot start
+    // exits instead of lingering with its store, hook socket and lock held.
     const opened: (() => void | Promise<void>)[] = [() => lock.release()];
     try {
       const token = loadOrCreateToken(options.dataDir);
@@ -138,7 +169,7 @@ export class Daemon {
         events.dispose();
         done();
       });
-      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock });
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered } });
       const context: FaceContext = {
         engine,
         app,
@@ -152,18 +183,6 @@ export class Daemon {
       };
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
-      await app.listen({ host: options.host, port: options.port });
-      const port = (app.server.address() as AddressInfo).port;
-      const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
-      for (const host of filled.allowedHosts) door.allowedHosts.add(host);
-      for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
-      const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
-      // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
-      // must never see it half written (a fresh-clone CI run caught a client reading it empty).
-      const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
-      writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
-      renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
-      logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
       return daemon;
     } catch (error) {
       for (const close of opened) {
@@ -175,6 +194,28 @@ export class Daemon {
       }
       throw error;
     }
+  }
+
+  /** Listens on the options' host and port, lets that port's Host and Origin names in, and writes daemon.json. */
+  async listen(): Promise<void> {
+    const { host, dataDir, roots } = this.options;
+    await this.app.listen({ host, port: this.options.port });
+    const port = (this.server.address() as AddressInfo).port;
+    this.openDoor(port);
+    const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
+    // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
+    // must never see it half written (a fresh-clone CI run caught a client reading it empty).
+    const infoPath = join(dataDir, DAEMON_INFO_FILE);
+    writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
+    renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
+    this.logger.info({ url: info.url, dataDir, roots, ...this.started }, 'corral daemon listening');
+  }
+
+  /** Accepts the Host and Origin names of `port` at the door (until then every request is FORBIDDEN_HOST). */
+  openDoor(port: number): void {
+    const filled = buildDoorPolicy({ token: this.door.token, port, host: this.options.host, extraHosts: this.options.allowedHosts ?? [] });
+    for (const name of filled.allowedHosts) this.door.allowedHosts.add(name);
+    for (const origin of filled.allowedOrigins) this.door.allowedOrigins.add(origin);
   }
 
   /** Stops accepting, ends every session, flushes the store. Safe to call twice. */

@@ -9,17 +9,20 @@ import { findSessionProcesses, identitiesOf, SESSION_MARKER_KEY } from '../../sr
 
 export { FIXTURES, fixture } from './fixtures.js';
 
+/** What the REST shortcuts need of a test daemon: a spawned one (daemonHarness) or one in this process (inProcessDaemon). */
+export type RestDaemon = Pick<DaemonHandle, 'request'>;
+
 /** Long enough for a fixture to print its first line on a loaded 2-core machine. */
 export const PRINT_TIMEOUT_MS = 20_000;
 
-export async function createSession(daemon: DaemonHandle, body: Record<string, unknown>): Promise<SessionInfo> {
+export async function createSession(daemon: RestDaemon, body: Record<string, unknown>): Promise<SessionInfo> {
   const reply = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', body);
   assert.equal(reply.status, 201, `create answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   return reply.body;
 }
 
 /** Waits until the session's text output (from offset 0) matches `pattern`; answers the whole text. */
-export async function waitForText(daemon: DaemonHandle, id: string, pattern: string): Promise<string> {
+export async function waitForText(daemon: RestDaemon, id: string, pattern: string): Promise<string> {
   const wait = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${id}/wait`, {
     pattern,
     since: 0,
@@ -30,13 +33,13 @@ export async function waitForText(daemon: DaemonHandle, id: string, pattern: str
   return readText(daemon, id);
 }
 
-export async function readText(daemon: DaemonHandle, id: string, since = 0): Promise<string> {
+export async function readText(daemon: RestDaemon, id: string, since = 0): Promise<string> {
   const out = await daemon.request<OutputRead>('GET', `/api/v1/sessions/${id}/output?format=text&since=${since}`);
   assert.equal(out.status, 200, JSON.stringify(out.body));
   return out.body.data;
 }
 
-export async function listIds(daemon: DaemonHandle): Promise<string[]> {
+export async function listIds(daemon: RestDaemon): Promise<string[]> {
   const list = await daemon.request<{ sessions: SessionInfo[] }>('GET', '/api/v1/sessions?limit=500');
   assert.equal(list.status, 200);
   return list.body.sessions.map((s) => s.id).sort();

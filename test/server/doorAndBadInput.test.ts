@@ -1,15 +1,17 @@
-// Proves PRODUCT §3 at the daemon's door, over real sockets: the auth matrix (token, Host, Origin, token in a URL)
-// on several routes, each bad input answered with its stable code while nothing changes, and the daemon's own
-// environment and token never reaching a session. Must never send the token anywhere but 127.0.0.1.
+// Proves PRODUCT §3 at the daemon's door: the auth matrix (token, Host, Origin, token in a URL) on several routes,
+// each bad input answered with its stable code while nothing changes (through `inject()` on a daemon built in this
+// process), and the daemon's own environment and token never reaching a session (a spawned daemon). Must never send
+// the token anywhere but 127.0.0.1.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { InjectOptions } from 'fastify';
 import { WebSocket } from 'ws';
-import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { startDaemon } from '../helpers/daemonHarness.js';
+import { startInProcessDaemon, type InProcessDaemonHandle } from '../helpers/inProcessDaemon.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { createSession, listIds, readText } from '../helpers/coreSupport.js';
 
@@ -23,36 +25,21 @@ interface RawReply {
   body: { error?: { code: string; message: string } } & Record<string, unknown>;
 }
 
-/** A request with full control of the headers (fetch will not send a foreign Host). */
-function raw(daemon: DaemonHandle, method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<RawReply> {
-  const url = new URL(daemon.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers: { host: url.host, ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          // /metrics answers Prometheus text, everything else JSON.
-          const isJson = (res.headers['content-type'] ?? '').includes('json');
-          resolve({ status: res.statusCode ?? 0, body: isJson && text !== '' ? (JSON.parse(text) as RawReply['body']) : { text } });
-        });
-      },
-    );
-    // EPIPE/ECONNRESET: the server may answer 413 and close before a huge body is fully sent; the reply still counts.
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
+/** A request with full control of the headers (the Host is the daemon's unless `headers` names another). */
+async function raw(daemon: InProcessDaemonHandle, method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<RawReply> {
+  const res = await daemon.inject({ method: method as InjectOptions['method'], url: path, headers, ...(body === undefined ? {} : { payload: body }) });
+  // /metrics answers Prometheus text, everything else JSON.
+  const isJson = String(res.headers['content-type'] ?? '').includes('json');
+  return { status: res.statusCode, body: isJson && res.body !== '' ? (JSON.parse(res.body) as RawReply['body']) : { text: res.body } };
 }
 
-let daemon: DaemonHandle;
+let daemon: InProcessDaemonHandle;
 let probe: SessionInfo;
 let idsBefore: string[];
 
 before(async () => {
-  daemon = await startDaemon({ env: { CORRAL_SECRET_PROBE: SECRET_PROBE } });
+  // Listening too: the malformed-escapes case makes a WebSocket upgrade, which inject() cannot.
+  daemon = await startInProcessDaemon({ listen: true });
   // One live session, for routes that need an id; the list must stay exactly this through every bad request.
   probe = await createSession(daemon, { command: ['/bin/sleep', '1000'] });
   idsBefore = await listIds(daemon);
@@ -159,15 +146,22 @@ test('each bad input gets its stable code and changes nothing', async () => {
 });
 
 test("the daemon's environment and token never reach a session's environment", async () => {
-  for (const kind of ['pty', 'pipe'] as const) {
-    const info = await createSession(daemon, { kind, command: ['/usr/bin/env'] });
-    const wait = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${info.id}/wait`, { exit: true, timeoutMs: 20_000 });
-    assert.equal(wait.body.matched, true);
-    const env = await readText(daemon, info.id);
-    assert.ok(env.includes('CORRAL_SESSION_ID='), `${kind}: expected env output, got ${JSON.stringify(env.slice(0, 200))}`);
-    assert.equal(env.includes(SECRET_PROBE), false, `${kind}: the daemon's env leaked into the session`);
-    assert.equal(env.includes('CORRAL_SECRET_PROBE'), false);
-    assert.equal(env.includes(daemon.token), false, `${kind}: the token leaked into the session`);
+  // The daemon's environment is its process's: this case spawns `corral serve` with the probe in it.
+  const spawned = await startDaemon({ env: { CORRAL_SECRET_PROBE: SECRET_PROBE } });
+  try {
+    for (const kind of ['pty', 'pipe'] as const) {
+      const info = await createSession(spawned, { kind, command: ['/usr/bin/env'] });
+      const wait = await spawned.request<{ matched: boolean }>('POST', `/api/v1/sessions/${info.id}/wait`, { exit: true, timeoutMs: 20_000 });
+      assert.equal(wait.body.matched, true);
+      const env = await readText(spawned, info.id);
+      assert.ok(env.includes('CORRAL_SESSION_ID='), `${kind}: expected env output, got ${JSON.stringify(env.slice(0, 200))}`);
+      assert.equal(env.includes(SECRET_PROBE), false, `${kind}: the daemon's env leaked into the session`);
+      assert.equal(env.includes('CORRAL_SECRET_PROBE'), false);
+      assert.equal(env.includes(spawned.token), false, `${kind}: the token leaked into the session`);
+    }
+  } finally {
+    await spawned.stop();
+    spawned.cleanup();
   }
 });
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon } from '../helpers/daemonHarness.js';
+import { startInProcessDaemon } from '../helpers/inProcessDaemon.js';
 
 test('the OpenAPI document lists the routes of every face, core and attached', async () => {
-  const daemon = await startDaemon();
+  const daemon = await startInProcessDaemon();
   try {
     const { status, body } = await daemon.request<{ openapi: string; paths: Record<string, Record<string, { summary: string }>> }>(
       'GET',

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startDaemon, corralCommand, REPO_ROOT, type DaemonHandle } from '../../helpers/daemonHarness.js';
+import { startInProcessDaemon } from '../../helpers/inProcessDaemon.js';
 
 interface Info {
   id: string;
@@ -134,7 +135,7 @@ test('REST and CLI: exec, history surviving a restart, search and filtered lines
 });
 
 test('a template keeps its secret env values out of every reply, hands them to its sessions, and keeps them when saved back', async () => {
-  const daemon = await startDaemon();
+  const daemon = await startInProcessDaemon();
   const secret = 'tmpl-secret-7d1e';
   try {
     const body = { command: ['/bin/sh', '-c', 'echo "key=$API_KEY"'], kind: 'pipe', env: { API_KEY: secret, PLAIN: 'p' }, secretEnv: ['API_KEY'] };
