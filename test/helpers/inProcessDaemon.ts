@@ -6,9 +6,10 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Daemon } from '../../src/daemon/Daemon.js';
+import { Daemon, type DaemonOptions } from '../../src/daemon/Daemon.js';
 import { defaultFaces } from '../../src/daemon/faces.js';
 import { createLogger } from '../../src/daemon/logger.js';
+import type { DaemonFace } from '../../src/server/face.js';
 import { DEFAULT_PORT } from '../../src/cli/serveCommand.js';
 
 export interface InProcessDaemonHandle {
@@ -35,10 +36,16 @@ export interface InProcessOptions {
    * which `inject()` cannot make. Without it nothing listens.
    */
   listen?: boolean;
+  /** The faces to attach; default: those of `corral serve`. */
+  faces?: DaemonFace[];
+  /** Daemon options over those of `corral serve` (test timings, a small event backlog, …). */
+  daemonOptions?: Partial<DaemonOptions>;
+  /** Prefix of the temp dir's name. */
+  tempPrefix?: string;
 }
 
 export async function startInProcessDaemon(options: InProcessOptions = {}): Promise<InProcessDaemonHandle> {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-inject-')));
+  const base = realpathSync(mkdtempSync(join(tmpdir(), options.tempPrefix ?? 'corral-inject-')));
   const dataDir = join(base, 'data');
   const root = join(base, 'work');
   mkdirSync(root, { recursive: true });
@@ -54,8 +61,9 @@ export async function startInProcessDaemon(options: InProcessOptions = {}): Prom
       webhookAllow: [],
       logger: createLogger({ level: 'silent' }),
       engine: { allowEnv: [], profileDirs: [join(dataDir, 'profiles')], ptyBackend: 'native' },
+      ...options.daemonOptions,
     },
-    defaultFaces(),
+    options.faces ?? defaultFaces(),
   );
   let url: string;
   try {

@@ -2,12 +2,9 @@
 // (or bridged by an explicit gap frame), and waits for conditions without polling the daemon.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket, { type RawData } from 'ws';
-import { Daemon, type DaemonFace, type DaemonOptions } from '../../src/daemon/Daemon.js';
-import { createLogger } from '../../src/daemon/logger.js';
+import type { Daemon, DaemonFace, DaemonOptions } from '../../src/daemon/Daemon.js';
+import { startInProcessDaemon } from './inProcessDaemon.js';
 import { decodeOutputFrame, type ServerTextFrame } from '../../src/protocol/wsFrames.js';
 
 /** Waits in these tests end on events; this only bounds a broken test on a loaded 2-core machine. */
@@ -145,35 +142,24 @@ export interface InProcessDaemon {
   stop(): Promise<void>;
 }
 
-/** A daemon in this process (for faces built with test timings), with its own data dir and root. */
+/** A listening daemon in this process (for faces built with test timings), with its own data dir and root. */
 export async function startInProcess(faces: DaemonFace[], options: Partial<DaemonOptions> = {}): Promise<InProcessDaemon> {
-  const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-ws-')));
-  const root = join(base, 'work');
-  mkdirSync(root, { recursive: true });
-  const daemon = await Daemon.start(
-    {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(base, 'data'),
-      roots: [root],
-      logger: createLogger({ level: 'silent' }),
-      engine: { graces: { politeMs: 500, interruptMs: 300, termMs: 500 } },
-      ...options,
-    },
+  const handle = await startInProcessDaemon({
+    listen: true,
     faces,
-  );
-  const url = daemon.url;
-  const token = daemon.door.token;
-  const auth = { authorization: `Bearer ${token}` };
+    tempPrefix: 'corral-ws-',
+    daemonOptions: { engine: { graces: { politeMs: 500, interruptMs: 300, termMs: 500 } }, ...options },
+  });
+  const auth = { authorization: `Bearer ${handle.token}` };
   return {
-    daemon,
-    url,
-    wsUrl: url.replace(/^http/, 'ws'),
-    token,
-    root,
+    daemon: handle.daemon,
+    url: handle.url,
+    wsUrl: handle.url.replace(/^http/, 'ws'),
+    token: handle.token,
+    root: handle.root,
     auth,
     async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const response = await fetch(url + path, {
+      const response = await fetch(handle.url + path, {
         method,
         headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -182,8 +168,8 @@ export async function startInProcess(faces: DaemonFace[], options: Partial<Daemo
       return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
     },
     async stop() {
-      await daemon.stop();
-      rmSync(base, { recursive: true, force: true });
+      await handle.stop();
+      handle.cleanup();
     },
   };
 }
