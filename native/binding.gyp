@@ -2,13 +2,13 @@
   "targets": [
     {
       "target_name": "corral_native",
-      "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c", "holder_spawn.c"],
+      "sources": ["corral_native.c", "native_util.c", "pty.c", "output_reader.c", "holder_spawn.c", "spawn_defaults.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
     },
     {
       "target_name": "corral-holder",
       "type": "executable",
-      "sources": ["holder.c"],
+      "sources": ["holder.c", "spawn_defaults.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static"]
     }

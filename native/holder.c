@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "holder_protocol.h"
+#include "spawn_defaults.h"
 
 /** Output is read into chunks of this size: the largest DATA frame, and the granularity in which ACKs free memory. */
 #define CHUNK_BYTES (64 * 1024)
@@ -929,32 +930,6 @@ static void reap_children(void) {
 
 // ---- start-up -----------------------------------------------------------------------------------------------------
 
-// The terminal modes a fresh terminal emulator gives its shell (the same as pty.c's, for the same behaviour).
-static void set_default_modes(struct termios* t) {
-  t->c_iflag = ICRNL | IXON | IXANY | IMAXBEL | BRKINT | IUTF8;
-  t->c_oflag = OPOST | ONLCR;
-  t->c_cflag = CREAD | CS8 | HUPCL;
-  t->c_lflag = ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL;
-  t->c_cc[VEOF] = 4;
-  t->c_cc[VEOL] = 0xff;
-  t->c_cc[VEOL2] = 0xff;
-  t->c_cc[VERASE] = 0x7f;
-  t->c_cc[VWERASE] = 23;
-  t->c_cc[VKILL] = 21;
-  t->c_cc[VREPRINT] = 18;
-  t->c_cc[VINTR] = 3;
-  t->c_cc[VQUIT] = 0x1c;
-  t->c_cc[VSUSP] = 26;
-  t->c_cc[VSTART] = 17;
-  t->c_cc[VSTOP] = 19;
-  t->c_cc[VLNEXT] = 22;
-  t->c_cc[VDISCARD] = 15;
-  t->c_cc[VMIN] = 1;
-  t->c_cc[VTIME] = 0;
-  cfsetispeed(t, B38400);
-  cfsetospeed(t, B38400);
-}
-
 /** True when a socket file exists at `addr` but no process listens on it (ECONNREFUSED). */
 static bool stale_socket(const struct sockaddr_un* addr) {
   int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1017,19 +992,10 @@ static void listen_on_socket(void) {
 static void spawn_program(void) {
   posix_spawnattr_t attr;
   posix_spawn_file_actions_t actions;
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_init(&actions);
   // The program starts clean: its own session (pgid = its pid), no blocked signal, every signal at its default
   // (the holder blocks SIGCHLD and ignores SIGPIPE for itself).
-  sigset_t none;
-  sigset_t all_defaults;
-  sigemptyset(&none);
-  sigfillset(&all_defaults);
-  sigdelset(&all_defaults, SIGKILL);
-  sigdelset(&all_defaults, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all_defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  corral_clean_spawnattr(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addchdir_np(&actions, config.cwd);
   int child_ends[3] = {-1, -1, -1};
   if (config.kind == KIND_PTY) {
@@ -1044,7 +1010,7 @@ static void spawn_program(void) {
         tcgetattr(master, &modes) != 0) {
       fail("pty", errno);
     }
-    set_default_modes(&modes);
+    corral_default_terminal_modes(&modes);
     if (tcsetattr(master, TCSANOW, &modes) != 0 || ioctl(master, TIOCSWINSZ, &size) != 0) {
       fail("pty-modes", errno);
     }

@@ -17,6 +17,7 @@
 #include <node_api.h>
 
 #include "native_util.h"
+#include "spawn_defaults.h"
 
 /** The holder's report is one short line; anything longer is not a holder talking. */
 #define MAX_REPORT_BYTES 4096
@@ -120,18 +121,9 @@ static napi_value holder_spawn(napi_env env, napi_callback_info info) {
     } else {
       posix_spawnattr_t attr;
       posix_spawn_file_actions_t actions;
-      posix_spawnattr_init(&attr);
-      posix_spawn_file_actions_init(&actions);
       // The holder starts clean: no blocked signal, every disposition default (node ignores SIGPIPE, for one).
-      sigset_t none;
-      sigset_t all_defaults;
-      sigemptyset(&none);
-      sigfillset(&all_defaults);
-      sigdelset(&all_defaults, SIGKILL);
-      sigdelset(&all_defaults, SIGSTOP);
-      posix_spawnattr_setsigmask(&attr, &none);
-      posix_spawnattr_setsigdefault(&attr, &all_defaults);
-      posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+      corral_clean_spawnattr(&attr, 0);
+      posix_spawn_file_actions_init(&actions);
       posix_spawn_file_actions_adddup2(&actions, in[0], 0);
       posix_spawn_file_actions_adddup2(&actions, out[1], 1);
       posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);

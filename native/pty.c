@@ -22,35 +22,9 @@
 #include <uv.h>
 
 #include "native_util.h"
+#include "spawn_defaults.h"
 
 // ---- ptyOpen(cols, rows) -> { fd, path } -------------------------------------------------------------------------
-
-// The terminal modes a fresh terminal emulator gives its shell (what xterm, VS Code's node-pty and tmux set up):
-// canonical input with echo and signals, CR -> NL on input, NL -> CRNL on output, UTF-8 aware erase.
-static void set_default_modes(struct termios* t) {
-  t->c_iflag = ICRNL | IXON | IXANY | IMAXBEL | BRKINT | IUTF8;
-  t->c_oflag = OPOST | ONLCR;
-  t->c_cflag = CREAD | CS8 | HUPCL;
-  t->c_lflag = ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL;
-  t->c_cc[VEOF] = 4;
-  t->c_cc[VEOL] = 0xff;
-  t->c_cc[VEOL2] = 0xff;
-  t->c_cc[VERASE] = 0x7f;
-  t->c_cc[VWERASE] = 23;
-  t->c_cc[VKILL] = 21;
-  t->c_cc[VREPRINT] = 18;
-  t->c_cc[VINTR] = 3;
-  t->c_cc[VQUIT] = 0x1c;
-  t->c_cc[VSUSP] = 26;
-  t->c_cc[VSTART] = 17;
-  t->c_cc[VSTOP] = 19;
-  t->c_cc[VLNEXT] = 22;
-  t->c_cc[VDISCARD] = 15;
-  t->c_cc[VMIN] = 1;
-  t->c_cc[VTIME] = 0;
-  cfsetispeed(t, B38400);
-  cfsetospeed(t, B38400);
-}
 
 static napi_value pty_open(napi_env env, napi_callback_info info) {
   int32_t cols = 0;
@@ -77,7 +51,7 @@ static napi_value pty_open(napi_env env, napi_callback_info info) {
     failed = "tcgetattr";
   } else {
     // Termios set on the master applies to the slave side (the kernel redirects a pty master's mode ioctls).
-    set_default_modes(&modes);
+    corral_default_terminal_modes(&modes);
     if (tcsetattr(fd, TCSANOW, &modes) != 0) {
       failed = "tcsetattr";
     } else if (ioctl(fd, TIOCSWINSZ, &size) != 0) {
@@ -160,19 +134,10 @@ static napi_value pty_spawn(napi_env env, napi_callback_info info) {
   if (tty_path != NULL) {
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t actions;
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
     // The child starts clean: its own session (so the terminal opened below becomes its controlling terminal and
     // its process group is the session's), no blocked signals, every signal at its default disposition.
-    sigset_t none;
-    sigset_t all_defaults;
-    sigemptyset(&none);
-    sigfillset(&all_defaults);
-    sigdelset(&all_defaults, SIGKILL);
-    sigdelset(&all_defaults, SIGSTOP);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all_defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    corral_clean_spawnattr(&attr, POSIX_SPAWN_SETSID);
+    posix_spawn_file_actions_init(&actions);
     // Runs in the child after setsid: a session leader opening a terminal without O_NOCTTY acquires it as
     // its controlling terminal. Then stdio is that terminal, and nothing else of the daemon stays open.
     posix_spawn_file_actions_addchdir_np(&actions, cwd);
