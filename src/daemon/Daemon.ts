@@ -19,6 +19,8 @@ import type { RouteTable } from '../server/routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/auth.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
+import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
+import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from '../common/packageVersion.js';
@@ -96,6 +98,11 @@ export class Daemon {
       throw new Error(`Refusing to listen on ${options.host}: a non-loopback bind needs --allow-remote (and the token).`);
     }
     const logger = options.logger ?? createLogger();
+    // Before anything opens a descriptor: the HTTP connection caps are a share of this limit.
+    const openFiles = raiseOpenFilesLimit();
+    if (openFiles.refused !== null) {
+      logger.warn({ soft: openFiles.before.soft, hard: openFiles.before.hard, errno: openFiles.refused }, 'could not raise the descriptor limit');
+    }
     makePrivateDir(options.dataDir, logger);
     const lock = lockDataDir(options.dataDir);
     // Whatever was opened before a failure (the port taken, a face that cannot attach) is closed again: a daemon
@@ -119,16 +126,16 @@ export class Daemon {
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
       const version = packageVersion();
-      const { app, routes } = buildApp({ engine, door, logger, version });
+      const tasks = new TaskHealthBoard();
+      const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
       opened.unshift(() => app.close());
-      const metrics = createMetrics(engine);
+      const metrics = createMetrics(engine, { tasks: () => tasks.all(), connections, authFailures });
       const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
         reply.header('content-type', metrics.contentType);
         return metrics.metrics();
       };
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
-      app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
       const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock });
       const context: FaceContext = {
         engine,
@@ -139,6 +146,7 @@ export class Daemon {
         version,
         webhookStore: store,
         webhookAllow: options.webhookAllow ?? [],
+        tasks,
       };
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
@@ -153,7 +161,10 @@ export class Daemon {
       const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
       writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
       renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
-      logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
+      logger.info(
+        { url: info.url, dataDir: options.dataDir, roots, subreaper, recovered, openFiles: openFiles.after.soft, connections: connections.limits },
+        'corral daemon listening',
+      );
       return daemon;
     } catch (error) {
       for (const close of opened) {

@@ -19,7 +19,11 @@ export class EventsFace implements DaemonFace {
 
   attach(context: FaceContext): void {
     const hub = new EventHub(context.engine, this.options.backlog);
-    const streams = registerEventStream(context.app, hub, { keepaliveMs: this.options.keepaliveMs });
+    const streams = registerEventStream(context.app, hub, {
+      keepaliveMs: this.options.keepaliveMs,
+      log: (level, message, fields) => context.logger[level](fields, message),
+    });
+    const listed = context.tasks.add(streams);
     context.routes.describe({
       method: 'GET',
       url: '/events',
@@ -37,6 +41,7 @@ export class EventsFace implements DaemonFace {
     // Open event streams would keep the HTTP server from closing; deliveries in flight are abandoned.
     context.app.addHook('preClose', (done) => {
       streams.closeAll();
+      listed.dispose();
       dispatcher.dispose();
       hub.dispose();
       done();

@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
+import { PeriodicTask, type TaskHealth } from '../../common/PeriodicTask.js';
 import type { Engine } from '../../engine/Engine.js';
 import type { LiveSession } from '../../engine/engineTypes.js';
 import { checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
@@ -44,6 +45,8 @@ export class SessionSocketServer implements Disposable {
   private readonly disposables = new DisposableStore();
   private readonly limits: SocketLimits;
   private readonly log: NonNullable<SocketServerOptions['log']>;
+  /** Pings every client; guarded, so a throwing ping can never take the daemon down. */
+  private readonly heartbeatTask: PeriodicTask;
 
   constructor(
     private readonly engine: Engine,
@@ -52,9 +55,16 @@ export class SessionSocketServer implements Disposable {
   ) {
     this.limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
     this.log = options.log ?? (() => undefined);
-    const heartbeat = setInterval(() => this.heartbeat(), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
-    heartbeat.unref();
-    this.disposables.add(toDisposable(() => clearInterval(heartbeat)));
+    this.heartbeatTask = new PeriodicTask(
+      { name: 'websocket heartbeat', intervalMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, log: (level, message, fields) => this.log(level, message, fields) },
+      () => this.heartbeat(),
+    ).start();
+    this.disposables.add(this.heartbeatTask);
+  }
+
+  /** The heartbeat task's health (for `/healthz` and metrics). */
+  health(): TaskHealth {
+    return this.heartbeatTask.health();
   }
 
   /** Number of attached clients (all sessions). */
@@ -107,9 +117,10 @@ export class SessionSocketServer implements Disposable {
     let session: LiveSession;
     let query: SocketQuery;
     try {
-      const door = doorRequestOf(req.headers, url);
+      const door = doorRequestOf(req.headers, url, req.socket.remoteAddress);
       checkHostAndOrigin(this.door, door);
       checkToken(this.door, door, this.options.cookieValid ?? (() => false));
+      this.door.trust?.(req.socket);
       const match = SESSION_PATH.exec(path);
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
@@ -219,6 +230,7 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
   socket.end(
     `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
+      (mapped.retryAfterSeconds === undefined ? '' : `Retry-After: ${mapped.retryAfterSeconds}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
