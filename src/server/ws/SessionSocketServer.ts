@@ -13,6 +13,7 @@ import { PeriodicTask, type TaskHealth } from '../../common/PeriodicTask.js';
 import type { Engine } from '../../engine/Engine.js';
 import type { LiveSession } from '../../engine/engineTypes.js';
 import { checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
+import { HEADERS_TIMEOUT_MS } from '../app.js';
 import { parseWith } from '../routeTable.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
@@ -25,8 +26,11 @@ const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
 export const WS_MAX_MESSAGE_BYTES = 2 * MAX_INPUT_BYTES + 1024;
 /** Ping every 15 s; a peer that missed one whole period is dropped (dead within 15–30 s, like SSH keepalives). */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-/** A connection must finish its first request (or upgrade) headers within 10 s: cuts slowloris handshakes. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * A connection must finish its first request (or upgrade) headers within 15 s: a backstop behind the HTTP server's
+ * own headers timeout (HEADERS_TIMEOUT_MS), which fires first and answers 408 in the catalog shape.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = HEADERS_TIMEOUT_MS + 5_000;
 /** Screen snapshots retried while output keeps arriving, so the snapshot and its offset agree. */
 const SCREEN_SETTLE_TRIES = 5;
 
