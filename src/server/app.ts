@@ -79,6 +79,9 @@ export function buildApp(ctx: AppContext): BuiltApp {
 
   // JSON bodies must be valid UTF-8: the default parser would quietly turn bad bytes into U+FFFD.
   app.removeContentTypeParser('application/json');
+  // The API speaks JSON only: a text/plain body would reach a route as a string and fail as a confusing
+  // "expected object"; without its parser it is refused as 415 UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
     if (body.length === 0) {
       done(null, undefined);
