@@ -65,7 +65,8 @@ export function buildApp(ctx: AppContext): BuiltApp {
     http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    return503OnClosing: true,
+    // Our own 503 while closing (below): Fastify's has neither the catalog shape nor Retry-After.
+    return503OnClosing: false,
     // Errors the router raises before any route or hook (a bad %-escape, an overlong segment): the catalog shape too.
     frameworkErrors: (error, _request, reply) => sendError(reply, toCorralError(error)),
     clientErrorHandler: answerClientError,
@@ -106,7 +107,13 @@ export function buildApp(ctx: AppContext): BuiltApp {
     checkToken(ctx.door, door, ctx.cookieValid ?? (() => false));
     connections.trust(request.raw.socket);
   };
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onRequest', async (request) => {
+    if (closing) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; retry once it is back.', { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS });
     const routeConfig = request.routeOptions.config as { public?: boolean } | undefined;
     passDoor(request, routeConfig?.public === true);
   });

@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { startInProcess } from '../helpers/wsTestClient.js';
 import { createSession } from '../helpers/coreSupport.js';
 import { identify, isAlive } from '../../src/engine/process/ProcessIdentity.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
@@ -221,4 +222,27 @@ test(`under ${FLOOD_NOFILE} descriptors, ${FLOOD_CONNECTIONS} idle and slowloris
     await flooded.stop();
     flooded.cleanup();
   }
+});
+
+test('a request arriving while the daemon shuts down is 503 SHUTTING_DOWN in the catalog shape, with Retry-After', async () => {
+  const d = await startInProcess([]);
+  // A session that ignores SIGTERM keeps the shutdown busy for a moment, with the HTTP server already closing.
+  const created = await d.request<SessionInfo>('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/sh', '-c', 'trap "" TERM INT; sleep 1000'] });
+  assert.equal(created.status, 201);
+  const url = new URL(d.url);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const closed = untilClosed(socket);
+  // Headers begun before the shutdown: the connection is busy, so closing the server does not drop it.
+  socket.write(`GET /api/v1/stats HTTP/1.1\r\nHost: ${url.host}\r\n`);
+  await sleep(100);
+  const stopping = d.stop();
+  await sleep(100);
+  socket.write(`Authorization: Bearer ${d.token}\r\n\r\n`);
+  const { text } = await closed;
+  await stopping;
+  assert.match(text, /^HTTP\/1\.1 503 /);
+  assert.match(text, /retry-after: \d+/i);
+  assert.match(text, /"code":"SHUTTING_DOWN"/);
 });
