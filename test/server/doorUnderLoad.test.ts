@@ -120,6 +120,23 @@ test('a second request trickling in on a keep-alive connection after /healthz is
   }
 });
 
+test('malformed HTTP and oversized headers are answered in the catalog shape before the connection closes', async () => {
+  const host = new URL(daemon.url).host;
+  const cases: { request: string; status: number; code: string }[] = [
+    { request: 'HELLO\r\n\r\n', status: 400, code: 'BAD_REQUEST' },
+    { request: `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431, code: 'HEADERS_TOO_LARGE' },
+    { request: `POST /api/v1/sessions HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`, status: 400, code: 'BAD_REQUEST' },
+  ];
+  for (const c of cases) {
+    const socket = await open(daemon);
+    const closed = untilClosed(socket);
+    socket.write(c.request);
+    const { text } = await closed;
+    assert.match(text, new RegExp(`^HTTP/1\\.1 ${c.status} `), c.request.slice(0, 40));
+    assert.match(text, new RegExp(`"code":"${c.code}"`), c.request.slice(0, 40));
+  }
+});
+
 test('wrong tokens past the burst are answered 429 with Retry-After and counted; the right token is never refused', async () => {
   const wrong = { authorization: 'Bearer wrong-token-of-the-same-shape-000000000' };
   const right = { authorization: `Bearer ${daemon.token}` };
