@@ -136,7 +136,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
 
   registerSessionRoutes(routes, ctx);
   registerSystemRoutes(routes, ctx, connections);
-  app.get('/healthz', { config: { public: true } }, () => healthReply(ctx, connections));
+  app.get('/healthz', { config: { public: true } }, (request) => healthReply(ctx, connections, request));
   registerAgentRoutes(routes, ctx);
   registerShellRoutes(routes, ctx);
   routes.add({

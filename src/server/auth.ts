@@ -6,7 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { CorralError } from '../protocol/errors.js';
+import { CorralError, isCorralError } from '../protocol/errors.js';
 import type { AuthFailureLimiter } from './authFailures.js';
 
 export const TOKEN_FILE = 'token';
@@ -146,4 +146,16 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
   if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return;
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
+}
+
+/** Whether the request carries the token: a public route (the health check) tells its owner more than a stranger. */
+export function hasToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): boolean {
+  try {
+    checkToken(policy, req, cookieValid);
+    return true;
+  } catch (error) {
+    // A refusal (no token, a wrong one, rate-limited) only means "not the owner" here.
+    if (isCorralError(error)) return false;
+    throw error;
+  }
 }
