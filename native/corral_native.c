@@ -1,13 +1,17 @@
-// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks, flock;
+// Linux process primitives Node lacks: child subreaper, non-blocking waitpid, pidfd open/signal, clock ticks, flock,
+// resource limits (the daemon's own descriptor and stack limits);
 // the pseudo-terminal primitives live in pty.c and are registered here too.
 // Must never reap or signal anything the caller did not name explicitly, and never hide an errno.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <math.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -156,6 +160,91 @@ static napi_value flock_exclusive(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The resources a caller may name: the daemon raises its descriptor limit and reads the stack limit (exec's E2BIG).
+static bool resource_arg(napi_env env, napi_callback_info info, int* resource) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "a resource name is required");
+    return false;
+  }
+  char* name = read_string(env, argv[0]);
+  if (name == NULL) {
+    return false;
+  }
+  bool known = true;
+  if (strcmp(name, "nofile") == 0) {
+    *resource = RLIMIT_NOFILE;
+  } else if (strcmp(name, "stack") == 0) {
+    *resource = RLIMIT_STACK;
+  } else {
+    known = false;
+  }
+  free(name);
+  if (!known) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "resource must be \"nofile\" or \"stack\"");
+  }
+  return known;
+}
+
+static napi_value limit_value(napi_env env, rlim_t value) {
+  napi_value out;
+  // RLIM_INFINITY (and anything past 2^53) reads as Infinity: no JS number names it exactly.
+  double number = value == RLIM_INFINITY || value > (rlim_t)9007199254740991ULL ? INFINITY : (double)value;
+  if (napi_create_double(env, number, &out) != napi_ok) {
+    return throw_napi_failure(env);
+  }
+  return out;
+}
+
+// getrlimit(resource): { soft, hard }, Infinity for RLIM_INFINITY.
+static napi_value get_resource_limit(napi_env env, napi_callback_info info) {
+  int resource = 0;
+  if (!resource_arg(env, info, &resource)) {
+    return NULL;
+  }
+  struct rlimit limit;
+  if (getrlimit(resource, &limit) != 0) {
+    return throw_errno(env, "getrlimit", errno);
+  }
+  napi_value out;
+  NAPI_CHECK(env, napi_create_object(env, &out));
+  napi_value soft = limit_value(env, limit.rlim_cur);
+  napi_value hard = limit_value(env, limit.rlim_max);
+  if (soft == NULL || hard == NULL) {
+    return NULL;
+  }
+  NAPI_CHECK(env, napi_set_named_property(env, out, "soft", soft));
+  NAPI_CHECK(env, napi_set_named_property(env, out, "hard", hard));
+  return out;
+}
+
+// setrlimit(resource) with a new soft limit and the hard limit unchanged; EINVAL past the hard limit (or, for
+// nofile, past /proc/sys/fs/nr_open), EPERM where the process may not.
+static napi_value set_soft_resource_limit(napi_env env, napi_callback_info info) {
+  int resource = 0;
+  if (!resource_arg(env, info, &resource)) {
+    return NULL;
+  }
+  size_t argc = 2;
+  napi_value argv[2];
+  double soft = 0;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_double(env, argv[1], &soft) != napi_ok || isnan(soft) || soft < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "the soft limit must be a non-negative number");
+    return NULL;
+  }
+  struct rlimit limit;
+  if (getrlimit(resource, &limit) != 0) {
+    return throw_errno(env, "getrlimit", errno);
+  }
+  limit.rlim_cur = isinf(soft) ? RLIM_INFINITY : (rlim_t)soft;
+  if (setrlimit(resource, &limit) != 0) {
+    return throw_errno(env, "setrlimit", errno);
+  }
+  return get_undefined(env);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor properties[] = {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -166,6 +255,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"clockTicksPerSecond", NULL, clock_ticks_per_second, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flockExclusive", NULL, flock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getResourceLimit", NULL, get_resource_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setSoftResourceLimit", NULL, set_soft_resource_limit, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok ||
       !register_pty_functions(env, exports) || !register_output_reader_functions(env, exports) ||

@@ -20,6 +20,8 @@ import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/a
 import { EventHub } from '../server/events/EventHub.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
+import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
+import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from '../common/packageVersion.js';
@@ -44,7 +46,8 @@ export interface DaemonOptions {
   eventBacklog?: number;
 }
 
-type EngineStarted = Awaited<ReturnType<Engine['start']>>;
+/** What the start-up found, logged once the daemon listens. */
+type StartFacts = Awaited<ReturnType<Engine['start']>> & { openFiles: number; connections: unknown };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -73,7 +76,7 @@ export class Daemon {
   private readonly store: Store;
   private readonly lock: DataDirLock;
   /** What the engine's start found, for the "listening" log line. */
-  private readonly started: EngineStarted;
+  private readonly started: StartFacts;
 
   private constructor(
     readonly options: DaemonOptions,
@@ -85,7 +88,7 @@ export class Daemon {
       door: DoorPolicy;
       logger: Logger;
       lock: DataDirLock;
-      started: EngineStarted;
+      started: StartFacts;
     },
   ) {
     this.started = parts.started;
@@ -130,6 +133,11 @@ export class Daemon {
       throw new Error(`Refusing to listen on ${options.host}: a non-loopback bind needs --allow-remote (and the token).`);
     }
     const logger = options.logger ?? createLogger();
+    // Before anything opens a descriptor: the HTTP connection caps are a share of this limit.
+    const openFiles = raiseOpenFilesLimit();
+    if (openFiles.refused !== null) {
+      logger.warn({ soft: openFiles.before.soft, hard: openFiles.before.hard, errno: openFiles.refused }, 'could not raise the descriptor limit');
+    }
     makePrivateDir(options.dataDir, logger);
     const lock = lockDataDir(options.dataDir);
     // Whatever was opened before a failure (a face that cannot attach) is closed again: a daemon that cannot start
@@ -153,23 +161,23 @@ export class Daemon {
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
       const version = packageVersion();
-      const { app, routes } = buildApp({ engine, door, logger, version });
+      const tasks = new TaskHealthBoard();
+      const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
       opened.unshift(() => app.close());
-      const metrics = createMetrics(engine);
+      const metrics = createMetrics(engine, { tasks: () => tasks.all(), connections, authFailures });
       const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
         reply.header('content-type', metrics.contentType);
         return metrics.metrics();
       };
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
-      app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
       // One numbering of the engine's events for every face that sends them (SSE, webhooks).
       const events = new EventHub(engine, options.eventBacklog);
       app.addHook('onClose', (_instance, done) => {
         events.dispose();
         done();
       });
-      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered } });
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered, openFiles: openFiles.after.soft, connections: connections.limits } });
       const context: FaceContext = {
         engine,
         app,
@@ -180,6 +188,7 @@ export class Daemon {
         events,
         webhookStore: store,
         webhookAllow: options.webhookAllow ?? [],
+        tasks,
       };
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);

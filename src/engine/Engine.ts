@@ -4,6 +4,7 @@
 // class of its own in src/engine/door/; this file builds them over one SessionManager and one store.
 
 import type { Event } from '../common/lifecycle.js';
+import type { TaskHealth } from '../common/PeriodicTask.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type { ProcessBackend } from './backends/ProcessBackend.js';
 import { EngineAgents } from './door/EngineAgents.js';
@@ -55,6 +56,11 @@ export class Engine {
   /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
   shutdown(): Promise<void> {
     return this.manager.shutdown();
+  }
+
+  /** The health of the engine's background tasks (orphan reaping, usage sampling), for `/healthz` and metrics. */
+  backgroundTasks(): TaskHealth[] {
+    return this.manager.backgroundTasks();
   }
 
   /** Sessions by state and profile, totals since start. */

@@ -30,6 +30,7 @@ import { SessionRegistry } from './SessionRegistry.js';
 import { buildSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
+import type { TaskHealth } from '../common/PeriodicTask.js';
 
 export type { EngineLogger } from './engineLogger.js';
 
@@ -47,7 +48,7 @@ export class SessionManager {
   private readonly profiles: ProfileRegistry;
   readonly cwdPolicy: CwdPolicy;
   private readonly backends: SessionBackends;
-  private readonly reaper = new OrphanReaper();
+  private readonly reaper = new OrphanReaper({ log: (level, message, fields) => this.log(level, message, fields) });
   private accepting = true;
   private readonly eventEmitter = new Emitter<EngineEvent>();
   readonly onEvent: Event<EngineEvent> = this.eventEmitter.event;
@@ -72,7 +73,12 @@ export class SessionManager {
     this.backends = chooseBackends(config.ptyBackend, backends);
     this.sessions = new SessionRegistry(config.endedInMemory);
     this.persistence = new SessionPersistence(store, this.sessions);
-    this.usage = new UsageSampler(config.usageSampleMs, () => this.sessions.liveSessions(), (session) => this.persistence.markDirty(session.id));
+    this.usage = new UsageSampler(
+      config.usageSampleMs,
+      () => this.sessions.liveSessions(),
+      (session) => this.persistence.markDirty(session.id),
+      (level, message, fields) => this.log(level, message, fields),
+    );
     this.retention = new Retention(config.retentionMs, config.dataDir, store, this.sessions);
     this.history = new CommandHistory(store);
     this.history.onFinished((command) => this.eventEmitter.fire({ type: 'command.finished', sessionId: command.sessionId, command }));
@@ -275,6 +281,11 @@ export class SessionManager {
     this.persistence.recordEnd(session);
     this.sessions.moveToEnded(session);
     this.eventEmitter.fire({ type: 'session.exited', sessionId: session.id, exit, session: session.toInfo() });
+  }
+
+  /** The health of the engine's periodic tasks (a failing one backs off and is retried; it never throws). */
+  backgroundTasks(): TaskHealth[] {
+    return [this.reaper.health(), this.usage.health()];
   }
 
   stats(): Record<string, unknown> {

@@ -1,23 +1,31 @@
 // Samples the resource usage of every live session's whole process tree (CPU time, memory, process count) on a
-// timer, for session info and metrics. It only reads /proc; it never signals a process.
+// timer, for session info and metrics. It only reads /proc; it never signals a process. A failing scan (EMFILE while
+// descriptors run out) is retried with backoff by its PeriodicTask and never throws out of the timer.
 
 import type { Disposable } from '../common/lifecycle.js';
+import { PeriodicTask, type TaskHealth, type TaskLogger } from '../common/PeriodicTask.js';
 import { findSessionProcesses, treeUsage } from './process/processTree.js';
 import type { Session } from './Session.js';
 
 export class UsageSampler implements Disposable {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly task: PeriodicTask;
 
   constructor(
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly liveSessions: () => Iterable<Session>,
     /** A session's usage changed (its info needs saving). */
     private readonly onSampled: (session: Session) => void,
-  ) {}
+    log: TaskLogger,
+  ) {
+    this.task = new PeriodicTask({ name: 'usage sampling', intervalMs, log }, () => this.sample());
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
+  }
+
+  health(): TaskHealth {
+    return this.task.health();
   }
 
   private sample(): void {
@@ -32,7 +40,6 @@ export class UsageSampler implements Disposable {
   }
 
   dispose(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.task.dispose();
   }
 }

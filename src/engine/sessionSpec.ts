@@ -1,9 +1,11 @@
 // Turns a create request into a session spec: the profile, the checked cwd, a fresh id, the argv with its resolved
 // executable, the child's environment (explicit, allowed and internal), an agent's launch additions and the shell
-// integration injected at spawn. It starts nothing; a refused request throws before any process exists.
+// integration injected at spawn. It starts nothing; a refused request throws before any process exists, and a
+// caller's mistake that exec would only report as a bare errno (a directory, a `#!` line naming a missing
+// interpreter, an argument past E2BIG) is refused here with its own code.
 
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { CorralError } from '../protocol/errors.js';
 import type { CreateSessionRequest } from '../protocol/api.js';
@@ -14,6 +16,7 @@ import type { CwdPolicy } from './security/cwdPolicy.js';
 import { SESSION_MARKER_ENV, type SessionSpec } from './Session.js';
 import { sessionDir } from './sessionFiles.js';
 import { integrateShellAtSpawn } from './shell/shellIntegration.js';
+import { native } from './process/nativeBinding.js';
 
 /** Default terminal size when the caller gives none (the classic 80x24 is too narrow for agent TUIs). */
 const DEFAULT_COLS = 120;
@@ -59,7 +62,11 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
   if (file === undefined) {
     throw new CorralError('VALIDATION_FAILED', `Profile ${profile.name} has no default command: give "command".`);
   }
+  if (file === '') {
+    throw new CorralError('COMMAND_NOT_EXECUTABLE', 'command[0], the program to run, is empty.', { details: { command: file } });
+  }
   const executable = resolveExecutable(file, childEnv.PATH ?? '', cwd);
+  checkInterpreter(executable);
   const shell = integrateShellAtSpawn({
     dir: join(sessionDir(context.dataDir, id), 'shell'),
     stateDetection: profile.stateDetection,
@@ -68,6 +75,7 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
     callerEnv: explicitEnv,
   });
   Object.assign(childEnv, shell.env);
+  checkExecLimits(shell.argv, childEnv);
   return {
     id,
     name: request.name ?? null,
@@ -100,30 +108,114 @@ function newSessionId(): string {
   return `s_${randomBytes(16).toString('base64url')}`;
 }
 
-/** The executable `file` names: a path (relative to cwd) or a name looked up in PATH. */
+/** Whether `candidate` is a file this user may execute (a directory has the x bit too, but exec refuses it). */
+function isExecutableFile(candidate: string): boolean {
+  try {
+    accessSync(candidate, fsConstants.X_OK);
+    return !statSync(candidate).isDirectory();
+  } catch (error) {
+    // ENOENT/EACCES/ENOTDIR: not an executable we can run; keep looking.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+/** The executable `file` names: a path (relative to cwd) or a name looked up in PATH (directories skipped, as execvp does). */
 function resolveExecutable(file: string, path: string, cwd: string): string {
-  const executable = (candidate: string): boolean => {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return true;
-    } catch (error) {
-      // ENOENT/EACCES/ENOTDIR: not an executable we can run; keep looking.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') return false;
-      throw error;
-    }
-  };
   if (file.includes('/')) {
     const full = isAbsolute(file) ? file : resolvePath(cwd, file);
-    if (executable(full)) return full;
+    if (isExecutableFile(full)) return full;
+    if (isDirectory(full)) {
+      throw new CorralError('COMMAND_NOT_EXECUTABLE', `Cannot run "${file}": it is a directory.`, { details: { command: file } });
+    }
   } else {
     for (const dir of path.split(delimiter)) {
       if (dir === '') continue;
       const full = join(dir, file);
-      if (executable(full)) return full;
+      if (isExecutableFile(full)) return full;
     }
   }
   throw new CorralError('COMMAND_NOT_FOUND', `Cannot run "${file}": no such executable${file.includes('/') ? '' : ' in PATH'}.`, {
     details: { command: file },
   });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (error) {
+    // ENOENT/ENOTDIR/EACCES: nothing there we can see, so not a directory.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return false;
+    throw error;
+  }
+}
+
+/** The kernel reads this much of a file to find its `#!` line (BINPRM_BUF_SIZE). */
+const SHEBANG_BYTES = 256;
+
+/**
+ * A script whose `#!` line names an interpreter that is not there fails exec with ENOENT, which reads as if the
+ * script itself were missing: refused here by name instead.
+ */
+function checkInterpreter(executable: string): void {
+  const head = Buffer.alloc(SHEBANG_BYTES);
+  let length: number;
+  try {
+    const fd = openSync(executable, 'r');
+    try {
+      length = readSync(fd, head, 0, SHEBANG_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    // EACCES: executable but not readable (exec may still work); the kernel decides, as it would anyway.
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return;
+    throw error;
+  }
+  if (length < 3 || head[0] !== 0x23 || head[1] !== 0x21) return;
+  const line = head.subarray(2, length).toString('latin1').split('\n')[0] ?? '';
+  const interpreter = line.trim().split(/[ \t]/)[0] ?? '';
+  if (interpreter === '' || isExecutableFile(interpreter)) return;
+  throw new CorralError('INTERPRETER_NOT_FOUND', `Cannot run "${executable}": its #! line names ${interpreter}, which is not an executable file.`, {
+    details: { command: executable, interpreter },
+  });
+}
+
+/** Linux's cap on the space exec gives arguments and environment together: 3/4 of the 8 MiB _STK_LIM. */
+const EXEC_STRINGS_CAP_BYTES = (8 * 1024 * 1024 * 3) / 4;
+/** Pages exec always allows, however small the stack limit (ARG_MAX in the kernel); also one string's cap. */
+const EXEC_MIN_PAGES = 32;
+const POINTER_BYTES = 8;
+
+/**
+ * The kernel's exec limits (fs/exec.c), checked before spawning so E2BIG comes back as a caller's mistake: each
+ * argument and `NAME=value` string, with its NUL, at most MAX_ARG_STRLEN (32 pages); all of them, plus a pointer
+ * each, within a quarter of the stack limit (at least 32 pages, at most 6 MiB).
+ */
+function checkExecLimits(argv: readonly string[], env: Record<string, string>): void {
+  const pageSize = native.pageSize();
+  const maxString = EXEC_MIN_PAGES * pageSize;
+  const strings = [...argv, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)];
+  let total = 0;
+  for (const [index, value] of strings.entries()) {
+    const bytes = Buffer.byteLength(value) + 1;
+    if (bytes > maxString) {
+      const what = index < argv.length ? `argument ${index}` : `environment variable ${value.slice(0, value.indexOf('='))}`;
+      throw new CorralError('ARGUMENT_TOO_LONG', `${what} is ${bytes - 1} bytes; the kernel takes at most ${maxString - 1} per argument.`, {
+        details: { index, bytes: bytes - 1, limit: maxString - 1 },
+      });
+    }
+    total += bytes;
+  }
+  const stack = native.getResourceLimit('stack').soft;
+  const space = Math.max(EXEC_MIN_PAGES * pageSize, Math.min(EXEC_STRINGS_CAP_BYTES, stack / 4)) - (strings.length + 1) * POINTER_BYTES;
+  // The program's own path is copied too (argv[0] usually names it, so it counts twice at most).
+  total += Buffer.byteLength(argv[0] ?? '') + 1;
+  if (total > space) {
+    throw new CorralError('ARGUMENT_TOO_LONG', `The arguments and environment take ${total} bytes; the kernel allows ${space} here.`, {
+      details: { bytes: total, limit: space },
+    });
+  }
 }

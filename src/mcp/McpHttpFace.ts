@@ -10,6 +10,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PeriodicTask } from '../common/PeriodicTask.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createCorralMcpServer } from './corralTools.js';
 import { EngineBackend } from './EngineBackend.js';
@@ -48,7 +49,8 @@ function sendJsonRpcError(reply: FastifyReply, status: number, code: number, mes
 
 export class McpHttpFace implements DaemonFace {
   private readonly sessions = new Map<string, McpHttpSession>();
-  private sweepTimer: NodeJS.Timeout | null = null;
+  /** Closes idle MCP sessions; guarded, so a failing close can never take the daemon down. */
+  private sweep: PeriodicTask | null = null;
 
   get openSessions(): number {
     return this.sessions.size;
@@ -137,11 +139,17 @@ export class McpHttpFace implements DaemonFace {
 
     // Open SSE streams would keep the HTTP server from closing: end every MCP session first.
     context.app.addHook('preClose', async () => {
-      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      this.sweep?.dispose();
       await this.closeAll();
     });
-    this.sweepTimer = setInterval(() => void this.closeIdle(MCP_SESSION_IDLE_MS), SWEEP_INTERVAL_MS);
-    this.sweepTimer.unref();
+    this.sweep = new PeriodicTask(
+      { name: 'mcp idle sweep', intervalMs: SWEEP_INTERVAL_MS, log: (level, message, fields) => context.logger[level](fields, message) },
+      async () => {
+        await this.closeIdle(MCP_SESSION_IDLE_MS);
+      },
+    ).start();
+    const listed = context.tasks.add(this.sweep);
+    context.app.addHook('onClose', () => listed.dispose());
   }
 
   /** Closes MCP sessions idle for longer than `idleMs` (never one with a request in flight). */

@@ -3,6 +3,16 @@
 
 export const ERROR_CATALOG = {
   BAD_REQUEST: { status: 400, wsClose: 4400 },
+  /** A URL the router cannot decode (a malformed %-escape). */
+  BAD_URL: { status: 400, wsClose: 4400 },
+  /** A path segment longer than the router accepts. */
+  URL_TOO_LONG: { status: 414, wsClose: 4400 },
+  /** The request's headers or body did not arrive in time (a stalled or trickling client). */
+  REQUEST_TIMEOUT: { status: 408, wsClose: 4408 },
+  /** The request's headers are larger than the server reads. */
+  HEADERS_TOO_LARGE: { status: 431, wsClose: 4400 },
+  /** A body sent with a content type other than application/json. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, wsClose: 4400 },
   VALIDATION_FAILED: { status: 400, wsClose: 4400 },
   INVALID_UTF8: { status: 400, wsClose: 4400 },
   INVALID_KEY: { status: 400, wsClose: 4400 },
@@ -12,6 +22,12 @@ export const ERROR_CATALOG = {
   CWD_NOT_FOUND: { status: 400, wsClose: 4400 },
   PROFILE_NOT_FOUND: { status: 400, wsClose: 4400 },
   COMMAND_NOT_FOUND: { status: 400, wsClose: 4400 },
+  /** The command names something exec cannot run: a directory, an empty name. */
+  COMMAND_NOT_EXECUTABLE: { status: 400, wsClose: 4400 },
+  /** The command is a script whose `#!` line names an interpreter that is not there. */
+  INTERPRETER_NOT_FOUND: { status: 400, wsClose: 4400 },
+  /** An argument or environment string past the kernel's exec limits (E2BIG). */
+  ARGUMENT_TOO_LONG: { status: 400, wsClose: 4400 },
   TEMPLATE_NOT_FOUND: { status: 404, wsClose: 4404 },
   MACRO_NOT_FOUND: { status: 404, wsClose: 4404 },
   UNAUTHORIZED: { status: 401, wsClose: 4401 },
@@ -32,6 +48,8 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, wsClose: 4409 },
   PAYLOAD_TOO_LARGE: { status: 413, wsClose: 1009 },
   SESSION_LIMIT: { status: 429, wsClose: 4429 },
+  /** Too many wrong tokens from this peer; Retry-After says when to try again. */
+  RATE_LIMITED: { status: 429, wsClose: 4429 },
   SPAWN_FAILED: { status: 500, wsClose: 1011 },
   SHUTTING_DOWN: { status: 503, wsClose: 1001 },
   INTERNAL: { status: 500, wsClose: 1011 },
@@ -47,12 +65,15 @@ export interface ErrorBody {
 export class CorralError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** For a 429 or 503: when the caller may try again (REST sends it as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CorralError';
     this.code = code;
     this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

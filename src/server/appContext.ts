@@ -2,6 +2,7 @@
 // each other.
 
 import type { Logger } from 'pino';
+import type { TaskHealthBoard } from '../common/TaskHealthBoard.js';
 import type { Engine } from '../engine/Engine.js';
 import type { DoorPolicy } from './auth.js';
 
@@ -14,4 +15,8 @@ export interface AppContext {
   version: string;
   /** Validates a dashboard session cookie (issue: web dashboard); absent means cookies are not accepted. */
   cookieValid?: (value: string) => boolean;
+  /** The process's descriptor limit (soft RLIMIT_NOFILE): connections are capped to a share of it. */
+  openFiles?: number;
+  /** The faces' periodic tasks, shown with the engine's in `/healthz`. */
+  tasks?: TaskHealthBoard;
 }

@@ -4,8 +4,10 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { CorralError } from '../protocol/errors.js';
+import { CorralError, isCorralError } from '../protocol/errors.js';
+import type { AuthFailureLimiter } from './authFailures.js';
 
 export const TOKEN_FILE = 'token';
 /** 256 random bits (PRODUCT §3 asks for at least 128). */
@@ -41,6 +43,10 @@ export interface DoorPolicy {
   allowedOrigins: Set<string>;
   /** Validates a dashboard session cookie; set by the dashboard face so REST and WebSocket doors both see it. */
   cookieValid?: (value: string) => boolean;
+  /** Wrong tokens per peer: past a burst they are answered 429 (the right token is never counted or slowed). */
+  failures?: AuthFailureLimiter;
+  /** Called when a connection showed the token: it no longer counts as a stranger (set by the HTTP app). */
+  trust?: (socket: Socket) => void;
 }
 
 export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[] }): DoorPolicy {
@@ -61,10 +67,12 @@ export interface DoorRequest {
   authorization: string | undefined;
   cookie: string | undefined;
   query: URLSearchParams;
+  /** The peer's address, for counting its wrong tokens. */
+  peer: string | undefined;
 }
 
 /** The parts of an HTTP request (REST or WebSocket upgrade) the door looks at. */
-export function doorRequestOf(headers: Record<string, string | string[] | undefined>, url: string): DoorRequest {
+export function doorRequestOf(headers: Record<string, string | string[] | undefined>, url: string, peer?: string): DoorRequest {
   const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
   const query = new URL(url, 'http://placeholder').searchParams;
   return {
@@ -73,6 +81,7 @@ export function doorRequestOf(headers: Record<string, string | string[] | undefi
     authorization: one(headers.authorization),
     cookie: one(headers.cookie),
     query,
+    peer,
   };
 }
 
@@ -126,9 +135,27 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return;
+    const retryAfterSeconds = policy.failures?.fail(req.peer ?? 'unknown') ?? 0;
+    if (retryAfterSeconds > 0) {
+      throw new CorralError('RATE_LIMITED', `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s with the right one.`, {
+        retryAfterSeconds,
+      });
+    }
     throw new CorralError('UNAUTHORIZED', 'Invalid token.');
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
   if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return;
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
+}
+
+/** Whether the request carries the token: a public route (the health check) tells its owner more than a stranger. */
+export function hasToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): boolean {
+  try {
+    checkToken(policy, req, cookieValid);
+    return true;
+  } catch (error) {
+    // A refusal (no token, a wrong one, rate-limited) only means "not the owner" here.
+    if (isCorralError(error)) return false;
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { TaskHealthBoard } from '../common/TaskHealthBoard.js';
 import type { Engine } from '../engine/Engine.js';
 import type { DoorPolicy } from './auth.js';
 import type { EventHub } from './events/EventHub.js';
@@ -25,6 +26,8 @@ export interface FaceContext {
   webhookStore: WebhookStore;
   /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */
   webhookAllow: readonly string[];
+  /** Where a face lists its periodic tasks (PeriodicTask) so `/healthz` and the metrics show their health. */
+  tasks: TaskHealthBoard;
 }
 
 export interface DaemonFace {

@@ -1,11 +1,78 @@
-// Prometheus metrics (prom-client), collected from the engine at scrape time: nothing on the output hot path.
+// Prometheus metrics (prom-client), collected from the engine and the door at scrape time: nothing on the output
+// hot path.
 
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TaskHealth } from '../common/PeriodicTask.js';
 import type { Engine } from '../engine/Engine.js';
+import type { AuthFailureLimiter } from './authFailures.js';
+import type { ConnectionGuard } from './ConnectionGuard.js';
 
-export function createMetrics(engine: Engine): Registry {
+/** What the metrics read besides the engine: the faces' task health, the connection caps, wrong tokens. */
+export interface DoorMetricsSources {
+  tasks: () => TaskHealth[];
+  connections: ConnectionGuard;
+  authFailures: AuthFailureLimiter;
+}
+
+export function createMetrics(engine: Engine, door: DoorMetricsSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'corral_daemon_' });
+  const allTasks = (): TaskHealth[] => [...engine.backgroundTasks(), ...door.tasks()];
+  new Gauge({
+    name: 'corral_background_task_up',
+    help: 'Whether each periodic task (reaping, sampling, heartbeats) succeeded on its last run (1) or is failing and backing off (0)',
+    labelNames: ['task'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const task of allTasks()) this.set({ task: task.name }, task.ok ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'corral_background_task_failures_total',
+    help: 'Failed runs of each periodic task since the daemon started',
+    labelNames: ['task'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const task of allTasks()) this.inc({ task: task.name }, task.totalFailures);
+    },
+  });
+  new Gauge({
+    name: 'corral_http_connections',
+    help: 'Open HTTP connections: all, and those that have not shown the token',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const stats = door.connections.stats();
+      this.set({ state: 'open' }, stats.open);
+      this.set({ state: 'unauthenticated' }, stats.unauthenticated);
+    },
+  });
+  new Counter({
+    name: 'corral_http_connections_closed_total',
+    help: 'Connections the door closed: strangers evicted past their cap, connections refused past the total cap',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const stats = door.connections.stats();
+      this.reset();
+      this.inc({ reason: 'evicted' }, stats.evicted);
+      this.inc({ reason: 'refused' }, stats.refused);
+    },
+  });
+  new Counter({
+    name: 'corral_auth_failures_total',
+    help: 'Wrong tokens, by answer: refused (401) or rate_limited (429, the peer sent too many)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const stats = door.authFailures.stats();
+      this.reset();
+      this.inc({ outcome: 'refused' }, stats.refused);
+      this.inc({ outcome: 'rate_limited' }, stats.rateLimited);
+    },
+  });
   new Gauge({
     name: 'corral_sessions_live',
     help: 'Live sessions by state',

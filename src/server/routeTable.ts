@@ -87,7 +87,9 @@ export class RouteTable {
           };
           request.raw.socket.once('close', onClose);
           try {
-            const body = route.body === undefined ? undefined : parseWith(route.body, request.body ?? {}, 'request body');
+            // No body at all means "all defaults"; a body of `null` is a mistake, refused by the schema (never a default shell).
+            const given = request.body === undefined ? {} : request.body;
+            const body = route.body === undefined ? undefined : parseWith(route.body, given, 'request body');
             const query = route.query === undefined ? {} : parseWith(route.query, request.query ?? {}, 'query');
             const params = route.params === undefined ? request.params : parseWith(route.params, request.params, 'path');
             reply.code(route.status ?? 200);

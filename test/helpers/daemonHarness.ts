@@ -39,6 +39,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra node flags for the daemon (benchmarks: `--cpu-prof`); runs dist/ like `useBin`. */
   nodeArgs?: string[];
+  /** A command that execs the daemon (same pid), e.g. `['prlimit', '--nofile=256:256', '--']`. */
+  prefix?: string[];
 }
 
 export function corralCommand(useBin: boolean): { file: string; args: string[] } {
@@ -57,9 +59,10 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
   const { file, args } = options.nodeArgs
     ? { file: process.execPath, args: [...options.nodeArgs, join(REPO_ROOT, 'dist', 'cli', 'main.js')] }
     : corralCommand(options.useBin === true);
+  const prefix = options.prefix ?? [];
   const child = spawn(
-    file,
-    [...args, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--root', root, ...(options.args ?? [])],
+    prefix[0] ?? file,
+    [...prefix.slice(1), ...(prefix.length > 0 ? [file] : []), ...args, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--root', root, ...(options.args ?? [])],
     { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

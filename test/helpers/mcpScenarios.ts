@@ -286,6 +286,29 @@ export function defineToolScenarios(transport: string, ctx: ScenarioContext): vo
     assert.equal((await callOk<ExecOut>(client, 'execute_command', { command: 'echo still' })).stdout, 'still\n');
   });
 
+  test(`${transport}: every tool parameter has a description, and no tool takes parameters it does not list`, async () => {
+    const { tools } = await ctx.client().listTools();
+    const undescribed: string[] = [];
+    for (const tool of tools) {
+      assert.equal(tool.inputSchema.additionalProperties, false, `${tool.name} accepts unlisted parameters`);
+      for (const [name, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+        const description = (schema as { description?: unknown }).description;
+        if (typeof description !== 'string' || description.trim().length < 8) undescribed.push(`${tool.name}.${name}`);
+      }
+    }
+    assert.deepEqual(undescribed, []);
+  });
+
+  test(`${transport}: unknown arguments are refused with an isError result naming them, and nothing runs`, async () => {
+    const client = ctx.client();
+    const before = await callOk<{ sessions: SessionOut[] }>(client, 'list_sessions', { limit: 200 });
+    assert.match(errorText(await call(client, 'create_session', { command: ['sleep', '60'], bogus: 1 })), /bogus/);
+    assert.match(errorText(await call(client, 'execute_command', { command: 'echo leaked', env: { A: '1' } })), /"env"|env/);
+    assert.match(errorText(await call(client, 'list_sessions', { live: true, sessionId: 's_x' })), /sessionId/);
+    const after = await callOk<{ sessions: SessionOut[] }>(client, 'list_sessions', { limit: 200 });
+    assert.deepEqual(after.sessions.map((s) => s.id), before.sessions.map((s) => s.id), 'a refused call started something');
+  });
+
   test(`${transport}: unknown ids are isError results that name what exists`, async () => {
     const client = ctx.client();
     const live = await callOk<{ session: SessionOut }>(client, 'create_session', { command: ['sleep', '60'], kind: 'pipe' });

@@ -106,7 +106,14 @@ test('each bad input gets its stable code and changes nothing', async () => {
   const escape = join(daemon.root, 'escape');
   symlinkSync(outside, escape);
   const sessions = '/api/v1/sessions';
-  const cases: { name: string; method: string; path: string; body: Buffer | string; status: number; code: string }[] = [
+  const cases: { name: string; method: string; path: string; body: Buffer | string; status: number; code: string; headers?: Record<string, string> }[] = [
+    // Framework errors, raised before any route runs, answer in the catalog shape too.
+    { name: 'malformed %-escape in the path', method: 'GET', path: `${sessions}/%E0%A4%A`, body: '', status: 400, code: 'BAD_URL' },
+    { name: 'overlong path segment', method: 'GET', path: `${sessions}/${'s'.repeat(500)}`, body: '', status: 414, code: 'URL_TOO_LONG' },
+    { name: 'wrong content type', method: 'POST', path: sessions, body: 'command=/bin/true', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+    { name: 'a body of null (not a default shell)', method: 'POST', path: sessions, body: 'null', status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a body of null (exec)', method: 'POST', path: '/api/v1/exec', body: 'null', status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a JSON array body', method: 'POST', path: sessions, body: '[]', status: 400, code: 'VALIDATION_FAILED' },
     { name: 'wrong type', method: 'POST', path: sessions, body: JSON.stringify({ command: '/bin/true' }), status: 400, code: 'VALIDATION_FAILED' },
     { name: 'wrong type (cols)', method: 'POST', path: sessions, body: JSON.stringify({ cols: '80' }), status: 400, code: 'VALIDATION_FAILED' },
     { name: 'unknown field', method: 'POST', path: sessions, body: JSON.stringify({ command: ['/bin/true'], bogus: 1 }), status: 400, code: 'VALIDATION_FAILED' },
@@ -132,7 +139,7 @@ test('each bad input gets its stable code and changes nothing', async () => {
   ];
   const problems: string[] = [];
   for (const c of cases) {
-    const headers = c.method === 'GET' || c.method === 'DELETE' ? { authorization: auth.authorization } : auth;
+    const headers = { ...(c.method === 'GET' || c.method === 'DELETE' ? { authorization: auth.authorization } : auth), ...c.headers };
     const reply = await raw(daemon, c.method, c.path, headers, c.body === '' ? undefined : c.body);
     if (reply.status !== c.status || reply.body.error?.code !== c.code || typeof reply.body.error.message !== 'string') {
       problems.push(`${c.name}: ${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}`);

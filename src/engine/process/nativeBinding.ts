@@ -36,6 +36,15 @@ export interface OutputReader {
   close(): void;
 }
 
+/** A resource limit; Infinity stands for RLIM_INFINITY. */
+export interface ResourceLimit {
+  soft: number;
+  hard: number;
+}
+
+/** The resources the addon reads and sets: descriptors (the daemon's own) and stack (exec's argument space). */
+export type ResourceName = 'nofile' | 'stack';
+
 export interface CorralNative {
   /** prctl(PR_SET_CHILD_SUBREAPER): orphans of our descendants are re-parented to us, not to PID 1. */
   setChildSubreaper(): void;
@@ -51,6 +60,10 @@ export interface CorralNative {
   clockTicksPerSecond(): number;
   /** sysconf(_SC_PAGESIZE): the unit of the rss field of /proc/<pid>/stat. */
   pageSize(): number;
+  /** getrlimit(resource). */
+  getResourceLimit(resource: ResourceName): ResourceLimit;
+  /** setrlimit(resource) with this soft limit and the hard one unchanged; throws EINVAL past the hard limit, EPERM. */
+  setSoftResourceLimit(resource: ResourceName, soft: number): void;
   /** flock(fd, LOCK_EX | LOCK_NB): false when another open file holds the lock; released when the fd closes. */
   flockExclusive(fd: number): boolean;
   /** A new pseudo-terminal of that size with a terminal emulator's default modes (UTF-8, echo, signals). */

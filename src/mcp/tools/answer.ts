@@ -20,11 +20,11 @@ export const answerTool: CorralTool = {
           'Answer the dialog an agent session shows (state waiting_input: a permission prompt, a trust question, an API-key confirmation) by option ' +
           'number (1, 2, …) or by the option\'s text ("Yes", "No, and tell Claude what to do differently"). read_screen shows the options. ' +
           'Waits until the dialog is gone and answers the state after it.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId: sessionIdArg,
           choice: answerArgs.choice.describe('The option number as shown (1, 2, …) or its text (or the start of it).'),
           timeoutMs: answerArgs.timeoutMs.describe('Milliseconds to wait for the dialog to go away (default 10000).'),
-        },
+        }),
         outputSchema: { dialog: z.string(), choice: z.string(), state: z.string(), session: sessionSummarySchema, hint: z.string().optional() },
         annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
       },

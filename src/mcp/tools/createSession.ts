@@ -20,7 +20,7 @@ export const createSessionTool: CorralTool = {
           'or any program (give "command" as argv), or from a stored template (its fields under yours). It keeps running until terminate_session. ' +
           'With a taskId that already has a live session, that session is returned (forceNew: true starts another). ' +
           'Then: exec_command (shells), prompt_agent (agents), send_input, wait_for, read_output / read_screen.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           template: create.template.describe('Name of a stored session template (profile, command, env, size, limits); fields given here win.'),
           profile: create.profile.describe('Profile name: shell, command, claude, codex, gemini, or a user-defined one.'),
           command: create.command.describe('argv, e.g. ["python3", "-i"] (no shell parsing).'),
@@ -29,13 +29,13 @@ export const createSessionTool: CorralTool = {
           taskId: create.taskId.describe('Your task id; one live session per task.'),
           name: create.name.describe('A human-readable name.'),
           kind: create.kind.describe('"pty" (a terminal, default) or "pipe" (stdout/stderr apart, no terminal).'),
-          cols: create.cols,
-          rows: create.rows,
-          forceNew: create.forceNew,
+          cols: create.cols.describe('Terminal width in columns (default 120).'),
+          rows: create.rows.describe('Terminal height in rows (default 40).'),
+          forceNew: create.forceNew.describe('With a taskId that already has a live session: start another instead of returning it.'),
           agent: create.agent.describe(
             'Agent sessions: authToken (redacted everywhere), isolatedHome, preAnswer (with isolatedHome: trust the cwd and approve the token beforehand), autoAnswer dialog ids.',
           ),
-        },
+        }),
         outputSchema: { session: sessionSummarySchema, hint: z.string() },
         annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
       },

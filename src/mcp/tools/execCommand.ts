@@ -23,13 +23,13 @@ export const execCommandTool: CorralTool = {
           '(cd, exported variables) carries over to the next call. One command at a time per session: while one runs the call fails with SESSION_BUSY. ' +
           'Past timeoutMs the command keeps running (timedOut: true): wait_for {states:["idle"]}, read_output, or interrupt with send_input {keys:["C-c"]}. ' +
           'For a one-off command that needs no shell state, execute_command is simpler.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId: sessionIdArg,
           command: shellExec.command.describe('The command line as typed at the prompt, e.g. "cd src && ls"; may span lines.'),
           timeoutMs: shellExec.timeoutMs.describe(`Milliseconds to wait for it (default ${MCP_DEFAULT_EXEC_TIMEOUT_MS}); past it the command keeps running.`),
           format: shellExec.format.describe('"text" (default): escapes stripped; "raw": the bytes as the terminal got them.'),
           maxOutputBytes: maxBytesArg.optional(),
-        },
+        }),
         outputSchema: {
           output: z.string(),
           exitCode: z.number().nullable().describe('$? as the shell saw it (128+n: killed by signal n); null while still running.'),

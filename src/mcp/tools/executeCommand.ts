@@ -20,7 +20,7 @@ export const executeCommandTool: CorralTool = {
           'Run a shell command line and return its stdout, stderr and exit code. Output is bounded (truncated: true when cut; read the rest with read_output). ' +
           'If the command is still running at the timeout it is NOT killed: it keeps running in the background and the result gives its pid and sessionId — ' +
           'use manage_process {action:"read", pid} for its output, {action:"kill", pid} to stop it, or wait_for {sessionId, exit:true}.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           command: z.string().min(1).max(MAX_ARG_BYTES).describe('The command line, e.g. "npm test 2>&1 | tail -20". Runs through the shell.'),
           shell: z.string().min(1).max(4096).optional().describe('Shell that runs it with -c (default /bin/sh), e.g. "bash".'),
           cwd: z.string().min(1).max(4096).optional().describe('Working directory (must lie under a workspace root; default: the first root).'),
@@ -33,7 +33,7 @@ export const executeCommandTool: CorralTool = {
             .describe(`Milliseconds to wait for it to finish (default ${MCP_DEFAULT_EXEC_TIMEOUT_MS}); it keeps running after.`),
           stdin: z.string().max(MAX_INPUT_BYTES).optional().describe('Text written to its stdin, which is then closed.'),
           maxOutputBytes: maxBytesArg.optional(),
-        },
+        }),
         outputSchema: {
           stdout: z.string(),
           stderr: z.string(),

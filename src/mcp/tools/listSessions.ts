@@ -14,10 +14,10 @@ export const listSessionsTool: CorralTool = {
       {
         title: 'List sessions',
         description: 'Sessions newest first, running and recently ended, with state, pid and exit.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           live: z.boolean().optional().describe('true: only running sessions; false: only ended ones.'),
           limit: z.number().int().min(1).max(MAX_LIST).optional().describe(`Default ${DEFAULT_LIST}.`),
-        },
+        }),
         outputSchema: { sessions: z.array(sessionSummarySchema) },
         annotations: { readOnlyHint: true, openWorldHint: false },
       },

@@ -20,15 +20,15 @@ export const manageProcessTool: CorralTool = {
           'action "read" (pid or sessionId): output since this connection last read it, or from "since"; reading never consumes, other readers lose nothing. ' +
           'action "kill" (pid or sessionId): ends the whole process tree (children, grandchildren, even ones that called setsid); ' +
           'signal "SIGKILL" skips the grace periods; another signal (e.g. "SIGINT", "SIGSTOP") is only sent to its process group.',
-        inputSchema: {
-          action: z.enum(['list', 'read', 'kill']),
+        inputSchema: z.strictObject({
+          action: z.enum(['list', 'read', 'kill']).describe('"list" recent commands, "read" one\'s output (with pid), "kill" one\'s process tree (with pid).'),
           pid: z.number().int().min(1).optional().describe('Process id from execute_command or list.'),
           sessionId: sessionIdArg.optional(),
           signal: z.enum(SIGNAL_NAMES).optional().describe('For kill: omit (or SIGTERM) for the polite escalation, SIGKILL for at once.'),
           since: z.number().int().min(0).optional().describe('For read: byte offset to read from (default: where this connection last stopped).'),
           maxBytes: maxBytesArg.optional(),
           limit: z.number().int().min(1).max(MAX_LIST).optional().describe(`For list: how many (default ${DEFAULT_LIST}).`),
-        },
+        }),
         outputSchema: {
           action: z.string(),
           processes: z.array(processSchema).optional(),

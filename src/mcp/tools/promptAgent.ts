@@ -21,11 +21,11 @@ export const promptAgentTool: CorralTool = {
           'Send a prompt to an agent CLI session (e.g. profile "claude") as its user message and wait until the turn ends (state idle: "reply" is what ' +
           'the agent answered) or the agent asks something (state waiting_input: read_screen shows the dialog, answer it with answer). ' +
           'The session must be ready or idle (wait_for {states:["ready","idle"]} first). Past timeoutMs the turn goes on (timedOut: true).',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId: sessionIdArg,
           text: promptArgs.text.describe('The prompt, as a person would type it (newlines allowed).'),
           timeoutMs: promptArgs.timeoutMs.describe(`Milliseconds to wait for the turn (default ${MCP_DEFAULT_PROMPT_MS}); past it the agent keeps working.`),
-        },
+        }),
         outputSchema: {
           state: z.string().describe('idle (turn over), waiting_input (a question), busy (timed out), error, terminated.'),
           reply: z.string().nullable(),

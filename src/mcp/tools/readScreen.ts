@@ -14,7 +14,7 @@ export const readScreenTool: CorralTool = {
         title: 'Read the terminal screen',
         description:
           'The rendered terminal of a pty session as rows of text with the cursor position — what a person would see. Best for TUIs and agent CLIs.',
-        inputSchema: { sessionId: sessionIdArg },
+        inputSchema: z.strictObject({ sessionId: sessionIdArg }),
         outputSchema: {
           cols: z.number(),
           rows: z.number(),

@@ -17,12 +17,12 @@ export const sendInputTool: CorralTool = {
         description:
           'Write text and/or press named keys in a session, text first. Keys: Enter, Escape, Tab, Backspace, Delete, Up, Down, Left, Right, Home, End, ' +
           'PageUp, PageDown, F1…F12, C-a…C-z (Ctrl), M-<char> (Alt). To run a line in a shell: text "ls -la" and keys ["Enter"]. eof: true closes stdin (pipe sessions).',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId: sessionIdArg,
           text: z.string().max(MAX_INPUT_BYTES).optional().describe('Text typed as is (no Enter added).'),
           keys: z.array(z.string().max(32)).max(256).optional().describe('Named keys pressed after the text, e.g. ["Enter"] or ["C-c"].'),
           eof: z.boolean().optional().describe('Close stdin after writing (pipe sessions).'),
-        },
+        }),
         outputSchema: { session: sessionSummarySchema },
         annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
       },

@@ -15,7 +15,7 @@ export const terminateSessionTool: CorralTool = {
         description:
           "End a session and its whole process tree: the profile's polite exit, then SIGINT, SIGTERM, SIGKILL, then a sweep of every descendant. " +
           'force: true goes straight to SIGKILL. Answers the ended session with its exit.',
-        inputSchema: { sessionId: sessionIdArg, force: z.boolean().optional() },
+        inputSchema: z.strictObject({ sessionId: sessionIdArg, force: z.boolean().optional().describe('true: SIGKILL the whole tree at once instead of the polite escalation.') }),
         outputSchema: { session: sessionSummarySchema },
         annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       },

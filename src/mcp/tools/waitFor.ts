@@ -19,7 +19,7 @@ export const waitForTool: CorralTool = {
         description:
           'Block until the session reaches one of "states", its output matches "pattern" (a regex; output produced after the call starts unless "since" is given), ' +
           'or it exits ("exit": true) — or until timeoutMs. Use this instead of polling. matched: false means the timeout came first.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId: sessionIdArg,
           states: z.array(z.enum(SESSION_STATES)).min(1).optional().describe('e.g. ["idle", "waiting_input"].'),
           pattern: z.string().min(1).max(MAX_PATTERN_LENGTH).optional().describe('Regular expression searched in the output, e.g. "\\\\$ $" or "Tests: \\\\d+ passed".'),
@@ -27,7 +27,7 @@ export const waitForTool: CorralTool = {
           screen: z.boolean().optional().describe('Also match the pattern against the rendered screen.'),
           exit: z.boolean().optional().describe('Wait for the process to exit.'),
           timeoutMs: z.number().int().min(0).max(MAX_WAIT_MS).optional().describe(`Default ${MCP_DEFAULT_WAIT_MS}.`),
-        },
+        }),
         outputSchema: { matched: z.boolean(), outcome: z.string(), session: sessionSummarySchema, hint: z.string().optional() },
         annotations: { readOnlyHint: true, openWorldHint: false },
       },

@@ -121,6 +121,11 @@ export class DashboardFace implements DaemonFace {
         const token = typeof body?.token === 'string' ? body.token.trim() : '';
         const wantsJson = (request.headers['content-type'] ?? '').startsWith('application/json');
         if (token === '' || !tokensEqual(token, context.door.token)) {
+          // Guessing through the form costs the same per-peer budget as a wrong bearer token.
+          const retryAfterSeconds = context.door.failures?.fail(request.ip) ?? 0;
+          if (retryAfterSeconds > 0) {
+            throw new CorralError('RATE_LIMITED', `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+          }
           context.logger.warn({ ip: request.ip }, 'dashboard login refused: wrong token');
           if (wantsJson) throw new CorralError('UNAUTHORIZED', 'Wrong token.');
           return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Wrong token.'));

@@ -12,7 +12,11 @@ export class EventsFace implements DaemonFace {
   constructor(private readonly options: EventsFaceOptions = {}) {}
 
   attach(context: FaceContext): void {
-    const streams = registerEventStream(context.app, context.events, { keepaliveMs: this.options.keepaliveMs });
+    const streams = registerEventStream(context.app, context.events, {
+      keepaliveMs: this.options.keepaliveMs,
+      log: (level, message, fields) => context.logger[level](fields, message),
+    });
+    const listed = context.tasks.add(streams);
     context.routes.describe({
       method: 'GET',
       url: '/events',
@@ -23,6 +27,7 @@ export class EventsFace implements DaemonFace {
     // Open event streams would keep the HTTP server from closing.
     context.app.addHook('preClose', (done) => {
       streams.closeAll();
+      listed.dispose();
       done();
     });
   }

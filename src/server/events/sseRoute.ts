@@ -3,7 +3,8 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
+import { DisposableStore } from '../../common/lifecycle.js';
+import { PeriodicTask, type TaskHealth, type TaskLogger } from '../../common/PeriodicTask.js';
 import { API_PREFIX } from '../appContext.js';
 import { parseWith } from '../routeTable.js';
 import type { HubEvent } from '../../protocol/events.js';
@@ -23,13 +24,27 @@ export const eventsQuery = z.object({
 });
 
 export interface SseStreams {
-  /** Ends every open stream (daemon shutdown). */
+  /** Ends every open stream and stops the keepalive (daemon shutdown). */
   closeAll(): void;
   readonly openCount: number;
+  /** The keepalive task's health (for `/healthz` and metrics). */
+  health(): TaskHealth;
 }
 
-export function registerEventStream(app: FastifyInstance, hub: EventHub, options: { keepaliveMs?: number } = {}): SseStreams {
-  const open = new Set<() => void>();
+export function registerEventStream(
+  app: FastifyInstance,
+  hub: EventHub,
+  options: { keepaliveMs?: number; log?: TaskLogger } = {},
+): SseStreams {
+  /** Each open stream: how to end it, and how to write to it. */
+  const open = new Map<() => void, (chunk: string) => void>();
+  // One keepalive for every stream, as a guarded task: a write that throws can never take the daemon down.
+  const keepalive = new PeriodicTask(
+    { name: 'event stream keepalive', intervalMs: options.keepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS, log: options.log ?? (() => undefined) },
+    () => {
+      for (const write of [...open.values()]) write(': keepalive\n\n');
+    },
+  ).start();
   app.get(`${API_PREFIX}/events`, (request: FastifyRequest, reply: FastifyReply) => {
     const query = parseWith(eventsQuery, request.query, 'query');
     const types = query.types === undefined ? null : new Set(query.types.split(',').map((t) => t.trim()).filter((t) => t !== ''));
@@ -52,12 +67,12 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub, options
       open.delete(end);
       res.end();
     };
-    open.add(end);
     const write = (chunk: string): void => {
       if (res.writableEnded) return;
       res.write(chunk);
       if (res.writableLength > SSE_MAX_BUFFERED_BYTES) end();
     };
+    open.set(end, write);
     const send = (event: HubEvent): void => {
       if (wanted(event)) write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     };
@@ -73,18 +88,18 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub, options
       }
       for (const event of resume.events) send(event);
     }
-    const keepalive = setInterval(() => write(': keepalive\n\n'), options.keepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS);
-    disposables.add(toDisposable(() => clearInterval(keepalive)));
     // The response's close (not the request's: that fires once the request is read) means the client left.
     res.on('close', end);
   });
   return {
     closeAll: () => {
-      for (const end of [...open]) end();
+      keepalive.dispose();
+      for (const end of [...open.keys()]) end();
     },
     get openCount() {
       return open.size;
     },
+    health: () => keepalive.health(),
   };
 }
 

@@ -9,9 +9,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
+import { PeriodicTask, type TaskHealth } from '../../common/PeriodicTask.js';
 import type { Engine } from '../../engine/Engine.js';
 import type { LiveSession } from '../../engine/engineTypes.js';
 import { checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
+import { HEADERS_TIMEOUT_MS } from '../app.js';
 import { parseWith } from '../routeTable.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
@@ -24,8 +26,11 @@ const SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
 export const WS_MAX_MESSAGE_BYTES = 2 * MAX_INPUT_BYTES + 1024;
 /** Ping every 15 s; a peer that missed one whole period is dropped (dead within 15–30 s, like SSH keepalives). */
 const DEFAULT_HEARTBEAT_MS = 15_000;
-/** A connection must finish its first request (or upgrade) headers within 10 s: cuts slowloris handshakes. */
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * A connection must finish its first request (or upgrade) headers within 15 s: a backstop behind the HTTP server's
+ * own headers timeout (HEADERS_TIMEOUT_MS), which fires first and answers 408 in the catalog shape.
+ */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = HEADERS_TIMEOUT_MS + 5_000;
 /** Screen snapshots retried while output keeps arriving, so the snapshot and its offset agree. */
 const SCREEN_SETTLE_TRIES = 5;
 
@@ -44,6 +49,8 @@ export class SessionSocketServer implements Disposable {
   private readonly disposables = new DisposableStore();
   private readonly limits: SocketLimits;
   private readonly log: NonNullable<SocketServerOptions['log']>;
+  /** Pings every client; guarded, so a throwing ping can never take the daemon down. */
+  private readonly heartbeatTask: PeriodicTask;
 
   constructor(
     private readonly engine: Engine,
@@ -52,9 +59,16 @@ export class SessionSocketServer implements Disposable {
   ) {
     this.limits = { ...DEFAULT_SOCKET_LIMITS, ...options.limits };
     this.log = options.log ?? (() => undefined);
-    const heartbeat = setInterval(() => this.heartbeat(), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
-    heartbeat.unref();
-    this.disposables.add(toDisposable(() => clearInterval(heartbeat)));
+    this.heartbeatTask = new PeriodicTask(
+      { name: 'websocket heartbeat', intervalMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, log: (level, message, fields) => this.log(level, message, fields) },
+      () => this.heartbeat(),
+    ).start();
+    this.disposables.add(this.heartbeatTask);
+  }
+
+  /** The heartbeat task's health (for `/healthz` and metrics). */
+  health(): TaskHealth {
+    return this.heartbeatTask.health();
   }
 
   /** Number of attached clients (all sessions). */
@@ -107,9 +121,10 @@ export class SessionSocketServer implements Disposable {
     let session: LiveSession;
     let query: SocketQuery;
     try {
-      const door = doorRequestOf(req.headers, url);
+      const door = doorRequestOf(req.headers, url, req.socket.remoteAddress);
       checkHostAndOrigin(this.door, door);
       checkToken(this.door, door, this.options.cookieValid ?? (() => false));
+      this.door.trust?.(req.socket);
       const match = SESSION_PATH.exec(path);
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
@@ -219,6 +234,7 @@ function refuseUpgrade(socket: Duplex, error: unknown): void {
   socket.end(
     `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
+      (mapped.retryAfterSeconds === undefined ? '' : `Retry-After: ${mapped.retryAfterSeconds}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,

@@ -17,10 +17,12 @@ export class WebSocketFace implements DaemonFace {
       log: (level, message, fields) => context.logger[level](fields ?? {}, message),
     });
     server.listen(context.app.server);
+    const listed = context.tasks.add(server);
     // Before the HTTP server closes: upgraded sockets would otherwise keep app.close() waiting forever.
     context.app.addHook('preClose', (done) => {
       server.closeAll(new CorralError('SHUTTING_DOWN', 'The daemon is shutting down.'));
       server.dispose();
+      listed.dispose();
       done();
     });
     this.last = server;
