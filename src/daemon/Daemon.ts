@@ -2,7 +2,7 @@
 // does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
 // by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
 
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.j
 import { Store } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { buildApp } from '../server/app.js';
+import { healthReply } from '../server/routes/systemRoutes.js';
 import { API_PREFIX } from '../server/appContext.js';
 import type { RouteTable } from '../server/routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/auth.js';
@@ -54,6 +55,34 @@ function makePrivateDir(dir: string, logger: Logger): void {
     chmodSync(dir, 0o700);
     logger.warn({ dataDir: dir, was: mode.toString(8) }, 'the data dir was open to other users; its mode is now 0700');
   }
+}
+
+/**
+ * Writes daemon.json aside and renames it into place: clients poll for it and read it the moment it exists, so they
+ * must never see it half written (a fresh-clone CI run caught a client reading it empty). On a full disk the file
+ * aside cannot be written; an existing daemon.json (left by a crash) is then overwritten in place, in the space it
+ * already has, so clients still find a daemon that started read-only.
+ */
+function writeDaemonInfo(infoPath: string, info: DaemonInfo): void {
+  const text = JSON.stringify(info) + '\n';
+  const aside = `${infoPath}.${process.pid}.tmp`;
+  try {
+    writeFileSync(aside, text, { mode: 0o600 });
+  } catch (error) {
+    rmSync(aside, { force: true });
+    // ENOSPC/EDQUOT: no room for a new file; anything else is reported as it is.
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !existsSync(infoPath)) throw error;
+    const fd = openSync(infoPath, 'r+');
+    try {
+      writeSync(fd, text, 0);
+      ftruncateSync(fd, Buffer.byteLength(text));
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  renameSync(aside, infoPath);
 }
 
 export class Daemon {
@@ -105,6 +134,7 @@ export class Daemon {
       const token = loadOrCreateToken(options.dataDir);
       const store = Store.open(options.dataDir);
       opened.unshift(() => store.close());
+      if (store.readOnly !== null) logger.error({ dataDir: options.dataDir }, store.readOnly.message);
       const roots = options.roots;
       const config: EngineConfig = { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots };
       const engine = new Engine({
@@ -128,7 +158,7 @@ export class Daemon {
       };
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
-      app.get('/healthz', { config: { public: true } }, () => ({ ok: true }));
+      app.get('/healthz', { config: { public: true } }, () => healthReply(engine));
       const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock });
       const context: FaceContext = {
         engine,
@@ -150,9 +180,7 @@ export class Daemon {
       const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
       // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
       // must never see it half written (a fresh-clone CI run caught a client reading it empty).
-      const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
-      writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
-      renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
+      writeDaemonInfo(join(options.dataDir, DAEMON_INFO_FILE), info);
       logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
       return daemon;
     } catch (error) {

@@ -16,7 +16,7 @@ import type { EngineConfig } from './EngineConfig.js';
 import type { EngineStats } from './engineTypes.js';
 import type { EngineStore } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
-import { SessionManager } from './SessionManager.js';
+import { SessionManager, type EngineHealth } from './SessionManager.js';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -55,6 +55,11 @@ export class Engine {
   /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
   shutdown(): Promise<void> {
     return this.manager.shutdown();
+  }
+
+  /** Whether the store takes writes and every background task runs (`/healthz` details); never touches the store. */
+  health(): EngineHealth {
+    return this.manager.health();
   }
 
   /** Sessions by state and profile, totals since start. */

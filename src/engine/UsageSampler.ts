@@ -1,23 +1,32 @@
 // Samples the resource usage of every live session's whole process tree (CPU time, memory, process count) on a
-// timer, for session info and metrics. It only reads /proc; it never signals a process.
+// guarded periodic task, for session info and metrics. It only reads /proc; it never signals a process, and a
+// failing read of /proc (EMFILE on a bad day) backs off instead of taking the daemon down.
 
+import { PeriodicTask, type TaskHealth } from '../common/PeriodicTask.js';
 import type { Disposable } from '../common/lifecycle.js';
+import type { EngineLogger } from './engineLogger.js';
 import { findSessionProcesses, treeUsage } from './process/processTree.js';
 import type { Session } from './Session.js';
 
 export class UsageSampler implements Disposable {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly task: PeriodicTask;
 
   constructor(
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly liveSessions: () => Iterable<Session>,
     /** A session's usage changed (its info needs saving). */
     private readonly onSampled: (session: Session) => void,
-  ) {}
+    log: EngineLogger,
+  ) {
+    this.task = new PeriodicTask({ name: 'usage sampling', intervalMs, log }, () => this.sample());
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
+  }
+
+  health(): TaskHealth {
+    return this.task.health();
   }
 
   private sample(): void {
@@ -32,7 +41,6 @@ export class UsageSampler implements Disposable {
   }
 
   dispose(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.task.dispose();
   }
 }

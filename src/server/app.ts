@@ -59,7 +59,8 @@ export function buildApp(ctx: AppContext): BuiltApp {
 
   app.setErrorHandler((error: FastifyError | CorralError | Error, request, reply) => {
     const mapped = toCorralError(error, request.routeOptions.bodyLimit);
-    if (mapped.status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    if (mapped.status >= 500 && mapped.retryAfterSeconds === undefined) request.log.error({ err: error, url: request.url }, 'request failed');
+    if (mapped.retryAfterSeconds !== undefined) void reply.header('retry-after', String(mapped.retryAfterSeconds));
     void reply.code(mapped.status).send(mapped.toBody() satisfies ErrorBody);
   });
   app.setNotFoundHandler((request, reply) => {

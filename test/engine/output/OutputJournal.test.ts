@@ -218,20 +218,38 @@ describe('OutputJournal', () => {
     assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore);
   });
 
-  test('a disk error rejects flush and every later byte is reported as a gap, never as readable', { skip: !fs.existsSync('/dev/full') }, async () => {
-    const journal = openJournal(4000); // 1000-byte segments
+  test('a refused write is an explicit gap: earlier bytes stay readable, flush and close never reject, the disk is tried again', { skip: !fs.existsSync('/dev/full') }, async () => {
+    const journal = OutputJournal.open(dir, { capBytes: 4000, retryAfterFailureMs: 50 }); // 1000-byte segments
+    open.push(journal);
     journal.append(bytesAt(0, 1000));
     await journal.flush();
     // The next segment's file is /dev/full: every write to it fails with ENOSPC.
     fs.symlinkSync('/dev/full', path.join(dir, '0000000000001000.seg'));
     journal.append(bytesAt(1000, 500));
-    await assert.rejects(journal.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    await journal.flush(); // resolves: the refused bytes are accounted for as a gap, not left pending
     assert.equal(journal.failure?.message.includes('ENOSPC'), true);
     journal.append(bytesAt(1500, 10));
     assert.equal(journal.endOffset, 1510);
-    assert.equal(journal.firstAvailableOffset, 1510);
-    assert.deepEqual(journal.read(0, 100), { data: Buffer.alloc(0), offset: 1510, gap: 1510 });
-    await assert.rejects(journal.close(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    assert.deepEqual(
+      journal.gaps.map(({ start, end, code }) => ({ start, end, code })),
+      [{ start: 1000, end: null, code: 'ENOSPC' }],
+    );
+    // What reached the disk before the failure is still there; a read stops at the gap, the next one reports it.
+    assert.deepEqual(journal.read(0, 2000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(journal.read(1000, 100), { data: Buffer.alloc(0), offset: 1510, gap: 510 });
+
+    // Space again (the file is an ordinary one from now on): after the retry delay the next append resumes.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    journal.append(bytesAt(1510, 90));
+    await journal.flush();
+    assert.equal(journal.failure, null);
+    assert.deepEqual(
+      journal.gaps.map(({ start, end }) => ({ start, end })),
+      [{ start: 1000, end: 1510 }],
+    );
+    assert.deepEqual(journal.read(1200, 1000), { data: bytesAt(1510, 90), offset: 1510, gap: 310 });
+    assert.deepEqual(journal.read(900, 1000), { data: bytesAt(900, 100), offset: 900, gap: 0 });
+    await journal.close();
     open.splice(open.indexOf(journal), 1);
   });
 
