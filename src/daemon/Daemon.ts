@@ -2,7 +2,7 @@
 // does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
 // by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
 
-import { chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { chooseBackends } from '../engine/backends/chooseBackends.js';
 import { Engine } from '../engine/Engine.js';
 import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
-import { Store } from '../store/Store.js';
+import { Store, type ReadOnlyReason } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { buildApp } from '../server/app.js';
 import { healthReply } from '../server/routes/systemRoutes.js';
@@ -85,6 +85,26 @@ function writeDaemonInfo(infoPath: string, info: DaemonInfo): void {
   renameSync(aside, infoPath);
 }
 
+/**
+ * Below this much free space the daemon starts read-only: less than one session's first journal segment and a few
+ * store pages, so anything it started would fail to record at once. Reading what is recorded still works.
+ */
+const MIN_FREE_BYTES_TO_START = 1024 * 1024;
+
+/** The store's read-only reason when the data dir's disk is (nearly) full at start; empty otherwise. */
+function readOnlyIfDiskFull(dataDir: string): { readOnly?: ReadOnlyReason } {
+  const disk = statfsSync(dataDir);
+  const free = disk.bavail * disk.bsize;
+  if (free >= MIN_FREE_BYTES_TO_START) return {};
+  return {
+    readOnly: {
+      message:
+        `The disk holding ${dataDir} has ${free} bytes free, so the daemon started read-only: recorded sessions and ` +
+        'their output can be read, nothing new can be started or recorded (STORAGE_FULL). Free space and restart corral.',
+    },
+  };
+}
+
 export class Daemon {
   readonly app: FastifyInstance;
   /** Faces add their schema-first routes here (registered after they attach) or describe raw ones for OpenAPI. */
@@ -132,7 +152,7 @@ export class Daemon {
     const opened: (() => void | Promise<void>)[] = [() => lock.release()];
     try {
       const token = loadOrCreateToken(options.dataDir);
-      const store = Store.open(options.dataDir);
+      const store = Store.open(options.dataDir, { ...readOnlyIfDiskFull(options.dataDir) });
       opened.unshift(() => store.close());
       if (store.readOnly !== null) logger.error({ dataDir: options.dataDir }, store.readOnly.message);
       const roots = options.roots;

@@ -35,6 +35,8 @@ export interface StoreWrite {
 /** What `/healthz` says about the store. */
 export interface StorageHealth {
   ok: boolean;
+  /** The store was opened read-only (a full disk at start): nothing is recorded until a restart with space. */
+  readOnly: boolean;
   /** Why writes are waiting: the store's latest refusal; null when everything is stored. */
   problem: StorageProblem | null;
   /** Writes waiting for the store. */
@@ -67,6 +69,8 @@ export class StoreWriter implements Disposable {
       { name: 'store write retry', intervalMs: RETRY_INTERVAL_MS, maxBackoffMs: MAX_RETRY_BACKOFF_MS, log },
       () => this.drain(),
     );
+    // A read-only store refuses everything from the start; say so before the first write finds out.
+    if (store.readOnly !== null) this.problem = { code: 'STORAGE_FULL', message: store.readOnly.message, since: new Date().toISOString() };
   }
 
   start(): void {
@@ -111,7 +115,7 @@ export class StoreWriter implements Disposable {
   }
 
   health(): StorageHealth {
-    return { ok: this.problem === null, problem: this.problem, queued: this.queue.length, dropped: this.dropped, retry: this.retry.health() };
+    return { ok: this.problem === null, readOnly: this.store.readOnly !== null, problem: this.problem, queued: this.queue.length, dropped: this.dropped, retry: this.retry.health() };
   }
 
   /** One last attempt (at shutdown); answers how many writes stay unstored. */
@@ -170,7 +174,7 @@ export class StoreWriter implements Disposable {
       this.queue.splice(0, chunk.length);
       for (const write of chunk) this.forget(write);
     }
-    if (this.problem !== null) {
+    if (this.problem !== null && this.store.readOnly === null) {
       this.log('info', 'the store takes writes again; every queued record is stored', { problem: this.problem.code });
       this.problem = null;
     }

@@ -9,6 +9,8 @@ import type { SessionInfo, SessionState, StateEvent, StateSource } from '../prot
 import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
 import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
+
+export type { ReadOnlyReason };
 import type { EngineStore } from '../engine/ports.js';
 import type {
   CommandFinish,
@@ -44,6 +46,8 @@ const DB_FILE_MODE = 0o600;
 export interface StoreOptions {
   /** Clock for createdAt/updatedAt of templates and macros (tests pin it). */
   now?: () => Date;
+  /** Open read-only from the start (the daemon found the disk full): every write is refused with this reason. */
+  readOnly?: ReadOnlyReason;
 }
 
 
@@ -301,6 +305,7 @@ export class Store implements EngineStore {
   static open(dataDir: string, options: StoreOptions = {}): Store {
     fs.mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
     const file = path.join(dataDir, DB_FILE_NAME);
+    if (options.readOnly !== undefined && fs.existsSync(file)) return new Store(openReadOnly(file), options, options.readOnly);
     try {
       return new Store(openWritable(file, dataDir), options);
     } catch (error) {
