@@ -3,6 +3,7 @@
 // engine's front door, calls this; faces never do, and it knows nothing of any of them.
 
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskHealth } from '../common/PeriodicTask.js';
@@ -218,7 +219,9 @@ export class SessionManager {
     this.persistence.forget(session.id);
     for (const listener of listeners) listener.dispose();
     // A session that never started has no process to wait for: terminate() would wait for an exit forever.
-    const ending = session.identity === null ? session.dispose() : session.terminate('killed', 'api', { force: true }).then(() => session.dispose());
+    const ended = session.identity === null ? Promise.resolve() : session.terminate('killed', 'api', { force: true });
+    // Then its memory and whatever output it wrote to disk: no row will ever point at that directory.
+    const ending = ended.then(() => session.dispose()).then(() => rm(sessionDir(this.config.dataDir, session.id), { recursive: true, force: true }));
     const tracked = ending.then(
       () => undefined,
       (error: unknown) => this.log('error', 'could not end a session whose create was refused', { session: session.id, error: (error as Error).message }),
