@@ -158,10 +158,12 @@ export class SessionManager {
         { details: { live, max: this.config.maxLiveSessions } },
       );
     }
-    const spec = buildSpec(
-      { dataDir: this.config.dataDir, profiles: this.profiles, cwdPolicy: this.cwdPolicy, agents: this.agents, allowEnv: this.config.allowEnv },
-      request,
-      internal.cwd,
+    const spec = diskFullAsStorageFull(() =>
+      buildSpec(
+        { dataDir: this.config.dataDir, profiles: this.profiles, cwdPolicy: this.cwdPolicy, agents: this.agents, allowEnv: this.config.allowEnv },
+        request,
+        internal.cwd,
+      ),
     );
     const session = new Session(spec, {
       backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
@@ -428,5 +430,17 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     return await Promise.race([promise.then(() => true, () => true), sleep(ms, false, { signal: timeout.signal, ref: false })]);
   } finally {
     timeout.abort();
+  }
+}
+
+/** A session's files (agent home, hook settings) written on a full disk: the caller gets STORAGE_FULL (507), not a 500. */
+function diskFullAsStorageFull<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOSPC, EDQUOT: the disk (or the user's quota) is full; anything else is the caller's or ours to report as is.
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+    throw new CorralError('STORAGE_FULL', `No session was created: the disk is full (${(error as Error).message}).`, { cause: error });
   }
 }
