@@ -14,6 +14,23 @@ const DISK_MIB = 6;
 /** The periodic info save (every 2 s) meets the full disk, and the ticker outgrows its last journal page. */
 const FULL_DISK_MS = 4_000;
 
+/** The store retry backs off to 10 s and the journal retries every 5 s: both catch up well within this. */
+const RECOVERY_MS = 20_000;
+
+/** Polls until `check` passes or the time is up (then its last failure is the test's). */
+async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
+}
+
 interface Health {
   status: 'ok' | 'degraded';
   details: { storage: { readOnly: boolean; problem: { code: string; message: string } | null; queued: number } };
@@ -72,7 +89,23 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
     assert.equal(refused.body.error.code, 'STORAGE_FULL');
     assert.equal((await daemon.request<{ live: number }>('GET', '/api/v1/stats')).body.live, 1);
 
-    // A crash, and a restart on the still-full disk: it comes up read-only, says so, and serves what was recorded.
+    // Space again: the queued records are stored, the journal resumes and its gap closes, creating works.
+    disk.unfill();
+    const running = daemon;
+    await eventually(async () => {
+      const healthy = await running.request<Health>('GET', '/healthz');
+      assert.equal(healthy.body.status, 'ok', JSON.stringify(healthy.body));
+      const caughtUp = await running.request<SessionInfo>('GET', `/api/v1/sessions/${ticker.id}`);
+      assert.equal(caughtUp.body.storage?.saved, true, JSON.stringify(caughtUp.body.storage));
+      const closed = caughtUp.body.storage?.journalGaps.find((g) => g.stream === 'combined');
+      assert.ok(closed !== undefined && closed.end !== null && closed.end > closed.start, JSON.stringify(caughtUp.body.storage));
+    }, RECOVERY_MS);
+    const afterSpace = await createSession(daemon, { command: ['/bin/sh', '-c', 'echo room-again'] });
+    await waitForText(daemon, afterSpace.id, 'room-again');
+
+    // Full again, a crash, and a restart on the still-full disk: it comes up read-only, says so, and serves what
+    // was recorded.
+    disk.fill();
     await daemon.crash();
     const crashed = daemon;
     daemon = await startDaemon({ base: disk.dir, dataDir: crashed.dataDir });

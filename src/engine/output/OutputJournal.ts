@@ -140,8 +140,9 @@ export class OutputJournal {
   }
 
   /**
-   * Opens the journal in `dir` (created if missing). An existing dir is recovered from its segment names and sizes:
-   * the newest contiguous run of segments is kept, anything older or beyond the cap is deleted.
+   * Opens the journal in `dir` (created if missing). An existing dir is recovered from its segment names and sizes.
+   * A hole between segments is output the disk refused (a gap, see `fail`): the segments on both sides stay, and a
+   * read reports the hole as its gap. Segments that overlap a newer one cannot both be right: the older is deleted.
    */
   static open(dir: string, opts: OutputJournalOptions): OutputJournal {
     checkCap(opts.capBytes);
@@ -154,16 +155,12 @@ export class OutputJournal {
       found.push({ start: Number(match[1]), size: fs.statSync(file).size, path: file, fd: null, busy: 0, retired: false });
     }
     found.sort((a, b) => a.start - b.start);
-    // Keep the newest contiguous run: a hole means bytes between are gone, and offsets must stay exact.
-    let first = found.length - 1;
-    while (first > 0) {
-      const prev = found[first - 1];
-      const cur = found[first];
-      if (prev === undefined || cur === undefined || prev.start + prev.size !== cur.start) break;
-      first--;
+    const kept: Segment[] = [];
+    for (const seg of found.reverse()) {
+      const next = kept[0];
+      if (next !== undefined && seg.start + seg.size > next.start) unlinkIfPresent(seg.path);
+      else kept.unshift(seg);
     }
-    for (const stale of found.slice(0, Math.max(0, first))) unlinkIfPresent(stale.path);
-    const kept = found.slice(Math.max(0, first));
     const last = kept[kept.length - 1];
     if (last !== undefined) last.fd = fs.openSync(last.path, 'r+');
     return new OutputJournal(dir, opts.capBytes, kept, true, opts.retryAfterFailureMs);

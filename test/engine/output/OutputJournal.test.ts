@@ -157,7 +157,7 @@ describe('OutputJournal', () => {
     assert.equal(journal.read(random.length, 10).data.toString(), 'tail');
   });
 
-  test('reopening drops segments older than a hole so offsets stay exact', async () => {
+  test('reopening keeps the segments on both sides of a hole (output the disk refused) and reads report it as a gap', async () => {
     const journal = openJournal(4000);
     journal.append(bytesAt(0, 3500));
     await journal.close();
@@ -165,10 +165,24 @@ describe('OutputJournal', () => {
     fs.rmSync(path.join(dir, '0000000000001000.seg'));
 
     const reopened = openJournal(4000);
-    assert.equal(reopened.firstAvailableOffset, 2000);
+    assert.equal(reopened.firstAvailableOffset, 0);
     assert.equal(reopened.endOffset, 3500);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000002000.seg', '0000000000003000.seg']);
-    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(2000, 1500), offset: 2000, gap: 2000 });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000000000.seg', '0000000000002000.seg', '0000000000003000.seg']);
+    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(reopened.read(1000, 10_000), { data: bytesAt(2000, 1500), offset: 2000, gap: 1000 });
+  });
+
+  test('reopening deletes a segment that overlaps a newer one', async () => {
+    const journal = openJournal(4000);
+    journal.append(bytesAt(0, 2500));
+    await journal.close();
+    open.splice(0);
+    fs.writeFileSync(path.join(dir, '0000000000001500.seg'), bytesAt(1500, 200));
+
+    const reopened = openJournal(4000);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000000000.seg', '0000000000001500.seg', '0000000000002000.seg']);
+    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(reopened.read(1000, 10_000), { data: bytesAt(1500, 200), offset: 1500, gap: 500 });
   });
 
   test('50 MB appended in 64 KB chunks stays under the cap on disk and the last bytes read back exactly', async () => {
