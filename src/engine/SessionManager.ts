@@ -383,7 +383,7 @@ export class SessionManager {
   /** The store and every guarded background task, for `/healthz` and metrics. */
   health(): EngineHealth {
     const storage = this.writer.health();
-    const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), storage.retry];
+    const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), this.writer.retryHealth()];
     return { ok: storage.ok && tasks.every((task) => task.ok), storage, tasks };
   }
 

@@ -43,7 +43,6 @@ export interface StorageHealth {
   queued: number;
   /** Writes given up since start because the queue was full: records that will never reach the store. */
   dropped: number;
-  retry: TaskHealth;
 }
 
 /** STORAGE_FULL or STORE_BUSY: the store refused for now; anything else is a bug and propagates. */
@@ -62,7 +61,8 @@ export class StoreWriter implements Disposable {
   private readonly retry: PeriodicTask;
 
   constructor(
-    private readonly store: SessionRecords,
+    /** Only commits and the read-only flag: each write brings its own store call. */
+    private readonly store: Pick<SessionRecords, 'batch' | 'readOnly'>,
     private readonly log: EngineLogger,
   ) {
     this.retry = new PeriodicTask(
@@ -115,7 +115,12 @@ export class StoreWriter implements Disposable {
   }
 
   health(): StorageHealth {
-    return { ok: this.problem === null, readOnly: this.store.readOnly !== null, problem: this.problem, queued: this.queue.length, dropped: this.dropped, retry: this.retry.health() };
+    return { ok: this.problem === null, readOnly: this.store.readOnly !== null, problem: this.problem, queued: this.queue.length, dropped: this.dropped };
+  }
+
+  /** The retry task's own health (with the engine's other background tasks). */
+  retryHealth(): TaskHealth {
+    return this.retry.health();
   }
 
   /** One last attempt (at shutdown); answers how many writes stay unstored. */
