@@ -2,7 +2,7 @@
 // does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
 // by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
 
-import { chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { chooseBackends } from '../engine/backends/chooseBackends.js';
 import { Engine } from '../engine/Engine.js';
 import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.js';
-import { Store, type ReadOnlyReason } from '../store/Store.js';
+import { Store } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { buildApp } from '../server/app.js';
 import { healthReply } from '../server/routes/systemRoutes.js';
@@ -21,6 +21,8 @@ import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/a
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { writeDaemonInfo } from './daemonInfoFile.js';
+import { readOnlyIfDiskFull } from './diskSpace.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from '../common/packageVersion.js';
 
@@ -55,54 +57,6 @@ function makePrivateDir(dir: string, logger: Logger): void {
     chmodSync(dir, 0o700);
     logger.warn({ dataDir: dir, was: mode.toString(8) }, 'the data dir was open to other users; its mode is now 0700');
   }
-}
-
-/**
- * Writes daemon.json aside and renames it into place: clients poll for it and read it the moment it exists, so they
- * must never see it half written (a fresh-clone CI run caught a client reading it empty). On a full disk the file
- * aside cannot be written; an existing daemon.json (left by a crash) is then overwritten in place, in the space it
- * already has, so clients still find a daemon that started read-only.
- */
-function writeDaemonInfo(infoPath: string, info: DaemonInfo): void {
-  const text = JSON.stringify(info) + '\n';
-  const aside = `${infoPath}.${process.pid}.tmp`;
-  try {
-    writeFileSync(aside, text, { mode: 0o600 });
-  } catch (error) {
-    rmSync(aside, { force: true });
-    // ENOSPC/EDQUOT: no room for a new file; anything else is reported as it is.
-    const code = (error as NodeJS.ErrnoException).code;
-    if ((code !== 'ENOSPC' && code !== 'EDQUOT') || !existsSync(infoPath)) throw error;
-    const fd = openSync(infoPath, 'r+');
-    try {
-      writeSync(fd, text, 0);
-      ftruncateSync(fd, Buffer.byteLength(text));
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  renameSync(aside, infoPath);
-}
-
-/**
- * Below this much free space the daemon starts read-only: less than one session's first journal segment and a few
- * store pages, so anything it started would fail to record at once. Reading what is recorded still works.
- */
-const MIN_FREE_BYTES_TO_START = 1024 * 1024;
-
-/** The store's read-only reason when the data dir's disk is (nearly) full at start; empty otherwise. */
-function readOnlyIfDiskFull(dataDir: string): { readOnly?: ReadOnlyReason } {
-  const disk = statfsSync(dataDir);
-  const free = disk.bavail * disk.bsize;
-  if (free >= MIN_FREE_BYTES_TO_START) return {};
-  return {
-    readOnly: {
-      message:
-        `The disk holding ${dataDir} has ${free} bytes free, so the daemon started read-only: recorded sessions and ` +
-        'their output can be read, nothing new can be started or recorded (STORAGE_FULL). Free space and restart corral.',
-    },
-  };
 }
 
 export class Daemon {

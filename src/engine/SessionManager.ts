@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskHealth } from '../common/PeriodicTask.js';
 import { CorralError } from '../protocol/errors.js';
-import { Emitter, type Event } from '../common/lifecycle.js';
+import { Emitter, type Disposable, type Event } from '../common/lifecycle.js';
 import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../protocol/api.js';
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineEvent } from '../protocol/events.js';
@@ -34,7 +34,6 @@ import { buildSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
 import { isStoreRefusal, StoreWriter, type StorageHealth } from './StoreWriter.js';
-import type { Disposable } from '../common/lifecycle.js';
 
 export type { EngineLogger } from './engineLogger.js';
 
