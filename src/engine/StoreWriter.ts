@@ -23,6 +23,8 @@ const RETRY_INTERVAL_MS = 1_000;
 const MAX_RETRY_BACKOFF_MS = 10_000;
 /** Writes committed per retry transaction: one commit for many rows, short enough not to stall the event loop. */
 const RETRY_BATCH_WRITES = 500;
+/** Transactions per retry run: a long backlog drains over several runs (a second apart), never in one long stall. */
+const RETRY_BATCHES_PER_RUN = 4;
 
 export interface StoreWrite {
   /** Writes with the same key replace each other while queued (a session row saved again): only the newest is kept. */
@@ -162,7 +164,8 @@ export class StoreWriter implements Disposable {
 
   /** The periodic retry: commits what waits in batches; throws the refusal so the task backs off and reports it. */
   private drain(): void {
-    while (this.queue.length > 0) {
+    for (let batches = 0; this.queue.length > 0; batches++) {
+      if (batches === RETRY_BATCHES_PER_RUN) return;
       const chunk = this.queue.slice(0, RETRY_BATCH_WRITES);
       try {
         this.store.batch(() => {
