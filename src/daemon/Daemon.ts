@@ -2,7 +2,7 @@
 // does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
 // by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
 
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ import { createMetrics } from '../server/metrics.js';
 import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
 import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { writeDaemonInfo } from './daemonInfoFile.js';
+import { readOnlyIfDiskFull } from './diskSpace.js';
 import { createLogger } from './logger.js';
 import { packageVersion } from '../common/packageVersion.js';
 
@@ -145,8 +147,9 @@ export class Daemon {
     const opened: (() => void | Promise<void>)[] = [() => lock.release()];
     try {
       const token = loadOrCreateToken(options.dataDir);
-      const store = Store.open(options.dataDir);
+      const store = Store.open(options.dataDir, { ...readOnlyIfDiskFull(options.dataDir) });
       opened.unshift(() => store.close());
+      if (store.readOnly !== null) logger.error({ dataDir: options.dataDir }, store.readOnly.message);
       const roots = options.roots;
       const config: EngineConfig = { ...defaultEngineConfig(options.dataDir, roots), ...options.engine, dataDir: options.dataDir, roots };
       const engine = new Engine({
@@ -212,11 +215,7 @@ export class Daemon {
     const port = (this.server.address() as AddressInfo).port;
     this.openDoor(port);
     const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
-    // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
-    // must never see it half written (a fresh-clone CI run caught a client reading it empty).
-    const infoPath = join(dataDir, DAEMON_INFO_FILE);
-    writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
-    renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
+    writeDaemonInfo(join(dataDir, DAEMON_INFO_FILE), info);
     this.logger.info({ url: info.url, dataDir, roots, ...this.started }, 'corral daemon listening');
   }
 

@@ -4,7 +4,6 @@
 // class of its own in src/engine/door/; this file builds them over one SessionManager and one store.
 
 import type { Event } from '../common/lifecycle.js';
-import type { TaskHealth } from '../common/PeriodicTask.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type { ProcessBackend } from './backends/ProcessBackend.js';
 import { EngineAgents } from './door/EngineAgents.js';
@@ -17,7 +16,7 @@ import type { EngineConfig } from './EngineConfig.js';
 import type { EngineStats } from './engineTypes.js';
 import type { EngineStore } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
-import { SessionManager } from './SessionManager.js';
+import { SessionManager, type EngineHealth } from './SessionManager.js';
 
 export interface EngineOptions {
   config: EngineConfig;
@@ -58,9 +57,9 @@ export class Engine {
     return this.manager.shutdown();
   }
 
-  /** The health of the engine's background tasks (orphan reaping, usage sampling), for `/healthz` and metrics. */
-  backgroundTasks(): TaskHealth[] {
-    return this.manager.backgroundTasks();
+  /** Whether the store takes writes and every background task runs (`/healthz` details); never touches the store. */
+  health(): EngineHealth {
+    return this.manager.health();
   }
 
   /** Sessions by state and profile, totals since start. */

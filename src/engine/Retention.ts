@@ -1,8 +1,11 @@
 // Removes ended sessions older than the retention period: their store rows, their output on disk and any copy
-// still in memory. Checked at start and hourly. It never touches a live session.
+// still in memory. Checked at start and hourly, on a guarded periodic task: a full or locked store, or a directory
+// that cannot be removed, is retried with backoff instead of taking the daemon down. It never touches a live session.
 
 import { rmSync } from 'node:fs';
+import { PeriodicTask, type TaskHealth } from '../common/PeriodicTask.js';
 import type { Disposable } from '../common/lifecycle.js';
+import type { EngineLogger } from './engineLogger.js';
 import type { SessionRecords } from './ports.js';
 import { sessionDir } from './sessionFiles.js';
 import type { SessionRegistry } from './SessionRegistry.js';
@@ -17,7 +20,7 @@ const RETENTION_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 const MAX_REMOVED_DIRS_PER_CHECK = 10_000;
 
 export class Retention implements Disposable {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly task: PeriodicTask;
 
   constructor(
     /** Ended sessions older than this are removed (null: keep forever). */
@@ -25,14 +28,22 @@ export class Retention implements Disposable {
     private readonly dataDir: string,
     private readonly store: SessionRecords,
     private readonly sessions: SessionRegistry,
-  ) {}
+    log: EngineLogger,
+  ) {
+    this.task = new PeriodicTask({ name: 'retention', intervalMs: RETENTION_CHECK_INTERVAL_MS, log }, () => {
+      this.apply();
+    });
+  }
 
   /** Applies the policy now and then hourly (nothing when sessions are kept forever). */
-  start(): void {
+  async start(): Promise<void> {
     if (this.retentionMs === null) return;
-    this.apply();
-    this.timer = setInterval(() => this.apply(), RETENTION_CHECK_INTERVAL_MS);
-    this.timer.unref();
+    await this.task.runNow();
+    this.task.start();
+  }
+
+  health(): TaskHealth {
+    return this.task.health();
   }
 
   /** Removes what is past the period; answers how many sessions the store dropped. */
@@ -47,7 +58,6 @@ export class Retention implements Disposable {
   }
 
   dispose(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.task.dispose();
   }
 }

@@ -17,6 +17,8 @@ import type {
   StateEvent,
   StateSource,
   ResourceUsage,
+  JournalGap,
+  SessionStorage,
 } from '../protocol/sessionTypes.js';
 import { REDACTED } from '../protocol/sessionTypes.js';
 import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
@@ -79,6 +81,8 @@ export interface SessionDeps {
   /** Pids of every session's live main process (this one's included): the tree scans skip their environment. */
   liveRootPids(): ReadonlySet<number>;
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Whether the store holds this session's latest records (the journal gaps are the session's own). */
+  storage(): Omit<SessionStorage, 'journalGaps'>;
 }
 
 export interface WaitCondition {
@@ -642,7 +646,13 @@ export class Session {
       usage: this.usage,
       labels: this.spec.labels,
       limits: this.spec.limits,
+      storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
     };
+  }
+
+  private journalGaps(): JournalGap[] {
+    const streams = [['combined', this.output], ['stdout', this.stdout], ['stderr', this.stderr]] as const;
+    return streams.flatMap(([name, stream]) => (stream?.journalGaps ?? []).map((gap) => ({ stream: name, ...gap })));
   }
 
   /** Releases memory-only resources of an ended session (the store keeps its record and output). */

@@ -3,9 +3,12 @@
 // engine's front door, calls this; faces never do, and it knows nothing of any of them.
 
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskHealth } from '../common/PeriodicTask.js';
 import { CorralError } from '../protocol/errors.js';
-import { Emitter, type Event } from '../common/lifecycle.js';
+import { Emitter, type Disposable, type Event } from '../common/lifecycle.js';
 import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from '../protocol/api.js';
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineEvent } from '../protocol/events.js';
@@ -30,9 +33,32 @@ import { SessionRegistry } from './SessionRegistry.js';
 import { buildSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
-import type { TaskHealth } from '../common/PeriodicTask.js';
+import { isStoreRefusal, StoreWriter, type StorageHealth } from './StoreWriter.js';
 
 export type { EngineLogger } from './engineLogger.js';
+
+/**
+ * Shutdown gives the sessions their usual escalation (polite, SIGINT, SIGTERM graces, then SIGKILL) plus this for the
+ * tree sweep and the last output; past it, what is still running is killed outright.
+ */
+const SHUTDOWN_MARGIN_MS = 3_000;
+/** After the forced kill, shutdown waits at most this long more for the sessions to report their end, then goes on. */
+const SHUTDOWN_FORCED_WAIT_MS = 2_000;
+
+/**
+ * The documented bound on `shutdown()` ending the sessions, whatever they or the store do: the graces, the margin
+ * and the forced wait (10 s with the default graces). Storing what is left costs one store busy timeout more.
+ */
+export function shutdownDeadlineMs(graces: EngineConfig['graces']): number {
+  return graces.politeMs + graces.interruptMs + graces.termMs + SHUTDOWN_MARGIN_MS + SHUTDOWN_FORCED_WAIT_MS;
+}
+
+/** What `/healthz` details: the store and every guarded background task. */
+export interface EngineHealth {
+  ok: boolean;
+  storage: StorageHealth;
+  tasks: TaskHealth[];
+}
 
 export interface CreateResult {
   session: Session;
@@ -42,7 +68,12 @@ export interface CreateResult {
 
 export class SessionManager {
   private readonly sessions: SessionRegistry;
+  private readonly writer: StoreWriter;
   private readonly persistence: SessionPersistence;
+  /** Engine events of a create in progress, fired only once its start is committed (a refused one never happened). */
+  private heldEvents: EngineEvent[] | null = null;
+  /** Sessions whose create the store refused, being killed: shutdown waits for them too. */
+  private readonly discarding = new Set<Promise<void>>();
   private readonly usage: UsageSampler;
   private readonly retention: Retention;
   private readonly profiles: ProfileRegistry;
@@ -72,16 +103,17 @@ export class SessionManager {
     this.cwdPolicy = new CwdPolicy(config.roots);
     this.backends = chooseBackends(config.ptyBackend, backends);
     this.sessions = new SessionRegistry(config.endedInMemory);
-    this.persistence = new SessionPersistence(store, this.sessions);
+    this.writer = new StoreWriter(store, log);
+    this.persistence = new SessionPersistence(store, this.sessions, this.writer, log);
     this.usage = new UsageSampler(
       config.usageSampleMs,
       () => this.sessions.liveSessions(),
       (session) => this.persistence.markDirty(session.id),
-      (level, message, fields) => this.log(level, message, fields),
+      log,
     );
-    this.retention = new Retention(config.retentionMs, config.dataDir, store, this.sessions);
-    this.history = new CommandHistory(store);
-    this.history.onFinished((command) => this.eventEmitter.fire({ type: 'command.finished', sessionId: command.sessionId, command }));
+    this.retention = new Retention(config.retentionMs, config.dataDir, store, this.sessions, log);
+    this.history = new CommandHistory(store, this.writer);
+    this.history.onFinished((command) => this.emit({ type: 'command.finished', sessionId: command.sessionId, command }));
     this.agents = new AgentService({
       dataDir: config.dataDir,
       history: this.history,
@@ -96,9 +128,10 @@ export class SessionManager {
     const { subreaper } = this.reaper.start();
     const recovered = await recoverAfterCrash(this.store, this.config.graces.termMs, this.log);
     await this.agents.start();
+    this.writer.start();
     this.usage.start();
     this.persistence.start();
-    this.retention.start();
+    await this.retention.start();
     return { subreaper, recovered };
   }
 
@@ -124,10 +157,12 @@ export class SessionManager {
         { details: { live, max: this.config.maxLiveSessions } },
       );
     }
-    const spec = buildSpec(
-      { dataDir: this.config.dataDir, profiles: this.profiles, cwdPolicy: this.cwdPolicy, agents: this.agents, allowEnv: this.config.allowEnv },
-      request,
-      internal.cwd,
+    const spec = diskFullAsStorageFull(() =>
+      buildSpec(
+        { dataDir: this.config.dataDir, profiles: this.profiles, cwdPolicy: this.cwdPolicy, agents: this.agents, allowEnv: this.config.allowEnv },
+        request,
+        internal.cwd,
+      ),
     );
     const session = new Session(spec, {
       backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
@@ -136,27 +171,70 @@ export class SessionManager {
       onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
       liveRootPids: () => this.reaper.registeredChildren,
       log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
+      storage: () => {
+        const queued = this.writer.queuedFor(spec.id) > 0;
+        return { saved: !queued, problem: queued ? this.writer.currentProblem : null };
+      },
     });
     this.sessions.addLive(session);
-    this.counters.created++;
-    session.onStateChange((event) => this.handleState(session, event));
-    session.onInfoChanged(() => this.persistence.markDirty(session.id));
-    session.onExit((exit) => this.handleExit(session, exit));
+    const listeners: Disposable[] = [
+      session.onStateChange((event) => this.handleState(session, event)),
+      session.onInfoChanged(() => this.persistence.markDirty(session.id)),
+      session.onExit((exit) => this.handleExit(session, exit)),
+    ];
     if (spec.profile.agent !== undefined) this.agents.attach(session);
+    const held: EngineEvent[] = [];
+    this.heldEvents = held;
     try {
       this.persistence.recordStart(
         session,
         // Created comes before anything start() reports (its first state change), so every subscriber sees a
         // session's events in order; pid and startedAt follow in that first state event.
-        () => this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() }),
+        () => this.emit({ type: 'session.created', session: session.toInfo() }),
         () => session.start(),
       );
     } catch (error) {
+      this.heldEvents = null;
+      if (isStoreRefusal(error)) {
+        // Issue 15: the store refused the start (locked, full disk). Nothing of it may remain: no process, no count,
+        // no row (the commit rolled back), no event; the caller gets the refusal (503/507) and may retry.
+        this.discard(session, listeners);
+        this.log('warn', 'session not created: the store refused its record', { session: session.id, code: error.code });
+        throw new CorralError(error.code, `No session was created: ${error.message}`, { cause: error });
+      }
+      this.counters.created++;
+      for (const event of held) this.eventEmitter.fire(event);
       this.counters.spawnFailed++;
       this.log('warn', 'session failed to start', { session: session.id, error: (error as Error).message });
       throw error;
     }
+    this.heldEvents = null;
+    this.counters.created++;
+    for (const event of held) this.eventEmitter.fire(event);
     return { session, existing: false };
+  }
+
+  /** Undoes a create the store refused: out of the registry at once, its process (if one started) killed. */
+  private discard(session: Session, listeners: Disposable[]): void {
+    this.sessions.removeLive(session.id);
+    this.persistence.forget(session.id);
+    for (const listener of listeners) listener.dispose();
+    // A session that never started has no process to wait for: terminate() would wait for an exit forever.
+    const ended = session.identity === null ? Promise.resolve() : session.terminate('killed', 'api', { force: true });
+    // Then its memory and whatever output it wrote to disk: no row will ever point at that directory.
+    const ending = ended.then(() => session.dispose()).then(() => rm(sessionDir(this.config.dataDir, session.id), { recursive: true, force: true }));
+    const tracked = ending.then(
+      () => undefined,
+      (error: unknown) => this.log('error', 'could not end a session whose create was refused', { session: session.id, error: (error as Error).message }),
+    );
+    this.discarding.add(tracked);
+    void tracked.finally(() => this.discarding.delete(tracked));
+  }
+
+  /** Fires an engine event, or holds it while a create is not yet committed. */
+  private emit(event: EngineEvent): void {
+    if (this.heldEvents !== null) this.heldEvents.push(event);
+    else this.eventEmitter.fire(event);
   }
 
   // ---- find ------------------------------------------------------------------------------------------------
@@ -272,7 +350,7 @@ export class SessionManager {
 
   private handleState(session: Session, event: StateEvent): void {
     this.persistence.recordState(session, event);
-    this.eventEmitter.fire({ type: 'session.state', sessionId: session.id, event, session: session.toInfo() });
+    this.emit({ type: 'session.state', sessionId: session.id, event, session: session.toInfo() });
   }
 
   private handleExit(session: Session, exit: ExitInfo): void {
@@ -280,12 +358,7 @@ export class SessionManager {
     this.history.forget(session.id);
     this.persistence.recordEnd(session);
     this.sessions.moveToEnded(session);
-    this.eventEmitter.fire({ type: 'session.exited', sessionId: session.id, exit, session: session.toInfo() });
-  }
-
-  /** The health of the engine's periodic tasks (a failing one backs off and is retried; it never throws). */
-  backgroundTasks(): TaskHealth[] {
-    return [this.reaper.health(), this.usage.health()];
+    this.emit({ type: 'session.exited', sessionId: session.id, exit, session: session.toInfo() });
   }
 
   stats(): Record<string, unknown> {
@@ -306,13 +379,36 @@ export class SessionManager {
     };
   }
 
-  /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
+  /** The store and every guarded background task, for `/healthz` and metrics. */
+  health(): EngineHealth {
+    const storage = this.writer.health();
+    const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), this.writer.retryHealth()];
+    return { ok: storage.ok && tasks.every((task) => task.ok), storage, tasks };
+  }
+
+  /**
+   * Stops accepting work, ends every session by the usual escalation, flushes the store. Finishes within
+   * shutdownDeadlineMs whatever the sessions or the store do: past it the rest is killed, and what the store
+   * refuses is logged as lost.
+   */
   async shutdown(): Promise<void> {
     this.accepting = false;
-    await Promise.all(this.sessions.liveSessions().map((session) => session.terminate('shutdown', 'api')));
+    const live = this.sessions.liveSessions();
+    const ending = Promise.all([...live.map((session) => session.terminate('shutdown', 'api')), ...this.discarding]);
+    const graces = this.config.graces;
+    if (!(await settlesWithin(ending, shutdownDeadlineMs(graces) - SHUTDOWN_FORCED_WAIT_MS))) {
+      const stuck = live.filter((session) => session.isLive);
+      this.log('warn', 'sessions did not end within the shutdown deadline; killing them', { sessions: stuck.map((session) => session.id) });
+      await settlesWithin(Promise.all(stuck.map((session) => session.terminate('shutdown', 'api', { force: true }))), SHUTDOWN_FORCED_WAIT_MS);
+    }
     this.usage.dispose();
     this.retention.dispose();
     this.persistence.close();
+    const unsaved = await this.writer.flushNow();
+    if (unsaved > 0) {
+      this.log('error', 'shutting down with records the store refused; they are lost', { unsaved, problem: this.writer.currentProblem?.code });
+    }
+    this.writer.dispose();
     await this.sessions.disposeEnded();
     await this.agents.dispose();
     this.reaper.reapNow();
@@ -323,5 +419,27 @@ export class SessionManager {
   /** Removes ended sessions older than the retention period, with their output on disk. */
   applyRetention(): number {
     return this.retention.apply();
+  }
+}
+
+/** Resolves true when `promise` settled within `ms`, false when the time ran out first (the timer never outlives it). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([promise.then(() => true, () => true), sleep(ms, false, { signal: timeout.signal, ref: false })]);
+  } finally {
+    timeout.abort();
+  }
+}
+
+/** A session's files (agent home, hook settings) written on a full disk: the caller gets STORAGE_FULL (507), not a 500. */
+function diskFullAsStorageFull<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOSPC, EDQUOT: the disk (or the user's quota) is full; anything else is the caller's or ours to report as is.
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+    throw new CorralError('STORAGE_FULL', `No session was created: the disk is full (${(error as Error).message}).`, { cause: error });
   }
 }

@@ -1,12 +1,16 @@
 // Keeps the store's session rows in step with memory. A state change writes its event row at once and re-saves the
 // session row once per tick however many transitions happened in it (an exec is two); counters and usage are
-// re-saved at most every INFO_SAVE_INTERVAL_MS; a start is one commit; an end is saved at once. It decides nothing
-// about a session, and after close() it writes no more (the store may be closed).
+// re-saved at most every INFO_SAVE_INTERVAL_MS; a start is one commit, and the only write whose refusal the caller
+// sees (a create must fail whole); an end is saved at once. Every other write goes through the StoreWriter, which
+// keeps and retries what the store refuses. It decides nothing about a session, and after close() it writes no more.
 
+import { PeriodicTask, type TaskHealth } from '../common/PeriodicTask.js';
 import type { StateEvent } from '../protocol/sessionTypes.js';
+import type { EngineLogger } from './engineLogger.js';
 import type { EventLog, SessionRecords } from './ports.js';
 import type { Session } from './Session.js';
 import type { SessionRegistry } from './SessionRegistry.js';
+import type { StoreWriter } from './StoreWriter.js';
 
 /** Info of a live session is re-saved at most this often for counters and usage (state changes save at once). */
 const INFO_SAVE_INTERVAL_MS = 2000;
@@ -16,30 +20,38 @@ export class SessionPersistence {
   private readonly pending = new Set<string>();
   /** Live sessions whose counters, size or usage changed since the last periodic save. */
   private readonly dirty = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly periodicSave: PeriodicTask;
   private closed = false;
 
   constructor(
     private readonly store: SessionRecords & EventLog,
     private readonly sessions: SessionRegistry,
-  ) {}
+    private readonly writer: StoreWriter,
+    log: EngineLogger,
+  ) {
+    this.periodicSave = new PeriodicTask({ name: 'session info save', intervalMs: INFO_SAVE_INTERVAL_MS, log }, () => this.saveDirty());
+  }
 
   /** Starts the periodic save of changed info. */
   start(): void {
-    this.timer = setInterval(() => this.saveDirty(), INFO_SAVE_INTERVAL_MS);
-    this.timer.unref();
+    this.periodicSave.start();
+  }
+
+  health(): TaskHealth {
+    return this.periodicSave.health();
   }
 
   /**
    * Every row a start writes (the session, its first events, the row again with the pid) in one commit. `announce`
    * runs after the first rows and before `start`; what `start` throws (a failed spawn) is rethrown after the commit.
+   * A commit the store refuses (STORAGE_FULL, STORE_BUSY) throws that refusal, and nothing of the start is stored.
    */
   recordStart(session: Session, announce: () => void, start: () => void): void {
     let startError: unknown = null;
     let failed = false;
-    this.store.batch(() => {
+    this.writer.atomic(() => {
       // The row first: events reference it.
-      this.save(session);
+      this.saveNow(session);
       this.store.appendEvent(session.id, session.initialEvent());
       announce();
       try {
@@ -48,15 +60,21 @@ export class SessionPersistence {
         failed = true;
         startError = error;
       }
-      this.save(session);
-      this.pending.delete(session.id);
+      this.saveNow(session);
     });
+    this.pending.delete(session.id);
     if (failed) throw startError;
+  }
+
+  /** A start whose commit was refused: forget what was scheduled for the session (its row never existed). */
+  forget(id: string): void {
+    this.pending.delete(id);
+    this.dirty.delete(id);
   }
 
   /** A transition: its event row now (it is the record), the session row (which only mirrors it) next tick. */
   recordState(session: Session, event: StateEvent): void {
-    this.store.appendEvent(session.id, event);
+    this.writer.write({ key: null, sessionId: session.id, run: () => this.store.appendEvent(session.id, event) });
     if (this.pending.size === 0) setImmediate(() => this.flushPending());
     this.pending.add(session.id);
   }
@@ -74,7 +92,7 @@ export class SessionPersistence {
     this.pending.delete(session.id);
   }
 
-  /** Saves everything changed so far (before a read that must see it in the store). */
+  /** Saves everything changed so far (before a read that must see it in the store); refused writes stay queued. */
   flush(): void {
     this.flushPending();
     this.saveDirty();
@@ -82,13 +100,17 @@ export class SessionPersistence {
 
   /** Flushes what is left and writes no more. */
   close(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.periodicSave.dispose();
     this.flush();
     this.closed = true;
   }
 
+  /** Queued through the writer: a refusal keeps the row (written from memory when retried). */
   private save(session: Session): void {
+    this.writer.write({ key: `session:${session.id}`, sessionId: session.id, run: () => this.saveNow(session) });
+  }
+
+  private saveNow(session: Session): void {
     const identity = session.identity;
     this.store.saveSession({
       info: session.toInfo(),
@@ -110,6 +132,7 @@ export class SessionPersistence {
   }
 
   private saveDirty(): void {
+    if (this.closed) return;
     for (const id of this.dirty) {
       const session = this.sessions.findLive(id);
       if (session !== undefined) this.save(session);

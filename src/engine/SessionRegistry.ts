@@ -27,6 +27,11 @@ export class SessionRegistry {
     this.live.set(session.id, session);
   }
 
+  /** A session whose create was undone (the store refused it): as if it had never been added. */
+  removeLive(id: string): void {
+    this.live.delete(id);
+  }
+
   /** A session in memory (live or recently ended). */
   find(id: string): Session | undefined {
     return this.live.get(id) ?? this.ended.get(id);

@@ -1,9 +1,10 @@
 // Samples the resource usage of every live session's whole process tree (CPU time, memory, process count) on a
-// timer, for session info and metrics. It only reads /proc; it never signals a process. A failing scan (EMFILE while
-// descriptors run out) is retried with backoff by its PeriodicTask and never throws out of the timer.
+// guarded periodic task, for session info and metrics. It only reads /proc; it never signals a process, and a
+// failing read of /proc (EMFILE on a bad day) backs off instead of taking the daemon down.
 
+import { PeriodicTask, type TaskHealth } from '../common/PeriodicTask.js';
 import type { Disposable } from '../common/lifecycle.js';
-import { PeriodicTask, type TaskHealth, type TaskLogger } from '../common/PeriodicTask.js';
+import type { EngineLogger } from './engineLogger.js';
 import { findSessionProcesses, treeUsage } from './process/processTree.js';
 import type { Session } from './Session.js';
 
@@ -15,7 +16,7 @@ export class UsageSampler implements Disposable {
     private readonly liveSessions: () => Iterable<Session>,
     /** A session's usage changed (its info needs saving). */
     private readonly onSampled: (session: Session) => void,
-    log: TaskLogger,
+    log: EngineLogger,
   ) {
     this.task = new PeriodicTask({ name: 'usage sampling', intervalMs, log }, () => this.sample());
   }

@@ -7,6 +7,7 @@ import type { EventLog, SessionRecords } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
 import { terminateProcessTree } from './process/treeKiller.js';
 import { SESSION_MARKER_ENV } from './Session.js';
+import { isStoreRefusal } from './StoreWriter.js';
 
 /** Events read to find a lost session's last sequence number: far more than any session records. */
 const MAX_EVENTS_SCANNED = 100_000;
@@ -31,18 +32,31 @@ export async function recoverAfterCrash(store: SessionRecords & EventLog, termGr
     const at = new Date().toISOString();
     const exit: ExitInfo = { code: null, signal: null, reason: 'lost', forced: true, at };
     const lastSeq = store.listEvents(stored.info.id, { limit: MAX_EVENTS_SCANNED }).at(-1)?.seq ?? 0;
-    store.appendEvent(stored.info.id, {
-      seq: lastSeq + 1,
-      from: stored.info.state,
-      to: 'terminated',
-      at,
-      reason: 'lost: the daemon stopped without ending this session',
-      source: 'process',
-    });
-    store.saveSession({
-      info: { ...stored.info, state: 'terminated', stateReason: 'lost', stateSource: 'process', endedAt: at, exit },
-      runtime: stored.runtime,
-    });
+    try {
+      store.batch(() => {
+        store.appendEvent(stored.info.id, {
+          seq: lastSeq + 1,
+          from: stored.info.state,
+          to: 'terminated',
+          at,
+          reason: 'lost: the daemon stopped without ending this session',
+          source: 'process',
+        });
+        store.saveSession({
+          info: { ...stored.info, state: 'terminated', stateReason: 'lost', stateSource: 'process', endedAt: at, exit },
+          runtime: stored.runtime,
+        });
+      });
+    } catch (error) {
+      // A full disk or a locked store at start: the processes are ended all the same; the row still says live, so
+      // the next start finds the session again and records it then (its processes are gone by then).
+      if (!isStoreRefusal(error)) throw error;
+      log('warn', 'session lost in a daemon crash; its processes were ended but the store refused to record it', {
+        session: stored.info.id,
+        code: error.code,
+      });
+      continue;
+    }
     log('warn', 'session lost in a daemon crash; its leftover processes were ended', { session: stored.info.id });
   }
   return stale.length;

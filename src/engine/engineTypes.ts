@@ -8,6 +8,7 @@ export type { TemplateRecord } from './templates/templates.js';
 export type { MacroRecord } from './macros/macros.js';
 export type { PromptResult } from './agent/AgentService.js';
 export type { WaitOutcome } from './Session.js';
+export type { EngineHealth } from './SessionManager.js';
 
 export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 

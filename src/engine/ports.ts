@@ -62,6 +62,8 @@ export interface NamedBody {
 
 /** Session rows: one per session ever created, newest first in lists. */
 export interface SessionRecords {
+  /** Set when the store was opened read-only (a full disk at start): why every write is refused, as STORAGE_FULL. */
+  readonly readOnly: { message: string } | null;
   saveSession(record: StoredSession): void;
   getSession(id: string): StoredSession | undefined;
   listSessions(query: ListSessionsQuery): SessionPage;

@@ -52,8 +52,19 @@ export const ERROR_CATALOG = {
   RATE_LIMITED: { status: 429, wsClose: 4429 },
   SPAWN_FAILED: { status: 500, wsClose: 1011 },
   SHUTTING_DOWN: { status: 503, wsClose: 1001 },
+  // Another process holds the store's write lock past the daemon's short busy wait: nothing was changed, ask again.
+  STORE_BUSY: { status: 503, wsClose: 1013, retryAfterSeconds: 1 },
+  // The disk refused a write (full, or the daemon started read-only on a full disk): nothing new can be recorded.
+  STORAGE_FULL: { status: 507, wsClose: 1011, retryAfterSeconds: 30 },
   INTERNAL: { status: 500, wsClose: 1011 },
-} as const satisfies Record<string, { status: number; wsClose: number }>;
+} as const satisfies Record<string, CatalogEntry>;
+
+interface CatalogEntry {
+  status: number;
+  wsClose: number;
+  /** Sent as `Retry-After`: the condition is temporary and the same request may succeed this many seconds later. */
+  retryAfterSeconds?: number;
+}
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
@@ -65,19 +76,25 @@ export interface ErrorBody {
 export class CorralError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
-  /** For a 429 or 503: when the caller may try again (REST sends it as Retry-After). */
-  readonly retryAfterSeconds: number | undefined;
+  /** This refusal's own Retry-After (a rate limit's), over the catalog's for its code. */
+  private readonly retryAfterOverride: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CorralError';
     this.code = code;
     this.details = options.details;
-    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryAfterOverride = options.retryAfterSeconds;
   }
 
   get status(): number {
     return ERROR_CATALOG[this.code].status;
+  }
+
+  /** Seconds after which the same request may succeed (the `Retry-After` header), for temporary conditions. */
+  get retryAfterSeconds(): number | undefined {
+    const entry: CatalogEntry = ERROR_CATALOG[this.code];
+    return this.retryAfterOverride ?? entry.retryAfterSeconds;
   }
 
   toBody(): ErrorBody {

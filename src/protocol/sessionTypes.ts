@@ -89,6 +89,40 @@ export interface SessionInfo {
   usage: ResourceUsage | null;
   labels: Record<string, string>;
   limits: SessionLimits;
+  /** Whether this session's record and output reached the disk (absent in records of older daemons). */
+  storage?: SessionStorage;
+}
+
+/** Why the store is not taking writes: the disk is full (507) or another process holds its lock (503). */
+export interface StorageProblem {
+  code: 'STORAGE_FULL' | 'STORE_BUSY';
+  message: string;
+  since: string;
+}
+
+/**
+ * Nothing is dropped silently: `saved` is false while some of this session's records wait in memory for the store
+ * (retried until it takes them), and every range of output the journal could not write is listed in `journalGaps`.
+ */
+export interface SessionStorage {
+  saved: boolean;
+  /** The store's refusal while `saved` is false. */
+  problem: StorageProblem | null;
+  journalGaps: JournalGap[];
+}
+
+/**
+ * Output bytes [start, end) of one stream that are not on disk because writing them failed (a full disk). While
+ * still in the in-memory ring they stay readable; older than that, a read across them reports them as its `gap`.
+ */
+export interface JournalGap {
+  stream: 'combined' | 'stdout' | 'stderr';
+  start: number;
+  /** Null while the journal is still failing (the gap grows with the output). */
+  end: number | null;
+  /** The error that opened the gap (ENOSPC, EDQUOT, EIO). */
+  code: string;
+  at: string;
 }
 
 export interface SessionLimits {

@@ -49,7 +49,7 @@ export interface BuiltApp {
 
 /** Sends a catalog error: the one place REST answers fail, with Retry-After and Connection: close where they apply. */
 export function sendError(reply: FastifyReply, error: CorralError): void {
-  if (error.status === 429 || error.status === 503) {
+  if (error.retryAfterSeconds !== undefined || error.status === 429 || error.status === 503) {
     void reply.header('retry-after', String(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
   }
   if (DOOR_REFUSALS.has(error.code)) void reply.header('connection', 'close');
@@ -120,7 +120,8 @@ export function buildApp(ctx: AppContext): BuiltApp {
 
   app.setErrorHandler((error: FastifyError | CorralError | Error, request, reply) => {
     const mapped = toCorralError(error, request.routeOptions.bodyLimit);
-    if (mapped.status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    // A temporary refusal with a Retry-After (a locked store, a full disk) is the caller's to retry, not our failure.
+    if (mapped.status >= 500 && mapped.retryAfterSeconds === undefined) request.log.error({ err: error, url: request.url }, 'request failed');
     sendError(reply, mapped);
   });
   app.setNotFoundHandler((request, reply) => {

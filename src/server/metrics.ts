@@ -17,7 +17,7 @@ export interface DoorMetricsSources {
 export function createMetrics(engine: Engine, door: DoorMetricsSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'corral_daemon_' });
-  const allTasks = (): TaskHealth[] => [...engine.backgroundTasks(), ...door.tasks()];
+  const allTasks = (): TaskHealth[] => [...engine.health().tasks, ...door.tasks()];
   new Gauge({
     name: 'corral_background_task_up',
     help: 'Whether each periodic task (reaping, sampling, heartbeats) succeeded on its last run (1) or is failing and backing off (0)',
@@ -123,6 +123,28 @@ export function createMetrics(engine: Engine, door: DoorMetricsSources): Registr
     collect() {
       this.reset();
       for (const session of engine.sessions.live()) this.set({ session: session.id }, session.output.totalBytes);
+    },
+  });
+  new Gauge({
+    name: 'corral_store_queued_writes',
+    help: 'Records the store refused (full disk, locked) waiting in memory to be retried; dropped: given up',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      const storage = engine.health().storage;
+      this.set({ status: 'queued' }, storage.queued);
+      this.set({ status: 'dropped' }, storage.dropped);
+    },
+  });
+  new Gauge({
+    name: 'corral_store_refusing',
+    help: '1 while the store refuses writes, by reason (STORAGE_FULL, STORE_BUSY)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      const problem = engine.health().storage.problem;
+      this.set({ code: 'STORAGE_FULL' }, problem?.code === 'STORAGE_FULL' ? 1 : 0);
+      this.set({ code: 'STORE_BUSY' }, problem?.code === 'STORE_BUSY' ? 1 : 0);
     },
   });
   return registry;

@@ -7,7 +7,10 @@ import Database from 'better-sqlite3';
 import { CorralError } from '../protocol/errors.js';
 import type { SessionInfo, SessionState, StateEvent, StateSource } from '../protocol/sessionTypes.js';
 import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
-import { migrate } from './migrations.js';
+import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
+import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
+
+export type { ReadOnlyReason };
 import type { EngineStore } from '../engine/ports.js';
 import type {
   CommandFinish,
@@ -23,10 +26,12 @@ import type {
 export const DB_FILE_NAME = 'corral.db';
 
 /**
- * How long a connection waits for another connection's write lock before failing with SQLITE_BUSY. Writes here are
- * single rows or small batches (well under 10 ms); 5 s rides out a checkpoint or a retention sweep on a slow disk.
+ * How long a write waits for another connection's lock before failing with SQLITE_BUSY. The store is synchronous on
+ * the daemon's one event loop, so every millisecond here stalls every request and every session's output: 10 ms
+ * rides out a short writer (our own writes are single rows or small batches, well under that) and beyond it the
+ * engine retries off the request path and the API answers STORE_BUSY (issue 15: a 5 s wait froze `/healthz`).
  */
-export const BUSY_TIMEOUT_MS = 5_000;
+export const BUSY_TIMEOUT_MS = 10;
 
 /** Most rows one list call returns: a page a client can render and we can serialise without a noticeable pause. */
 export const MAX_PAGE_LIMIT = 1_000;
@@ -41,7 +46,10 @@ const DB_FILE_MODE = 0o600;
 export interface StoreOptions {
   /** Clock for createdAt/updatedAt of templates and macros (tests pin it). */
   now?: () => Date;
+  /** Open read-only from the start (the daemon found the disk full): every write is refused with this reason. */
+  readOnly?: ReadOnlyReason;
 }
+
 
 interface SessionRow {
   id: string;
@@ -179,8 +187,12 @@ export class Store implements EngineStore {
   private readonly listDeliveriesStmt: Database.Statement<[string, number], DeliveryRow>;
   private readonly recordDeliveryTx: (rec: DeliveryRecord) => boolean;
 
-  private constructor(db: Database.Database, options: StoreOptions) {
+  /** Set when `open` fell back to read-only because the disk was full: why every write is refused. */
+  readonly readOnly: ReadOnlyReason | null;
+
+  private constructor(db: Database.Database, options: StoreOptions, readOnly: ReadOnlyReason | null = null) {
     this.db = db;
+    this.readOnly = readOnly;
     this.now = options.now ?? (() => new Date());
     this.templates = new NamedBodyTable(db, 'templates');
     this.macros = new NamedBodyTable(db, 'macros');
@@ -285,27 +297,26 @@ export class Store implements EngineStore {
     this.recordDeliveryTx = (rec) => recordDelivery.immediate(rec);
   }
 
-  /** Opens (creating if needed) <dataDir>/corral.db and brings its schema up to date. */
+  /**
+   * Opens (creating if needed) <dataDir>/corral.db and brings its schema up to date. On a disk too full to open it
+   * for writing (the WAL cannot grow, a migration cannot commit) it opens read-only instead, so a restart on a full
+   * disk still serves what was recorded; `readOnly` then says why, and every write is refused as STORAGE_FULL.
+   */
   static open(dataDir: string, options: StoreOptions = {}): Store {
     fs.mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
-    const db = new Database(path.join(dataDir, DB_FILE_NAME), { timeout: BUSY_TIMEOUT_MS });
+    const file = path.join(dataDir, DB_FILE_NAME);
+    if (options.readOnly !== undefined && fs.existsSync(file)) return new Store(openReadOnly(file), options, options.readOnly);
     try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      db.pragma('journal_mode = WAL');
-      // NORMAL under WAL: a power cut may lose the last commits but never corrupts the file; a daemon crash loses nothing.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db);
-      // The store holds webhook and template secrets: owner-only, whatever the umask made of the files.
-      for (const suffix of ['', '-wal', '-shm']) {
-        const file = path.join(dataDir, DB_FILE_NAME + suffix);
-        if (fs.existsSync(file)) fs.chmodSync(file, DB_FILE_MODE);
-      }
-      return new Store(db, options);
+      return new Store(openWritable(file, dataDir), options);
     } catch (error) {
-      // Opening failed half-way (bad file, newer schema): release the handle before reporting.
-      db.close();
-      throw error;
+      // Expected: a full disk. Anything else (a bad file, a newer schema) is reported as it is.
+      if (!isDiskFullError(error) || !fs.existsSync(file)) throw error;
+      const reason: ReadOnlyReason = {
+        message:
+          `The disk holding ${dataDir} was full when the daemon started, so the store is open read-only: sessions ` +
+          'and their output can be read, nothing new can be recorded. Free space and restart corral.',
+      };
+      return new Store(openReadOnly(file), options, reason);
     }
   }
 
@@ -313,48 +324,63 @@ export class Store implements EngineStore {
     if (this.db.open) this.db.close();
   }
 
+  /** Runs one store operation, turning SQLite's full-disk and locked errors into STORAGE_FULL and STORE_BUSY. */
+  private guard<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      throw translateStoreError(error, this.readOnly) ?? error;
+    }
+  }
+
   // ── Sessions ────────────────────────────────────────────────────────────────
 
   /** Inserts or replaces the session (by info.id). */
   saveSession(record: StoredSession): void {
-    const { info, runtime } = record;
-    this.upsertSession.run({
-      id: info.id,
-      state: info.state,
-      taskId: info.taskId,
-      profile: info.profile,
-      createdAt: normalizeIso(info.createdAt, 'createdAt'),
-      endedAt: info.endedAt === null ? null : normalizeIso(info.endedAt, 'endedAt'),
-      pid: runtime.pid,
-      pidStartTime: runtime.pidStartTime,
-      pgid: runtime.pgid,
-      info: JSON.stringify(info),
+    return this.guard(() => {
+      const { info, runtime } = record;
+      this.upsertSession.run({
+        id: info.id,
+        state: info.state,
+        taskId: info.taskId,
+        profile: info.profile,
+        createdAt: normalizeIso(info.createdAt, 'createdAt'),
+        endedAt: info.endedAt === null ? null : normalizeIso(info.endedAt, 'endedAt'),
+        pid: runtime.pid,
+        pidStartTime: runtime.pidStartTime,
+        pgid: runtime.pgid,
+        info: JSON.stringify(info),
+      });
     });
   }
 
   getSession(id: string): StoredSession | undefined {
-    const row = this.getSessionStmt.get(id);
-    return row === undefined ? undefined : sessionFromRow(row);
+    return this.guard(() => {
+      const row = this.getSessionStmt.get(id);
+      return row === undefined ? undefined : sessionFromRow(row);
+    });
   }
 
   /** Newest first (createdAt, then id); pass `nextCursor` back as `cursor` for the next page. */
   listSessions(query: ListSessionsQuery): SessionPage {
-    const limit = clampLimit(query.limit);
-    const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    const rows = this.listSessionsStmt.all({
-      state: query.state ?? null,
-      taskId: query.taskId ?? null,
-      profile: query.profile ?? null,
-      live: query.live === undefined ? null : query.live ? 1 : 0,
-      cursorAt: cursor?.createdAt ?? null,
-      cursorId: cursor?.id ?? null,
-      // One extra row tells whether another page exists without a COUNT.
-      limit: limit + 1,
+    return this.guard(() => {
+      const limit = clampLimit(query.limit);
+      const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const rows = this.listSessionsStmt.all({
+        state: query.state ?? null,
+        taskId: query.taskId ?? null,
+        profile: query.profile ?? null,
+        live: query.live === undefined ? null : query.live ? 1 : 0,
+        cursorAt: cursor?.createdAt ?? null,
+        cursorId: cursor?.id ?? null,
+        // One extra row tells whether another page exists without a COUNT.
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
+      return { sessions: page.map(sessionFromRow), nextCursor };
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
-    return { sessions: page.map(sessionFromRow), nextCursor };
   }
 
   /**
@@ -362,122 +388,156 @@ export class Store implements EngineStore {
    * by the live-session limit, and recovery must see all of them.
    */
   listLiveSessions(): StoredSession[] {
-    return this.listLiveStmt.all().map(sessionFromRow);
+    return this.guard(() => {
+      return this.listLiveStmt.all().map(sessionFromRow);
+    });
   }
 
   /** Ids of terminated sessions that ended before `isoDate`, oldest first, so their output dirs can be removed. */
   listSessionIdsEndedBefore(isoDate: string, limit: number): string[] {
-    return this.listEndedIdsStmt.all(normalizeIso(isoDate, 'isoDate'), clampLimit(limit)).map((row) => row.id);
+    return this.guard(() => {
+      return this.listEndedIdsStmt.all(normalizeIso(isoDate, 'isoDate'), clampLimit(limit)).map((row) => row.id);
+    });
   }
 
   /** Retention: deletes terminated sessions that ended before `isoDate` with their events and commands. */
   deleteSessionsEndedBefore(isoDate: string): number {
-    return this.deleteEndedStmt.run(normalizeIso(isoDate, 'isoDate')).changes;
+    return this.guard(() => {
+      return this.deleteEndedStmt.run(normalizeIso(isoDate, 'isoDate')).changes;
+    });
   }
 
   // ── State events ────────────────────────────────────────────────────────────
 
   /** False when the session is unknown. A repeated seq for one session is a caller bug and throws. */
   appendEvent(sessionId: string, ev: StateEvent): boolean {
-    const result = this.insertEvent.run({
-      sessionId,
-      seq: ev.seq,
-      from: ev.from,
-      to: ev.to,
-      at: ev.at,
-      reason: ev.reason,
-      source: ev.source,
+    return this.guard(() => {
+      const result = this.insertEvent.run({
+        sessionId,
+        seq: ev.seq,
+        from: ev.from,
+        to: ev.to,
+        at: ev.at,
+        reason: ev.reason,
+        source: ev.source,
+      });
+      return result.changes > 0;
     });
-    return result.changes > 0;
   }
 
   /** In seq order; empty for an unknown session. */
   listEvents(sessionId: string, query: SeqPageQuery): StateEvent[] {
-    return this.listEventsStmt.all(sessionId, query.afterSeq ?? -1, clampLimit(query.limit)).map(eventFromRow);
+    return this.guard(() => {
+      return this.listEventsStmt.all(sessionId, query.afterSeq ?? -1, clampLimit(query.limit)).map(eventFromRow);
+    });
   }
 
   // ── Command history ─────────────────────────────────────────────────────────
 
   /** False when the session is unknown. A repeated seq for one session is a caller bug and throws. */
   addCommand(rec: CommandRecord): boolean {
-    const result = this.insertCommand.run({
-      sessionId: rec.sessionId,
-      seq: rec.seq,
-      kind: rec.kind,
-      text: rec.text,
-      startedAt: rec.startedAt,
-      endedAt: rec.endedAt,
-      exitCode: rec.exitCode,
-      cwd: rec.cwd,
-      outputStart: rec.outputStart,
-      outputEnd: rec.outputEnd,
-      timedOut: rec.timedOut ? 1 : 0,
-      durationMs: rec.durationMs,
+    return this.guard(() => {
+      const result = this.insertCommand.run({
+        sessionId: rec.sessionId,
+        seq: rec.seq,
+        kind: rec.kind,
+        text: rec.text,
+        startedAt: rec.startedAt,
+        endedAt: rec.endedAt,
+        exitCode: rec.exitCode,
+        cwd: rec.cwd,
+        outputStart: rec.outputStart,
+        outputEnd: rec.outputEnd,
+        timedOut: rec.timedOut ? 1 : 0,
+        durationMs: rec.durationMs,
+      });
+      return result.changes > 0;
     });
-    return result.changes > 0;
   }
 
   /** False when no such command exists. */
   finishCommand(sessionId: string, seq: number, fields: CommandFinish): boolean {
-    const result = this.finishCommandStmt.run({
-      sessionId,
-      seq,
-      endedAt: fields.endedAt,
-      exitCode: fields.exitCode,
-      keepCwd: fields.cwd === undefined ? 1 : 0,
-      cwd: fields.cwd ?? null,
-      outputEnd: fields.outputEnd,
-      timedOut: fields.timedOut ? 1 : 0,
-      durationMs: fields.durationMs,
+    return this.guard(() => {
+      const result = this.finishCommandStmt.run({
+        sessionId,
+        seq,
+        endedAt: fields.endedAt,
+        exitCode: fields.exitCode,
+        keepCwd: fields.cwd === undefined ? 1 : 0,
+        cwd: fields.cwd ?? null,
+        outputEnd: fields.outputEnd,
+        timedOut: fields.timedOut ? 1 : 0,
+        durationMs: fields.durationMs,
+      });
+      return result.changes > 0;
     });
-    return result.changes > 0;
   }
 
   /** In seq order; empty for an unknown session. */
   listCommands(sessionId: string, query: SeqPageQuery): CommandRecord[] {
-    return this.listCommandsStmt.all(sessionId, query.afterSeq ?? -1, clampLimit(query.limit)).map(commandFromRow);
+    return this.guard(() => {
+      return this.listCommandsStmt.all(sessionId, query.afterSeq ?? -1, clampLimit(query.limit)).map(commandFromRow);
+    });
   }
 
   /** The highest command seq recorded for a session (0 when none). */
   lastCommandSeq(sessionId: string): number {
-    return this.lastCommandSeqStmt.get(sessionId)?.last ?? 0;
+    return this.guard(() => {
+      return this.lastCommandSeqStmt.get(sessionId)?.last ?? 0;
+    });
   }
 
   // ── Templates and macros ────────────────────────────────────────────────────
 
   /** Creates or replaces; createdAt survives a replace. `body` must be JSON data (validated by the caller). */
   putTemplate(name: string, body: unknown): NamedBody {
-    return this.templates.put(name, body, this.now().toISOString());
+    return this.guard(() => {
+      return this.templates.put(name, body, this.now().toISOString());
+    });
   }
 
   getTemplate(name: string): NamedBody | undefined {
-    return this.templates.get(name);
+    return this.guard(() => {
+      return this.templates.get(name);
+    });
   }
 
   /** By name. Unpaged: templates are hand-made presets, a few dozen at most. */
   listTemplates(): NamedBody[] {
-    return this.templates.list();
+    return this.guard(() => {
+      return this.templates.list();
+    });
   }
 
   deleteTemplate(name: string): boolean {
-    return this.templates.delete(name);
+    return this.guard(() => {
+      return this.templates.delete(name);
+    });
   }
 
   putMacro(name: string, body: unknown): NamedBody {
-    return this.macros.put(name, body, this.now().toISOString());
+    return this.guard(() => {
+      return this.macros.put(name, body, this.now().toISOString());
+    });
   }
 
   getMacro(name: string): NamedBody | undefined {
-    return this.macros.get(name);
+    return this.guard(() => {
+      return this.macros.get(name);
+    });
   }
 
   /** By name. Unpaged: macros are hand-made, a few dozen at most. */
   listMacros(): NamedBody[] {
-    return this.macros.list();
+    return this.guard(() => {
+      return this.macros.list();
+    });
   }
 
   deleteMacro(name: string): boolean {
-    return this.macros.delete(name);
+    return this.guard(() => {
+      return this.macros.delete(name);
+    });
   }
 
   // ── Batching ────────────────────────────────────────────────────────────────
@@ -487,26 +547,32 @@ export class Store implements EngineStore {
    * instead of one each. If `fn` throws, its writes are rolled back and the error propagates.
    */
   batch<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.guard(() => {
+      return this.db.transaction(fn)();
+    });
   }
 
   // ── Webhooks ────────────────────────────────────────────────────────────────
 
   /** Creates or replaces (createdAt of an existing webhook is kept). The secret is stored as given: it signs payloads. */
   putWebhook(rec: WebhookRecord): void {
-    this.webhooksCache = null;
-    this.upsertWebhook.run({
-      id: rec.id,
-      url: rec.url,
-      events: JSON.stringify(rec.events),
-      secret: rec.secret,
-      created_at: rec.createdAt,
+    return this.guard(() => {
+      this.webhooksCache = null;
+      this.upsertWebhook.run({
+        id: rec.id,
+        url: rec.url,
+        events: JSON.stringify(rec.events),
+        secret: rec.secret,
+        created_at: rec.createdAt,
+      });
     });
   }
 
   getWebhook(id: string): WebhookRecord | undefined {
-    const row = this.getWebhookStmt.get(id);
-    return row === undefined ? undefined : webhookFromRow(row);
+    return this.guard(() => {
+      const row = this.getWebhookStmt.get(id);
+      return row === undefined ? undefined : webhookFromRow(row);
+    });
   }
 
   /**
@@ -516,24 +582,73 @@ export class Store implements EngineStore {
   private webhooksCache: readonly WebhookRecord[] | null = null;
 
   listWebhooks(): readonly WebhookRecord[] {
-    this.webhooksCache ??= this.listWebhooksStmt.all().map(webhookFromRow);
-    return this.webhooksCache;
+    return this.guard(() => {
+      this.webhooksCache ??= this.listWebhooksStmt.all().map(webhookFromRow);
+      return this.webhooksCache;
+    });
   }
 
   /** Also deletes its delivery log. */
   deleteWebhook(id: string): boolean {
-    this.webhooksCache = null;
-    return this.deleteWebhookStmt.run(id).changes > 0;
+    return this.guard(() => {
+      this.webhooksCache = null;
+      return this.deleteWebhookStmt.run(id).changes > 0;
+    });
   }
 
   /** False when the webhook is unknown. Keeps the newest MAX_DELIVERIES_PER_WEBHOOK attempts. */
   recordDelivery(rec: DeliveryRecord): boolean {
-    return this.recordDeliveryTx(rec);
+    return this.guard(() => {
+      return this.recordDeliveryTx(rec);
+    });
   }
 
   /** Newest first. */
   listDeliveries(webhookId: string, limit: number): DeliveryRecord[] {
-    return this.listDeliveriesStmt.all(webhookId, clampLimit(limit)).map(deliveryFromRow);
+    return this.guard(() => {
+      return this.listDeliveriesStmt.all(webhookId, clampLimit(limit)).map(deliveryFromRow);
+    });
+  }
+}
+
+// ── Opening ───────────────────────────────────────────────────────────────────
+
+function openWritable(file: string, dataDir: string): Database.Database {
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL under WAL: a power cut may lose the last commits but never corrupts the file; a daemon crash loses nothing.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    // The store holds webhook and template secrets: owner-only, whatever the umask made of the files.
+    for (const suffix of ['', '-wal', '-shm']) {
+      const part = path.join(dataDir, DB_FILE_NAME + suffix);
+      if (fs.existsSync(part)) fs.chmodSync(part, DB_FILE_MODE);
+    }
+    return db;
+  } catch (error) {
+    // Opening failed half-way (bad file, newer schema, full disk): release the handle before reporting.
+    db.close();
+    throw error;
+  }
+}
+
+/** The full-disk fallback: reads only, and only a store whose schema this Corral already wrote (nothing can migrate). */
+function openReadOnly(file: string): Database.Database {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    const version = readUserVersion(db);
+    if (version !== SCHEMA_VERSION) {
+      throw new Error(
+        `The disk is full and the store (schema ${version}) needs migrating to ${SCHEMA_VERSION}, which needs space: free space and start again.`,
+      );
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }
 

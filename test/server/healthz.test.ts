@@ -48,7 +48,7 @@ test('a periodic task failing with EMFILE never takes the daemon down, and /heal
     assert.ok(details.tasks.some((t) => t.name === 'websocket heartbeat' || t.name === 'usage sampling'));
     // A stranger learns that something is wrong, not what (errors name paths).
     const stranger = (await fetch(`${d.url}/healthz`).then((r) => r.json())) as HealthReply;
-    assert.deepEqual(stranger, { ok: true, degraded: true });
+    assert.deepEqual(stranger, { ok: true, degraded: true, status: 'degraded' });
     const metrics = await fetch(`${d.url}/metrics`, { headers: d.auth }).then((r) => r.text());
     assert.match(metrics, /corral_background_task_up\{task="always failing"\} 0/);
     assert.match(metrics, /corral_background_task_failures_total\{task="always failing"\} [1-9]/);

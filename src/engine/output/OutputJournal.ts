@@ -1,5 +1,6 @@
 // On-disk journal of one session's output stream: segment files named by absolute start offset, capped in bytes,
-// keeping the newest. It never does disk I/O per appended chunk, and never drops a byte without moving firstAvailableOffset.
+// keeping the newest. It never does disk I/O per appended chunk, and never drops a byte without accounting for it:
+// evicted bytes move firstAvailableOffset, bytes the disk refused (a full disk) are recorded as a gap.
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -19,6 +20,16 @@ export const SEGMENTS_KEPT = 4;
  */
 export const MAX_PENDING_BYTES = 1024 * 1024;
 
+/**
+ * After the disk refuses a write, the journal records what follows as a gap and tries the disk again this long
+ * later (on the next append): often enough to stop losing output soon after space is freed, rarely enough that a
+ * full disk costs one failed open per session every few seconds.
+ */
+export const RETRY_AFTER_FAILURE_MS = 5_000;
+
+/** Gap records kept per journal; past it the two oldest merge (the report widens, reads stay exact). */
+const MAX_GAPS_KEPT = 64;
+
 /** Digits of a segment's start offset in its file name: Number.MAX_SAFE_INTEGER has 16, so names sort as numbers. */
 const OFFSET_DIGITS = 16;
 const SEGMENT_SUFFIX = '.seg';
@@ -31,13 +42,24 @@ const FILE_MODE = 0o600;
 export interface OutputJournalOptions {
   /** Most bytes kept on disk for this session; the oldest are evicted past it. */
   capBytes: number;
+  /** Tests shorten RETRY_AFTER_FAILURE_MS. */
+  retryAfterFailureMs?: number;
+}
+
+/** Bytes [start, end) that are not on disk because writing them failed; `end` is null while still failing. */
+export interface JournalGapRecord {
+  start: number;
+  end: number | null;
+  /** The errno code that opened the gap (ENOSPC, EDQUOT, EIO). */
+  code: string;
+  at: string;
 }
 
 export interface JournalRead {
   data: Buffer;
   /** Offset of data[0]: the requested offset, moved up to firstAvailableOffset (or down to endOffset). */
   offset: number;
-  /** Bytes between the requested offset and `offset` that were evicted; 0 when none. */
+  /** Bytes between the requested offset and `offset` that are gone (evicted, or refused by the disk); 0 when none. */
   gap: number;
 }
 
@@ -85,12 +107,17 @@ export class OutputJournal {
   private scheduled = false;
   private waiters: FlushWaiter[] = [];
   private failed: Error | null = null;
+  /** performance.now() after which an append tries the disk again. */
+  private retryAt = 0;
+  private readonly retryAfterFailureMs: number;
+  private readonly gapList: JournalGapRecord[] = [];
   private closing = false;
   /** False for a new journal until its first segment: a session that prints nothing never touches the disk. */
   private dirReady: boolean;
 
-  private constructor(dir: string, capBytes: number, segments: Segment[], dirReady: boolean) {
+  private constructor(dir: string, capBytes: number, segments: Segment[], dirReady: boolean, retryAfterFailureMs = RETRY_AFTER_FAILURE_MS) {
     this.dir = dir;
+    this.retryAfterFailureMs = retryAfterFailureMs;
     this.dirReady = dirReady;
     this.capBytes = capBytes;
     this.segmentBytes = Math.max(1, Math.floor(capBytes / SEGMENTS_KEPT));
@@ -109,12 +136,13 @@ export class OutputJournal {
    */
   static create(dir: string, opts: OutputJournalOptions): OutputJournal {
     checkCap(opts.capBytes);
-    return new OutputJournal(dir, opts.capBytes, [], false);
+    return new OutputJournal(dir, opts.capBytes, [], false, opts.retryAfterFailureMs);
   }
 
   /**
-   * Opens the journal in `dir` (created if missing). An existing dir is recovered from its segment names and sizes:
-   * the newest contiguous run of segments is kept, anything older or beyond the cap is deleted.
+   * Opens the journal in `dir` (created if missing). An existing dir is recovered from its segment names and sizes.
+   * A hole between segments is output the disk refused (a gap, see `fail`): the segments on both sides stay, and a
+   * read reports the hole as its gap. Segments that overlap a newer one cannot both be right: the older is deleted.
    */
   static open(dir: string, opts: OutputJournalOptions): OutputJournal {
     checkCap(opts.capBytes);
@@ -127,19 +155,15 @@ export class OutputJournal {
       found.push({ start: Number(match[1]), size: fs.statSync(file).size, path: file, fd: null, busy: 0, retired: false });
     }
     found.sort((a, b) => a.start - b.start);
-    // Keep the newest contiguous run: a hole means bytes between are gone, and offsets must stay exact.
-    let first = found.length - 1;
-    while (first > 0) {
-      const prev = found[first - 1];
-      const cur = found[first];
-      if (prev === undefined || cur === undefined || prev.start + prev.size !== cur.start) break;
-      first--;
+    const kept: Segment[] = [];
+    for (const seg of found.reverse()) {
+      const next = kept[0];
+      if (next !== undefined && seg.start + seg.size > next.start) unlinkIfPresent(seg.path);
+      else kept.unshift(seg);
     }
-    for (const stale of found.slice(0, Math.max(0, first))) unlinkIfPresent(stale.path);
-    const kept = found.slice(Math.max(0, first));
     const last = kept[kept.length - 1];
     if (last !== undefined) last.fd = fs.openSync(last.path, 'r+');
-    return new OutputJournal(dir, opts.capBytes, kept, true);
+    return new OutputJournal(dir, opts.capBytes, kept, true, opts.retryAfterFailureMs);
   }
 
   /** Deletes a journal directory and everything in it. */
@@ -157,20 +181,25 @@ export class OutputJournal {
     return this.firstAvailable;
   }
 
-  /** The disk error that stopped the journal, if any; after it every new byte is reported as a gap. */
+  /** The disk error the journal is failing with now, if any; meanwhile every new byte joins the open gap. */
   get failure(): Error | null {
     return this.failed;
+  }
+
+  /** Every range of output the disk refused, oldest first (the last one open while still failing). */
+  get gaps(): JournalGapRecord[] {
+    return this.gapList.map((gap) => ({ ...gap }));
   }
 
   /** Hot path: records the chunk in memory and schedules a batched asynchronous write. Never throws for I/O. */
   append(chunk: Buffer): void {
     if (this.closing) throw new Error('OutputJournal.append after close');
     if (chunk.length === 0) return;
+    if (this.failed !== null && performance.now() >= this.retryAt) this.resume();
     this.end += chunk.length;
     if (this.failed !== null) {
-      // The disk refused earlier bytes: account these as lost, never pretend they are readable.
+      // The disk refused earlier bytes: these join the open gap, never pretending to be readable from disk.
       this.placedEnd = this.end;
-      this.firstAvailable = this.end;
       return;
     }
     this.pending.push(chunk);
@@ -189,9 +218,12 @@ export class OutputJournal {
     }
   }
 
-  /** Resolves once every byte appended before the call is on disk (in the OS; no fsync: a daemon crash loses nothing). */
+  /**
+   * Resolves once every byte appended before the call is on disk (in the OS; no fsync: a daemon crash loses
+   * nothing) or recorded in a gap because the disk refused it. Never rejects: a refused write is a gap, not an error.
+   */
   flush(): Promise<void> {
-    if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.failed !== null) return Promise.resolve();
     const target = this.end;
     if (this.isDurable(target)) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ target, resolve, reject }));
@@ -201,7 +233,8 @@ export class OutputJournal {
 
   /**
    * Up to `maxBytes` from `offset`, from disk and from bytes not yet written. An offset below firstAvailableOffset
-   * starts there and `gap` counts the skipped bytes; an offset past endOffset reads nothing at endOffset.
+   * or inside a gap the disk refused starts after it and `gap` counts the skipped bytes; a read stops at the next
+   * gap (the following read reports it); an offset past endOffset reads nothing at endOffset.
    */
   read(offset: number, maxBytes: number): JournalRead {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
@@ -212,7 +245,8 @@ export class OutputJournal {
       start = this.firstAvailable;
     }
     if (start > this.end) start = this.end;
-    const stop = Math.min(this.end, start + Math.max(0, Math.floor(maxBytes)));
+    const want = Math.max(0, Math.floor(maxBytes));
+    let stop = Math.min(this.end, start + want);
     const parts: Buffer[] = [];
     let pos = start;
     while (pos < stop) {
@@ -228,7 +262,15 @@ export class OutputJournal {
         continue;
       }
       const seg = this.segmentAt(pos);
-      if (seg === undefined) throw new Error(`OutputJournal: no segment holds offset ${pos} in ${this.dir}`);
+      if (seg === undefined) {
+        // A gap the disk refused: one read returns one contiguous run, so skip it only before the first byte.
+        if (parts.length > 0) break;
+        const resumeAt = this.afterHole(pos);
+        gap += resumeAt - pos;
+        start = pos = resumeAt;
+        stop = Math.min(this.end, start + want);
+        continue;
+      }
       let upto = Math.min(stop, this.placedEnd, seg.start + seg.size);
       if (flight !== null && flight.offset > pos) upto = Math.min(upto, flight.offset);
       const data = readSegment(seg, pos - seg.start, upto - pos);
@@ -240,7 +282,7 @@ export class OutputJournal {
     return { data: parts.length === 1 && parts[0] !== undefined ? Buffer.from(parts[0]) : Buffer.concat(parts), offset: start, gap };
   }
 
-  /** Flushes, then closes the file descriptors. Rejects with the disk error if writing failed. */
+  /** Flushes, then closes the file descriptors (bytes the disk refused stay recorded as gaps). */
   async close(): Promise<void> {
     this.closing = true;
     try {
@@ -271,7 +313,7 @@ export class OutputJournal {
         this.inFlight = null;
         // Expected: an errno from the disk (ENOSPC, EIO, EDQUOT). Anything else is a bug and must surface.
         if (!isErrno(error)) throw error;
-        this.fail(error);
+        this.fail(error, batch.offset);
       },
     );
   }
@@ -291,7 +333,7 @@ export class OutputJournal {
       for (const op of ops.slice(done)) this.release(op.seg);
       // Expected: an errno from the disk; append must not throw into the output pump for it.
       if (!isErrno(error)) throw error;
-      this.fail(error);
+      this.fail(error, batch.offset);
       return;
     }
     this.settleWaiters();
@@ -307,7 +349,7 @@ export class OutputJournal {
       for (const op of ops) this.release(op.seg);
       // Expected: an errno from the disk (ENOSPC, EMFILE, EACCES); anything else is a bug.
       if (!isErrno(error)) throw error;
-      this.fail(error);
+      this.fail(error, offset);
       return null;
     }
   }
@@ -394,22 +436,78 @@ export class OutputJournal {
     }
   }
 
-  private fail(error: Error): void {
-    if (this.failed !== null) return;
-    this.failed = error;
-    for (const seg of this.segments) {
-      seg.retired = true;
-      this.closeIfIdle(seg);
+  /**
+   * The disk refused bytes from `from` on: they and everything appended until the next retry form a gap. What was
+   * written before `from` stays readable; segments are cut back to it so no partly written byte is ever read.
+   */
+  private fail(error: NodeJS.ErrnoException, from: number): void {
+    const open = this.gapList.at(-1);
+    if (this.failed !== null && open !== undefined && open.end === null) {
+      // A batch still in flight failed after a later synchronous one: the gap starts earlier.
+      if (from < open.start) {
+        open.start = from;
+        this.cutBackTo(from);
+      }
+      return;
     }
-    this.segments = [];
-    this.diskBytes = 0;
+    this.failed = error;
+    this.retryAt = performance.now() + this.retryAfterFailureMs;
+    this.gapList.push({ start: from, end: null, code: error.code ?? error.name, at: new Date().toISOString() });
+    if (this.gapList.length > MAX_GAPS_KEPT) {
+      const [oldest, next] = this.gapList;
+      if (oldest !== undefined && next !== undefined) this.gapList.splice(0, 2, { ...oldest, end: next.end });
+    }
+    this.cutBackTo(from);
     this.pending = [];
     this.pendingBytes = 0;
     this.placedEnd = this.end;
-    this.firstAvailable = this.end;
+    // Every byte up to the end is now either on disk or in the gap: nothing is left to wait for.
     const waiters = this.waiters;
     this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  /** Tries the disk again: the open gap ends here, and the next batch starts a new segment after it. */
+  private resume(): void {
+    const open = this.gapList.at(-1);
+    if (open !== undefined && open.end === null) open.end = this.end;
+    this.failed = null;
+  }
+
+  /** Forgets every byte on disk from `from` on (closing the files: the next write starts a new segment). */
+  private cutBackTo(from: number): void {
+    const kept: Segment[] = [];
+    for (const seg of this.segments) {
+      seg.retired = true;
+      if (seg.start >= from) {
+        this.dropSegment(seg);
+        continue;
+      }
+      if (seg.start + seg.size > from) {
+        seg.size = from - seg.start;
+        // A later write may have landed past a failed one, leaving zeros between: the file must not hold them.
+        truncateIfPresent(seg.path, seg.size);
+      }
+      this.closeIfIdle(seg);
+      kept.push(seg);
+    }
+    this.segments = kept;
+    this.diskBytes = kept.reduce((sum, seg) => sum + seg.size, 0);
+    if (kept.length === 0) this.firstAvailable = Math.max(this.firstAvailable, Math.min(from, this.end));
+  }
+
+  /** The first offset after a hole at `pos` that holds bytes: the next segment, the batch in flight, or the pending bytes. */
+  private afterHole(pos: number): number {
+    let next = this.placedEnd;
+    const flight = this.inFlight;
+    if (flight !== null && flight.offset > pos) next = Math.min(next, flight.offset);
+    for (const seg of this.segments) {
+      if (seg.start > pos) {
+        next = Math.min(next, seg.start);
+        break;
+      }
+    }
+    return Math.max(next, pos);
   }
 
   // ── Reading ─────────────────────────────────────────────────────────────────
@@ -513,6 +611,15 @@ function writeAll(fd: number, data: Buffer, position: number): Promise<void> {
 function writeAllSync(fd: number, data: Buffer, position: number): void {
   let done = 0;
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
+}
+
+function truncateIfPresent(file: string, size: number): void {
+  try {
+    fs.truncateSync(file, size);
+  } catch (error) {
+    // ENOENT: already gone (someone removed the dir); nothing to cut back.
+    if (!(isErrno(error) && error.code === 'ENOENT')) throw error;
+  }
 }
 
 function unlinkIfPresent(file: string): void {

@@ -4,7 +4,7 @@
 
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import { OutputRing } from './OutputRing.js';
-import type { OutputJournal } from './OutputJournal.js';
+import type { JournalGapRecord, OutputJournal } from './OutputJournal.js';
 
 export interface OutputChunk {
   offset: number;
@@ -42,6 +42,11 @@ export class OutputStream {
     return this.journal === null ? this.ring.firstOffset : Math.min(this.journal.firstAvailableOffset, this.ring.firstOffset);
   }
 
+  /** Ranges the journal could not write to disk (a full disk); empty without a journal or trouble. */
+  get journalGaps(): JournalGapRecord[] {
+    return this.journal?.gaps ?? [];
+  }
+
   /** Hot path: keep it to a ring push, a journal enqueue and the listeners. */
   append(data: Buffer): void {
     if (data.length === 0) return;
@@ -62,6 +67,8 @@ export class OutputStream {
       result = { data: fromDisk.data, offset: fromDisk.offset };
       // The journal may end before the ring begins only if the disk cap is smaller than the ring; read on from memory.
       if (result.data.length === 0 && result.offset < end) result = this.ring.read(result.offset, maxBytes);
+      // The disk skipped past bytes it refused that memory still holds: serve them from the ring instead.
+      if (result.offset > this.ring.firstOffset) result = this.ring.read(this.ring.firstOffset, maxBytes);
     }
     return {
       data: result.data,

@@ -2,6 +2,7 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { TaskHealth } from '../../common/PeriodicTask.js';
+import type { EngineHealth } from '../../engine/engineTypes.js';
 import { doorRequestOf, hasToken } from '../auth.js';
 import type { RouteTable } from '../routeTable.js';
 import type { AppContext } from '../appContext.js';
@@ -10,10 +11,16 @@ import type { ConnectionGuard, ConnectionStats } from '../ConnectionGuard.js';
 export interface HealthReply {
   /** The daemon is up and answering (liveness). */
   ok: true;
-  /** A background task is failing (it is retried with backoff; `details.tasks` says which and why). */
+  /** The store refuses writes or a background task is failing (both are retried; `details` says which and why). */
   degraded: boolean;
-  /** Only for a caller with the token: task errors name paths, and a stranger learns nothing from the door. */
+  status: 'ok' | 'degraded';
+  /**
+   * Only for a caller with the token: task errors and storage problems name paths, and a stranger learns nothing
+   * from the door. Built from memory only, so `/healthz` answers at once even while the store is locked.
+   */
   details?: {
+    /** Whether the store takes writes (STORAGE_FULL, STORE_BUSY), and how many records wait in memory. */
+    storage: EngineHealth['storage'];
     tasks: TaskHealth[];
     connections: ConnectionStats;
     /** The descriptor limit the daemon runs with (soft RLIMIT_NOFILE). */
@@ -22,18 +29,25 @@ export interface HealthReply {
 }
 
 export function healthReply(ctx: AppContext, connections: ConnectionGuard, request: FastifyRequest): HealthReply {
-  const tasks = [...ctx.engine.backgroundTasks(), ...(ctx.tasks?.all() ?? [])];
-  const degraded = tasks.some((task) => !task.ok);
+  const engine = ctx.engine.health();
+  const tasks = [...engine.tasks, ...(ctx.tasks?.all() ?? [])];
+  const degraded = !engine.storage.ok || tasks.some((task) => !task.ok);
+  const status = degraded ? 'degraded' : 'ok';
   const door = doorRequestOf(request.headers, request.url, request.raw.socket.remoteAddress);
-  if (!hasToken(ctx.door, door, ctx.cookieValid ?? (() => false))) return { ok: true, degraded };
-  return { ok: true, degraded, details: { tasks, connections: connections.stats(), openFilesLimit: ctx.openFiles ?? null } };
+  if (!hasToken(ctx.door, door, ctx.cookieValid ?? (() => false))) return { ok: true, degraded, status };
+  return {
+    ok: true,
+    degraded,
+    status,
+    details: { storage: engine.storage, tasks, connections: connections.stats(), openFilesLimit: ctx.openFiles ?? null },
+  };
 }
 
 export function registerSystemRoutes(routes: RouteTable, ctx: AppContext, connections: ConnectionGuard): void {
   routes.add({
     method: 'GET',
     url: '/healthz',
-    summary: 'Liveness (no token needed): up, and whether a background task is failing (with the token, details: tasks, connections)',
+    summary: 'Liveness (no token needed): up, and whether the store or a background task is degraded (with the token, details: storage, tasks, connections)',
     tag: 'system',
     public: true,
     handler: ({ request }) => healthReply(ctx, connections, request),

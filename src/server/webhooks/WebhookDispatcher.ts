@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
 import type { WebhookStore } from './webhookStore.js';
+import { isCorralError } from '../../protocol/errors.js';
 import type { WebhookRecord } from '../../protocol/webhooks.js';
 import type { HubEvent } from '../../protocol/events.js';
 import type { EventHub } from '../events/EventHub.js';
@@ -169,8 +170,21 @@ export class WebhookDispatcher implements Disposable {
   }
 
   private record(webhookId: string, eventId: string, attempt: number, status: number | null, error: string | null): void {
-    this.store.recordDelivery({ webhookId, eventId, attempt, status, error, at: new Date().toISOString() });
+    try {
+      this.store.recordDelivery({ webhookId, eventId, attempt, status, error, at: new Date().toISOString() });
+      this.unrecorded = 0;
+    } catch (storeError) {
+      // A full disk or a locked store (issue 15): the delivery itself happened; only its log entry is lost. It must
+      // not throw into event delivery (an engine callback) nor reject a drain nobody awaits. Counted, logged per streak.
+      if (!isCorralError(storeError) || (storeError.code !== 'STORAGE_FULL' && storeError.code !== 'STORE_BUSY')) throw storeError;
+      if (this.unrecorded++ === 0) {
+        this.log('warn', 'webhook delivery attempts are not being recorded: the store refuses writes', { code: storeError.code });
+      }
+    }
   }
+
+  /** Delivery attempts the store refused to record in a row (a full disk), for the log's once-per-streak warning. */
+  private unrecorded = 0;
 
   dispose(): void {
     this.disposables.dispose();

@@ -157,7 +157,7 @@ describe('OutputJournal', () => {
     assert.equal(journal.read(random.length, 10).data.toString(), 'tail');
   });
 
-  test('reopening drops segments older than a hole so offsets stay exact', async () => {
+  test('reopening keeps the segments on both sides of a hole (output the disk refused) and reads report it as a gap', async () => {
     const journal = openJournal(4000);
     journal.append(bytesAt(0, 3500));
     await journal.close();
@@ -165,10 +165,24 @@ describe('OutputJournal', () => {
     fs.rmSync(path.join(dir, '0000000000001000.seg'));
 
     const reopened = openJournal(4000);
-    assert.equal(reopened.firstAvailableOffset, 2000);
+    assert.equal(reopened.firstAvailableOffset, 0);
     assert.equal(reopened.endOffset, 3500);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000002000.seg', '0000000000003000.seg']);
-    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(2000, 1500), offset: 2000, gap: 2000 });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000000000.seg', '0000000000002000.seg', '0000000000003000.seg']);
+    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(reopened.read(1000, 10_000), { data: bytesAt(2000, 1500), offset: 2000, gap: 1000 });
+  });
+
+  test('reopening deletes a segment that overlaps a newer one', async () => {
+    const journal = openJournal(4000);
+    journal.append(bytesAt(0, 2500));
+    await journal.close();
+    open.splice(0);
+    fs.writeFileSync(path.join(dir, '0000000000001500.seg'), bytesAt(1500, 200));
+
+    const reopened = openJournal(4000);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000000000.seg', '0000000000001500.seg', '0000000000002000.seg']);
+    assert.deepEqual(reopened.read(0, 10_000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(reopened.read(1000, 10_000), { data: bytesAt(1500, 200), offset: 1500, gap: 500 });
   });
 
   test('50 MB appended in 64 KB chunks stays under the cap on disk and the last bytes read back exactly', async () => {
@@ -218,20 +232,38 @@ describe('OutputJournal', () => {
     assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore);
   });
 
-  test('a disk error rejects flush and every later byte is reported as a gap, never as readable', { skip: !fs.existsSync('/dev/full') }, async () => {
-    const journal = openJournal(4000); // 1000-byte segments
+  test('a refused write is an explicit gap: earlier bytes stay readable, flush and close never reject, the disk is tried again', { skip: !fs.existsSync('/dev/full') }, async () => {
+    const journal = OutputJournal.open(dir, { capBytes: 4000, retryAfterFailureMs: 50 }); // 1000-byte segments
+    open.push(journal);
     journal.append(bytesAt(0, 1000));
     await journal.flush();
     // The next segment's file is /dev/full: every write to it fails with ENOSPC.
     fs.symlinkSync('/dev/full', path.join(dir, '0000000000001000.seg'));
     journal.append(bytesAt(1000, 500));
-    await assert.rejects(journal.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    await journal.flush(); // resolves: the refused bytes are accounted for as a gap, not left pending
     assert.equal(journal.failure?.message.includes('ENOSPC'), true);
     journal.append(bytesAt(1500, 10));
     assert.equal(journal.endOffset, 1510);
-    assert.equal(journal.firstAvailableOffset, 1510);
-    assert.deepEqual(journal.read(0, 100), { data: Buffer.alloc(0), offset: 1510, gap: 1510 });
-    await assert.rejects(journal.close(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    assert.deepEqual(
+      journal.gaps.map(({ start, end, code }) => ({ start, end, code })),
+      [{ start: 1000, end: null, code: 'ENOSPC' }],
+    );
+    // What reached the disk before the failure is still there; a read stops at the gap, the next one reports it.
+    assert.deepEqual(journal.read(0, 2000), { data: bytesAt(0, 1000), offset: 0, gap: 0 });
+    assert.deepEqual(journal.read(1000, 100), { data: Buffer.alloc(0), offset: 1510, gap: 510 });
+
+    // Space again (the file is an ordinary one from now on): after the retry delay the next append resumes.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    journal.append(bytesAt(1510, 90));
+    await journal.flush();
+    assert.equal(journal.failure, null);
+    assert.deepEqual(
+      journal.gaps.map(({ start, end }) => ({ start, end })),
+      [{ start: 1000, end: 1510 }],
+    );
+    assert.deepEqual(journal.read(1200, 1000), { data: bytesAt(1510, 90), offset: 1510, gap: 310 });
+    assert.deepEqual(journal.read(900, 1000), { data: bytesAt(900, 100), offset: 900, gap: 0 });
+    await journal.close();
     open.splice(open.indexOf(journal), 1);
   });
 
