@@ -1,6 +1,7 @@
 // The composition root: builds the data dir, token, store, engine, HTTP app and every face, and nothing else
-// does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
-// by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
+// does; writes daemon.json once listening; stops cleanly (no new work, store flushed, exit 0) in one of two ways:
+// keeping the sessions that run under holders (SIGTERM, the default: the next start reattaches them) or ending every
+// session by the escalation first (POST /api/v1/shutdown {endSessions: true}). Faces get a FaceContext, never the Daemon.
 
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -21,6 +22,8 @@ import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { createLogger } from './logger.js';
+import { shutdownSchema } from '../protocol/api.js';
+import type { ShutdownReply } from '../protocol/apiReplies.js';
 import { packageVersion } from '../common/packageVersion.js';
 
 /** Faces are defined with the server; callers of the composition root name them from here. */
@@ -65,6 +68,13 @@ export class Daemon {
   readonly logger: Logger;
   readonly version = packageVersion();
   private stopping: Promise<void> | null = null;
+  private readonly stoppedSignal: { resolve: () => void; promise: Promise<void> } = (() => {
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((res) => {
+      resolve = res;
+    });
+    return { resolve, promise };
+  })();
   private readonly store: Store;
   private readonly lock: DataDirLock;
 
@@ -112,10 +122,10 @@ export class Daemon {
         store,
         log: (level, message, fields) => logger[level](fields ?? {}, message),
         // What runs sessions' processes: the seam of src/engine/backends/ProcessBackend.ts.
-        backends: chooseBackends(config.ptyBackend),
+        backends: chooseBackends(config),
       });
       opened.unshift(() => engine.shutdown());
-      const { subreaper, recovered } = await engine.start();
+      const { subreaper, recovered, reattach } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
       const version = packageVersion();
@@ -140,6 +150,21 @@ export class Daemon {
         webhookStore: store,
         webhookAllow: options.webhookAllow ?? [],
       };
+      routes.add({
+        method: 'POST',
+        url: '/shutdown',
+        summary:
+          'Stop the daemon. endSessions: true ends every session (polite exit, SIGINT, SIGTERM, SIGKILL, tree sweep) first and answers once they ended; false (default) leaves sessions running under their holders for the next start',
+        tag: 'system',
+        body: shutdownSchema,
+        handler: async ({ body }): Promise<ShutdownReply> => {
+          const live = engine.sessions.live().length;
+          await engine.shutdown({ endSessions: body.endSessions });
+          // After this reply is sent: closing the HTTP server waits for requests in flight, this one included.
+          setImmediate(() => void daemon.stop({ endSessions: body.endSessions }));
+          return body.endSessions ? { endedSessions: live, keptSessions: 0 } : { endedSessions: 0, keptSessions: live };
+        },
+      });
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
       await app.listen({ host: options.host, port: options.port });
@@ -153,7 +178,7 @@ export class Daemon {
       const infoPath = join(options.dataDir, DAEMON_INFO_FILE);
       writeFileSync(`${infoPath}.${process.pid}.tmp`, JSON.stringify(info) + '\n', { mode: 0o600 });
       renameSync(`${infoPath}.${process.pid}.tmp`, infoPath);
-      logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered }, 'corral daemon listening');
+      logger.info({ url: info.url, dataDir: options.dataDir, roots, subreaper, recovered, reattach }, 'corral daemon listening');
       return daemon;
     } catch (error) {
       for (const close of opened) {
@@ -167,20 +192,30 @@ export class Daemon {
     }
   }
 
-  /** Stops accepting, ends every session, flushes the store. Safe to call twice. */
-  stop(): Promise<void> {
+  /**
+   * Stops accepting and flushes the store. `endSessions`: every session ends by the escalation first; otherwise
+   * (the default, SIGTERM) sessions under holders keep running and the next start reattaches them, and only
+   * sessions the daemon runs itself (`--session-host daemon`) end. Safe to call twice (the first call decides).
+   */
+  stop(options: { endSessions: boolean } = { endSessions: false }): Promise<void> {
     if (this.stopping === null) {
       this.stopping = (async () => {
-        this.logger.info('shutting down: ending every session');
+        this.logger.info(options.endSessions ? 'shutting down: ending every session' : 'shutting down: sessions under holders keep running');
         const closing = this.app.close();
-        await this.engine.shutdown();
+        await this.engine.shutdown(options);
         await closing;
         this.store.close();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
         this.lock.release();
         this.logger.info('shutdown complete');
+        this.stoppedSignal.resolve();
       })();
     }
     return this.stopping;
+  }
+
+  /** Resolves once the daemon has stopped (by a signal or POST /api/v1/shutdown). */
+  get stopped(): Promise<void> {
+    return this.stoppedSignal.promise;
   }
 }

@@ -11,7 +11,6 @@ import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from
 import type { EngineEvent } from '../protocol/events.js';
 import { AgentService } from './agent/AgentService.js';
 import { chooseBackends, type SessionBackends } from './backends/chooseBackends.js';
-import { recoverAfterCrash } from './crashRecovery.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import { execCommand } from './execCommand.js';
@@ -23,11 +22,13 @@ import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { Retention } from './Retention.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { compileWaitPattern } from './security/userPattern.js';
-import { Session, type WaitOutcome } from './Session.js';
-import { createSessionStream, readArchivedOutput, sessionDir } from './sessionFiles.js';
+import { Session, type RestoredState, type SessionSpec, type WaitOutcome } from './Session.js';
+import { createSessionStream, readArchivedOutput, sessionDir, type OutputChannel } from './sessionFiles.js';
+import type { OutputStream } from './output/OutputStream.js';
+import { reattachSessions, type ReattachOutcome } from './sessionReattach.js';
 import { SessionPersistence } from './SessionPersistence.js';
 import { SessionRegistry } from './SessionRegistry.js';
-import { buildSpec } from './sessionSpec.js';
+import { buildSpec, toStoredSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
 
@@ -49,6 +50,7 @@ export class SessionManager {
   private readonly backends: SessionBackends;
   private readonly reaper = new OrphanReaper();
   private accepting = true;
+  private shuttingDown: Promise<void> | null = null;
   private readonly eventEmitter = new Emitter<EngineEvent>();
   readonly onEvent: Event<EngineEvent> = this.eventEmitter.event;
   readonly startedAt = new Date().toISOString();
@@ -69,7 +71,7 @@ export class SessionManager {
       ...config.profileDirs,
     ]);
     this.cwdPolicy = new CwdPolicy(config.roots);
-    this.backends = chooseBackends(config.ptyBackend, backends);
+    this.backends = chooseBackends(config, backends);
     this.sessions = new SessionRegistry(config.endedInMemory);
     this.persistence = new SessionPersistence(store, this.sessions);
     this.usage = new UsageSampler(config.usageSampleMs, () => this.sessions.liveSessions(), (session) => this.persistence.markDirty(session.id));
@@ -85,15 +87,29 @@ export class SessionManager {
     });
   }
 
-  /** Becomes the subreaper, recovers what a crash left behind, starts the periodic samplers. */
-  async start(): Promise<{ subreaper: boolean; recovered: number }> {
+  /**
+   * Becomes the subreaper, reattaches the sessions a previous daemon left running under holders (the rest of what
+   * it left ends `lost`), starts the periodic samplers.
+   */
+  async start(): Promise<{ subreaper: boolean; recovered: number; reattach: ReattachOutcome }> {
     const { subreaper } = this.reaper.start();
-    const recovered = await recoverAfterCrash(this.store, this.config.graces.termMs, this.log);
     await this.agents.start();
+    const reattach = await reattachSessions({
+      store: this.store,
+      config: this.config,
+      backends: this.backends,
+      profiles: this.profiles,
+      log: this.log,
+      build: (spec, streams, restored) => this.newSession(spec, streams, restored),
+      adopt: (session) => {
+        this.adopt(session);
+        this.persistence.markDirty(session.id);
+      },
+    });
     this.usage.start();
     this.persistence.start();
     this.retention.start();
-    return { subreaper, recovered };
+    return { subreaper, recovered: reattach.lost, reattach };
   }
 
   get profileRegistry(): ProfileRegistry {
@@ -123,20 +139,9 @@ export class SessionManager {
       request,
       internal.cwd,
     );
-    const session = new Session(spec, {
-      backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
-      createStream: (channel) => createSessionStream(this.config, spec.id, channel),
-      graces: this.config.graces,
-      onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
-      liveRootPids: () => this.reaper.registeredChildren,
-      log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
-    });
-    this.sessions.addLive(session);
+    const session = this.newSession(spec, (channel) => createSessionStream(this.config, spec.id, channel));
+    this.adopt(session);
     this.counters.created++;
-    session.onStateChange((event) => this.handleState(session, event));
-    session.onInfoChanged(() => this.persistence.markDirty(session.id));
-    session.onExit((exit) => this.handleExit(session, exit));
-    if (spec.profile.agent !== undefined) this.agents.attach(session);
     try {
       this.persistence.recordStart(
         session,
@@ -150,7 +155,37 @@ export class SessionManager {
       this.log('warn', 'session failed to start', { session: session.id, error: (error as Error).message });
       throw error;
     }
+    const host = session.hostRecord;
+    if (host !== null) {
+      // What a later daemon needs to find, verify and resume it (deleted once its end is recorded).
+      const { sessionId, ...holder } = host;
+      this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
+    }
     return { session, existing: false };
+  }
+
+  private newSession(spec: SessionSpec, createStream: (channel: OutputChannel) => OutputStream, restored?: RestoredState): Session {
+    return new Session(
+      spec,
+      {
+        backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
+        createStream,
+        graces: this.config.graces,
+        onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
+        liveRootPids: () => this.reaper.registeredChildren,
+        log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
+      },
+      restored,
+    );
+  }
+
+  /** A new or reattached session joins the live ones: its events, persistence and agent hooks. */
+  private adopt(session: Session): void {
+    this.sessions.addLive(session);
+    session.onStateChange((event) => this.handleState(session, event));
+    session.onInfoChanged(() => this.persistence.markDirty(session.id));
+    session.onExit((exit) => this.handleExit(session, exit));
+    if (session.spec.profile.agent !== undefined) this.agents.attach(session);
   }
 
   // ---- find ------------------------------------------------------------------------------------------------
@@ -273,6 +308,9 @@ export class SessionManager {
     this.counters.exited++;
     this.history.forget(session.id);
     this.persistence.recordEnd(session);
+    // The end is recorded: nothing needs the holder any more (it exits once the tree is gone).
+    if (session.hosted) this.store.deleteHost(session.id);
+    session.releaseHost();
     this.sessions.moveToEnded(session);
     this.eventEmitter.fire({ type: 'session.exited', sessionId: session.id, exit, session: session.toInfo() });
   }
@@ -295,10 +333,24 @@ export class SessionManager {
     };
   }
 
-  /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops accepting work and flushes the store. `endSessions`: every session ends by the usual escalation;
+   * otherwise sessions under holders keep running (journals flushed, holders let go, a later start reattaches)
+   * and only the daemon's own children end.
+   */
+  shutdown(options: { endSessions: boolean } = { endSessions: true }): Promise<void> {
+    // Once: the shutdown route ends the sessions and the daemon's stop that follows waits for the same work.
+    this.shuttingDown ??= this.runShutdown(options);
+    return this.shuttingDown;
+  }
+
+  private async runShutdown(options: { endSessions: boolean }): Promise<void> {
     this.accepting = false;
-    await Promise.all(this.sessions.liveSessions().map((session) => session.terminate('shutdown', 'api')));
+    await Promise.all(
+      this.sessions
+        .liveSessions()
+        .map((session) => (options.endSessions || !session.hosted ? session.terminate('shutdown', 'api') : this.detach(session))),
+    );
     this.usage.dispose();
     this.retention.dispose();
     this.persistence.close();
@@ -307,6 +359,12 @@ export class SessionManager {
     this.reaper.reapNow();
     this.reaper.dispose();
     this.eventEmitter.dispose();
+  }
+
+  private async detach(session: Session): Promise<void> {
+    this.persistence.flush();
+    await session.detachHost();
+    this.log('info', 'session left running under its holder', { session: session.id, pid: session.pid });
   }
 
   /** Removes ended sessions older than the retention period, with their output on disk. */

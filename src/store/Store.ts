@@ -8,7 +8,8 @@ import { CorralError } from '../protocol/errors.js';
 import type { SessionInfo, SessionState, StateEvent, StateSource } from '../protocol/sessionTypes.js';
 import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate } from './migrations.js';
-import type { EngineStore } from '../engine/ports.js';
+import { HostTable } from './HostTable.js';
+import type { EngineStore, StoredHost } from '../engine/ports.js';
 import type {
   CommandFinish,
   DeliveryRecord,
@@ -154,6 +155,7 @@ export class Store implements EngineStore {
   private readonly now: () => Date;
   private readonly templates: NamedBodyTable;
   private readonly macros: NamedBodyTable;
+  private readonly hosts: HostTable;
 
   private readonly upsertSession: Database.Statement<[Record<string, string | number | null>]>;
   private readonly getSessionStmt: Database.Statement<[string], SessionRow>;
@@ -184,6 +186,7 @@ export class Store implements EngineStore {
     this.now = options.now ?? (() => new Date());
     this.templates = new NamedBodyTable(db, 'templates');
     this.macros = new NamedBodyTable(db, 'macros');
+    this.hosts = new HostTable(db);
 
     this.upsertSession = db.prepare(
       `INSERT INTO sessions (id, state, task_id, profile, created_at, ended_at, pid, pid_start_time, pgid, info)
@@ -446,6 +449,20 @@ export class Store implements EngineStore {
   // ── Templates and macros ────────────────────────────────────────────────────
 
   /** Creates or replaces; createdAt survives a replace. `body` must be JSON data (validated by the caller). */
+  // ── Holders of live sessions ────────────────────────────────────────────────
+
+  saveHost(host: StoredHost): void {
+    this.hosts.save(host);
+  }
+
+  getHost(sessionId: string): StoredHost | undefined {
+    return this.hosts.get(sessionId);
+  }
+
+  deleteHost(sessionId: string): void {
+    this.hosts.delete(sessionId);
+  }
+
   putTemplate(name: string, body: unknown): NamedBody {
     return this.templates.put(name, body, this.now().toISOString());
   }
