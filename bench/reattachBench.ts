@@ -13,11 +13,15 @@ const SESSIONS = Number(process.argv[2] ?? 200);
 /** Sessions created at once: the daemon's create path is synchronous, the HTTP round trips overlap. */
 const CREATE_CONCURRENCY = 20;
 
-function reattachOf(daemon: DaemonHandle): { reattached: number; lost: number; ms: number } {
-  for (const line of daemon.stderr().split('\n')) {
-    if (!line.includes('corral daemon listening')) continue;
-    const parsed = JSON.parse(line) as { reattach?: { reattached: number; lost: number; ms: number } };
-    if (parsed.reattach !== undefined) return parsed.reattach;
+/** The engine's own reattach figures, from the start log line (logged just after daemon.json is written). */
+async function reattachOf(daemon: DaemonHandle): Promise<{ reattached: number; lost: number; ms: number }> {
+  for (let tries = 0; tries < 200; tries++) {
+    for (const line of daemon.stderr().split('\n')) {
+      if (!line.includes('corral daemon listening')) continue;
+      const parsed = JSON.parse(line) as { reattach?: { reattached: number; lost: number; ms: number } };
+      if (parsed.reattach !== undefined) return parsed.reattach;
+    }
+    await sleep(10);
   }
   throw new Error('no start line with reattach figures');
 }
@@ -63,7 +67,7 @@ try {
     reapZombies();
     const { daemon, wallMs } = await restart(current);
     current = daemon;
-    const figures = reattachOf(daemon);
+    const figures = await reattachOf(daemon);
     console.log(
       `after ${how}: reattached ${figures.reattached}, lost ${figures.lost}, engine reattach ${figures.ms} ms; restart until listening ${wallMs.toFixed(0)} ms`,
     );
