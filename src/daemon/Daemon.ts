@@ -167,11 +167,17 @@ export class Daemon {
       });
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
+      const fillDoor = (port: number): void => {
+        const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
+        for (const host of filled.allowedHosts) door.allowedHosts.add(host);
+        for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
+      };
+      // A fixed port is filled in before listening: clients of the previous daemon (reconnecting WebSockets, the
+      // dashboard) knock the moment the port opens, and must not meet a door that knows no Host yet.
+      if (options.port !== 0) fillDoor(options.port);
       await app.listen({ host: options.host, port: options.port });
       const port = (app.server.address() as AddressInfo).port;
-      const filled = buildDoorPolicy({ token, port, host: options.host, extraHosts: options.allowedHosts ?? [] });
-      for (const host of filled.allowedHosts) door.allowedHosts.add(host);
-      for (const origin of filled.allowedOrigins) door.allowedOrigins.add(origin);
+      if (options.port === 0) fillDoor(port);
       const info: DaemonInfo = { url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`, pid: process.pid };
       // Written aside and renamed into place: clients poll for daemon.json and read it the moment it exists, so they
       // must never see it half written (a fresh-clone CI run caught a client reading it empty).
