@@ -144,6 +144,9 @@ test('attach rides through a daemon restart: "reconnecting…", then the bytes m
     const id = created.body.id;
     const terminal = attachInPty(first, [id]);
     await terminal.until(`[attached to ${id}`, 'attached banner');
+    // Output that came through the attachment (the terminal's own echo of the typing shows only the command).
+    terminal.proc.write('echo ready-$((1+1))\r');
+    await terminal.until('ready-2', 'the attachment is live');
     // Printed while no daemon runs: the holder keeps it, the reopened attachment gets it from its last offset.
     terminal.proc.write('sleep 2; echo during-$((6*7))-downtime\r');
     await terminal.until('sleep 2;', 'the command echoed');

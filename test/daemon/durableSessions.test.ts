@@ -11,8 +11,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 import { createSession, fixture, identitiesOfPids, markedProcesses, readText, sessionTree, stillAlive, waitForText } from '../helpers/coreSupport.js';
 import { becomeSubreaper, ownTree, parentOf, reapAdoptedOrphans, stateOf, waitUntil } from '../helpers/holderHarness.js';
+import { join } from 'node:path';
+import { startFakeAnthropic } from '../helpers/fakeAnthropic.js';
 import { isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import type { OutputRead, SessionInfo, SessionState } from '../../src/protocol/sessionTypes.js';
+
+const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
+/** A loaded 2-core machine can take many seconds to start the CLI and run a turn. */
+const CLAUDE_TIMEOUT_MS = 60_000;
 
 /** A flood the holder's 8 MiB buffer absorbs for a few seconds of downtime before the program blocks. */
 const FLOOD_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -248,5 +254,54 @@ test('corral shutdown --end-sessions ends every session by the escalation, stops
     await second?.stop('end-sessions');
     await first.stop('end-sessions');
     first.cleanup();
+  }
+});
+
+test('a Claude session survives kill -9 of the daemon: waiting on its permission dialog again, answered, then it answers a prompt', async () => {
+  const fake = await startFakeAnthropic();
+  const first = await startDaemon();
+  let second: DaemonHandle | null = null;
+  try {
+    const created = await first.request<SessionInfo>('POST', '/api/v1/sessions/claude', {
+      environment: { ANTHROPIC_BASE_URL: fake.url, CLAUDE_CODE_MAX_RETRIES: '0' },
+      authToken: 'sk-ant-corral-durable-0123456789abcdefghij',
+      home: 'isolated',
+      preAnswer: true,
+      executable: CLAUDE,
+      // Manual permissions: a tool call stops on Claude's permission dialog.
+      args: ['--permission-mode', 'manual'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    const ready = await first.request<{ matched: boolean }>('POST', `/api/v1/sessions/${id}/wait`, { states: ['ready'], timeoutMs: CLAUDE_TIMEOUT_MS });
+    assert.ok(ready.body.matched);
+    const before = await first.request<{ state: string; reply: string }>('POST', `/api/v1/sessions/${id}/prompt`, { text: 'before the crash', timeoutMs: CLAUDE_TIMEOUT_MS });
+    assert.equal(before.body.reply, 'echo: before the crash', JSON.stringify(before.body));
+    // A tool call stops on Claude's permission dialog.
+    const asked = await first.request<{ state: string }>('POST', `/api/v1/sessions/${id}/prompt`, {
+      text: 'bash: touch made-by-tool.txt && echo touched',
+      timeoutMs: CLAUDE_TIMEOUT_MS,
+    });
+    assert.equal(asked.body.state, 'waiting_input', JSON.stringify(asked.body));
+    await first.crash();
+    await sleep(2000);
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const after = await info(second, id);
+    assert.equal(after.pid, created.body.pid);
+    assert.equal(after.state, 'waiting_input', 'the dialog is still what the session waits on');
+    const answered = await second.request<{ dialog: string }>('POST', `/api/v1/sessions/${id}/answer`, { choice: 'Yes', timeoutMs: CLAUDE_TIMEOUT_MS });
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    assert.equal(answered.body.dialog, 'permission');
+    await waitState(second, id, ['idle']);
+    const prompt = await second.request<{ state: string; reply: string }>('POST', `/api/v1/sessions/${id}/prompt`, { text: 'after the crash', timeoutMs: CLAUDE_TIMEOUT_MS });
+    assert.equal(prompt.status, 200, JSON.stringify(prompt.body));
+    assert.equal(prompt.body.reply, 'echo: after the crash');
+    const tree = sessionTree(after);
+    await endAndCheck(second, id, tree);
+  } finally {
+    await second?.stop('end-sessions');
+    await first.stop('end-sessions');
+    first.cleanup();
+    await fake.close();
   }
 });
