@@ -1,5 +1,5 @@
-// Holders vs the direct backend (issue 14), both measured in this process in the same run (two in-process daemons,
-// `--session-host holder` and `--session-host daemon`, interleaved round by round): flood throughput to a WebSocket
+// Holders vs the direct backend (issue 14), both measured in the same run (two daemons, `corral serve
+// --session-host holder` and `--session-host daemon`, interleaved round by round): flood throughput to a WebSocket
 // client, create → first prompt, keystroke round trip, churn; then memory per idle session (holder + daemon share)
 // next to tmux's. Ratios are holder/direct speed (1.0 = as fast; the issue's bar is 0.9).
 // Not part of the test suite and never a pass/fail gate. Usage: node --import tsx bench/durableBench.ts [flood MB]
@@ -9,10 +9,29 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocketFace } from '../src/server/ws/wsFace.js';
 import { childPids } from '../src/engine/process/procfs.js';
-import { REPO_ROOT } from '../test/helpers/daemonHarness.js';
-import { TestSocket, startInProcess, type InProcessDaemon } from '../test/helpers/wsTestClient.js';
+import { REPO_ROOT, startDaemon, type DaemonHandle } from '../test/helpers/daemonHarness.js';
+import { TestSocket } from '../test/helpers/wsTestClient.js';
+
+/** A spawned daemon with what the measurements need. */
+interface Bench {
+  handle: DaemonHandle;
+  root: string;
+  wsUrl: string;
+  auth: Record<string, string>;
+  request: DaemonHandle['request'];
+}
+
+async function spawnDaemon(host: 'holder' | 'daemon'): Promise<Bench> {
+  const handle = await startDaemon({ args: ['--session-host', host, '--log-level', 'warn'], useBin: process.env.BENCH_USE_BIN === '1' });
+  return {
+    handle,
+    root: handle.root,
+    wsUrl: handle.url.replace(/^http/, 'ws'),
+    auth: { authorization: `Bearer ${handle.token}` },
+    request: (method, path, body, headers) => handle.request(method, path, body, headers),
+  };
+}
 
 const FLOOD = join(REPO_ROOT, 'test', 'helpers', 'fixtures', 'flood.mjs');
 const MB = Number(process.argv[2] ?? 50);
@@ -35,7 +54,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function flood(d: InProcessDaemon): Promise<number> {
+async function flood(d: Bench): Promise<number> {
   const start = performance.now();
   const created = await d.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['node', FLOOD, String(MB * 1024 * 1024)], cwd: d.root });
   const client = await TestSocket.open(`${d.wsUrl}/ws/sessions/${created.body.id}?since=0`, d.auth, { keepData: false });
@@ -44,17 +63,17 @@ async function flood(d: InProcessDaemon): Promise<number> {
   return MB / ((performance.now() - start) / 1000);
 }
 
-async function firstPrompt(d: InProcessDaemon): Promise<number> {
+async function firstPrompt(d: Bench): Promise<number> {
   const start = performance.now();
   const created = await d.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['/bin/bash', '--norc', '-i'], cwd: d.root });
   const wait = await d.request<{ matched: boolean }>('POST', `/api/v1/sessions/${created.body.id}/wait`, { pattern: '[$#] $', since: 0, timeoutMs: 30_000 });
   const ms = performance.now() - start;
-  if (!wait.body.matched) throw new Error('no prompt');
+  if (!wait.body.matched) throw new Error(`no prompt: ${JSON.stringify(wait.body).slice(0, 300)}`);
   await d.request('DELETE', `/api/v1/sessions/${created.body.id}?force=true`);
   return ms;
 }
 
-async function roundTrips(d: InProcessDaemon): Promise<number[]> {
+async function roundTrips(d: Bench): Promise<number[]> {
   const cat = await d.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['cat'], cwd: d.root });
   const client = await TestSocket.open(`${d.wsUrl}/ws/sessions/${cat.body.id}`, d.auth, { keepData: false });
   const times: number[] = [];
@@ -78,7 +97,7 @@ async function roundTrips(d: InProcessDaemon): Promise<number[]> {
   return times;
 }
 
-async function churn(d: InProcessDaemon): Promise<number> {
+async function churn(d: Bench): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < CHURN_SESSIONS; i += CHURN_CONCURRENCY) {
     await Promise.all(
@@ -97,19 +116,18 @@ function smaps(pid: number): { rssKiB: number; pssKiB: number } {
   return { rssKiB: field('Rss'), pssKiB: field('Pss') };
 }
 
-async function memory(holder: InProcessDaemon): Promise<void> {
-  const before = new Set(childPids(process.pid));
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
+async function memory(holder: Bench): Promise<void> {
+  const daemonPid = holder.handle.pid;
+  const before = new Set(childPids(daemonPid));
+  const rssBefore = smaps(daemonPid).rssKiB;
   const ids: string[] = [];
   for (let i = 0; i < IDLE_SESSIONS; i++) {
     const created = await holder.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['/bin/sh', '-c', 'echo idle; exec sleep 1000'], cwd: holder.root });
     ids.push(created.body.id);
   }
   await sleep(1500);
-  global.gc?.();
-  const daemonShareKiB = (process.memoryUsage().rss - rssBefore) / 1024 / IDLE_SESSIONS;
-  const holders = childPids(process.pid).filter((pid) => !before.has(pid));
+  const daemonShareKiB = (smaps(daemonPid).rssKiB - rssBefore) / IDLE_SESSIONS;
+  const holders = childPids(daemonPid).filter((pid) => !before.has(pid));
   const mem = holders.map(smaps);
   let tmuxLine = 'tmux: not available';
   const socket = '/tmp/corral-durable-bench-tmux';
@@ -143,10 +161,7 @@ async function memory(holder: InProcessDaemon): Promise<void> {
 }
 
 console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-const daemons: Record<Side, InProcessDaemon> = {
-  direct: await startInProcess([new WebSocketFace()], { engine: { sessionHost: 'daemon', maxLiveSessions: 256 } }),
-  holder: await startInProcess([new WebSocketFace()], { engine: { sessionHost: 'holder', maxLiveSessions: 256 } }),
-};
+const daemons: Record<Side, Bench> = { direct: await spawnDaemon('daemon'), holder: await spawnDaemon('holder') };
 const ratio = (holder: number, direct: number): string => (holder / direct).toFixed(2);
 try {
   const floods: Record<Side, number[]> = { direct: [], holder: [] };
@@ -186,6 +201,8 @@ try {
 
   await memory(daemons.holder);
 } finally {
-  await daemons.direct.daemon.stop({ endSessions: true });
-  await daemons.holder.daemon.stop({ endSessions: true });
+  for (const side of ['direct', 'holder'] as Side[]) {
+    await daemons[side].handle.stop('end-sessions');
+    daemons[side].handle.cleanup();
+  }
 }

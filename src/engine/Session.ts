@@ -279,7 +279,7 @@ export class Session {
         if (chunk.offset !== undefined && proc.acknowledge !== undefined) this.acknowledgeLater(chunk.channel, chunk.offset + chunk.data.length);
       }),
     );
-    this.disposables.add(proc.onProcessExit(() => this.handleProcessExit()));
+    this.disposables.add(proc.onProcessExit((status) => this.handleProcessExit(status)));
     this.disposables.add(proc.onClosed((status) => this.ending.streamClosed(status)));
     void this.ending.whenStreamClosed().then((status) => this.finish(status));
     this.armLimits();
@@ -635,7 +635,7 @@ export class Session {
     }
   }
 
-  private handleProcessExit(): void {
+  private handleProcessExit(status: ProcessStatus): void {
     if (this.proc !== null && !this.hosted) this.deps.onDirectChild(this.proc.pid, false);
     if (this.ending.terminating) return; // terminate() is already ending the tree
     // The program ended on its own. Whatever it left behind dies with the session (a closed terminal's
@@ -647,7 +647,8 @@ export class Session {
       pgid: root.pid,
       marker: { key: SESSION_MARKER_ENV, value: this.id },
       notOurs: this.deps.liveRootPids(),
-      ...this.treeScope(),
+      // The holder died: what it held re-parented away from it (to us, or to PID 1 after a restart): look everywhere.
+      ...(status.lost === true ? { scope: 'system' as const } : this.treeScope()),
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
       termGraceMs: this.deps.graces.termMs,
     }).then(() => {
@@ -658,11 +659,12 @@ export class Session {
   }
 
   /**
-   * A holder's escapees were re-parented to the holder, not to us (and after a restart nothing of the session is
-   * our descendant): the marker scan looks system-wide for them.
+   * A holder's escapees are re-parented to the holder (a subreaper), not to us, and after a restart nothing of the
+   * session is our descendant: the walk starts from the holder's children (the holder itself is never signalled).
    */
-  private treeScope(): { scope?: 'system' } {
-    return this.hosted ? { scope: 'system' } : {};
+  private treeScope(): { host?: ProcessIdentity } {
+    const host = this.proc?.host?.record.holder;
+    return host === undefined ? {} : { host };
   }
 
   /** Under a holder, whatever descends from it dies too (an escapee that dropped the marker from its env). */

@@ -148,18 +148,20 @@ export class SessionManager {
         // Created comes before anything start() reports (its first state change), so every subscriber sees a
         // session's events in order; pid and startedAt follow in that first state event.
         () => this.eventEmitter.fire({ type: 'session.created', session: session.toInfo() }),
-        () => session.start(),
+        () => {
+          session.start();
+          // In the same commit: what a later daemon needs to find, verify and resume it (deleted once it ended).
+          const host = session.hostRecord;
+          if (host !== null) {
+            const { sessionId, ...holder } = host;
+            this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
+          }
+        },
       );
     } catch (error) {
       this.counters.spawnFailed++;
       this.log('warn', 'session failed to start', { session: session.id, error: (error as Error).message });
       throw error;
-    }
-    const host = session.hostRecord;
-    if (host !== null) {
-      // What a later daemon needs to find, verify and resume it (deleted once its end is recorded).
-      const { sessionId, ...holder } = host;
-      this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
     }
     return { session, existing: false };
   }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import * as pty from 'node-pty';
 import { DetachMatcher, parseDetachKeys } from '../../src/cli/commands/attachCommand.js';
-import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { REPO_ROOT, startDaemon, stopLeavingNothing, type DaemonHandle } from '../helpers/daemonHarness.js';
 import { WAIT_LIMIT_MS } from '../helpers/wsTestClient.js';
 
 interface Terminal {
@@ -160,9 +160,7 @@ test('attach rides through a daemon restart: "reconnecting…", then the bytes m
     terminal.proc.write('\x1d');
     assert.equal(await terminal.exited, 0);
   } finally {
-    await second?.stop();
-    await first.stop();
-    first.cleanup();
+    await stopLeavingNothing(first, second);
   }
 });
 

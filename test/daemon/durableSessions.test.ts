@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { corralCommand, REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { corralCommand, REPO_ROOT, startDaemon, stopLeavingNothing, type DaemonHandle } from '../helpers/daemonHarness.js';
 import { createSession, fixture, identitiesOfPids, markedProcesses, readText, sessionTree, stillAlive, waitForText } from '../helpers/coreSupport.js';
 import { becomeSubreaper, ownTree, parentOf, reapAdoptedOrphans, stateOf, waitUntil } from '../helpers/holderHarness.js';
 import { join } from 'node:path';
@@ -158,9 +158,7 @@ test('kill -9 of the daemon: a restart reattaches every session with the downtim
     second = await startDaemon({ dataDir: first.dataDir, base: first.base });
     await checkSceneAfterRestart(second, scene, floodBefore);
   } finally {
-    await second?.stop('end-sessions');
-    await first.stop('end-sessions');
-    first.cleanup();
+    await stopLeavingNothing(first, second);
   }
 });
 
@@ -178,9 +176,7 @@ test('SIGTERM stops the daemon with exit 0 and every session running; the next s
     second = await startDaemon({ dataDir: first.dataDir, base: first.base });
     await checkSceneAfterRestart(second, scene, floodBefore);
   } finally {
-    await second?.stop('end-sessions');
-    await first.stop('end-sessions');
-    first.cleanup();
+    await stopLeavingNothing(first, second);
   }
 });
 
@@ -200,8 +196,7 @@ test('a holder killed with kill -9 while the daemon runs: its session ends lost 
     assert.deepEqual(stillAlive([...tree, escaped]), []);
     assert.deepEqual(markedProcesses(session.id), []);
   } finally {
-    await daemon.stop('end-sessions');
-    daemon.cleanup();
+    await stopLeavingNothing(daemon);
   }
 });
 
@@ -224,8 +219,7 @@ test('three restarts in a row during a flood (crash, SIGTERM, crash): the stream
     const lines = await assertFloodExact(current, flood.id);
     assert.ok(lines > 1000, `only ${lines} lines`);
   } finally {
-    for (const daemon of daemons.reverse()) await daemon.stop('end-sessions');
-    first.cleanup();
+    await stopLeavingNothing(first, ...daemons.slice(1));
   }
 });
 
@@ -251,9 +245,7 @@ test('corral shutdown --end-sessions ends every session by the escalation, stops
     }
     assert.equal(await readText(second, sleeper.id), 'up\n');
   } finally {
-    await second?.stop('end-sessions');
-    await first.stop('end-sessions');
-    first.cleanup();
+    await stopLeavingNothing(first, second);
   }
 });
 
@@ -299,9 +291,7 @@ test('a Claude session survives kill -9 of the daemon: waiting on its permission
     const tree = sessionTree(after);
     await endAndCheck(second, id, tree);
   } finally {
-    await second?.stop('end-sessions');
-    await first.stop('end-sessions');
-    first.cleanup();
+    await stopLeavingNothing(first, second);
     await fake.close();
   }
 });

@@ -3,7 +3,7 @@
 // stale build; `useBin: true` runs bin/corral (the automation contract) instead.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,4 +134,20 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
     },
   };
   return handle;
+}
+
+/**
+ * The end of a test whose daemons stopped with `keep-sessions` or crashed: ends every session still running under a
+ * holder of the data dir (through the last daemon still up, else a fresh one on the same data dir), so a failed
+ * test never leaves holders behind. Cleans the temp dirs of `first`.
+ */
+export async function stopLeavingNothing(first: DaemonHandle, ...later: (DaemonHandle | null)[]): Promise<void> {
+  const running = [...later.reverse(), first].filter((d): d is DaemonHandle => d !== null && d.child.exitCode === null && d.child.signalCode === null);
+  for (const daemon of running) await daemon.stop('end-sessions');
+  const holders = join(first.dataDir, 'holders');
+  if (existsSync(holders) && readdirSync(holders).some((name) => name.endsWith('.sock'))) {
+    const cleaner = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    await cleaner.stop('end-sessions');
+  }
+  first.cleanup();
 }
