@@ -13,6 +13,7 @@ import { runCommand } from './commands/runCommand.js';
 import { screenCommand } from './commands/screenCommand.js';
 import { sendCommand } from './commands/sendCommand.js';
 import { showCommand } from './commands/showCommand.js';
+import { shutdownCommand } from './commands/shutdownCommand.js';
 import { tokenCommand } from './commands/tokenCommand.js';
 import { waitCommand } from './commands/waitCommand.js';
 import { execCommand } from './commands/execCommand.js';
@@ -23,5 +24,5 @@ import { searchCommand } from './commands/searchCommand.js';
 import { templateCommand } from './commands/templateCommand.js';
 
 export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map(
-  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand].map((command) => [command.name, command]),
+  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand, shutdownCommand].map((command) => [command.name, command]),
 );

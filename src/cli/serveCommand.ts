@@ -1,4 +1,5 @@
-// `corral serve`: runs the daemon in the foreground until SIGTERM/SIGINT, then shuts down cleanly (exit 0).
+// `corral serve`: runs the daemon in the foreground until SIGTERM/SIGINT or POST /api/v1/shutdown, then stops cleanly
+// (exit 0), leaving the sessions under holders running unless asked to end them (`corral shutdown --end-sessions`).
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +30,24 @@ const SERVE_OPTIONS = {
   'ring-bytes': { type: 'string' },
   'journal-cap-bytes': { type: 'string' },
   'pty-backend': { type: 'string', default: 'native' },
+  'session-host': { type: 'string', default: 'holder' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 const SERVE_HELP = `Usage: corral serve [options]
 
-Runs the daemon in the foreground until SIGTERM or SIGINT, then ends every session and exits 0.
+Runs the daemon in the foreground until it is stopped. Sessions run under holders (one small corral-holder
+process per session) and outlive the daemon. Three ways to stop it:
+
+  SIGTERM / SIGINT (Ctrl-C)     the daemon exits 0; every session keeps running, and \`corral serve\` started
+                                again on the same --data-dir reattaches them (same ids, pids and output offsets).
+                                An upgrade is: stop the old daemon, start the new one.
+  kill -9 (a crash)             the same for the sessions: the next start reattaches them; nothing is lost.
+  corral shutdown --end-sessions  ends every session (polite exit, SIGINT, SIGTERM, SIGKILL, tree sweep), then
+                                stops the daemon; it exits 0 when both are done.
+
+With --session-host daemon, sessions are the daemon's own children and every stop ends them (a crash leaves them
+to the next start, which ends them as lost).
 
   --host H              address to listen on (default 127.0.0.1; anything but loopback needs --allow-remote)
   --port N              port (default ${DEFAULT_PORT}; 0 picks a free one, written to <data-dir>/daemon.json)
@@ -49,7 +62,8 @@ Runs the daemon in the foreground until SIGTERM or SIGINT, then ends every sessi
   --webhook-allow ORIGIN  a webhook destination beyond loopback (repeatable)
   --ring-bytes N        output kept in memory per session
   --journal-cap-bytes N output kept on disk per session
-  --pty-backend NAME    native (default) or node-pty
+  --pty-backend NAME    native (default) or node-pty (with --session-host daemon)
+  --session-host NAME   holder (default: sessions outlive the daemon) or daemon (they end with it)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
 `;
 
@@ -85,6 +99,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         ...(ringBytes === undefined ? {} : { ringBytes }),
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
         ptyBackend,
+        sessionHost: values.sessionHost,
       },
     },
     faces,
@@ -98,15 +113,13 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         `  roots:     ${roots.join(', ')}\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      void daemon.stop().then(resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  // SIGTERM/SIGINT: the sessions under holders keep running (a later start reattaches them).
+  const stop = (): void => void daemon.stop({ endSessions: false });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await daemon.stopped;
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
   return 0;
 }
 
@@ -120,6 +133,8 @@ function parseServeArgs(argv: string[]) {
   if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`--log-level: one of ${LOG_LEVELS.join(', ')}, not ${values['log-level']}`);
   const ptyBackend = values['pty-backend'];
   if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);
+  const sessionHost = values['session-host'];
+  if (sessionHost !== 'holder' && sessionHost !== 'daemon') throw new Error(`--session-host: holder or daemon, not ${sessionHost}`);
   return {
     ...values,
     port,
@@ -130,6 +145,7 @@ function parseServeArgs(argv: string[]) {
     ringBytes: positiveInteger('--ring-bytes', values['ring-bytes']),
     journalCapBytes: positiveInteger('--journal-cap-bytes', values['journal-cap-bytes']),
     ptyBackend: ptyBackend as 'native' | 'node-pty',
+    sessionHost: sessionHost as 'holder' | 'daemon',
   };
 }
 

@@ -2,8 +2,10 @@
 // `corral.sessions.*`, `corral.exec()`, `corral.events()`, `corral.templates` and `corral.macros`. Every failure is
 // a CorralClientError carrying the daemon's catalog code. Holds no state besides where the daemon is.
 
-import type { ExecRequest, ExecResult, MacroBody, TemplateBody } from '../protocol/api.js';
-import type { LoginLink, MacroRecord, TemplateRecord } from '../protocol/apiReplies.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecRequest, ExecResult, MacroBody, ShutdownRequest, TemplateBody } from '../protocol/api.js';
+import type { LoginLink, MacroRecord, ShutdownReply, TemplateRecord } from '../protocol/apiReplies.js';
+import { CorralClientError } from './CorralClientError.js';
 import { resolveEndpoint, trimUrl, type DiscoveryOptions, type Endpoint } from './endpoint.js';
 import { eventStream, type CorralEvent, type EventsOptions } from './eventStream.js';
 import { PresetsApi } from './PresetsApi.js';
@@ -16,6 +18,9 @@ export interface CorralOptions {
   /** The API token (`corral token`). */
   token: string;
 }
+
+/** How often shutdown() asks whether the daemon is gone: it closes its port within milliseconds of replying. */
+const SHUTDOWN_POLL_MS = 50;
 
 export class Corral {
   readonly sessions: SessionsApi;
@@ -59,6 +64,24 @@ export class Corral {
   /** `GET /healthz`: resolves when the daemon answers. */
   health(options: CallOptions = {}): Promise<unknown> {
     return this.transport.request<unknown>('GET', '/healthz', undefined, options);
+  }
+
+  /**
+   * Stops the daemon. `endSessions`: every session ends by the escalation first (the reply comes once they ended);
+   * otherwise sessions keep running under their holders. Resolves once the daemon no longer answers.
+   */
+  async shutdown(request: ShutdownRequest, options: CallOptions = {}): Promise<ShutdownReply> {
+    const reply = await this.transport.request<ShutdownReply>('POST', '/api/v1/shutdown', request, options);
+    for (;;) {
+      try {
+        await this.health(options);
+      } catch (error) {
+        // The daemon is gone (connection refused) or closing (503): what we waited for.
+        if (error instanceof CorralClientError && (error.code === 'DAEMON_UNREACHABLE' || error.status === 503)) return reply;
+        throw error;
+      }
+      await sleep(SHUTDOWN_POLL_MS, undefined, { signal: options.signal });
+    }
   }
 
   /** A one-time dashboard login link (valid for 60 seconds). */

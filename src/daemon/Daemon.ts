@@ -1,6 +1,7 @@
 // The composition root: builds the data dir, token, store, engine, HTTP app and every face, and nothing else
-// does; writes daemon.json once listening; shuts down cleanly on SIGTERM/SIGINT (no new work, every session ended
-// by the escalation, store flushed, exit 0). Faces get a FaceContext, never the Daemon.
+// does; writes daemon.json once listening; stops cleanly (no new work, store flushed, exit 0) in one of two ways:
+// keeping the sessions that run under holders (SIGTERM, the default: the next start reattaches them) or ending every
+// session by the escalation first (POST /api/v1/shutdown {endSessions: true}). Faces get a FaceContext, never the Daemon.
 
 import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -26,6 +27,8 @@ import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { writeDaemonInfo } from './daemonInfoFile.js';
 import { readOnlyIfDiskFull } from './diskSpace.js';
 import { createLogger } from './logger.js';
+import { shutdownSchema } from '../protocol/api.js';
+import type { ShutdownReply } from '../protocol/apiReplies.js';
 import { packageVersion } from '../common/packageVersion.js';
 
 /** Faces are defined with the server; callers of the composition root name them from here. */
@@ -75,6 +78,13 @@ export class Daemon {
   readonly logger: Logger;
   readonly version = packageVersion();
   private stopping: Promise<void> | null = null;
+  private readonly stoppedSignal: { resolve: () => void; promise: Promise<void> } = (() => {
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((res) => {
+      resolve = res;
+    });
+    return { resolve, promise };
+  })();
   private readonly store: Store;
   private readonly lock: DataDirLock;
   /** What the engine's start found, for the "listening" log line. */
@@ -157,10 +167,10 @@ export class Daemon {
         store,
         log: (level, message, fields) => logger[level](fields ?? {}, message),
         // What runs sessions' processes: the seam of src/engine/backends/ProcessBackend.ts.
-        backends: chooseBackends(config.ptyBackend),
+        backends: chooseBackends(config),
       });
       opened.unshift(() => engine.shutdown());
-      const { subreaper, recovered } = await engine.start();
+      const { subreaper, recovered, reattach } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
       const version = packageVersion();
@@ -180,7 +190,7 @@ export class Daemon {
         events.dispose();
         done();
       });
-      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered, openFiles: openFiles.after.soft, connections: connections.limits } });
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
       const context: FaceContext = {
         engine,
         app,
@@ -193,6 +203,21 @@ export class Daemon {
         webhookAllow: options.webhookAllow ?? [],
         tasks,
       };
+      routes.add({
+        method: 'POST',
+        url: '/shutdown',
+        summary:
+          'Stop the daemon. endSessions: true ends every session (polite exit, SIGINT, SIGTERM, SIGKILL, tree sweep) first and answers once they ended; false (default) leaves sessions running under their holders for the next start',
+        tag: 'system',
+        body: shutdownSchema,
+        handler: async ({ body }): Promise<ShutdownReply> => {
+          const live = engine.sessions.live().length;
+          await engine.shutdown({ endSessions: body.endSessions });
+          // After this reply is sent: closing the HTTP server waits for requests in flight, this one included.
+          setImmediate(() => void daemon.stop({ endSessions: body.endSessions }));
+          return body.endSessions ? { endedSessions: live, keptSessions: 0 } : { endedSessions: 0, keptSessions: live };
+        },
+      });
       for (const face of faces) await face.attach(context);
       routes.register(app, API_PREFIX);
       return daemon;
@@ -211,6 +236,9 @@ export class Daemon {
   /** Listens on the options' host and port, lets that port's Host and Origin names in, and writes daemon.json. */
   async listen(): Promise<void> {
     const { host, dataDir, roots } = this.options;
+    // A fixed port is let in before listening: clients of the previous daemon (reconnecting WebSockets, the
+    // dashboard, `corral attach`) knock the moment the port opens, and must not meet a door that knows no Host yet.
+    if (this.options.port !== 0) this.openDoor(this.options.port);
     await this.app.listen({ host, port: this.options.port });
     const port = (this.server.address() as AddressInfo).port;
     this.openDoor(port);
@@ -226,20 +254,30 @@ export class Daemon {
     for (const origin of filled.allowedOrigins) this.door.allowedOrigins.add(origin);
   }
 
-  /** Stops accepting, ends every session, flushes the store. Safe to call twice. */
-  stop(): Promise<void> {
+  /**
+   * Stops accepting and flushes the store. `endSessions`: every session ends by the escalation first; otherwise
+   * (the default, SIGTERM) sessions under holders keep running and the next start reattaches them, and only
+   * sessions the daemon runs itself (`--session-host daemon`) end. Safe to call twice (the first call decides).
+   */
+  stop(options: { endSessions: boolean } = { endSessions: false }): Promise<void> {
     if (this.stopping === null) {
       this.stopping = (async () => {
-        this.logger.info('shutting down: ending every session');
+        this.logger.info(options.endSessions ? 'shutting down: ending every session' : 'shutting down: sessions under holders keep running');
         const closing = this.app.close();
-        await this.engine.shutdown();
+        await this.engine.shutdown(options);
         await closing;
         this.store.close();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
         this.lock.release();
         this.logger.info('shutdown complete');
+        this.stoppedSignal.resolve();
       })();
     }
     return this.stopping;
+  }
+
+  /** Resolves once the daemon has stopped (by a signal or POST /api/v1/shutdown). */
+  get stopped(): Promise<void> {
+    return this.stoppedSignal.promise;
   }
 }

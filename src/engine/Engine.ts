@@ -47,14 +47,17 @@ export class Engine {
     this.profiles = new EngineProfiles(this.manager);
   }
 
-  /** Becomes the subreaper, recovers what a crash left behind, starts the periodic samplers. */
-  start(): Promise<{ subreaper: boolean; recovered: number }> {
+  /** Becomes the subreaper, reattaches sessions left running under holders, ends the rest as lost, starts the samplers. */
+  start(): Promise<{ subreaper: boolean; recovered: number; reattach: { reattached: number; lost: number; ms: number } }> {
     return this.manager.start();
   }
 
-  /** Stops accepting work, ends every session by the usual escalation, flushes the store. */
-  shutdown(): Promise<void> {
-    return this.manager.shutdown();
+  /**
+   * Stops accepting work and flushes the store. `endSessions` (the default): every session ends by the usual
+   * escalation; false: sessions under holders keep running for the next start to reattach.
+   */
+  shutdown(options: { endSessions: boolean } = { endSessions: true }): Promise<void> {
+    return this.manager.shutdown(options);
   }
 
   /** Whether the store takes writes and every background task runs (`/healthz` details); never touches the store. */

@@ -15,6 +15,12 @@ export interface TerminationGraces {
  */
 export type PtyBackendName = 'native' | 'node-pty';
 
+/**
+ * Who owns sessions' processes: `holder` (one corral-holder per session, native/holder.c: sessions outlive the
+ * daemon, a restart reattaches them) or `daemon` (the daemon's own children: they end with it).
+ */
+export type SessionHostName = 'holder' | 'daemon';
+
 export interface EngineConfig {
   dataDir: string;
   /** Workspace roots; session cwds must resolve under one of them. */
@@ -37,6 +43,8 @@ export interface EngineConfig {
   /** Ended sessions older than this are removed from the store (null: keep forever). */
   retentionMs: number | null;
   ptyBackend: PtyBackendName;
+  /** `holder` runs pty and pipe sessions under holders (ptyBackend then does not apply). */
+  sessionHost: SessionHostName;
 }
 
 /** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
@@ -62,5 +70,7 @@ export function defaultEngineConfig(dataDir: string, roots: string[]): EngineCon
     usageSampleMs: 5000,
     retentionMs: null,
     ptyBackend: 'native',
+    // In-process engines (tests, embedders) keep their children; `corral serve` defaults to holders.
+    sessionHost: 'daemon',
   };
 }

@@ -21,7 +21,7 @@ import type {
   SessionStorage,
 } from '../protocol/sessionTypes.js';
 import { REDACTED } from '../protocol/sessionTypes.js';
-import type { BackendProcess, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
+import type { BackendProcess, HostRecord, OutputChannel as BackendChannel, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { PatternScan, testPattern } from './output/PatternScan.js';
@@ -85,6 +85,21 @@ export interface SessionDeps {
   storage(): Omit<SessionStorage, 'journalGaps'>;
 }
 
+/** What a session had when its daemon stopped: a restarted daemon rebuilds the session from it (issue 14). */
+export interface RestoredState {
+  createdAt: string;
+  startedAt: string | null;
+  state: SessionState;
+  reason: string;
+  source: StateSource;
+  /** Seq of the session's last recorded event: the next one continues from it. */
+  seq: number;
+  cols: number;
+  rows: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
 export interface WaitCondition {
   states?: SessionState[];
   /**
@@ -130,6 +145,13 @@ export class Session {
   private stderrBytes = 0;
   /** What drives the state, chosen by the profile (see SessionDriver); it starts with the process. */
   readonly driver: SessionDriver;
+  /** Per holder channel, the offset up to which output awaits a journal flush before the holder may drop it. */
+  private readonly unacknowledged = new Map<BackendChannel, number>();
+  private acknowledging = false;
+  /** True while a reattach replays the journal tail to the detector: it re-derives, the recorded state stands. */
+  private replaying = false;
+  /** Combined bytes a reattach must not append again (a crash left the combined journal ahead of stdout/stderr). */
+  private combinedSkip = 0;
 
   private readonly stateEmitter = new Emitter<StateEvent>();
   readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
@@ -142,13 +164,22 @@ export class Session {
   constructor(
     spec: SessionSpec,
     private readonly deps: SessionDeps,
+    restored?: RestoredState,
   ) {
     this.id = spec.id;
     this.spec = spec;
-    this.cols = spec.cols;
-    this.rows = spec.rows;
-    this.createdAt = nowIso();
-    this.machine = new StateMachine({ state: 'initializing', reason: 'created', source: 'api' });
+    this.cols = restored?.cols ?? spec.cols;
+    this.rows = restored?.rows ?? spec.rows;
+    this.createdAt = restored?.createdAt ?? nowIso();
+    this.machine =
+      restored === undefined
+        ? new StateMachine({ state: 'initializing', reason: 'created', source: 'api' })
+        : new StateMachine({ state: restored.state, reason: restored.reason, source: restored.source, seq: restored.seq });
+    if (restored !== undefined) {
+      this.startedAt = restored.startedAt;
+      this.stdoutBytes = restored.stdoutBytes;
+      this.stderrBytes = restored.stderrBytes;
+    }
     this.output = deps.createStream('combined');
     this.stdout = spec.kind === 'pipe' ? deps.createStream('stdout') : null;
     this.stderr = spec.kind === 'pipe' ? deps.createStream('stderr') : null;
@@ -202,34 +233,132 @@ export class Session {
         env: this.spec.childEnv,
         cols: this.cols,
         rows: this.rows,
+        sessionId: this.id,
       });
     } catch (error) {
       this.ending.spawnFailed();
       void this.finish({ code: null, signal: null });
       throw error;
     }
-    this.proc = proc;
     this.startedAt = nowIso();
-    this.deps.onDirectChild(proc.pid, true);
-    this.rootIdentity = identify(proc.pid) ?? { pid: proc.pid, startTime: -1 };
+    this.attachProcess(proc);
+    this.driver.detector.onStart();
+    this.infoEmitter.fire();
+  }
+
+  /**
+   * Takes over a process a previous daemon started (its holder was found and verified): the streams continue from
+   * their journals' ends, the screen is rebuilt from `tail` (the journal's last bytes) and the detector re-derives
+   * from it, while the recorded state stands until new output or hooks move it. `combinedSkip`: bytes the combined
+   * journal already has beyond what stdout and stderr had (a crash between their writes).
+   */
+  reattach(proc: BackendProcess, tail: Buffer, combinedSkip = 0): void {
+    this.combinedSkip = combinedSkip;
+    this.attachProcess(proc);
+    this.replaying = true;
+    try {
+      this.driver.detector.onStart();
+      if (tail.length > 0) this.driver.detector.onOutput(tail);
+    } finally {
+      this.replaying = false;
+    }
+    // The agent detector judges the screen as it changes: after the replay, so its verdict is live.
+    if (tail.length > 0) this.screen?.write(tail);
+    this.infoEmitter.fire();
+  }
+
+  private attachProcess(proc: BackendProcess): void {
+    this.proc = proc;
+    const host = proc.host;
+    // A holder's program is not our child: its holder reaps it (and the orphan reaper the holder).
+    if (host === undefined) this.deps.onDirectChild(proc.pid, true);
+    this.rootIdentity = host?.record.program ?? identify(proc.pid) ?? { pid: proc.pid, startTime: -1 };
     if (this.spec.kind === 'pty') {
       this.screen = new ScreenTracker(this.cols, this.rows, (reply) => this.proc?.write(reply));
       this.disposables.add(toDisposable(() => this.screen?.dispose()));
     }
-    this.disposables.add(proc.onData(({ channel, data }) => this.handleData(channel, data)));
-    this.disposables.add(proc.onProcessExit(() => this.handleProcessExit()));
+    this.disposables.add(
+      proc.onData((chunk) => {
+        this.handleData(chunk.channel, chunk.data);
+        if (chunk.offset !== undefined && proc.acknowledge !== undefined) this.acknowledgeLater(chunk.channel, chunk.offset + chunk.data.length);
+      }),
+    );
+    this.disposables.add(proc.onProcessExit((status) => this.handleProcessExit(status)));
     this.disposables.add(proc.onClosed((status) => this.ending.streamClosed(status)));
     void this.ending.whenStreamClosed().then((status) => this.finish(status));
     this.armLimits();
-    this.driver.detector.onStart();
-    this.infoEmitter.fire();
+  }
+
+  /** The holder keeps output until we say it is in the journal (a daemon crash then loses nothing). */
+  private acknowledgeLater(channel: BackendChannel, end: number): void {
+    this.unacknowledged.set(channel, end);
+    if (this.acknowledging) return;
+    this.acknowledging = true;
+    void this.acknowledgeLoop();
+  }
+
+  private async acknowledgeLoop(): Promise<void> {
+    try {
+      while (this.unacknowledged.size > 0) {
+        const batch = [...this.unacknowledged];
+        this.unacknowledged.clear();
+        try {
+          await this.flushStreams();
+        } catch (error) {
+          // A journal that cannot write keeps nothing more; holding the bytes in the holder would only freeze the
+          // program. The loss is the journal's to report (it moved firstAvailableOffset).
+          this.deps.log('warn', 'output journal failed; acknowledging the holder anyway', { error: (error as Error).message });
+        }
+        for (const [channel, offset] of batch) this.proc?.acknowledge?.(channel, offset);
+      }
+    } finally {
+      this.acknowledging = false;
+    }
+  }
+
+  private async flushStreams(): Promise<void> {
+    await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
+  }
+
+  /** Whether the process outlives the daemon (runs under a holder): then a daemon stop can leave it running. */
+  get hosted(): boolean {
+    return this.proc?.host !== undefined;
+  }
+
+  /** Where the holder is, for the store (null when the session does not run under one). */
+  get hostRecord(): HostRecord | null {
+    return this.proc?.host?.record ?? null;
+  }
+
+  /** The end is recorded: the holder may exit once the tree is gone. */
+  releaseHost(): void {
+    this.proc?.host?.release();
+  }
+
+  /**
+   * The daemon stops and the session keeps running under its holder: every byte received is flushed to the
+   * journal, then the holder is let go (it keeps what comes next until a daemon reattaches). No event fires.
+   */
+  async detachHost(): Promise<void> {
+    const host = this.proc?.host;
+    if (host === undefined) return;
+    await this.flushStreams();
+    host.detach();
+    this.disposables.dispose();
+    await Promise.all([this.output.close(), this.stdout?.close(), this.stderr?.close()]);
   }
 
   // ---- output ----------------------------------------------------------------------------------------------
 
   /** Hot path: stream appends and a timestamp. Screen parsing and state rules run later. */
   private handleData(channel: 'pty' | 'stdout' | 'stderr', data: Buffer): void {
-    this.output.append(data);
+    if (this.combinedSkip > 0) {
+      const skipped = Math.min(this.combinedSkip, data.length);
+      this.combinedSkip -= skipped;
+      this.output.append(data.subarray(skipped));
+    } else {
+      this.output.append(data);
+    }
     if (channel === 'stdout') {
       this.stdout?.append(data);
       this.stdoutBytes += data.length;
@@ -402,6 +531,7 @@ export class Session {
 
   /** Applies a transition through the checked table. Returns false (and logs) when refused. */
   setState(to: SessionState, reason: string, source: StateSource): boolean {
+    if (this.replaying) return false;
     const result = this.machine.transition(to, reason, source, nowIso());
     if (!result.ok) {
       if (result.reason === 'illegal') {
@@ -509,8 +639,8 @@ export class Session {
     }
   }
 
-  private handleProcessExit(): void {
-    if (this.proc !== null) this.deps.onDirectChild(this.proc.pid, false);
+  private handleProcessExit(status: ProcessStatus): void {
+    if (this.proc !== null && !this.hosted) this.deps.onDirectChild(this.proc.pid, false);
     if (this.ending.terminating) return; // terminate() is already ending the tree
     // The program ended on its own. Whatever it left behind dies with the session (a closed terminal's
     // SIGHUP, then the escalation); that also makes the output stream reach EOF.
@@ -521,10 +651,29 @@ export class Session {
       pgid: root.pid,
       marker: { key: SESSION_MARKER_ENV, value: this.id },
       notOurs: this.deps.liveRootPids(),
+      // The holder died: what it held re-parented away from it (to us, or to PID 1 after a restart): look everywhere.
+      ...(status.lost === true ? { scope: 'system' as const } : this.treeScope()),
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
       termGraceMs: this.deps.graces.termMs,
-    }).then(() => this.closeAfterTreeDead());
+    }).then(() => {
+      this.finalSweep();
+      this.closeAfterTreeDead();
+    });
     this.ending.track(sweep);
+  }
+
+  /**
+   * A holder's escapees are re-parented to the holder (a subreaper), not to us, and after a restart nothing of the
+   * session is our descendant: the walk starts from the holder's children (the holder itself is never signalled).
+   */
+  private treeScope(): { host?: ProcessIdentity } {
+    const host = this.proc?.host?.record.holder;
+    return host === undefined ? {} : { host };
+  }
+
+  /** Under a holder, whatever descends from it dies too (an escapee that dropped the marker from its env). */
+  private finalSweep(): void {
+    this.proc?.host?.signalTree('SIGKILL');
   }
 
   private closeAfterTreeDead(): void {
@@ -568,8 +717,12 @@ export class Session {
         politeGraceMs: exitInput === undefined ? 0 : this.deps.graces.politeMs,
         interruptGraceMs: this.deps.graces.interruptMs,
         termGraceMs: this.deps.graces.termMs,
+        ...this.treeScope(),
         signal: this.ending.forceSignal,
-      }).then((result) => this.ending.markForced(result.forced));
+      }).then((result) => {
+        this.finalSweep();
+        this.ending.markForced(result.forced);
+      });
       this.ending.track(killing);
       await killing;
       this.closeAfterTreeDead();
@@ -594,7 +747,7 @@ export class Session {
       const { reason } = exit;
       const detail =
         exit.signal !== null ? `${reason} (${exit.signal})` : exit.code !== null ? `${reason} (code ${exit.code})` : reason;
-      this.setState('terminated', detail, reason === 'exited' || reason === 'spawn_failed' ? 'process' : 'api');
+      this.setState('terminated', detail, reason === 'exited' || reason === 'spawn_failed' || reason === 'lost' ? 'process' : 'api');
       this.exitEmitter.fire(exit);
     });
     this.screen?.dispose();

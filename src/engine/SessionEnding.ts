@@ -111,7 +111,8 @@ export class SessionEnding {
     this.exitInfo = {
       code: status.code,
       signal: status.signal,
-      reason: this.reason ?? 'exited',
+      // A backend that lost the process (its holder died) cannot say how it ended.
+      reason: this.reason ?? (status.lost === true ? 'lost' : 'exited'),
       forced: this.forced,
       at: new Date().toISOString(),
     };

@@ -14,7 +14,6 @@ import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from
 import type { EngineEvent } from '../protocol/events.js';
 import { AgentService } from './agent/AgentService.js';
 import { chooseBackends, type SessionBackends } from './backends/chooseBackends.js';
-import { recoverAfterCrash } from './crashRecovery.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import { execCommand } from './execCommand.js';
@@ -26,11 +25,13 @@ import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { Retention } from './Retention.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { compileWaitPattern } from './security/userPattern.js';
-import { Session, type WaitOutcome } from './Session.js';
-import { createSessionStream, readArchivedOutput, sessionDir } from './sessionFiles.js';
+import { Session, type RestoredState, type SessionSpec, type WaitOutcome } from './Session.js';
+import { createSessionStream, readArchivedOutput, sessionDir, type OutputChannel } from './sessionFiles.js';
+import type { OutputStream } from './output/OutputStream.js';
+import { reattachSessions, type ReattachOutcome } from './sessionReattach.js';
 import { SessionPersistence } from './SessionPersistence.js';
 import { SessionRegistry } from './SessionRegistry.js';
-import { buildSpec } from './sessionSpec.js';
+import { buildSpec, toStoredSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
 import { isStoreRefusal, StoreWriter, type StorageHealth } from './StoreWriter.js';
@@ -81,6 +82,7 @@ export class SessionManager {
   private readonly backends: SessionBackends;
   private readonly reaper = new OrphanReaper({ log: (level, message, fields) => this.log(level, message, fields) });
   private accepting = true;
+  private shuttingDown: Promise<void> | null = null;
   private readonly eventEmitter = new Emitter<EngineEvent>();
   readonly onEvent: Event<EngineEvent> = this.eventEmitter.event;
   readonly startedAt = new Date().toISOString();
@@ -101,7 +103,7 @@ export class SessionManager {
       ...config.profileDirs,
     ]);
     this.cwdPolicy = new CwdPolicy(config.roots);
-    this.backends = chooseBackends(config.ptyBackend, backends);
+    this.backends = chooseBackends(config, backends);
     this.sessions = new SessionRegistry(config.endedInMemory);
     this.writer = new StoreWriter(store, log);
     this.persistence = new SessionPersistence(store, this.sessions, this.writer, log);
@@ -123,16 +125,30 @@ export class SessionManager {
     });
   }
 
-  /** Becomes the subreaper, recovers what a crash left behind, starts the periodic samplers. */
-  async start(): Promise<{ subreaper: boolean; recovered: number }> {
+  /**
+   * Becomes the subreaper, reattaches the sessions a previous daemon left running under holders (the rest of what
+   * it left ends `lost`), starts the periodic samplers.
+   */
+  async start(): Promise<{ subreaper: boolean; recovered: number; reattach: ReattachOutcome }> {
     const { subreaper } = this.reaper.start();
-    const recovered = await recoverAfterCrash(this.store, this.config.graces.termMs, this.log);
     await this.agents.start();
     this.writer.start();
+    const reattach = await reattachSessions({
+      store: this.store,
+      config: this.config,
+      backends: this.backends,
+      profiles: this.profiles,
+      log: this.log,
+      build: (spec, streams, restored) => this.newSession(spec, streams, restored),
+      adopt: (session) => {
+        this.adopt(session);
+        this.persistence.markDirty(session.id);
+      },
+    });
     this.usage.start();
     this.persistence.start();
     await this.retention.start();
-    return { subreaper, recovered };
+    return { subreaper, recovered: reattach.lost, reattach };
   }
 
   get profileRegistry(): ProfileRegistry {
@@ -164,25 +180,8 @@ export class SessionManager {
         internal.cwd,
       ),
     );
-    const session = new Session(spec, {
-      backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
-      createStream: (channel) => createSessionStream(this.config, spec.id, channel),
-      graces: this.config.graces,
-      onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
-      liveRootPids: () => this.reaper.registeredChildren,
-      log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
-      storage: () => {
-        const queued = this.writer.queuedFor(spec.id) > 0;
-        return { saved: !queued, problem: queued ? this.writer.currentProblem : null };
-      },
-    });
-    this.sessions.addLive(session);
-    const listeners: Disposable[] = [
-      session.onStateChange((event) => this.handleState(session, event)),
-      session.onInfoChanged(() => this.persistence.markDirty(session.id)),
-      session.onExit((exit) => this.handleExit(session, exit)),
-    ];
-    if (spec.profile.agent !== undefined) this.agents.attach(session);
+    const session = this.newSession(spec, (channel) => createSessionStream(this.config, spec.id, channel));
+    const listeners = this.adopt(session);
     const held: EngineEvent[] = [];
     this.heldEvents = held;
     try {
@@ -191,7 +190,15 @@ export class SessionManager {
         // Created comes before anything start() reports (its first state change), so every subscriber sees a
         // session's events in order; pid and startedAt follow in that first state event.
         () => this.emit({ type: 'session.created', session: session.toInfo() }),
-        () => session.start(),
+        () => {
+          session.start();
+          // In the same commit: what a later daemon needs to find, verify and resume it (deleted once it ended).
+          const host = session.hostRecord;
+          if (host !== null) {
+            const { sessionId, ...holder } = host;
+            this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
+          }
+        },
       );
     } catch (error) {
       this.heldEvents = null;
@@ -235,6 +242,37 @@ export class SessionManager {
   private emit(event: EngineEvent): void {
     if (this.heldEvents !== null) this.heldEvents.push(event);
     else this.eventEmitter.fire(event);
+  }
+
+  private newSession(spec: SessionSpec, createStream: (channel: OutputChannel) => OutputStream, restored?: RestoredState): Session {
+    return new Session(
+      spec,
+      {
+        backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
+        createStream,
+        graces: this.config.graces,
+        onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),
+        liveRootPids: () => this.reaper.registeredChildren,
+        log: (level, message, fields) => this.log(level, message, { session: spec.id, ...fields }),
+        storage: () => {
+          const queued = this.writer.queuedFor(spec.id) > 0;
+          return { saved: !queued, problem: queued ? this.writer.currentProblem : null };
+        },
+      },
+      restored,
+    );
+  }
+
+  /** A new or reattached session joins the live ones: its events, persistence and agent hooks. */
+  private adopt(session: Session): Disposable[] {
+    this.sessions.addLive(session);
+    const listeners = [
+      session.onStateChange((event) => this.handleState(session, event)),
+      session.onInfoChanged(() => this.persistence.markDirty(session.id)),
+      session.onExit((exit) => this.handleExit(session, exit)),
+    ];
+    if (session.spec.profile.agent !== undefined) this.agents.attach(session);
+    return listeners;
   }
 
   // ---- find ------------------------------------------------------------------------------------------------
@@ -357,6 +395,9 @@ export class SessionManager {
     this.counters.exited++;
     this.history.forget(session.id);
     this.persistence.recordEnd(session);
+    // The end is recorded: nothing needs the holder any more (it exits once the tree is gone).
+    if (session.hosted) this.forgetHost(session.id);
+    session.releaseHost();
     this.sessions.moveToEnded(session);
     this.emit({ type: 'session.exited', sessionId: session.id, exit, session: session.toInfo() });
   }
@@ -387,17 +428,27 @@ export class SessionManager {
   }
 
   /**
-   * Stops accepting work, ends every session by the usual escalation, flushes the store. Finishes within
-   * shutdownDeadlineMs whatever the sessions or the store do: past it the rest is killed, and what the store
-   * refuses is logged as lost.
+   * Stops accepting work and flushes the store. `endSessions`: every session ends by the usual escalation;
+   * otherwise sessions under holders keep running (journals flushed, holders let go, a later start reattaches)
+   * and only the daemon's own children end. Finishes within shutdownDeadlineMs whatever the sessions or the store
+   * do: past it the rest is killed, and what the store refuses is logged as lost.
    */
-  async shutdown(): Promise<void> {
+  shutdown(options: { endSessions: boolean } = { endSessions: true }): Promise<void> {
+    // Once: the shutdown route ends the sessions and the daemon's stop that follows waits for the same work.
+    this.shuttingDown ??= this.runShutdown(options);
+    return this.shuttingDown;
+  }
+
+  private async runShutdown(options: { endSessions: boolean }): Promise<void> {
     this.accepting = false;
     const live = this.sessions.liveSessions();
-    const ending = Promise.all([...live.map((session) => session.terminate('shutdown', 'api')), ...this.discarding]);
+    const ending = Promise.all([
+      ...live.map((session) => (options.endSessions || !session.hosted ? session.terminate('shutdown', 'api') : this.detach(session))),
+      ...this.discarding,
+    ]);
     const graces = this.config.graces;
     if (!(await settlesWithin(ending, shutdownDeadlineMs(graces) - SHUTDOWN_FORCED_WAIT_MS))) {
-      const stuck = live.filter((session) => session.isLive);
+      const stuck = live.filter((session) => session.isLive && (options.endSessions || !session.hosted));
       this.log('warn', 'sessions did not end within the shutdown deadline; killing them', { sessions: stuck.map((session) => session.id) });
       await settlesWithin(Promise.all(stuck.map((session) => session.terminate('shutdown', 'api', { force: true }))), SHUTDOWN_FORCED_WAIT_MS);
     }
@@ -414,6 +465,22 @@ export class SessionManager {
     this.reaper.reapNow();
     this.reaper.dispose();
     this.eventEmitter.dispose();
+  }
+
+  /** Drops an ended session's holder row; if the store refuses, the next start finds the holder gone and says so. */
+  private forgetHost(id: string): void {
+    try {
+      this.store.deleteHost(id);
+    } catch (error) {
+      if (!isStoreRefusal(error)) throw error;
+      this.log('warn', 'the store refused to forget an ended session\'s holder; the next start will', { session: id, code: error.code });
+    }
+  }
+
+  private async detach(session: Session): Promise<void> {
+    this.persistence.flush();
+    await session.detachHost();
+    this.log('info', 'session left running under its holder', { session: session.id, pid: session.pid });
   }
 
   /** Removes ended sessions older than the retention period, with their output on disk. */

@@ -3,7 +3,7 @@
 // Plain shapes and method signatures only: never import a database here.
 
 import type { CommandRecord } from '../protocol/commandHistory.js';
-import type { SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
+import type { SessionInfo, SessionKind, SessionLimits, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 
 /** What the engine needs after a restart to find (and safely signal) what is left of a session's processes. */
 export interface SessionRuntime {
@@ -101,5 +101,50 @@ export interface PresetStore {
   deleteMacro(name: string): boolean;
 }
 
+/** A pid with its start time: a recycled pid never matches. */
+export interface StoredIdentity {
+  pid: number;
+  startTime: number;
+}
+
+/** What a session was started with, minus the child's environment (rebuilt from nothing: it is not needed again). */
+export interface StoredSpec {
+  name: string | null;
+  taskId: string | null;
+  profile: string;
+  kind: SessionKind;
+  command: string[];
+  cwd: string;
+  explicitEnv: Record<string, string>;
+  secretEnvNames: string[];
+  labels: Record<string, string>;
+  limits: SessionLimits;
+  shellIntegration?: { shell: 'bash' | 'zsh' | 'sh'; nonce: string; marksCommandStart: boolean; bracketedPaste: boolean };
+  autoAnswer?: string[];
+  /** An agent session's hook secret (from the child's environment): the restarted hook server checks it again. */
+  hookSecret?: string;
+}
+
+/** A live session run by a holder that outlives the daemon: what a later daemon needs to reattach it. */
+export interface StoredHost {
+  sessionId: string;
+  holder: {
+    kind: SessionKind;
+    socketPath: string;
+    /** hex; proves to the holder that we are its daemon. As private as the auth token. */
+    secret: string;
+    holder: StoredIdentity;
+    program: StoredIdentity;
+  };
+  spec: StoredSpec;
+}
+
+/** Holders of live sessions: saved at start, deleted once the session's end is recorded. */
+export interface SessionHosts {
+  saveHost(host: StoredHost): void;
+  getHost(sessionId: string): StoredHost | undefined;
+  deleteHost(sessionId: string): void;
+}
+
 /** Everything the engine persists, in one object (the daemon passes its Store). */
-export type EngineStore = SessionRecords & EventLog & CommandLog & PresetStore;
+export type EngineStore = SessionRecords & EventLog & CommandLog & PresetStore & SessionHosts;

@@ -23,6 +23,16 @@ export function createSessionStream(config: EngineConfig, id: string, channel: O
   return new OutputStream(config.ringBytes, OutputJournal.create(dir, { capBytes: config.journalCapBytes }));
 }
 
+/**
+ * The stream of a session a restarted daemon takes over: it continues from its journal's end (a channel that never
+ * wrote anything starts at 0, as a new one).
+ */
+export function reopenSessionStream(config: EngineConfig, id: string, channel: OutputChannel): OutputStream {
+  const dir = join(sessionDir(config.dataDir, id), channel);
+  const options = { capBytes: config.journalCapBytes };
+  return new OutputStream(config.ringBytes, existsSync(dir) ? OutputJournal.open(dir, options) : OutputJournal.create(dir, options));
+}
+
 /** Output of a session only the store knows (ended and gone from memory, or from before a restart). */
 export function readArchivedOutput(config: EngineConfig, stored: StoredSession, options: ReadOptions): OutputRead {
   if (options.stream !== 'combined' && stored.info.kind !== 'pipe') {

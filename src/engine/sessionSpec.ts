@@ -10,6 +10,8 @@ import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { CorralError } from '../protocol/errors.js';
 import type { CreateSessionRequest } from '../protocol/api.js';
 import type { AgentService } from './agent/AgentService.js';
+import { HOOK_ENV } from './agent/claudeSetup.js';
+import type { StoredSpec } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { buildChildEnv } from './security/childEnv.js';
 import type { CwdPolicy } from './security/cwdPolicy.js';
@@ -100,6 +102,48 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
       memoryBytes: request.limits?.memoryBytes ?? null,
     },
     ...(shell.integration === undefined ? {} : { shellIntegration: shell.integration }),
+  };
+}
+
+/** What a restarted daemon needs of the spec (issue 14); the child's environment is not kept, bar the hook secret. */
+export function toStoredSpec(spec: SessionSpec): StoredSpec {
+  const hookSecret = spec.childEnv[HOOK_ENV.secret];
+  return {
+    name: spec.name,
+    taskId: spec.taskId,
+    profile: spec.profile.name,
+    kind: spec.kind,
+    command: spec.command,
+    cwd: spec.cwd,
+    explicitEnv: spec.explicitEnv,
+    secretEnvNames: spec.secretEnvNames,
+    labels: spec.labels,
+    limits: spec.limits,
+    ...(spec.shellIntegration === undefined ? {} : { shellIntegration: spec.shellIntegration }),
+    ...(spec.autoAnswer === undefined ? {} : { autoAnswer: spec.autoAnswer }),
+    ...(hookSecret === undefined ? {} : { hookSecret }),
+  };
+}
+
+/** The spec of a session a restarted daemon takes over. Throws PROFILE_NOT_FOUND when its profile is gone. */
+export function fromStoredSpec(id: string, stored: StoredSpec, profiles: ProfileRegistry, size: { cols: number; rows: number }): SessionSpec {
+  return {
+    id,
+    name: stored.name,
+    taskId: stored.taskId,
+    profile: profiles.get(stored.profile),
+    kind: stored.kind,
+    command: stored.command,
+    cwd: stored.cwd,
+    explicitEnv: stored.explicitEnv,
+    secretEnvNames: stored.secretEnvNames,
+    childEnv: stored.hookSecret === undefined ? {} : { [HOOK_ENV.secret]: stored.hookSecret },
+    cols: size.cols,
+    rows: size.rows,
+    labels: stored.labels,
+    limits: stored.limits,
+    ...(stored.shellIntegration === undefined ? {} : { shellIntegration: stored.shellIntegration }),
+    ...(stored.autoAnswer === undefined ? {} : { autoAnswer: stored.autoAnswer }),
   };
 }
 

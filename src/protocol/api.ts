@@ -154,6 +154,14 @@ export const execSchema = z
   .strict();
 export type ExecRequest = z.infer<typeof execSchema>;
 
+/** POST /api/v1/shutdown: stop the daemon. endSessions: end every session first (else they keep running under holders). */
+export const shutdownSchema = z
+  .object({
+    endSessions: z.boolean().default(false),
+  })
+  .strict();
+export type ShutdownRequest = z.input<typeof shutdownSchema>;
+
 export interface ExecResult {
   stdout: string;
   stderr: string;

@@ -11,6 +11,14 @@ export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 /** What ended a wait (`POST /sessions/{id}/wait`). */
 export type WaitOutcome = 'state' | 'pattern' | 'exit' | 'timeout';
 
+/** POST /api/v1/shutdown: answered once sessions are ended (or left running); the daemon stops right after. */
+export interface ShutdownReply {
+  /** Sessions ended (endSessions) ... */
+  endedSessions: number;
+  /** ... or left running under their holders for the next start to reattach. */
+  keptSessions: number;
+}
+
 export interface WaitResult {
   matched: boolean;
   outcome: WaitOutcome;

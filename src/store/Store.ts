@@ -9,9 +9,10 @@ import type { SessionInfo, SessionState, StateEvent, StateSource } from '../prot
 import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
 import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
+import { HostTable } from './HostTable.js';
+import type { EngineStore, StoredHost } from '../engine/ports.js';
 
 export type { ReadOnlyReason };
-import type { EngineStore } from '../engine/ports.js';
 import type {
   CommandFinish,
   DeliveryRecord,
@@ -162,6 +163,7 @@ export class Store implements EngineStore {
   private readonly now: () => Date;
   private readonly templates: NamedBodyTable;
   private readonly macros: NamedBodyTable;
+  private readonly hosts: HostTable;
 
   private readonly upsertSession: Database.Statement<[Record<string, string | number | null>]>;
   private readonly getSessionStmt: Database.Statement<[string], SessionRow>;
@@ -196,6 +198,7 @@ export class Store implements EngineStore {
     this.now = options.now ?? (() => new Date());
     this.templates = new NamedBodyTable(db, 'templates');
     this.macros = new NamedBodyTable(db, 'macros');
+    this.hosts = new HostTable(db);
 
     this.upsertSession = db.prepare(
       `INSERT INTO sessions (id, state, task_id, profile, created_at, ended_at, pid, pid_start_time, pgid, info)
@@ -488,6 +491,20 @@ export class Store implements EngineStore {
   }
 
   // ── Templates and macros ────────────────────────────────────────────────────
+
+  // ── Holders of live sessions ────────────────────────────────────────────────
+
+  saveHost(host: StoredHost): void {
+    this.guard(() => this.hosts.save(host));
+  }
+
+  getHost(sessionId: string): StoredHost | undefined {
+    return this.guard(() => this.hosts.get(sessionId));
+  }
+
+  deleteHost(sessionId: string): void {
+    this.guard(() => this.hosts.delete(sessionId));
+  }
 
   /** Creates or replaces; createdAt survives a replace. `body` must be JSON data (validated by the caller). */
   putTemplate(name: string, body: unknown): NamedBody {

@@ -85,6 +85,13 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
   `,
+  // 2: holders of live sessions (issue 14): where each holder is, its secret and the spec a reattach rebuilds.
+  `
+  CREATE TABLE session_hosts (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    body       TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import * as pty from 'node-pty';
 import { DetachMatcher, parseDetachKeys } from '../../src/cli/commands/attachCommand.js';
-import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { REPO_ROOT, startDaemon, stopLeavingNothing, type DaemonHandle } from '../helpers/daemonHarness.js';
 import { WAIT_LIMIT_MS } from '../helpers/wsTestClient.js';
 
 interface Terminal {
@@ -133,6 +133,34 @@ test('attach: type and see output, resize, detach with C-], reattach redraws the
   } finally {
     await d.stop();
     d.cleanup();
+  }
+});
+
+test('attach rides through a daemon restart: "reconnecting…", then the bytes made meanwhile, then typing works again', async () => {
+  const first = await startDaemon();
+  let second: DaemonHandle | null = null;
+  try {
+    const created = await first.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['bash', '--norc', '--noprofile'], cwd: first.root });
+    const id = created.body.id;
+    const terminal = attachInPty(first, [id]);
+    await terminal.until(`[attached to ${id}`, 'attached banner');
+    // Output that came through the attachment (the terminal's own echo of the typing shows only the command).
+    terminal.proc.write('echo ready-$((1+1))\r');
+    await terminal.until('ready-2', 'the attachment is live');
+    // Printed while no daemon runs: the holder keeps it, the reopened attachment gets it from its last offset.
+    terminal.proc.write('sleep 2; echo during-$((6*7))-downtime\r');
+    await terminal.until('sleep 2;', 'the command echoed');
+    assert.equal(await first.stop('keep-sessions'), 0);
+    await terminal.until('reconnecting…', 'the reconnecting line');
+    // The same port: the attachment reopens the URL it started with.
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base, args: ['--port', new URL(first.url).port] });
+    await terminal.until('during-42-downtime', 'output made during the restart');
+    terminal.proc.write('echo after-$((40+2))-restart\r');
+    await terminal.until('after-42-restart', 'typing after the restart');
+    terminal.proc.write('\x1d');
+    assert.equal(await terminal.exited, 0);
+  } finally {
+    await stopLeavingNothing(first, second);
   }
 });
 

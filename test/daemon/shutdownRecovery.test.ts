@@ -1,6 +1,8 @@
-// Proves PRODUCT §1.6 shutdown and crash recovery with a real daemon: SIGTERM ends every session's whole tree
-// and exits 0 with the sessions recorded as `shutdown`; after kill -9 the next start kills what is left of the old
-// trees and marks them `lost`, keeping their output readable, and never signals a pid whose identity is stale.
+// Proves PRODUCT §1.6 shutdown and crash recovery with a real daemon: `shutdown --end-sessions` ends every session's
+// whole tree and exits 0 with the sessions recorded as `shutdown`; with sessions the daemon owns itself
+// (`--session-host daemon`), after kill -9 the next start kills what is left of the old trees and marks them `lost`,
+// keeping their output readable, and never signals a pid whose identity is stale. (Sessions under holders survive a
+// kill -9 instead: test/daemon/durableSessions.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,12 +39,12 @@ async function startTrees(daemon: DaemonHandle): Promise<Started[]> {
   ];
 }
 
-test('SIGTERM to the daemon ends every session tree, exits 0, and the store records them as shutdown', async () => {
+test('shutdown with endSessions ends every session tree, exits 0, and the store records them as shutdown', async () => {
   const first = await startDaemon();
   let second: DaemonHandle | null = null;
   try {
     const started = await startTrees(first);
-    const code = await first.stop();
+    const code = await first.stop('end-sessions');
     assert.equal(code, 0, first.stderr());
     for (const { info, processes } of started) {
       assert.deepEqual(stillAlive(processes), [], `${info.name}: processes survived the daemon's shutdown`);
@@ -65,8 +67,8 @@ test('SIGTERM to the daemon ends every session tree, exits 0, and the store reco
   }
 });
 
-test('after kill -9 of the daemon, the next start kills what is left of the old trees, marks them lost, and keeps their output', async () => {
-  const first = await startDaemon();
+test('after kill -9 of a daemon that owns its sessions, the next start kills what is left of the old trees, marks them lost, and keeps their output', async () => {
+  const first = await startDaemon({ args: ['--session-host', 'daemon'] });
   let second: DaemonHandle | null = null;
   try {
     const started = await startTrees(first);
@@ -97,7 +99,7 @@ test('after kill -9 of the daemon, the next start kills what is left of the old 
 });
 
 test('crash recovery never signals a recycled pid: a stored identity with the wrong start time leaves that process alone', async () => {
-  const first = await startDaemon();
+  const first = await startDaemon({ args: ['--session-host', 'daemon'] });
   let second: DaemonHandle | null = null;
   // An innocent process in its own group, standing in for an unrelated program that got the recycled pid.
   const innocent = spawn('/bin/sleep', ['1000'], { detached: true, stdio: 'ignore' });

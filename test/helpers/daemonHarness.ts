@@ -3,7 +3,7 @@
 // stale build; `useBin: true` runs bin/corral (the automation contract) instead.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,13 +22,19 @@ export interface DaemonHandle {
   child: ChildProcess;
   stderr: () => string;
   request<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  stop(): Promise<number | null>;
-  /** kill -9 the daemon (crash), leaving its sessions behind. */
+  /**
+   * Stops the daemon and resolves with its exit code. `end-sessions` (the default: a test must not leave holders
+   * behind): POST /api/v1/shutdown {endSessions: true}, so every session ends first. `keep-sessions`: SIGTERM, the
+   * sessions keep running under their holders (a later start on the same data dir must end them).
+   */
+  stop(mode?: StopMode): Promise<number | null>;
+  /** kill -9 the daemon (crash), leaving its sessions behind (under holders: still running). */
   crash(): Promise<void>;
   /** Removes the temp dirs (after stop or crash). */
   cleanup(): void;
 }
+
+export type StopMode = 'end-sessions' | 'keep-sessions';
 
 export interface StartOptions {
   args?: string[];
@@ -108,8 +114,17 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
       const text = await response.text();
       return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
     },
-    async stop() {
+    async stop(mode: StopMode = 'end-sessions') {
       if (child.exitCode !== null) return child.exitCode;
+      if (mode === 'end-sessions') {
+        try {
+          await handle.request('POST', '/api/v1/shutdown', { endSessions: true });
+        } catch (error) {
+          // The daemon stopped answering (it is exiting already): SIGTERM below makes sure, and it ends nothing more.
+          if (!(error instanceof TypeError)) throw error;
+        }
+        if (child.exitCode !== null) return child.exitCode;
+      }
       child.kill('SIGTERM');
       return exited;
     },
@@ -122,4 +137,20 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
     },
   };
   return handle;
+}
+
+/**
+ * The end of a test whose daemons stopped with `keep-sessions` or crashed: ends every session still running under a
+ * holder of the data dir (through the last daemon still up, else a fresh one on the same data dir), so a failed
+ * test never leaves holders behind. Cleans the temp dirs of `first`.
+ */
+export async function stopLeavingNothing(first: DaemonHandle, ...later: (DaemonHandle | null)[]): Promise<void> {
+  const running = [...later.reverse(), first].filter((d): d is DaemonHandle => d !== null && d.child.exitCode === null && d.child.signalCode === null);
+  for (const daemon of running) await daemon.stop('end-sessions');
+  const holders = join(first.dataDir, 'holders');
+  if (existsSync(holders) && readdirSync(holders).some((name) => name.endsWith('.sock'))) {
+    const cleaner = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    await cleaner.stop('end-sessions');
+  }
+  first.cleanup();
 }

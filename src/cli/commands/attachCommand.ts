@@ -118,8 +118,9 @@ interface AttachOptions {
 }
 
 function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Promise<number> {
-  // No reopen after a drop: the person at the terminal sees the connection end and decides.
-  const attachment = api.sessions.attach(id, { screen: true, reconnect: false, ...(options.readOnly ? { mode: 'read-only' } : {}) });
+  // A dropped connection (the daemon restarting: sessions outlive it) is reopened from the last byte seen, with a
+  // visible line saying so; the attachment gives up after its retries (about 30 s) and the close is reported.
+  const attachment = api.sessions.attach(id, { screen: true, reconnect: true, ...(options.readOnly ? { mode: 'read-only' } : {}) });
   const { stdin, stdout } = io;
   const matcher = new DetachMatcher(options.detachKeys);
   let rawMode = false;
@@ -170,6 +171,9 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
       () => undefined,
     );
     attachment.onOutput((frame) => stdout.write(frame.data));
+    attachment.onReconnect(({ attempt }) => {
+      if (!finished) stdout.write(`\r\n[corral: connection lost; reconnecting… (attempt ${attempt})]\r\n`);
+    });
     attachment.onScreen((frame) => stdout.write(renderScreen(frame.lines, frame.cursor, frame.alternateScreen)));
     attachment.onExit((exit) => {
       const how = exit.signal !== null ? exit.signal : `code ${exit.code ?? '?'}`;

@@ -11,11 +11,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../protocol/errors.js';
-import type { SessionKind } from '../../protocol/sessionTypes.js';
-import type { ProcessIdentity } from '../process/ProcessIdentity.js';
 import { native } from '../process/nativeBinding.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
-import type { BackendProcess, OutputChannel, ProcessBackend, ProcessStatus, SpawnOptions } from './ProcessBackend.js';
+import type {
+  BackendProcess,
+  ChannelResume,
+  HostControl,
+  HostRecord,
+  OutputChannel,
+  ProcessBackend,
+  ProcessStatus,
+  SpawnOptions,
+} from './ProcessBackend.js';
 import { signalName, signalNumber } from './signalNames.js';
 import {
   CHANNELS,
@@ -57,15 +64,7 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const EXPECTED_SOCKET_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
 /** Everything a daemon must persist to find, verify and reattach a session's holder later. */
-export interface HolderRecord {
-  sessionId: string;
-  kind: SessionKind;
-  socketPath: string;
-  /** hex; proves to the holder that the connecting process is the daemon. Keep it as private as the auth token. */
-  secret: string;
-  holder: ProcessIdentity;
-  program: ProcessIdentity;
-}
+export type HolderRecord = HostRecord;
 
 export interface HolderBackendOptions {
   /** The daemon's data dir: sockets go to <dataDir>/holders/<sessionId>.sock. */
@@ -87,7 +86,7 @@ function statusOf(exit: HolderExit): ProcessStatus {
 
 type Mode = { kind: 'spawned' } | { kind: 'reattaching'; resolve: () => void; reject: (error: Error) => void };
 
-export class HolderProcess extends ProcessLifecycle implements BackendProcess {
+export class HolderProcess extends ProcessLifecycle implements BackendProcess, HostControl {
   readonly pid: number;
   private readonly socket: Socket;
   private readonly decoder = new FrameDecoder();
@@ -130,6 +129,14 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess {
       // After every listener of onClosed ran (they were added after this one, and fire in order).
       this.onClosed(() => queueMicrotask(() => this.release()));
     }
+  }
+
+  get host(): HostControl {
+    return this;
+  }
+
+  signalTree(name: NodeJS.Signals): void {
+    this.signal('tree', name);
   }
 
   /** Offsets of the next byte per channel: what a later reattach passes as `resume` when every byte was journalled. */
@@ -400,7 +407,7 @@ export class HolderBackend implements ProcessBackend {
    * missing channels start at 0). Rejects when no holder answers or it is not the recorded one. Events start on the
    * next macrotask after the promise resolves: subscribe right after the await.
    */
-  reattach(record: HolderRecord, resume: Partial<ChannelOffsets> = {}, signal?: AbortSignal): Promise<HolderProcess> {
+  reattach(record: HolderRecord, resume: ChannelResume = {}, signal?: AbortSignal): Promise<HolderProcess> {
     let resolve: () => void = () => undefined;
     let reject: (error: Error) => void = () => undefined;
     const ready = new Promise<void>((res, rej) => {

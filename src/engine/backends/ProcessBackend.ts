@@ -62,9 +62,41 @@ export interface BackendProcess {
    * retain output for a later reattach implement it (HolderBackend, when constructed with manual acknowledgements).
    */
   acknowledge?(channel: OutputChannel, offset: number): void;
+  /** Present when the process runs under a holder that outlives the daemon (HolderBackend). */
+  readonly host?: HostControl;
+}
+
+/** Where a hosted process's holder is and how to prove to it that we are its daemon: persisted per session. */
+export interface HostRecord {
+  sessionId: string;
+  kind: SessionKind;
+  socketPath: string;
+  /** hex; keep it as private as the auth token. */
+  secret: string;
+  holder: { pid: number; startTime: number };
+  program: { pid: number; startTime: number };
+}
+
+/** Offsets of the next byte per holder channel (a pipe session has stdout and stderr, a terminal has pty). */
+export type ChannelResume = Partial<Record<OutputChannel, number>>;
+
+/** What a process run by a holder adds: the daemon can let go of it and find it again. */
+export interface HostControl {
+  readonly record: HostRecord;
+  /** The engine has every byte and the exit: the holder may exit once the tree is gone. */
+  release(): void;
+  /** Lets go without ending the session (daemon stop); no event fires afterwards. */
+  detach(): void;
+  /** Signals every descendant of the holder, escapees that left the program's tree included. */
+  signalTree(name: NodeJS.Signals): void;
 }
 
 export interface ProcessBackend {
   /** Throws a CorralError(SPAWN_FAILED) when the program cannot be started. */
   spawn(options: SpawnOptions): BackendProcess;
+  /**
+   * Backends whose processes outlive the daemon: attaches to the holder of `record` and continues each channel at
+   * `resume`. Rejects when no holder answers or it is not the recorded one. Subscribe right after the await.
+   */
+  reattach?(record: HostRecord, resume: ChannelResume, signal?: AbortSignal): Promise<BackendProcess>;
 }

@@ -32,6 +32,18 @@ export interface FindSessionOptions {
    * child subreaper, else 'system'.
    */
   scope?: 'descendants' | 'system';
+  /**
+   * A process that owns the session without being part of it (its corral-holder, a child subreaper): its children
+   * are the session's (the program, and escapees re-parented to it) while its start time matches; it is never
+   * returned itself. It makes the walk complete without a system-wide marker scan, also after a daemon restart.
+   */
+  host?: ProcessIdentity;
+}
+
+/** Children of the session's host (seeds of the walk), or none when it is gone or not the recorded process. */
+function hostChildren(host: ProcessIdentity | undefined): ProcStat[] {
+  if (host === undefined || !matches(readProcStat(host.pid), host)) return [];
+  return childPids(host.pid).flatMap((pid) => readProcStat(pid) ?? []);
 }
 
 function readAll(): Map<number, ProcStat> {
@@ -100,6 +112,10 @@ function findInSystem(opts: FindSessionOptions): ProcStat[] {
       if (readEnvironValue(stat.pid, opts.marker.key) === opts.marker.value) seeds.push(stat);
     }
   }
+  if (opts.host !== undefined) {
+    excluded.add(opts.host.pid);
+    seeds.push(...hostChildren(opts.host));
+  }
   const children = childrenByParent(stats);
   return walkDown(seeds, excluded, (pid) => children.get(pid) ?? []);
 }
@@ -111,7 +127,8 @@ function findInSystem(opts: FindSessionOptions): ProcStat[] {
  */
 function findInOwnTree(opts: FindSessionOptions): ProcStat[] {
   const excluded = new Set([process.pid]);
-  const seeds: ProcStat[] = [];
+  const seeds: ProcStat[] = hostChildren(opts.host);
+  if (opts.host !== undefined) excluded.add(opts.host.pid);
   const direct = childPids(process.pid);
   forgetMarkersExcept(direct);
   for (const pid of direct) {
@@ -120,7 +137,7 @@ function findInOwnTree(opts: FindSessionOptions): ProcStat[] {
       if (matches(stat, opts.root)) seeds.push(stat);
       continue;
     }
-    if (opts.marker === undefined || opts.notOurs?.has(pid) === true) continue;
+    if (opts.marker === undefined || opts.notOurs?.has(pid) === true || pid === opts.host?.pid) continue;
     const stat = readProcStat(pid);
     if (stat === undefined || !mayCarryMarker(stat, opts.root)) continue;
     if (cachedMarker(stat, opts.marker.key) === opts.marker.value) seeds.push(stat);

@@ -45,6 +45,8 @@ export interface TreeTarget {
   notOurs?: ReadonlySet<number>;
   /** See FindSessionOptions: 'system' after a crash, when the old sessions are not our descendants. */
   scope?: 'descendants' | 'system';
+  /** See FindSessionOptions: the session's holder, whose children are the session's but which is never signalled. */
+  host?: ProcessIdentity;
   /** Aborting skips the remaining grace periods and goes straight to SIGKILL and the sweep. */
   signal?: AbortSignal;
 }
@@ -79,8 +81,8 @@ class Escalation {
 
   /** Live session processes now; each one seen is remembered, so a child re-parented later stays ours. */
   scan(): ProcStat[] {
-    const { root, marker, notOurs, scope } = this.target;
-    const procs = findSessionProcesses({ root, marker, known: this.known, notOurs, scope });
+    const { root, marker, notOurs, scope, host } = this.target;
+    const procs = findSessionProcesses({ root, marker, known: this.known, notOurs, scope, host });
     this.known = mergeIdentities(this.known, identitiesOf(procs));
     this.lastScanCount = procs.length;
     this.signalledSinceScan = false;

@@ -1,0 +1,128 @@
+// On start, takes over every session the store still calls live (issue 14): a session whose holder answers as
+// recorded continues with the same id, its state history (event seq continues), its output from the journals' ends
+// and its screen rebuilt from the journal tail; any other ends `lost` with its leftovers killed. It runs once, before
+// the daemon accepts requests, and never starts a process.
+
+import { performance } from 'node:perf_hooks';
+import type { ChannelResume } from './backends/ProcessBackend.js';
+import type { SessionBackends } from './backends/chooseBackends.js';
+import { endLostSession, lastEventSeq } from './crashRecovery.js';
+import type { EngineConfig } from './EngineConfig.js';
+import type { EngineLogger } from './engineLogger.js';
+import type { OutputStream } from './output/OutputStream.js';
+import type { EngineStore, StoredHost, StoredSession } from './ports.js';
+import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
+import type { RestoredState, Session, SessionSpec } from './Session.js';
+import { reopenSessionStream, type OutputChannel } from './sessionFiles.js';
+import { fromStoredSpec } from './sessionSpec.js';
+
+/**
+ * Output replayed into a rebuilt screen and the state detector: a few full screens of a busy TUI (Claude redraws its
+ * whole input area per keystroke), small enough that 200 reattaches parse it in well under a second.
+ */
+const REPLAY_TAIL_BYTES = 64 * 1024;
+
+export interface ReattachContext {
+  store: EngineStore;
+  config: EngineConfig;
+  backends: SessionBackends;
+  profiles: ProfileRegistry;
+  log: EngineLogger;
+  /** Builds a session over the given streams, in the state it had. */
+  build(spec: SessionSpec, streams: (channel: OutputChannel) => OutputStream, restored: RestoredState): Session;
+  /** Registers a reattached session like a created one (events, persistence, agents). */
+  adopt(session: Session): void;
+}
+
+export interface ReattachOutcome {
+  reattached: number;
+  lost: number;
+  ms: number;
+}
+
+export async function reattachSessions(context: ReattachContext): Promise<ReattachOutcome> {
+  const started = performance.now();
+  const stale = context.store.listLiveSessions();
+  const results = await Promise.all(stale.map((stored) => reattachOne(context, stored)));
+  const reattached = results.filter(Boolean).length;
+  return { reattached, lost: results.length - reattached, ms: Math.round(performance.now() - started) };
+}
+
+async function reattachOne(context: ReattachContext, stored: StoredSession): Promise<boolean> {
+  const { store, config, backends, log } = context;
+  const id = stored.info.id;
+  const host = store.getHost(id);
+  const backend = backends[stored.info.kind];
+  if (host === undefined || backend.reattach === undefined) {
+    await endLostSession(store, stored, config.graces.termMs, log, 'the daemon stopped and nothing kept this session running');
+    return false;
+  }
+  let spec: SessionSpec;
+  try {
+    spec = fromStoredSpec(id, host.spec, context.profiles, { cols: stored.info.cols, rows: stored.info.rows });
+  } catch (error) {
+    await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`);
+    return false;
+  }
+  const streams = openStreams(config, id, stored.info.kind === 'pipe');
+  const resume: ChannelResume =
+    stored.info.kind === 'pty' ? { pty: streams.combined.endOffset } : { stdout: streams.stdout?.endOffset ?? 0, stderr: streams.stderr?.endOffset ?? 0 };
+  let proc;
+  try {
+    proc = await backend.reattach(recordOf(host), resume);
+  } catch (error) {
+    await Promise.all(Object.values(streams).map((stream) => stream?.close()));
+    await endLostSession(store, stored, config.graces.termMs, log, `its holder is gone (${(error as Error).message})`);
+    return false;
+  }
+  // From here to session.reattach nothing awaits: the holder's events start on the next macrotask.
+  const seq = lastEventSeq(store, id);
+  const stdoutBytes = streams.stdout?.endOffset ?? 0;
+  const stderrBytes = streams.stderr?.endOffset ?? 0;
+  const session = context.build(spec, (channel) => pick(streams, channel), {
+    createdAt: stored.info.createdAt,
+    startedAt: stored.info.startedAt,
+    state: stored.info.state,
+    reason: stored.info.stateReason,
+    source: stored.info.stateSource,
+    seq,
+    cols: stored.info.cols,
+    rows: stored.info.rows,
+    stdoutBytes,
+    stderrBytes,
+  });
+  const end = streams.combined.endOffset;
+  const tail = streams.combined.read(Math.max(0, end - REPLAY_TAIL_BYTES), REPLAY_TAIL_BYTES).data;
+  // Each stdout/stderr byte is in the combined stream too: past their sum it already has bytes the holder resends.
+  const combinedSkip = stored.info.kind === 'pipe' ? Math.max(0, end - stdoutBytes - stderrBytes) : 0;
+  session.reattach(proc, tail, combinedSkip);
+  context.adopt(session);
+  if (stored.info.state === 'terminating') void session.terminate('killed', 'api');
+  log('info', 'session reattached', { session: id, pid: proc.pid, offset: end });
+  return true;
+}
+
+interface Streams {
+  combined: OutputStream;
+  stdout: OutputStream | null;
+  stderr: OutputStream | null;
+}
+
+function openStreams(config: EngineConfig, id: string, pipe: boolean): Streams {
+  return {
+    combined: reopenSessionStream(config, id, 'combined'),
+    stdout: pipe ? reopenSessionStream(config, id, 'stdout') : null,
+    stderr: pipe ? reopenSessionStream(config, id, 'stderr') : null,
+  };
+}
+
+function pick(streams: Streams, channel: OutputChannel): OutputStream {
+  const stream = streams[channel];
+  // Session asks for stdout/stderr only for pipe sessions, which have them.
+  if (stream === null) throw new Error(`no ${channel} stream for this session`);
+  return stream;
+}
+
+function recordOf(host: StoredHost): StoredHost['holder'] & { sessionId: string } {
+  return { sessionId: host.sessionId, ...host.holder };
+}
