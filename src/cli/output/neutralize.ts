@@ -1,5 +1,5 @@
 // Makes session output safe to print on a viewer's terminal (PRODUCT §3: terminal output is hostile).
-// Every control character except \n and \t becomes a visible form (under --json, a \\u escape); it never drops
+// Every control character except \n and \t becomes a visible form (under --json, a \u escape); it never drops
 // or reorders a character.
 
 /** Bidirectional overrides and isolates: they reorder what the viewer sees ("Trojan Source", CVE-2021-42574). */
