@@ -137,13 +137,14 @@ class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
   pause(): void {
     if (this.status !== null || this.paused || this.outputEnded) return;
     this.paused = true;
-    this.output.pause();
+    // A reader closed at an early EIO has nothing to pause; the one started at exit starts paused.
+    if (!this.slaveClosedEarly) this.output.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.outputEnded) this.output.resume();
+    if (!this.outputEnded && !this.slaveClosedEarly) this.output.resume();
   }
 
   forceClose(): void {

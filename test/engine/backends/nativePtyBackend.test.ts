@@ -171,3 +171,24 @@ test('a program that closes its terminal and keeps running is not hung up; what 
   assert.ok(exitedAt - started >= 800, `the program ran its course (${Math.round(exitedAt - started)} ms)`);
   assert.equal(Buffer.concat(chunks).toString().replace(/\r/g, ''), 'beforeafter\n');
 });
+
+test('pausing a terminal whose program closed it is harmless: the tail still arrives once the program exits', async () => {
+  const proc = backend.spawn({
+    kind: 'pty',
+    file: '/bin/sh',
+    args: ['-c', 'printf before; exec </dev/null >/dev/null 2>&1; sleep 0.4; echo after >/dev/tty'],
+    cwd: import.meta.dirname,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cols: 80,
+    rows: 24,
+  });
+  const chunks: Buffer[] = [];
+  proc.onData(({ data }) => chunks.push(data));
+  const closed = new Promise<ProcessStatus>((resolve) => proc.onClosed(resolve));
+  await sleep(200);
+  proc.pause();
+  proc.resume();
+  proc.pause();
+  assert.deepEqual(await closed, { code: 0, signal: null });
+  assert.equal(Buffer.concat(chunks).toString().replace(/\r/g, ''), 'beforeafter\n');
+});
