@@ -4,7 +4,8 @@
 // program starts with posix_spawn (vfork-style, cost independent of the heap), exit comes from a pidfd on the event
 // loop, and output is drained by the addon's one reader thread (native/output_reader.c) until the kernel says EIO —
 // so the terminal never waits on the JS thread, and every byte is delivered before the stream ends (the tail-loss
-// of node-pty#72/#726 cannot happen: there is no early EOF to work around).
+// of node-pty#72/#726 cannot happen: there is no early EOF to work around). An EIO while the program still runs
+// only means it closed its terminal: the master is kept (closing it would SIGHUP the program) and read again at exit.
 
 import { closeSync, writeSync } from 'node:fs';
 import { CorralError } from '../../protocol/errors.js';
