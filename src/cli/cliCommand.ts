@@ -2,6 +2,7 @@
 
 import { Corral } from '../client/Corral.js';
 import { CorralClientError } from '../client/CorralClientError.js';
+import { terminalSafeJson } from './output/neutralize.js';
 
 /** Exit codes scripts can rely on (README documents them). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, timeout: 4, unreachable: 5 } as const;
@@ -32,7 +33,7 @@ export class UsageError extends Error {
 /** Maps a failure to a message on stderr and an exit code. */
 export function reportError(error: unknown, io: CliIO, json: boolean): number {
   if (error instanceof CorralClientError) {
-    if (json) io.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }) + '\n');
+    if (json) io.stdout.write(terminalSafeJson({ error: { code: error.code, message: error.message, details: error.details } }) + '\n');
     else io.stderr.write(`corral: ${error.message}\n`);
     if (error.code === 'NO_DAEMON' || error.code === 'DAEMON_UNREACHABLE') return EXIT.unreachable;
     if (error.status === 404) return EXIT.notFound;
@@ -41,11 +42,11 @@ export function reportError(error: unknown, io: CliIO, json: boolean): number {
   }
   const message = (error as Error).message;
   if (error instanceof UsageError) {
-    if (json) io.stdout.write(JSON.stringify({ error: { code: error.code, message } }) + '\n');
+    if (json) io.stdout.write(terminalSafeJson({ error: { code: error.code, message } }) + '\n');
     else io.stderr.write(`corral: ${message}\n`);
     return EXIT.usage;
   }
-  if (json) io.stdout.write(JSON.stringify({ error: { code: 'CLI_ERROR', message } }) + '\n');
+  if (json) io.stdout.write(terminalSafeJson({ error: { code: 'CLI_ERROR', message } }) + '\n');
   else io.stderr.write(`corral: ${message}\n`);
   return (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
     (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||

@@ -25,6 +25,7 @@ import type { BackendProcess, HostRecord, OutputChannel as BackendChannel, Proce
 import { OutputStream } from './output/OutputStream.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { PatternScan, testPattern } from './output/PatternScan.js';
+import { loneSurrogateIndex } from './output/utf8.js';
 import { ScreenTracker } from './screen/ScreenTracker.js';
 import { StateMachine } from './stateMachine.js';
 import { withRlimits } from './security/rlimits.js';
@@ -427,8 +428,10 @@ export class Session {
     return proc;
   }
 
+  /** Every face's input ends here (REST and MCP through sendInput, WebSocket frames directly). */
   write(data: string | Buffer): void {
     const proc = this.requireInputOpen();
+    if (typeof data === 'string') requireUtf8Form(data);
     proc.write(data);
     this.lastActivityMono = performance.now();
     this.driver.detector.onInput(data);
@@ -815,3 +818,15 @@ export class Session {
   }
 }
 
+/** Text the program would not receive as sent: a lone surrogate would reach it as U+FFFD. */
+function requireUtf8Form(text: string): void {
+  const index = loneSurrogateIndex(text);
+  if (index === -1) return;
+  const unit = text.charCodeAt(index).toString(16).toUpperCase();
+  throw new CorralError(
+    'INVALID_UTF8',
+    `Input has a lone surrogate (U+${unit}) at index ${index}: it has no UTF-8 form, so nothing was written. ` +
+      'Send whole characters (a surrogate pair), or raw bytes in a binary WebSocket frame.',
+    { details: { index } },
+  );
+}

@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   /** A body sent with a content type other than application/json. */
   UNSUPPORTED_MEDIA_TYPE: { status: 415, wsClose: 4400 },
   VALIDATION_FAILED: { status: 400, wsClose: 4400 },
+  /** Text with no UTF-8 form: a body that is not valid UTF-8, or input text with a lone surrogate. */
   INVALID_UTF8: { status: 400, wsClose: 4400 },
   INVALID_KEY: { status: 400, wsClose: 4400 },
   INVALID_PATTERN: { status: 400, wsClose: 4400 },

@@ -332,6 +332,26 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     }
   });
 
+  test('logs --json writes C1 controls and bidi overrides as \\u escapes, and parses back to the same output', async () => {
+    // U+009B (a one-byte CSI on many terminals), U+202E (RIGHT-TO-LEFT OVERRIDE), U+2066 (LEFT-TO-RIGHT ISOLATE).
+    const script = String.raw`printf 'a\302\2332Jb \342\200\256txt.exe \342\201\246c\n'`;
+    const session = await createSession({ command: ['/bin/sh', '-c', script] });
+    try {
+      await until('the session to end', async () => {
+        const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${session.id}`);
+        return info.body.state === 'terminated';
+      });
+      const json = await cli(['logs', session.id, '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      // Nothing a terminal would act on reaches it raw: before, U+009B and U+202E were printed as they are.
+      assert.doesNotMatch(json.stdout, /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      assert.match(json.stdout, /\\u009b2Jb \\u202etxt\.exe \\u2066c/);
+      assert.equal((JSON.parse(json.stdout) as { data: string }).data, 'a\u009b2Jb \u202etxt.exe \u2066c\r\n');
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+    }
+  });
+
   test('an unknown session id exits 3, with a JSON error under --json', async () => {
     const shown = await cli(['show', 's_doesnotexistdoesnotexi']);
     assert.equal(shown.code, 3);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from '../../src/cli/output/duration.js';
-import { neutralize, Neutralizer } from '../../src/cli/output/neutralize.js';
+import { neutralize, Neutralizer, terminalSafeJson } from '../../src/cli/output/neutralize.js';
 import { formatTable } from '../../src/cli/output/table.js';
 import { colorEnabled, styler } from '../../src/cli/output/style.js';
 import { chunkText } from '../../src/client/textChunks.js';
@@ -53,6 +53,15 @@ test('Neutralizer prints the same text whatever the chunk boundaries', () => {
     const out = n.push(input.slice(0, cut)) + n.push(input.slice(cut)) + n.end();
     assert.equal(out, whole, `cut at ${cut}`);
   }
+});
+
+test('terminalSafeJson escapes DEL, C1 controls and bidi controls, and parses back to the same value', () => {
+  const value = { data: 'x\u007f\u0085\u009b31m\u202e\u2069 é ✓ \u001b', n: [1] };
+  const text = terminalSafeJson(value, 2);
+  assert.doesNotMatch(text, /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  assert.ok(!text.includes('\u001b'));
+  assert.ok(text.includes('x\\u007f\\u0085\\u009b31m\\u202e\\u2069 é ✓ \\u001b'), text);
+  assert.deepEqual(JSON.parse(text), value);
 });
 
 test('formatTable pads columns to the widest cell, ignoring colour codes, without trailing spaces', () => {

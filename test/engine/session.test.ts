@@ -24,6 +24,24 @@ test('a pty command runs, its output is readable by cursor, and it ends terminat
   }
 });
 
+test('a session whose program closes its terminal and keeps running stays live until the program ends', async () => {
+  const engine = await startEngine();
+  try {
+    const { session } = engine.manager.create({
+      command: ['/bin/bash', '-c', 'echo started; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // It used to be hung up ~10 ms after the redirect: terminated by SIGHUP while `sleep` still had 990 ms to go.
+    assert.notEqual(session.state, 'terminated');
+    const exit = await session.whenTerminated();
+    assert.deepEqual({ code: exit.code, signal: exit.signal, reason: exit.reason }, { code: 3, signal: null, reason: 'exited' });
+    const out = session.readOutput({ since: 0, format: 'text', encoding: 'utf8', maxBytes: 1 << 20, stream: 'combined' });
+    assert.equal(out.data, 'started\n');
+  } finally {
+    await engine.close();
+  }
+});
+
 test('a pipe session keeps stdout and stderr apart', async () => {
   const engine = await startEngine();
   try {

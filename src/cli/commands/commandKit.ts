@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Corral } from '../../client/Corral.js';
 import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
+import { terminalSafeJson } from '../output/neutralize.js';
 
 /** Options every client command takes (clientCommand adds them to the command's own). */
 const COMMON_OPTIONS = {
@@ -126,5 +127,5 @@ export function durationOption(value: string | undefined, option: string, fallba
 }
 
 export function writeJson(io: CliIO, value: unknown): void {
-  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  io.stdout.write(terminalSafeJson(value, 2) + '\n');
 }

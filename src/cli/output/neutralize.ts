@@ -1,5 +1,6 @@
 // Makes session output safe to print on a viewer's terminal (PRODUCT §3: terminal output is hostile).
-// Every control character except \n and \t becomes a visible form; it never drops or reorders a character.
+// Every control character except \n and \t becomes a visible form (under --json, a \u escape); it never drops
+// or reorders a character.
 
 /** Bidirectional overrides and isolates: they reorder what the viewer sees ("Trojan Source", CVE-2021-42574). */
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
@@ -44,4 +45,22 @@ export class Neutralizer {
     this.pendingCrs = '';
     return rest;
   }
+}
+
+/**
+ * What JSON.stringify leaves raw but a terminal acts on: DEL and the C1 controls (U+009B is a CSI on many
+ * terminals) and the bidi controls. Only strings can hold them, so each becomes its `\uXXXX` escape there.
+ */
+const JSON_UNSAFE = /[\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * JSON.stringify, with every character a terminal would act on written as a `\uXXXX` escape (JSON.stringify does
+ * that only for C0). The document parses to exactly the same value; printed, it cannot move, recolour or reorder
+ * anything — the --json counterpart of neutralize().
+ */
+export function terminalSafeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

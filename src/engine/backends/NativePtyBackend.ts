@@ -4,7 +4,8 @@
 // program starts with posix_spawn (vfork-style, cost independent of the heap), exit comes from a pidfd on the event
 // loop, and output is drained by the addon's one reader thread (native/output_reader.c) until the kernel says EIO —
 // so the terminal never waits on the JS thread, and every byte is delivered before the stream ends (the tail-loss
-// of node-pty#72/#726 cannot happen: there is no early EOF to work around).
+// of node-pty#72/#726 cannot happen: there is no early EOF to work around). An EIO while the program still runs
+// only means it closed its terminal: the master is kept (closing it would SIGHUP the program) and read again at exit.
 
 import { closeSync, writeSync } from 'node:fs';
 import { CorralError } from '../../protocol/errors.js';
@@ -21,11 +22,17 @@ import type { BackendProcess, ProcessBackend, SpawnOptions } from './ProcessBack
 export const READ_AHEAD_BYTES = 1024 * 1024;
 
 class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
-  private readonly output: OutputReader;
+  private output: OutputReader;
   /** Watches the master for room in its input queue, only while input is waiting. */
   private readonly inputWatch: FdWatcher;
   private readonly exitWatch: FdWatcher;
   private paused = false;
+  /**
+   * The terminal said EIO while the root process still runs: nothing holds the slave open right now (the program
+   * did `exec </dev/null >/dev/null 2>&1`), but the program is alive. The master stays open until it exits — closing
+   * it would hang up the terminal and SIGHUP a program that only stopped talking.
+   */
+  private slaveClosedEarly = false;
   /** Input the terminal could not take yet (its input queue was full): written when it becomes writable. */
   private pendingInput: Buffer[] = [];
 
@@ -35,7 +42,7 @@ class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
     private readonly pidfd: number,
   ) {
     super();
-    this.output = native.readOutput(fd, READ_AHEAD_BYTES, (data, eof, error) => this.received(data, eof, error));
+    this.output = this.startReading();
     this.inputWatch = native.watchFd(fd, (_readable, writable) => {
       if (writable) this.flushInput();
     });
@@ -43,11 +50,23 @@ class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
     this.exitWatch.start(true, false);
   }
 
+  private startReading(): OutputReader {
+    return native.readOutput(this.fd, READ_AHEAD_BYTES, (data, eof, error) => this.received(data, eof, error));
+  }
+
   private received(data: Buffer, eof: boolean, error: string | null): void {
     if (this.outputEnded) return;
     if (data.length > 0) this.dataEmitter.fire({ channel: 'pty', data });
     if (error !== null) process.emitWarning(`terminal read failed with ${error} (pid ${this.pid}): output ends here`);
-    if (eof) this.endStream();
+    if (!eof) return;
+    if (error === null && this.status === null) {
+      // EIO with the program still running: it closed its terminal, it did not end. Stop reading (the master polls
+      // as hung up until a slave is opened again) but keep the master, so the terminal is not hung up under it.
+      this.slaveClosedEarly = true;
+      this.output.close();
+      return;
+    }
+    this.endStream();
   }
 
   /** The pidfd became readable: the root process ended. Reap it (it is our child) and report its status. */
@@ -56,6 +75,13 @@ class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
     if (result === null) return;
     this.exitWatch.close();
     closeSync(this.pidfd);
+    if (this.slaveClosedEarly && !this.outputEnded) {
+      // Read again what anything wrote since the EIO (a reopened /dev/tty): the new reader delivers it and then
+      // sees EIO again, or keeps reading while a descendant still holds the terminal, as for any exited root.
+      this.slaveClosedEarly = false;
+      this.output = this.startReading();
+      if (this.paused) this.output.pause();
+    }
     this.reportExit(result.signal !== null ? { code: null, signal: signalName(result.signal) } : { code: result.exitCode, signal: null });
   }
 
@@ -112,13 +138,14 @@ class NativePtyProcess extends ProcessLifecycle implements BackendProcess {
   pause(): void {
     if (this.status !== null || this.paused || this.outputEnded) return;
     this.paused = true;
-    this.output.pause();
+    // A reader closed at an early EIO has nothing to pause; the one started at exit starts paused.
+    if (!this.slaveClosedEarly) this.output.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.outputEnded) this.output.resume();
+    if (!this.outputEnded && !this.slaveClosedEarly) this.output.resume();
   }
 
   forceClose(): void {

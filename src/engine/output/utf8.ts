@@ -1,5 +1,5 @@
-// UTF-8 helpers for cursor reads: a read must not end inside a character, or the next read would start with
-// a broken one. Pure functions.
+// UTF-8 helpers: a cursor read must not end inside a character (or the next read would start with a broken one),
+// and input text must have a UTF-8 form at all. Pure functions.
 
 /** Length of the longest prefix of `buf` that does not end inside a UTF-8 sequence (at most 3 bytes shorter). */
 export function completeUtf8Length(buf: Buffer): number {
@@ -24,3 +24,14 @@ export function utf8SequenceLength(byte: number): number {
   return 1;
 }
 
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Index of the first lone surrogate in `text`, or -1 when it is well formed. A lone surrogate has no UTF-8 form:
+ * Buffer.from would write U+FFFD in its place, so text carrying one is refused rather than silently changed.
+ */
+export function loneSurrogateIndex(text: string): number {
+  return LONE_SURROGATE.exec(text)?.index ?? -1;
+}

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import xtermHeadless from '@xterm/headless';
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import type { ScreenSnapshot } from '../../protocol/sessionTypes.js';
+import { BelEndsControlStrings } from './BelEndsControlStrings.js';
 
 const { Terminal } = xtermHeadless;
 type HeadlessTerminal = InstanceType<typeof Terminal>;
@@ -44,6 +45,8 @@ export class ScreenTracker {
   private droppedTail: Buffer[] = [];
   private droppedTailBytes = 0;
   private currentTitle = '';
+  /** BEL ends a DCS/SOS/PM/APC string here too, or one such string would blank the screen for good. */
+  private readonly controlStrings = new BelEndsControlStrings();
   private disposed = false;
   private readonly changedEmitter = new Emitter<void>();
   /** Fires after a batch of output was parsed into the screen (coalesced). */
@@ -112,7 +115,7 @@ export class ScreenTracker {
   private parse(batch: Buffer): void {
     this.unparsedBytes += batch.length;
     const started = performance.now();
-    this.terminal().write(batch, () => {
+    this.terminal().write(this.controlStrings.filter(batch), () => {
       this.lastParseMs = performance.now() - started;
       this.parsed(batch.length);
     });
@@ -147,6 +150,7 @@ export class ScreenTracker {
     this.droppedTail = [];
     this.droppedTailBytes = 0;
     this.terminal().reset();
+    this.controlStrings.reset();
     this.parse(tail);
   }
 

@@ -149,3 +149,46 @@ test('closing a terminal in the middle of a flood lets go of it at once; its fd 
   await next.closed;
   assertAllFloodBytes(next, 1024 * 1024);
 });
+
+test('a program that closes its terminal and keeps running is not hung up; what it writes to a reopened /dev/tty still arrives before closed', async () => {
+  const proc = backend.spawn({
+    kind: 'pty',
+    file: '/bin/sh',
+    args: ['-c', 'printf before; exec </dev/null >/dev/null 2>&1; sleep 0.6; echo after >/dev/tty; sleep 0.3; exit 5'],
+    cwd: import.meta.dirname,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cols: 80,
+    rows: 24,
+  });
+  const chunks: Buffer[] = [];
+  proc.onData(({ data }) => chunks.push(data));
+  let exitedAt = -1;
+  proc.onProcessExit(() => (exitedAt = performance.now()));
+  const started = performance.now();
+  const status = await new Promise<ProcessStatus>((resolve) => proc.onClosed(resolve));
+  // Before the fix the master was closed at the EIO (~10 ms in), which hung the terminal up: SIGHUP, no "after".
+  assert.deepEqual(status, { code: 5, signal: null });
+  assert.ok(exitedAt - started >= 800, `the program ran its course (${Math.round(exitedAt - started)} ms)`);
+  assert.equal(Buffer.concat(chunks).toString().replace(/\r/g, ''), 'beforeafter\n');
+});
+
+test('pausing a terminal whose program closed it is harmless: the tail still arrives once the program exits', async () => {
+  const proc = backend.spawn({
+    kind: 'pty',
+    file: '/bin/sh',
+    args: ['-c', 'printf before; exec </dev/null >/dev/null 2>&1; sleep 0.4; echo after >/dev/tty'],
+    cwd: import.meta.dirname,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cols: 80,
+    rows: 24,
+  });
+  const chunks: Buffer[] = [];
+  proc.onData(({ data }) => chunks.push(data));
+  const closed = new Promise<ProcessStatus>((resolve) => proc.onClosed(resolve));
+  await sleep(200);
+  proc.pause();
+  proc.resume();
+  proc.pause();
+  assert.deepEqual(await closed, { code: 0, signal: null });
+  assert.equal(Buffer.concat(chunks).toString().replace(/\r/g, ''), 'beforeafter\n');
+});
