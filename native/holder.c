@@ -370,6 +370,7 @@ typedef struct chunk {
 typedef struct {
   bool present;
   bool ended;          // EOF / EIO / error / force-closed: nothing more will be read
+  bool dormant;        // a pty the program closed while it runs on: not read (and kept open) until it exits
   int fd;              // -1 once closed
   uint64_t read_end;   // offset after the last byte read
   uint64_t acked;      // the daemon journalled everything before this
@@ -413,7 +414,7 @@ static uint64_t retained(const channel* ch) {
 }
 
 static bool wants_read(const channel* ch) {
-  return ch->present && !ch->ended && ch->fd >= 0 && !paused && retained(ch) < config.retain_cap;
+  return ch->present && !ch->ended && !ch->dormant && ch->fd >= 0 && !paused && retained(ch) < config.retain_cap;
 }
 
 static void close_channel_fd(int index) {
@@ -466,6 +467,14 @@ static void read_channel(int index) {
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    }
+    // A program that closed its terminal and runs on (`exec </dev/null >/dev/null 2>&1; sleep 100`): EIO says no
+    // process holds the terminal now, not that the session ended. Closing the master would hang the program up;
+    // the terminal stays open, unread (its POLLHUP would spin the loop), until the program exits, then it is read
+    // once more for what a process that reopened /dev/tty wrote meanwhile.
+    if (n < 0 && errno == EIO && config.kind == KIND_PTY && exit_kind == 0) {
+      ch->dormant = true;
       return;
     }
     // 0 (pipe EOF), EIO (every slave fd closed) or a real error: output ends either way.
@@ -917,6 +926,10 @@ static void reap_children(void) {
       if (pid == program_pid) {
         exit_kind = WIFSIGNALED(status) ? 2 : 1;
         exit_value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+        // The terminal it had closed is read again: to its end (EIO) or on, if something reopened it.
+        for (int i = 0; i < HOLDER_CHANNELS; i++) {
+          channels[i].dormant = false;
+        }
       }
       continue;
     }

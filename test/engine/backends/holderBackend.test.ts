@@ -113,6 +113,22 @@ test('a pty program runs under a holder: input, resize, output and exit; after r
   await assertNothingLeft(baseline);
 });
 
+test('a program that closes its terminal and runs on is not hung up: its session lasts until it exits', async () => {
+  const backend = new HolderBackend({ dataDir: data.dataDir });
+  const proc = spawnTracked(backend, options('pty', 'echo before; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'));
+  const seen = new Collected().attach(proc);
+  await waitUntil('the first line', () => seen.text().includes('before'));
+  // Closing the terminal makes the master report EIO at once; a holder that took it for the end hung the program up.
+  await sleep(500);
+  assert.equal(seen.exit, null, `the program was ended early: ${JSON.stringify(seen.exit)}`);
+  assert.equal(seen.closed, null);
+  await waitUntil('close', () => seen.closed !== null);
+  assert.deepEqual(seen.closed, { code: 3, signal: null });
+  assert.deepEqual(seen.discontinuities, []);
+  await reapExited(proc.record.holder.pid);
+  await assertNothingLeft(baseline);
+});
+
 test('the holder socket is owner-only and a connection with the wrong secret is dropped without effect', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
   const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
