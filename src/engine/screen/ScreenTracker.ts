@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import xtermHeadless from '@xterm/headless';
 import { Emitter, type Event } from '../../common/lifecycle.js';
 import type { ScreenSnapshot } from '../../protocol/sessionTypes.js';
-import { BelEndsControlStrings } from './BelEndsControlStrings.js';
+import { BelEndsControlStrings } from '../../protocol/controlStrings.js';
 
 const { Terminal } = xtermHeadless;
 type HeadlessTerminal = InstanceType<typeof Terminal>;

@@ -8,6 +8,7 @@ import type { ExitInfo } from '../../protocol/sessionTypes.js';
 import type { StateFrame } from '../../protocol/wsFrames.js';
 import { Disposer, h, type Disposable } from '../dom.js';
 import { TerminalConnection, type LinkStatus } from '../terminalConnection.js';
+import { BelEndsControlStrings } from '../../protocol/controlStrings.js';
 
 /** Lines the browser terminal keeps: enough to scroll back through a long build, ~10 MB of memory at most. */
 const SCROLLBACK_LINES = 10_000;
@@ -29,6 +30,7 @@ export class TerminalPane implements Disposable {
   private readonly host: HTMLElement;
   private readonly titleEl: HTMLElement;
   private readonly fitAddon = new FitAddon();
+  private readonly controlStrings = new BelEndsControlStrings();
   private readonly disposer = new Disposer();
   private resizeTimer: number | null = null;
 
@@ -55,7 +57,8 @@ export class TerminalPane implements Disposable {
     this.disposer.add(this.term);
 
     this.connection = new TerminalConnection(sessionId, since, false, {
-      onOutput: (data, done) => this.term.write(data, done),
+      // BEL ends a DCS/APC string as it does an OSC: without this one such string blanks the terminal for good.
+      onOutput: (data, done) => this.term.write(this.controlStrings.filter(data), done),
       onState: (change) => handlers.onState(change),
       onExit: (exit) => handlers.onExit(exit),
       onGap: (from, to) => this.term.write(`\r\n\x1b[33m[${to - from} bytes of older output are no longer available]\x1b[0m\r\n`),
