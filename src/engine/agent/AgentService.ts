@@ -2,7 +2,7 @@
 // auth token as a secret env var, git worktree), delivers hook reports, runs prompt and answer, cleans up at exit
 // and keeps the agent stats. The session manager owns it; it knows no transport and never sees the API token.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,8 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
 import type { AgentDetector } from './AgentDetector.js';
-import { findInPath, hookCommand, hookSettings, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { installHooks, writeHomeFiles } from './agentHome.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
@@ -22,8 +23,6 @@ import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
 const DEFAULT_PROMPT_TIMEOUT_MS = 10 * 60 * 1000;
-/** After the pasted text, the submit key waits this long: sooner and the CLI takes it as part of the paste (measured ~150 ms). */
-const PASTE_SUBMIT_GAP_MS = 150;
 /** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
@@ -97,29 +96,30 @@ export class AgentService {
       launch.env[agent.authTokenEnv] = options.authToken;
       launch.secretEnv.push(agent.authTokenEnv);
     }
+    let home: string | null = null;
     if (options.isolatedHome === true) {
-      const home = join(privateDir, 'home');
+      home = join(privateDir, 'home');
       if (agent.homeSetup === 'claude' && options.preAnswer === true) {
         prepareClaudeHome({ home, trustDirs: [cwd], apiKey: options.authToken ?? request.env?.[agent.authTokenEnv ?? ''] });
       } else if (agent.homeSetup === 'claude') {
         prepareBareClaudeHome(home);
-      } else {
-        mkdirSync(home, { recursive: true, mode: 0o700 });
       }
+      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true });
       launch.env.HOME = home;
     } else if (options.preAnswer === true) {
       throw new CorralError('VALIDATION_FAILED', 'preAnswer needs an isolated home: Corral never edits the daemon user\'s own HOME.');
     }
     if (agent.hooks !== undefined && options.hooks !== false) {
-      const settings = join(privateDir, 'settings.json');
       const command = hookCommand({ curl: this.curl, node: process.execPath, scriptDir: privateDir });
-      writeFileSync(settings, hookSettings(agent.hooks.events, command), { mode: 0o600 });
-      launch.args.push(agent.hooks.settingsFlag, settings);
-      launch.internalEnv[HOOK_ENV.socket] = this.hooks.socketPath;
-      launch.internalEnv[HOOK_ENV.session] = id;
-      // The secret goes to this session's hook command only; reports with it reach this session only.
-      launch.internalEnv[HOOK_ENV.secret] = newHookSecret();
-      launch.hooks = true;
+      const installed = installHooks(agent.hooks, command, { privateDir, home });
+      if (installed !== null) {
+        launch.args.push(...installed.args);
+        launch.internalEnv[HOOK_ENV.socket] = this.hooks.socketPath;
+        launch.internalEnv[HOOK_ENV.session] = id;
+        // The secret goes to this session's hook command only; reports with it reach this session only.
+        launch.internalEnv[HOOK_ENV.secret] = newHookSecret();
+        launch.hooks = true;
+      }
     }
     return launch;
   }
@@ -254,7 +254,7 @@ export class AgentService {
     try {
       const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
       session.write(paste);
-      await sleep(PASTE_SUBMIT_GAP_MS);
+      await sleep(session.spec.profile.input.submitDelayMs);
       session.sendInput(undefined, session.spec.profile.input.submit);
       timedOut = await settled;
     } finally {

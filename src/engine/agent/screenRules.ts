@@ -133,7 +133,8 @@ export function dialogOptions(dialog: ProfileDialog, lines: readonly string[]): 
   for (let y = start + 1; y < lines.length; y++) {
     const line = lines[y] ?? '';
     if (before.test(line)) break;
-    let rest = line.trim();
+    // Dialogs drawn in a box (Gemini CLI) carry its borders on each line.
+    let rest = line.trim().replace(/^[│┃]\s*/u, '').replace(/\s*[│┃]$/u, '');
     if (rest === '') continue;
     let marked = false;
     if (rest.startsWith(spec.selectedMark)) {
@@ -141,7 +142,7 @@ export function dialogOptions(dialog: ProfileDialog, lines: readonly string[]): 
       rest = rest.slice(spec.selectedMark.length).trim();
     }
     const numbered = /^(\d+)\.\s+(.*)$/u.exec(rest);
-    if (spec.select === 'number' && numbered === null) continue;
+    if ((spec.select === 'number' || spec.numberedOnly) && numbered === null) continue;
     const label = (numbered?.[2] ?? rest).trim();
     if (marked) selected = options.length;
     options.push({ index: options.length, label, number: numbered?.[1] === undefined ? null : Number(numbered[1]) });

@@ -1,0 +1,84 @@
+// What the real-CLI agent tests share: waiting for a state, recording transitions with their latency, raw keys at
+// the reported moment, and ending a session while checking its process tree is gone.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import type { Session } from '../../src/engine/Session.js';
+import type { SessionState, StateEvent } from '../../src/protocol/sessionTypes.js';
+import type { EngineHarness } from './engineHarness.js';
+
+export interface TimedEvent {
+  event: StateEvent;
+  /** performance.now() when the engine reported it. */
+  at: number;
+}
+
+export function recordEvents(session: Session): TimedEvent[] {
+  const events: TimedEvent[] = [];
+  session.onStateChange((event) => events.push({ event, at: performance.now() }));
+  return events;
+}
+
+export async function waitState(session: Session, states: SessionState[], timeoutMs: number): Promise<void> {
+  const outcome = await session.waitFor({ states }, timeoutMs);
+  assert.equal(outcome, 'state', `waited for ${states.join('|')}, session is ${session.state} (${session.stateReason})`);
+}
+
+export function pidGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // ESRCH: no such process, which is what we want to see.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    throw error;
+  }
+}
+
+/** Every pid in the session's process tree (the child and its descendants), from /proc. */
+export async function treePids(rootPid: number): Promise<number[]> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(name), ppid);
+    } catch (error) {
+      // ENOENT/ESRCH: the process exited while we listed /proc.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** Terminates through the engine (what DELETE does) and checks every process of the tree is gone. */
+export async function endAndCheckGone(engine: EngineHarness, session: Session): Promise<void> {
+  const pid = session.pid;
+  assert.ok(pid !== null);
+  const tree = await treePids(pid);
+  const info = await engine.manager.terminate(session.id);
+  assert.equal(info.state, 'terminated');
+  const alive = tree.filter((p) => !pidGone(p));
+  assert.deepEqual(alive, [], `processes of the session's tree still alive: ${alive.join(', ')}`);
+}
+
+/** Sends raw Enter the moment the session reports `waiting_input` (what a WebSocket client would do). */
+export function enterOnWaiting(session: Session): { done: Promise<number> } {
+  return {
+    done: new Promise<number>((resolve) => {
+      const sub = session.onStateChange((event) => {
+        if (event.to !== 'waiting_input') return;
+        sub.dispose();
+        session.sendInput(undefined, ['Enter']);
+        resolve(performance.now());
+      });
+    }),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
