@@ -273,7 +273,8 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === 'error') return;
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
-        if (this.host.state === 'busy') this.settleThenApply(target, at);
+        if (this.host.state === 'busy') this.settleThenApply(target, at, SCREEN_IDLE_SETTLE_MS);
+        else if (this.host.state === 'initializing' && this.host.profile.input.readySettleMs > 0) this.settleThenApply(target, at, this.host.profile.input.readySettleMs);
         else this.apply(target, verdict.reason, 'screen', at);
         return;
       }
@@ -285,8 +286,8 @@ export class AgentDetector implements StateDetector {
     this.settleTimer = null;
   }
 
-  /** busy → idle on the screen's word: only when the frame still says so a moment later (interrupts, lost hooks). */
-  private settleThenApply(target: SessionState, firstSeenAt: number): void {
+  /** busy → idle (or startup → ready) on the screen's word: only when the frame still says so a moment later. */
+  private settleThenApply(target: SessionState, firstSeenAt: number, settleMs: number): void {
     if (this.settleTimer !== null) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
@@ -294,10 +295,11 @@ export class AgentDetector implements StateDetector {
       if (this.disposed || screen === null) return;
       const verdict = classifyScreen(this.host.profile, screen.snapshot());
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
-      if (verdict?.kind === 'input_ready' && held !== 'busy' && this.host.state === 'busy') {
-        this.apply(target, 'turn over (screen)', 'screen', firstSeenAt);
+      const from = this.host.state;
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && (from === 'busy' || from === 'initializing')) {
+        this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
-    }, SCREEN_IDLE_SETTLE_MS);
+    }, settleMs);
   }
 
   private selfCheck(): void {

@@ -143,6 +143,8 @@ export const profileSchema = z
         submit: z.array(keyName).default(['Enter']),
         /** Between a prompt's pasted text and its submit key: sooner and the CLI takes the key as part of the paste. */
         submitDelayMs: z.number().int().min(0).max(5000).default(150),
+        /** At startup the input line must hold this long before `ready`: some CLIs draw it before they take keys. */
+        readySettleMs: z.number().int().min(0).max(10_000).default(0),
         interrupt: z.array(keyName).default(['C-c']),
         /** The polite way to ask the program to exit, before any signal. */
         exit: z
@@ -152,7 +154,7 @@ export const profileSchema = z
         bracketedPaste: z.boolean().default(false),
       })
       .strict()
-      .default({ submit: ['Enter'], submitDelayMs: 150, interrupt: ['C-c'], bracketedPaste: false }),
+      .default({ submit: ['Enter'], submitDelayMs: 150, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false }),
     screen: z
       .object({
         busy: z.array(pattern).default([]),

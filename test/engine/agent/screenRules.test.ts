@@ -126,7 +126,7 @@ describe('claude screen rules on recorded screens', () => {
   });
 
   it('refuses a profile with an unknown key or a pattern that does not compile', () => {
-    const base = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'profiles', 'claude.json'), 'utf8')) as Record<string, unknown>;
+    const base = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'profiles', 'claude.json'), 'utf8')) as Record<string, unknown>;
     assert.throws(() => parseProfile('x.json', JSON.stringify({ ...base, agent: { hooks: { settingsFlag: '--s', events: ['Stop'] }, bogus: 1 } })), /bogus|Unrecognized/);
     assert.throws(() => parseProfile('x.json', JSON.stringify({ ...base, screen: { busy: ['(unclosed'] } })), /does not compile/);
   });
