@@ -12,7 +12,7 @@ import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import type { Session } from '../../../src/engine/Session.js';
 import type { StateEvent } from '../../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { enterOnWaiting } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, enterOnWaiting } from '../../helpers/agentTestKit.js';
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 /** Startup to the input box is 0.4–0.9 s idle; a loaded 2-core machine running other suites needs far more. */
@@ -169,12 +169,13 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
   it('a permission prompt in manual mode → waiting_input → answered → the tool runs → idle', async () => {
     const { session } = engine.manager.create(claudeRequest('perm', { preAnswer: true }, ['--permission-mode', 'manual']));
     await waitState(session, ['ready']);
-    // The PermissionRequest hook arrives before the dialog is drawn; waiting_input is reported only once the dialog
-    // takes keys, so a raw Enter sent the moment it is reported approves (it was lost when the hook decided).
-    const enter = enterOnWaiting(session);
+    // The PermissionRequest hook arrives 250–500 ms before the dialog is drawn, and the dialog drops keys in its first
+    // ~150 ms; waiting_input is reported only once the dialog takes keys, so a raw Enter sent 400 ms after the report
+    // approves (when the hook decided, that Enter landed as the dialog appeared and was lost).
+    const enter = enterOnWaiting(session, 400);
     const rawAsked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt && echo touched', timeoutMs: TURN_MS });
     assert.equal(rawAsked.state, 'waiting_input');
-    await enter.done;
+    assertDialogConfirmed(await enter.done, 'permission');
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter at the reported moment approved the tool');
     const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch made-by-tool.txt && echo touched', timeoutMs: TURN_MS });

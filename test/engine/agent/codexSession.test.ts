@@ -12,7 +12,7 @@ import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const CODEX = process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex');
 /** Startup to the input box is ~0.5 s idle; a loaded 2-core machine running other suites needs far more. */
@@ -110,7 +110,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     const enter = enterOnWaiting(session);
     const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt', timeoutMs: TURN_MS });
     assert.equal(asked.state, 'waiting_input');
-    await enter.done;
+    assertDialogConfirmed(await enter.done, 'permission');
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');
 

@@ -13,7 +13,7 @@ import { startFakeGemini } from '../../helpers/fakeGemini.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const GEMINI = process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
 /** Startup to the input box is 2–4 s idle (a Node bundle); a loaded 2-core machine needs far more. */
@@ -90,7 +90,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     const enter = enterOnWaiting(session);
     const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt', timeoutMs: TURN_MS });
     assert.equal(asked.state, 'waiting_input');
-    await enter.done;
+    assertDialogConfirmed(await enter.done, 'permission');
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');
 
