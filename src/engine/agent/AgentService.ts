@@ -256,6 +256,19 @@ export class AgentService {
       session.write(paste);
       await sleep(session.spec.profile.input.submitDelayMs);
       session.sendInput(undefined, session.spec.profile.input.submit);
+      const resubmitMs = session.spec.profile.input.resubmitAfterMs;
+      if (resubmitMs > 0) {
+        // A CLI whose event loop stalls (a loaded machine) can read the paste and its Enter as one chunk and take
+        // the Enter as part of the paste: the text sits in the input box. One more submit key sends it; an empty
+        // input line ignores it.
+        const resubmit = setTimeout(() => {
+          const state = session.state;
+          if (!sawBusy && detector.insight.turnEnds === turnEndsBefore && (state === 'ready' || state === 'idle')) {
+            session.sendInput(undefined, session.spec.profile.input.submit);
+          }
+        }, resubmitMs);
+        store.add(toDisposable(() => clearTimeout(resubmit)));
+      }
       timedOut = await settled;
     } finally {
       store.dispose();

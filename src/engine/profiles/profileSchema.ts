@@ -143,6 +143,8 @@ export const profileSchema = z
         submit: z.array(keyName).default(['Enter']),
         /** Between a prompt's pasted text and its submit key: sooner and the CLI takes the key as part of the paste. */
         submitDelayMs: z.number().int().min(0).max(5000).default(150),
+        /** A prompt that shows no turn this long after its submit key gets the key once more (0: never). */
+        resubmitAfterMs: z.number().int().min(0).max(60_000).default(0),
         /** At startup the input line must hold this long before `ready`: some CLIs draw it before they take keys. */
         readySettleMs: z.number().int().min(0).max(10_000).default(0),
         interrupt: z.array(keyName).default(['C-c']),
@@ -154,7 +156,7 @@ export const profileSchema = z
         bracketedPaste: z.boolean().default(false),
       })
       .strict()
-      .default({ submit: ['Enter'], submitDelayMs: 150, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false }),
+      .default({ submit: ['Enter'], submitDelayMs: 150, resubmitAfterMs: 0, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false }),
     screen: z
       .object({
         busy: z.array(pattern).default([]),

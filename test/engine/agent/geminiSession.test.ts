@@ -1,7 +1,6 @@
 // Gemini CLI sessions against the real `gemini` CLI (pinned in node_modules) and the fake Gemini API: startup to
 // ready, prompt → busy → idle with the reply from the AfterAgent hook, tool approval by raw key at the reported
-// moment and by answer, interrupt, isolation and the process tree gone after terminate. API errors: not yet
-// (an auth failure shows only in the F12 console panel, see docs/agent-clis.md).
+// moment and by answer, interrupt, API and auth errors, isolation and the process tree gone after terminate.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +53,7 @@ function geminiRequest(name: string, agent: CreateSessionRequest['agent']): Crea
 }
 
 describe('gemini sessions against the real CLI', { concurrency: true }, () => {
-  it('ready; prompt → busy → idle with the reply (AfterAgent hook); slow turn busy; interrupt; tree gone', async () => {
+  it('ready; prompt → busy → idle with the reply (AfterAgent hook); slow turn busy; interrupt; API error recorded; tree gone', async () => {
     const { session } = engine.manager.create(geminiRequest('main', {}));
     const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
@@ -81,6 +80,14 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     for (let i = 0; i < 30 && !cancelled; i++, await sleep(100)) cancelled = (await session.screenSnapshot()).lines.some((line) => line.includes('Request cancelled'));
     assert.ok(cancelled, 'the screen says the request was cancelled');
 
+    // An API error: AfterAgent still fires (prompt_response "[no response text]", ignored), then the screen shows it.
+    const failed = await engine.manager.agents.prompt(session, { text: 'error 400', timeoutMs: TURN_MS });
+    assert.equal(failed.state, 'error');
+    assert.match(failed.error ?? '', /API Error/);
+    const again = await engine.manager.agents.prompt(session, { text: 'after the error', timeoutMs: TURN_MS });
+    assert.equal(again.state, 'idle');
+    assert.equal(again.reply, 'echo: after the error');
+
     await endAndCheckGone(engine, session);
   });
 
@@ -102,6 +109,16 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     assert.equal(answered.dialog, 'permission');
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-answer.txt')), 'the answer approved the command');
+    await endAndCheckGone(engine, session);
+  });
+
+  it('a wrong API key: the turn ends in error with the API error recorded', async () => {
+    const { session } = engine.manager.create(geminiRequest('badkey', { authToken: 'gemini-wrong-key-000000' }));
+    await waitState(session, ['ready'], START_MS);
+    const failed = await engine.manager.agents.prompt(session, { text: 'hello with a bad key', timeoutMs: TURN_MS });
+    assert.equal(failed.state, 'error');
+    assert.match(failed.error ?? '', /API key not valid/);
+    assert.ok(fake.requests.some((r) => r.reply === 'auth'));
     await endAndCheckGone(engine, session);
   });
 });
