@@ -265,6 +265,8 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
         return;
       case 'busy':
+        // No turn runs before the input line was first ready: a spinner while the CLI loads (Codex's title) is startup.
+        if (this.host.state === 'initializing') return;
         if (held !== null && held !== 'busy') return;
         this.cancelSettle();
         this.apply('busy', verdict.reason, 'screen', at);

@@ -23,6 +23,12 @@ import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
 const DEFAULT_PROMPT_TIMEOUT_MS = 10 * 60 * 1000;
+/** The pasted text must show on screen before its submit key, up to this long (a stalled CLI reads it late). */
+const ECHO_WAIT_MS = 2000;
+/** The start of the prompt looked for on screen: short enough to fit an input line that wraps or scrolls. */
+const ECHO_PROBE_CHARS = 16;
+/** After the echo, the submit key waits this long so the CLI reads it in a later tick than the paste. */
+const ECHO_SETTLE_MS = 60;
 /** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
@@ -255,6 +261,7 @@ export class AgentService {
       const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
       session.write(paste);
       await sleep(session.spec.profile.input.submitDelayMs);
+      await this.untilEchoed(session, request.text);
       session.sendInput(undefined, session.spec.profile.input.submit);
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
@@ -298,6 +305,25 @@ export class AgentService {
       durationMs,
     });
     return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
+  }
+
+  /**
+   * Waits (bounded) until the pasted text shows on the screen: a CLI whose event loop stalled has not read it yet,
+   * and an Enter read in the same tick as the paste is taken as a newline (Gemini CLI turns an Enter within 30 ms
+   * of the last typed key into one). Long pastes that the CLI shows as a placeholder just wait out the bound.
+   */
+  private async untilEchoed(session: Session, text: string): Promise<void> {
+    const probe = (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
+    if (probe === '' || session.screenTracker === null) return;
+    const until = performance.now() + ECHO_WAIT_MS;
+    while (performance.now() < until) {
+      const screen = await session.screenSnapshot();
+      if (screen.lines.some((line) => line.includes(probe))) {
+        await sleep(ECHO_SETTLE_MS);
+        return;
+      }
+      await sleep(ANSWER_POLL_MS);
+    }
   }
 
   private async replyOf(

@@ -27,6 +27,7 @@ interface CompiledRules {
   authenticating: RegExp[];
   waitingInput: RegExp[];
   inputReady: RegExp[];
+  notReady: RegExp[];
 }
 
 const compiled = new WeakMap<Profile, CompiledRules>();
@@ -50,6 +51,7 @@ function rulesOf(profile: Profile): CompiledRules {
       authenticating: (screen?.authenticating ?? []).map(re),
       waitingInput: (screen?.waitingInput ?? []).map(re),
       inputReady: (screen?.inputReady ?? []).map(re),
+      notReady: (screen?.notReady ?? []).map(re),
     };
     compiled.set(profile, rules);
   }
@@ -77,7 +79,9 @@ export function classifyScreen(profile: Profile, view: ScreenView): ScreenVerdic
     const error = lastTurnError(profile, view.lines);
     return { kind: 'error', reason: `turn failed: ${error ?? 'error on screen'}`, error };
   }
-  if (firstMatch(rules.inputReady, text) !== undefined) return { kind: 'input_ready', reason: 'input line on screen' };
+  if (firstMatch(rules.inputReady, text) !== undefined && firstMatch(rules.notReady, text) === undefined) {
+    return { kind: 'input_ready', reason: 'input line on screen' };
+  }
   return null;
 }
 

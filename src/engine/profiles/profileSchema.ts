@@ -168,6 +168,8 @@ export const profileSchema = z
         titleIdle: z.array(pattern).default([]),
         /** The program's input line is on screen (it can take a prompt). */
         inputReady: z.array(pattern).default([]),
+        /** The input line is drawn but the program is still starting (Codex's header says `loading`): not ready yet. */
+        notReady: z.array(pattern).default([]),
         /** A finished turn's error, shown until the next prompt; the first group is recorded as the error. */
         turnError: z.array(pattern).default([]),
       })

@@ -2,6 +2,7 @@
 // startup to ready, prompt → busy → idle with the reply from notify, approval by raw key at the reported moment
 // and by answer, interrupt, API and auth errors, isolation and the process tree gone after terminate.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -131,5 +132,36 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     assert.match(failed.error ?? '', /401/);
     assert.ok(fake.requests.some((r) => r.reply === 'auth'));
     await endAndCheckGone(engine, session);
+  });
+
+  it('a git repo without preAnswer: the trust dialog is waiting_input, answered → ready; with the opt-in it is auto-answered', async () => {
+    const request = (name: string, agent: CreateSessionRequest['agent']): CreateSessionRequest => {
+      const req = codexRequest(name, { preAnswer: false, ...agent });
+      execFileSync('git', ['init', '-q'], { cwd: req.cwd });
+      return req;
+    };
+    const { session } = engine.manager.create(request('trust', {}));
+    const events = recordEvents(session);
+    await waitState(session, ['waiting_input'], START_MS);
+    assert.match(session.stateReason, /trust/);
+    const answered = await engine.manager.agents.answer(session, { choice: 'Trust and continue' });
+    assert.equal(answered.dialog, 'trust');
+    await waitState(session, ['ready'], START_MS);
+    // Codex draws its main screen (input line included) before it decides to ask, so `ready` can come first
+    // (docs/agent-clis.md); what matters is that the dialog is reported and answered, and ready follows.
+    assert.deepEqual(events.map((e) => e.event.to).filter((s) => s !== 'ready').slice(0, 1), ['waiting_input']);
+    assert.equal(events.at(-1)?.event.to, 'ready');
+    assert.match(readFileSync(join(session.spec.childEnv.HOME ?? '', '.codex', 'config.toml'), 'utf8'), /trust_level = "trusted"/, 'the CLI stored the trust');
+
+    const { session: auto } = engine.manager.create(request('trust-auto', { autoAnswer: ['trust'] }));
+    const autoEvents = recordEvents(auto);
+    const until = performance.now() + START_MS;
+    const answeredThenReady = (): boolean => {
+      const asked = autoEvents.findIndex((e) => e.event.to === 'waiting_input');
+      return asked >= 0 && autoEvents.slice(asked).some((e) => e.event.to === 'ready');
+    };
+    while (!answeredThenReady() && performance.now() < until) await sleep(100);
+    assert.ok(answeredThenReady(), `the dialog was seen, then auto-answered: ${autoEvents.map((e) => e.event.to).join(' → ')}`);
+    await Promise.all([endAndCheckGone(engine, session), endAndCheckGone(engine, auto)]);
   });
 });
