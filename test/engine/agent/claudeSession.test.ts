@@ -14,7 +14,7 @@ import type { StateEvent } from '../../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
 import { assertDialogConfirmed, enterOnWaiting } from '../../helpers/agentTestKit.js';
 
-const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
+const CLAUDE = process.env.CLAUDE_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 /** Startup to the input box is 0.4–0.9 s idle; a loaded 2-core machine running other suites needs far more. */
 const START_MS = 45_000;
 const TURN_MS = 60_000;

@@ -47,7 +47,7 @@ const AGENTS: Agent[] = [
     key: CODEX_KEY,
     keyEnv: 'OPENAI_API_KEY',
     command: () => [
-      join(REPO_ROOT, 'node_modules', '.bin', 'codex'),
+      process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex'),
       '-a', 'on-request',
       '-c', 'model_provider="fake"',
       '-c', `model_providers.fake.base_url="${openai.url}/v1"`,
@@ -65,7 +65,7 @@ const AGENTS: Agent[] = [
     profile: 'gemini',
     key: GEMINI_KEY,
     keyEnv: 'GEMINI_API_KEY',
-    command: () => [join(REPO_ROOT, 'node_modules', '.bin', 'gemini')],
+    command: () => [process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini')],
     env: () => ({ LANG: 'C.UTF-8', GOOGLE_GEMINI_BASE_URL: gemini.url }),
   },
 ];
