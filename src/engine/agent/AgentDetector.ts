@@ -276,7 +276,9 @@ export class AgentDetector implements StateDetector {
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
         if (this.host.state === 'busy') this.settleThenApply(target, at, SCREEN_IDLE_SETTLE_MS);
-        else if (this.host.state === 'initializing' && this.host.profile.input.readySettleMs > 0) this.settleThenApply(target, at, this.host.profile.input.readySettleMs);
+        // Before the first turn (startup, or after a startup dialog that restarts the CLI) the input line can be drawn
+        // before the CLI takes keys: `ready` waits for it to hold.
+        else if (target === 'ready' && this.host.profile.input.readySettleMs > 0) this.settleThenApply(target, at, this.host.profile.input.readySettleMs);
         else this.apply(target, verdict.reason, 'screen', at);
         return;
       }
@@ -291,6 +293,7 @@ export class AgentDetector implements StateDetector {
   /** busy → idle (or startup → ready) on the screen's word: only when the frame still says so a moment later. */
   private settleThenApply(target: SessionState, firstSeenAt: number, settleMs: number): void {
     if (this.settleTimer !== null) return;
+    const scheduledIn = this.host.state;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
       const screen = this.host.screen;
@@ -298,7 +301,7 @@ export class AgentDetector implements StateDetector {
       const verdict = classifyScreen(this.host.profile, screen.snapshot());
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
       const from = this.host.state;
-      if (verdict?.kind === 'input_ready' && held !== 'busy' && (from === 'busy' || from === 'initializing')) {
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn) {
         this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
     }, settleMs);

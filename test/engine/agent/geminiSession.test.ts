@@ -121,4 +121,19 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     assert.ok(fake.requests.some((r) => r.reply === 'auth'));
     await endAndCheckGone(engine, session);
   });
+
+  it('without preAnswer the trust dialog is waiting_input; answered, the CLI restarts itself and is ready', async () => {
+    const { session } = engine.manager.create(geminiRequest('trust', { preAnswer: false }));
+    const events = recordEvents(session);
+    await waitState(session, ['waiting_input'], START_MS);
+    assert.match(session.stateReason, /trust/);
+    const answered = await engine.manager.agents.answer(session, { choice: 'Trust folder' });
+    assert.equal(answered.dialog, 'trust');
+    const until = performance.now() + START_MS;
+    while (events.at(-1)?.event.to !== 'ready' && performance.now() < until) await sleep(100);
+    assert.equal(events.at(-1)?.event.to, 'ready', events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → '));
+    const reply = await engine.manager.agents.prompt(session, { text: 'after trusting', timeoutMs: TURN_MS });
+    assert.equal(reply.reply, 'echo: after trusting');
+    await endAndCheckGone(engine, session);
+  });
 });
