@@ -19,8 +19,6 @@ import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOptio
  * stale frame; dialogs and errors still win at once. Generous for a loaded 2-core machine.
  */
 const HOOK_HOLD_MS = 1500;
-/** Leaving `busy` on the screen's word alone waits for the frame to hold this long (no hook reports interrupts). */
-const SCREEN_IDLE_SETTLE_MS = 120;
 /**
  * Keys sent to a dialog in its first moments are lost (the CLI ignores input for ~150 ms after it renders; the
  * recorder waits 300 ms). Answers wait until the dialog has been on screen this long.
@@ -265,8 +263,9 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
         return;
       case 'busy':
-        // No turn runs before the input line was first ready: a spinner while the CLI loads (Codex's title) is startup.
-        if (this.host.state === 'initializing') return;
+        // Before the first turn, busy only comes from `ready`: a spinner while the CLI loads, at startup or after a
+        // startup dialog (Codex's title spins then), is not a turn.
+        if (!this.everWorked && this.host.state !== 'ready') return;
         if (held !== null && held !== 'busy') return;
         this.cancelSettle();
         this.apply('busy', verdict.reason, 'screen', at);
@@ -275,7 +274,8 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === 'error') return;
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
-        if (this.host.state === 'busy') this.settleThenApply(target, at, SCREEN_IDLE_SETTLE_MS);
+        // Leaving `busy` on the screen's word alone waits for the frame to hold (no hook reports interrupts).
+        if (this.host.state === 'busy') this.settleThenApply(target, at, this.host.profile.agent?.idleSettleMs ?? 120);
         // Before the first turn (startup, or after a startup dialog that restarts the CLI) the input line can be drawn
         // before the CLI takes keys: `ready` waits for it to hold.
         else if (target === 'ready' && this.host.profile.input.readySettleMs > 0) this.settleThenApply(target, at, this.host.profile.input.readySettleMs);

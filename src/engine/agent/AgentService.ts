@@ -236,7 +236,7 @@ export class AgentService {
     const store = new DisposableStore();
     let sawBusy = false;
     let finish: (timedOut: boolean) => void = () => undefined;
-    const settled = new Promise<boolean>((resolve) => {
+    let settled = new Promise<boolean>((resolve) => {
       finish = resolve;
     });
     store.add(
@@ -256,7 +256,7 @@ export class AgentService {
     const onAbort = (): void => finish(true);
     signal?.addEventListener('abort', onAbort, { once: true });
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
-    let timedOut: boolean;
+    let timedOut = false;
     try {
       const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
       session.write(paste);
@@ -276,16 +276,24 @@ export class AgentService {
         }, resubmitMs);
         store.add(toDisposable(() => clearTimeout(resubmit)));
       }
-      timedOut = await settled;
+      for (;;) {
+        timedOut = await settled;
+        if ((session.state === 'error' || session.state === 'idle') && !timedOut && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
+          // The screen can end a turn before its hook lands: StopFailure comes 25–100 ms after the error is drawn
+          // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
+          // An interrupt has no hook and pays this wait once.
+          const until = performance.now() + STOP_FAILURE_WAIT_MS;
+          while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
+        }
+        // A turn the screen showed idle for a moment and then busy again (a stalled CLI between its steps) is
+        // still running: keep waiting, unless its end was reported by a hook.
+        if (timedOut || session.state !== 'busy' || detector.insight.turnEnds > turnEndsBefore) break;
+        settled = new Promise<boolean>((resolve) => {
+          finish = resolve;
+        });
+      }
     } finally {
       store.dispose();
-    }
-    if ((session.state === 'error' || session.state === 'idle') && !timedOut && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
-      // The screen can end a turn before its hook lands: StopFailure comes 25–100 ms after the error is drawn
-      // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
-      // An interrupt has no hook and pays this wait once.
-      const until = performance.now() + STOP_FAILURE_WAIT_MS;
-      while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
     }
     const state = session.state;
     const durationMs = Math.round(performance.now() - started);

@@ -113,6 +113,8 @@ const agentSchema = z
     homeFiles: z.array(homeFileSchema).default([]),
     /** Where the turn's reply can be read besides the screen: `claude-jsonl` (hook `transcript_path`). */
     transcript: z.enum(['claude-jsonl']).optional(),
+    /** busy → idle on the screen's word alone waits for the frame to hold this long (a CLI whose turn has idle-looking gaps needs more). */
+    idleSettleMs: z.number().int().min(0).max(10_000).default(120),
     /** Nothing known on the screen for this long means the profile does not fit the program (`profile_mismatch`). */
     selfCheckMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     /** Screen text of a turn's reply: lines starting with this mark after the echoed prompt. */

@@ -102,6 +102,9 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     const again = await engine.manager.agents.prompt(session, { text: 'after the error', timeoutMs: TURN_MS });
     assert.equal(again.state, 'idle');
     assert.equal(again.reply, 'echo: after the error');
+    // The old error is still on screen; once the hook's hold is over the screen must not bring it back.
+    await sleep(2000);
+    assert.equal(session.state, 'idle', `after the hold: ${session.stateReason}`);
     await endAndCheckGone(engine, session);
   });
 
@@ -109,8 +112,9 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     const { session } = engine.manager.create(codexRequest('approve', {}, ['-a', 'on-request']));
     await waitState(session, ['ready'], START_MS);
     const enter = enterOnWaiting(session);
+    const events = recordEvents(session);
     const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt', timeoutMs: TURN_MS });
-    assert.equal(asked.state, 'waiting_input');
+    assert.equal(asked.state, 'waiting_input', `${JSON.stringify({ ...asked, session: undefined })} ${events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → ')}`);
     assertDialogConfirmed(await enter.done, 'permission');
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');

@@ -87,6 +87,9 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     const again = await engine.manager.agents.prompt(session, { text: 'after the error', timeoutMs: TURN_MS });
     assert.equal(again.state, 'idle');
     assert.equal(again.reply, 'echo: after the error');
+    // The old error is still on screen; once the hook's hold is over the screen must not bring it back.
+    await sleep(2000);
+    assert.equal(session.state, 'idle', `after the hold: ${session.stateReason}`);
 
     await endAndCheckGone(engine, session);
   });
