@@ -81,7 +81,7 @@ test("registered direct children are never reaped by it (node's child_process st
 
 test('the reaper timer does not keep the process alive', async () => {
   // A separate node that starts a reaper with a short interval and does nothing else must exit on its own.
-  const module = fileURLToPath(new URL('../../src/engine/process/OrphanReaper.ts', import.meta.url));
+  const module = fileURLToPath(new URL('../../../src/engine/process/OrphanReaper.ts', import.meta.url));
   const code = `import { OrphanReaper } from ${JSON.stringify(module)}; new OrphanReaper({ intervalMs: 10 }).start();`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: 'inherit' });
   try {
