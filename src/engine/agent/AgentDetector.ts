@@ -236,7 +236,7 @@ export class AgentDetector implements StateDetector {
       case 'dialog': {
         // Reported only once the dialog takes keys (the CLI drops keys in its first ~150 ms), so a client that
         // answers with a raw key the moment it sees waiting_input is not lost. A hook that announced it names it.
-        const readyIn = this.insight.dialogSince + DIALOG_KEY_GUARD_MS - at;
+        const readyIn = this.insight.dialogSince + (verdict.dialog.keyGuardMs ?? DIALOG_KEY_GUARD_MS) - at;
         if (readyIn > 0) {
           if (this.dialogTimer === null) {
             this.dialogTimer = setTimeout(() => {
@@ -330,7 +330,7 @@ export class AgentDetector implements StateDetector {
 
   /** Picks `choice` in the dialog on screen (after the early-key guard). Returns the option chosen. */
   async choose(choice: string, signal?: AbortSignal): Promise<{ dialog: ProfileDialog; option: DialogOption } | { error: string; options: string[] }> {
-    const wait = this.insight.dialogSince + DIALOG_KEY_GUARD_MS - performance.now();
+    const wait = this.insight.dialogSince + (this.insight.dialog?.keyGuardMs ?? DIALOG_KEY_GUARD_MS) - performance.now();
     if (wait > 0) await sleep(wait, undefined, { signal });
     const current = this.currentOptions();
     if (current === null) return { error: 'no dialog is on the screen', options: [] };

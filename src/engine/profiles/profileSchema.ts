@@ -46,6 +46,8 @@ const dialogSchema = z
       .optional(),
     /** The option chosen when the session opted in to auto-answering this dialog (by id or `tool:<Name>`). */
     autoChoice: z.string().min(1).optional(),
+    /** How long the dialog must have been on screen before it takes keys (and is reported); default 300 ms. */
+    keyGuardMs: z.number().int().min(0).max(10_000).optional(),
     /** A pattern whose first group names the tool a permission dialog asks about (for `tool:<Name>` opt-ins). */
     toolPattern: pattern.optional(),
   })

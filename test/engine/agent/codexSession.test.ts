@@ -69,7 +69,7 @@ function codexRequest(name: string, agent: CreateSessionRequest['agent'], extraA
 }
 
 describe('codex sessions against the real CLI', { concurrency: true }, () => {
-  it('ready; prompt → busy → idle with the reply (notify); slow turn busy within 0.5 s; interrupt; API error recorded; tree gone', async () => {
+  it('ready; prompt → busy → idle with the reply (notify); slow turn busy; interrupt; API errors (500, 429) recorded; tree gone', async () => {
     const { session } = engine.manager.create(codexRequest('main', {}));
     const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
@@ -99,6 +99,9 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     const failed = await engine.manager.agents.prompt(session, { text: 'error 500', timeoutMs: TURN_MS });
     assert.equal(failed.state, 'error');
     assert.match(failed.error ?? '', /high demand|500/);
+    const limited = await engine.manager.agents.prompt(session, { text: 'error 429', timeoutMs: TURN_MS });
+    assert.equal(limited.state, 'error');
+    assert.match(limited.error ?? '', /429/);
     const again = await engine.manager.agents.prompt(session, { text: 'after the error', timeoutMs: TURN_MS });
     assert.equal(again.state, 'idle');
     assert.equal(again.reply, 'echo: after the error');
