@@ -9,7 +9,7 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { SessionState } from '../../protocol/sessionTypes.js';
 import { keyToBytes } from '../../protocol/keys.js';
 import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
-import type { ProfileDialog } from '../profiles/profileSchema.js';
+import type { HookRule, ProfileDialog } from '../profiles/profileSchema.js';
 import type { HookEvent } from './HookServer.js';
 import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
 
@@ -19,13 +19,13 @@ import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOptio
  * stale frame; dialogs and errors still win at once. Generous for a loaded 2-core machine.
  */
 const HOOK_HOLD_MS = 1500;
-/** Leaving `busy` on the screen's word alone waits for the frame to hold this long (no hook reports interrupts). */
-const SCREEN_IDLE_SETTLE_MS = 120;
 /**
  * Keys sent to a dialog in its first moments are lost (the CLI ignores input for ~150 ms after it renders; the
  * recorder waits 300 ms). Answers wait until the dialog has been on screen this long.
  */
 const DIALOG_KEY_GUARD_MS = 300;
+/** A dialog a hook announced but the screen has not shown after this long is reported on the hook's word. */
+const HOOK_UNCONFIRMED_MS = 3000;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
 
@@ -59,6 +59,11 @@ export class AgentDetector implements StateDetector {
   private holdTimer: NodeJS.Timeout | null = null;
   private lastVerdict: ScreenVerdict | null = null;
   private autoAnswering = false;
+  /** A dialog a hook announced, not yet on screen. */
+  private announced: { reason: string; at: number } | null = null;
+  private announceTimer: NodeJS.Timeout | null = null;
+  /** Fires when the dialog on screen has been there long enough to take keys. */
+  private dialogTimer: NodeJS.Timeout | null = null;
   readonly insight: AgentInsight = {
     agentSessionId: null,
     transcriptPath: null,
@@ -93,6 +98,8 @@ export class AgentDetector implements StateDetector {
       toDisposable(() => {
         if (this.settleTimer !== null) clearTimeout(this.settleTimer);
         if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+        if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+        if (this.dialogTimer !== null) clearTimeout(this.dialogTimer);
       }),
     );
   }
@@ -110,49 +117,69 @@ export class AgentDetector implements StateDetector {
     this.lastKnownAt = performance.now();
     if (typeof p.session_id === 'string') this.insight.agentSessionId = p.session_id;
     if (typeof p.transcript_path === 'string') this.insight.transcriptPath = p.transcript_path;
+    const rule = matchHookRule(this.host.profile.agent?.hooks?.rules ?? [], event);
+    if (rule === undefined) return;
     const state = this.host.state;
     const dialogUp = this.lastVerdict?.kind === 'dialog';
-    switch (event.name) {
-      case 'SessionStart':
-        // Fires 30–120 ms before the input box is drawn and keys typed before it are lost (measured): `ready`
-        // waits for the input line on the screen.
-        break;
-      case 'UserPromptSubmit':
+    const field = (name: string | undefined): string | null => {
+      const value = name === undefined ? undefined : p[name];
+      return typeof value === 'string' ? value : null;
+    };
+    const tool = field(rule.tool);
+    switch (rule.action) {
+      case 'turn_start':
         this.decide('busy', 'prompt submitted', 'hook', event);
         break;
-      case 'PreToolUse':
+      case 'tool':
         // Arrives before a permission dialog, so it does not mean the tool runs; only a turn that looked over moves.
-        if (!dialogUp && (state === 'idle' || state === 'ready' || state === 'error')) this.decide('busy', `tool ${String(p.tool_name)}`, 'hook', event);
+        if (!dialogUp && (state === 'idle' || state === 'ready' || state === 'error')) this.decide('busy', `tool ${tool ?? '?'}`, 'hook', event);
         break;
-      case 'PostToolUse':
-      case 'PostToolUseFailure':
+      case 'tool_done':
         this.insight.pendingTool = null;
-        if (!dialogUp) this.decide('busy', `tool ${String(p.tool_name)} ran`, 'hook', event);
+        this.announced = null;
+        if (!dialogUp) this.decide('busy', `tool ${tool ?? '?'} ran`, 'hook', event);
         break;
-      case 'PermissionRequest':
-        this.insight.pendingTool = typeof p.tool_name === 'string' ? p.tool_name : null;
-        this.decide('waiting_input', `permission: ${this.insight.pendingTool ?? 'a tool'}`, 'hook', event);
+      case 'permission':
+        this.insight.pendingTool = tool ?? this.insight.pendingTool;
+        this.announce(`permission: ${this.insight.pendingTool ?? 'a tool'}`, event);
         break;
-      case 'Notification':
-        if (p.notification_type === 'permission_prompt') this.decide('waiting_input', 'permission prompt', 'hook', event);
-        break;
-      case 'Stop':
+      case 'turn_end':
         this.insight.turnEnds++;
-        this.insight.lastAssistantMessage = typeof p.last_assistant_message === 'string' ? p.last_assistant_message : null;
+        this.insight.lastAssistantMessage = field(rule.reply);
+        this.announced = null;
         if (!dialogUp) this.decide('idle', 'turn ended', 'hook', event);
         break;
-      case 'StopFailure': {
+      case 'turn_failed': {
         this.insight.turnEnds++;
-        const text = typeof p.last_assistant_message === 'string' ? p.last_assistant_message : null;
-        const kind = typeof p.error === 'string' ? p.error : 'error';
+        const text = field(rule.reply);
+        const kind = field(rule.error) ?? 'error';
         this.insight.lastAssistantMessage = text;
+        this.announced = null;
         this.recordError(`${kind}: ${text ?? 'the turn failed'}`);
         this.decide('error', `turn failed: ${kind}`, 'hook', event);
         break;
       }
-      default:
+      case 'ignore':
         break;
     }
+  }
+
+  /**
+   * A hook says a dialog is coming (Claude's PermissionRequest arrives ~250–400 ms before the dialog is drawn, and
+   * keys sent before it takes them are lost). The state waits for the screen to show the dialog; only if the screen
+   * never does (a profile that no longer matches) the hook's word is taken after HOOK_UNCONFIRMED_MS.
+   */
+  private announce(reason: string, event: HookEvent): void {
+    this.announced = { reason, at: event.receivedAt };
+    if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = null;
+      const announced = this.announced;
+      if (this.disposed || announced === null || this.insight.dialog !== null) return;
+      if (this.host.state !== 'busy' && this.host.state !== 'idle' && this.host.state !== 'ready') return;
+      this.host.log('warn', 'a hook announced a dialog the screen never showed', { profile: this.host.profile.name, reason: announced.reason });
+      this.apply('waiting_input', `${announced.reason} (hook; not seen on screen)`, 'hook', performance.now());
+    }, HOOK_UNCONFIRMED_MS);
   }
 
   private recordError(error: string): void {
@@ -175,6 +202,8 @@ export class AgentDetector implements StateDetector {
   }
 
   private apply(to: SessionState, reason: string, source: 'hook' | 'screen' | 'timer', at: number): void {
+    // A turn that ended or failed on screen ends what a hook announced for it.
+    if (to === 'idle' || to === 'ready' || to === 'error') this.announced = null;
     if (to === 'busy') this.everWorked = true;
     if (this.host.state === to) return;
     if (this.host.state === 'terminating' || this.host.state === 'terminated') return;
@@ -204,9 +233,27 @@ export class AgentDetector implements StateDetector {
     }
     const held = this.hold !== null && at < this.hold.until ? this.hold.state : null;
     switch (verdict.kind) {
-      case 'dialog':
-        this.apply(verdict.state, verdict.reason, 'screen', at);
+      case 'dialog': {
+        // Reported only once the dialog takes keys (the CLI drops keys in its first ~150 ms), so a client that
+        // answers with a raw key the moment it sees waiting_input is not lost. A hook that announced it names it.
+        const readyIn = this.insight.dialogSince + (verdict.dialog.keyGuardMs ?? DIALOG_KEY_GUARD_MS) - at;
+        if (readyIn > 0) {
+          if (this.dialogTimer === null) {
+            this.dialogTimer = setTimeout(() => {
+              this.dialogTimer = null;
+              this.evaluate();
+            }, readyIn + 5);
+          }
+          return;
+        }
+        const announced = this.announced;
+        this.announced = null;
+        if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+        this.announceTimer = null;
+        const source = announced !== null ? 'hook' : 'screen';
+        this.apply(verdict.state, announced !== null ? `${verdict.reason} (${announced.reason})` : verdict.reason, source, announced?.at ?? at);
         return;
+      }
       case 'authenticating':
       case 'waiting_input':
         this.apply(verdict.kind, verdict.reason, 'screen', at);
@@ -216,6 +263,9 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
         return;
       case 'busy':
+        // Before the first turn, busy only comes from `ready`: a spinner while the CLI loads, at startup or after a
+        // startup dialog (Codex's title spins then), is not a turn.
+        if (!this.everWorked && this.host.state !== 'ready') return;
         if (held !== null && held !== 'busy') return;
         this.cancelSettle();
         this.apply('busy', verdict.reason, 'screen', at);
@@ -224,7 +274,11 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === 'error') return;
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
-        if (this.host.state === 'busy') this.settleThenApply(target, at);
+        // Leaving `busy` on the screen's word alone waits for the frame to hold (no hook reports interrupts).
+        if (this.host.state === 'busy') this.settleThenApply(target, at, this.host.profile.agent?.idleSettleMs ?? 120);
+        // Before the first turn (startup, or after a startup dialog that restarts the CLI) the input line can be drawn
+        // before the CLI takes keys: `ready` waits for it to hold.
+        else if (target === 'ready' && this.host.profile.input.readySettleMs > 0) this.settleThenApply(target, at, this.host.profile.input.readySettleMs);
         else this.apply(target, verdict.reason, 'screen', at);
         return;
       }
@@ -236,19 +290,21 @@ export class AgentDetector implements StateDetector {
     this.settleTimer = null;
   }
 
-  /** busy → idle on the screen's word: only when the frame still says so a moment later (interrupts, lost hooks). */
-  private settleThenApply(target: SessionState, firstSeenAt: number): void {
+  /** busy → idle (or startup → ready) on the screen's word: only when the frame still says so a moment later. */
+  private settleThenApply(target: SessionState, firstSeenAt: number, settleMs: number): void {
     if (this.settleTimer !== null) return;
+    const scheduledIn = this.host.state;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
       const screen = this.host.screen;
       if (this.disposed || screen === null) return;
       const verdict = classifyScreen(this.host.profile, screen.snapshot());
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
-      if (verdict?.kind === 'input_ready' && held !== 'busy' && this.host.state === 'busy') {
-        this.apply(target, 'turn over (screen)', 'screen', firstSeenAt);
+      const from = this.host.state;
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn) {
+        this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
-    }, SCREEN_IDLE_SETTLE_MS);
+    }, settleMs);
   }
 
   private selfCheck(): void {
@@ -274,7 +330,7 @@ export class AgentDetector implements StateDetector {
 
   /** Picks `choice` in the dialog on screen (after the early-key guard). Returns the option chosen. */
   async choose(choice: string, signal?: AbortSignal): Promise<{ dialog: ProfileDialog; option: DialogOption } | { error: string; options: string[] }> {
-    const wait = this.insight.dialogSince + DIALOG_KEY_GUARD_MS - performance.now();
+    const wait = this.insight.dialogSince + (this.insight.dialog?.keyGuardMs ?? DIALOG_KEY_GUARD_MS) - performance.now();
     if (wait > 0) await sleep(wait, undefined, { signal });
     const current = this.currentOptions();
     if (current === null) return { error: 'no dialog is on the screen', options: [] };
@@ -318,4 +374,18 @@ export class AgentDetector implements StateDetector {
     this.disposed = true;
     this.store.dispose();
   }
+}
+
+/** The first rule for this event whose `when` patterns all match and whose `unless` patterns all miss. */
+export function matchHookRule(rules: readonly HookRule[], event: HookEvent): HookRule | undefined {
+  const text = (name: string): string => {
+    const value = event.payload[name];
+    return typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  };
+  return rules.find(
+    (rule) =>
+      rule.event === event.name &&
+      Object.entries(rule.when ?? {}).every(([name, source]) => new RegExp(source, 'u').test(text(name))) &&
+      !Object.entries(rule.unless ?? {}).some(([name, source]) => new RegExp(source, 'u').test(text(name))),
+  );
 }

@@ -2,7 +2,7 @@
 // auth token as a secret env var, git worktree), delivers hook reports, runs prompt and answer, cleans up at exit
 // and keeps the agent stats. The session manager owns it; it knows no transport and never sees the API token.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,8 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
 import type { AgentDetector } from './AgentDetector.js';
-import { findInPath, hookCommand, hookSettings, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { installHooks, writeHomeFiles } from './agentHome.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
@@ -22,8 +23,12 @@ import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
 const DEFAULT_PROMPT_TIMEOUT_MS = 10 * 60 * 1000;
-/** After the pasted text, the submit key waits this long: sooner and the CLI takes it as part of the paste (measured ~150 ms). */
-const PASTE_SUBMIT_GAP_MS = 150;
+/** The pasted text must show on screen before its submit key, up to this long (a stalled CLI reads it late). */
+const ECHO_WAIT_MS = 2000;
+/** The start of the prompt looked for on screen: short enough to fit an input line that wraps or scrolls. */
+const ECHO_PROBE_CHARS = 16;
+/** After the echo, the submit key waits this long so the CLI reads it in a later tick than the paste. */
+const ECHO_SETTLE_MS = 60;
 /** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
@@ -97,29 +102,30 @@ export class AgentService {
       launch.env[agent.authTokenEnv] = options.authToken;
       launch.secretEnv.push(agent.authTokenEnv);
     }
+    let home: string | null = null;
     if (options.isolatedHome === true) {
-      const home = join(privateDir, 'home');
+      home = join(privateDir, 'home');
       if (agent.homeSetup === 'claude' && options.preAnswer === true) {
         prepareClaudeHome({ home, trustDirs: [cwd], apiKey: options.authToken ?? request.env?.[agent.authTokenEnv ?? ''] });
       } else if (agent.homeSetup === 'claude') {
         prepareBareClaudeHome(home);
-      } else {
-        mkdirSync(home, { recursive: true, mode: 0o700 });
       }
+      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true });
       launch.env.HOME = home;
     } else if (options.preAnswer === true) {
       throw new CorralError('VALIDATION_FAILED', 'preAnswer needs an isolated home: Corral never edits the daemon user\'s own HOME.');
     }
     if (agent.hooks !== undefined && options.hooks !== false) {
-      const settings = join(privateDir, 'settings.json');
       const command = hookCommand({ curl: this.curl, node: process.execPath, scriptDir: privateDir });
-      writeFileSync(settings, hookSettings(agent.hooks.events, command), { mode: 0o600 });
-      launch.args.push(agent.hooks.settingsFlag, settings);
-      launch.internalEnv[HOOK_ENV.socket] = this.hooks.socketPath;
-      launch.internalEnv[HOOK_ENV.session] = id;
-      // The secret goes to this session's hook command only; reports with it reach this session only.
-      launch.internalEnv[HOOK_ENV.secret] = newHookSecret();
-      launch.hooks = true;
+      const installed = installHooks(agent.hooks, command, { privateDir, home });
+      if (installed !== null) {
+        launch.args.push(...installed.args);
+        launch.internalEnv[HOOK_ENV.socket] = this.hooks.socketPath;
+        launch.internalEnv[HOOK_ENV.session] = id;
+        // The secret goes to this session's hook command only; reports with it reach this session only.
+        launch.internalEnv[HOOK_ENV.secret] = newHookSecret();
+        launch.hooks = true;
+      }
     }
     return launch;
   }
@@ -230,7 +236,7 @@ export class AgentService {
     const store = new DisposableStore();
     let sawBusy = false;
     let finish: (timedOut: boolean) => void = () => undefined;
-    const settled = new Promise<boolean>((resolve) => {
+    let settled = new Promise<boolean>((resolve) => {
       finish = resolve;
     });
     store.add(
@@ -250,22 +256,44 @@ export class AgentService {
     const onAbort = (): void => finish(true);
     signal?.addEventListener('abort', onAbort, { once: true });
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
-    let timedOut: boolean;
+    let timedOut = false;
     try {
       const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
       session.write(paste);
-      await sleep(PASTE_SUBMIT_GAP_MS);
+      await sleep(session.spec.profile.input.submitDelayMs);
+      await this.untilEchoed(session, request.text);
       session.sendInput(undefined, session.spec.profile.input.submit);
-      timedOut = await settled;
+      const resubmitMs = session.spec.profile.input.resubmitAfterMs;
+      if (resubmitMs > 0) {
+        // A CLI whose event loop stalls (a loaded machine) can read the paste and its Enter as one chunk and take
+        // the Enter as part of the paste: the text sits in the input box. One more submit key sends it; an empty
+        // input line ignores it.
+        const resubmit = setTimeout(() => {
+          const state = session.state;
+          if (!sawBusy && detector.insight.turnEnds === turnEndsBefore && (state === 'ready' || state === 'idle')) {
+            session.sendInput(undefined, session.spec.profile.input.submit);
+          }
+        }, resubmitMs);
+        store.add(toDisposable(() => clearTimeout(resubmit)));
+      }
+      for (;;) {
+        timedOut = await settled;
+        if ((session.state === 'error' || session.state === 'idle') && !timedOut && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
+          // The screen can end a turn before its hook lands: StopFailure comes 25–100 ms after the error is drawn
+          // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
+          // An interrupt has no hook and pays this wait once.
+          const until = performance.now() + STOP_FAILURE_WAIT_MS;
+          while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
+        }
+        // A turn the screen showed idle for a moment and then busy again (a stalled CLI between its steps) is
+        // still running: keep waiting, unless its end was reported by a hook.
+        if (timedOut || session.state !== 'busy' || detector.insight.turnEnds > turnEndsBefore) break;
+        settled = new Promise<boolean>((resolve) => {
+          finish = resolve;
+        });
+      }
     } finally {
       store.dispose();
-    }
-    if ((session.state === 'error' || session.state === 'idle') && !timedOut && session.spec.childEnv[HOOK_ENV.secret] !== undefined) {
-      // The screen can end a turn before its hook lands: StopFailure comes 25–100 ms after the error is drawn
-      // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
-      // An interrupt has no hook and pays this wait once.
-      const until = performance.now() + STOP_FAILURE_WAIT_MS;
-      while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
     }
     const state = session.state;
     const durationMs = Math.round(performance.now() - started);
@@ -285,6 +313,25 @@ export class AgentService {
       durationMs,
     });
     return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
+  }
+
+  /**
+   * Waits (bounded) until the pasted text shows on the screen: a CLI whose event loop stalled has not read it yet,
+   * and an Enter read in the same tick as the paste is taken as a newline (Gemini CLI turns an Enter within 30 ms
+   * of the last typed key into one). Long pastes that the CLI shows as a placeholder just wait out the bound.
+   */
+  private async untilEchoed(session: Session, text: string): Promise<void> {
+    const probe = (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
+    if (probe === '' || session.screenTracker === null) return;
+    const until = performance.now() + ECHO_WAIT_MS;
+    while (performance.now() < until) {
+      const screen = await session.screenSnapshot();
+      if (screen.lines.some((line) => line.includes(probe))) {
+        await sleep(ECHO_SETTLE_MS);
+        return;
+      }
+      await sleep(ANSWER_POLL_MS);
+    }
   }
 
   private async replyOf(

@@ -1,4 +1,4 @@
-// Receives agent CLI hook reports (Claude Code's `--settings` hooks) on a Unix socket in the daemon's data dir.
+// Receives agent CLI hook reports (Claude Code and Gemini CLI hooks, Codex CLI notify) on a Unix socket in the daemon's data dir.
 // Each session has its own random secret, given to its hook command in the environment; a report is delivered
 // only to the session whose secret it carries, so one session cannot speak for another. It never sees or needs
 // the daemon's API token, and it knows no HTTP face: the engine owns it.
@@ -120,7 +120,9 @@ export class HookServer {
         return;
       }
       const record = payload as Record<string, unknown>;
-      const name = typeof record.hook_event_name === 'string' ? record.hook_event_name : 'unknown';
+      // Claude and Gemini name the event `hook_event_name`; Codex's notify payload names it `type`.
+      const named = record.hook_event_name ?? record.type;
+      const name = typeof named === 'string' ? named : 'unknown';
       this.received++;
       registration.deliver({ name, payload: record, receivedAt });
     });

@@ -27,6 +27,7 @@ interface CompiledRules {
   authenticating: RegExp[];
   waitingInput: RegExp[];
   inputReady: RegExp[];
+  notReady: RegExp[];
 }
 
 const compiled = new WeakMap<Profile, CompiledRules>();
@@ -50,6 +51,7 @@ function rulesOf(profile: Profile): CompiledRules {
       authenticating: (screen?.authenticating ?? []).map(re),
       waitingInput: (screen?.waitingInput ?? []).map(re),
       inputReady: (screen?.inputReady ?? []).map(re),
+      notReady: (screen?.notReady ?? []).map(re),
     };
     compiled.set(profile, rules);
   }
@@ -77,7 +79,9 @@ export function classifyScreen(profile: Profile, view: ScreenView): ScreenVerdic
     const error = lastTurnError(profile, view.lines);
     return { kind: 'error', reason: `turn failed: ${error ?? 'error on screen'}`, error };
   }
-  if (firstMatch(rules.inputReady, text) !== undefined) return { kind: 'input_ready', reason: 'input line on screen' };
+  if (firstMatch(rules.inputReady, text) !== undefined && firstMatch(rules.notReady, text) === undefined) {
+    return { kind: 'input_ready', reason: 'input line on screen' };
+  }
   return null;
 }
 
@@ -133,7 +137,8 @@ export function dialogOptions(dialog: ProfileDialog, lines: readonly string[]): 
   for (let y = start + 1; y < lines.length; y++) {
     const line = lines[y] ?? '';
     if (before.test(line)) break;
-    let rest = line.trim();
+    // Dialogs drawn in a box (Gemini CLI) carry its borders on each line.
+    let rest = line.trim().replace(/^[│┃]\s*/u, '').replace(/\s*[│┃]$/u, '');
     if (rest === '') continue;
     let marked = false;
     if (rest.startsWith(spec.selectedMark)) {
@@ -141,7 +146,7 @@ export function dialogOptions(dialog: ProfileDialog, lines: readonly string[]): 
       rest = rest.slice(spec.selectedMark.length).trim();
     }
     const numbered = /^(\d+)\.\s+(.*)$/u.exec(rest);
-    if (spec.select === 'number' && numbered === null) continue;
+    if ((spec.select === 'number' || spec.numberedOnly) && numbered === null) continue;
     const label = (numbered?.[2] ?? rest).trim();
     if (marked) selected = options.length;
     options.push({ index: options.length, label, number: numbered?.[1] === undefined ? null : Number(numbered[1]) });

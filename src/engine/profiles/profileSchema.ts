@@ -39,33 +39,84 @@ const dialogSchema = z
         before: pattern,
         selectedMark: z.string().min(1).default('❯'),
         select: z.enum(['arrows', 'number']),
+        /** Only numbered lines are options (the dialog shows other lines between `after` and `before`). */
+        numberedOnly: z.boolean().default(false),
       })
       .strict()
       .optional(),
     /** The option chosen when the session opted in to auto-answering this dialog (by id or `tool:<Name>`). */
     autoChoice: z.string().min(1).optional(),
+    /** How long the dialog must have been on screen before it takes keys (and is reported); default 300 ms. */
+    keyGuardMs: z.number().int().min(0).max(10_000).optional(),
     /** A pattern whose first group names the tool a permission dialog asks about (for `tool:<Name>` opt-ins). */
     toolPattern: pattern.optional(),
+  })
+  .strict();
+
+/**
+ * What one hook event means (first matching rule wins). `when` / `unless` test payload fields (stringified, JSON for
+ * non-strings) against patterns. Actions: `turn_start` (busy), `tool` (busy if the turn looked over), `tool_done`
+ * (busy, the pending tool is cleared), `permission` (announces a dialog: the state waits for the screen to show it),
+ * `turn_end` (idle; `reply` names the field with the turn's reply), `turn_failed` (error; `error` names the field
+ * with the error kind), `ignore`.
+ */
+const hookRuleSchema = z
+  .object({
+    event: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/),
+    when: z.record(z.string(), pattern).optional(),
+    unless: z.record(z.string(), pattern).optional(),
+    action: z.enum(['turn_start', 'tool', 'tool_done', 'permission', 'turn_end', 'turn_failed', 'ignore']),
+    reply: z.string().min(1).optional(),
+    error: z.string().min(1).optional(),
+    tool: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** A file written into an isolated HOME before the CLI starts. `${cwd}` is the session's real cwd, JSON-escaped. */
+const homeFileSchema = z
+  .object({
+    path: z.string().regex(/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/).refine((path) => !path.split('/').includes('..'), { message: 'no .. in a home file path' }),
+    content: z.string(),
+    /** Only when the caller asked for `preAnswer` (trust and first-run questions answered beforehand). */
+    preAnswerOnly: z.boolean().default(false),
+    /** Added to the end of the file an earlier entry wrote (a TOML table, say) instead of replacing it. */
+    append: z.boolean().default(false),
   })
   .strict();
 
 /** Agent CLIs: hooks, auth token variable, transcript and self-check (PRODUCT §1.4). */
 const agentSchema = z
   .object({
-    /** Claude-Code-style hooks through a settings file: the flag that passes it and the events to subscribe. */
+    /**
+     * How the CLI is told to run Corral's hook command: `claude-settings` (a settings file passed with
+     * `settingsFlag`, Claude's format), `home-settings` (merged into the JSON file `settingsFile` of an isolated
+     * HOME, same format plus `hooksConfig.enabled`; Gemini CLI), `notify-arg` (a `notify` program whose one argument
+     * is the JSON payload, passed as `-c notify=[…]`; Codex CLI). `rules` say what each event means.
+     */
     hooks: z
       .object({
-        settingsFlag: z.string().min(1),
-        events: z.array(z.string().regex(/^[A-Z][A-Za-z]+$/)).min(1),
+        format: z.enum(['claude-settings', 'home-settings', 'notify-arg']).default('claude-settings'),
+        settingsFlag: z.string().min(1).optional(),
+        settingsFile: z.string().min(1).optional(),
+        events: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/)).min(1),
+        rules: z.array(hookRuleSchema).default([]),
       })
       .strict()
+      .superRefine((hooks, ctx) => {
+        if (hooks.format === 'claude-settings' && hooks.settingsFlag === undefined) ctx.addIssue({ code: 'custom', message: 'claude-settings hooks need settingsFlag' });
+        if (hooks.format === 'home-settings' && hooks.settingsFile === undefined) ctx.addIssue({ code: 'custom', message: 'home-settings hooks need settingsFile' });
+      })
       .optional(),
     /** The variable an `authToken` is passed in (marked secret). */
     authTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
     /** How to prepare an isolated HOME so the trust/API-key questions are already answered: `claude` or none. */
     homeSetup: z.enum(['claude']).optional(),
+    /** Files an isolated HOME starts with (config that keeps the CLI offline-friendly, pre-answered questions). */
+    homeFiles: z.array(homeFileSchema).default([]),
     /** Where the turn's reply can be read besides the screen: `claude-jsonl` (hook `transcript_path`). */
     transcript: z.enum(['claude-jsonl']).optional(),
+    /** busy → idle on the screen's word alone waits for the frame to hold this long (a CLI whose turn has idle-looking gaps needs more). */
+    idleSettleMs: z.number().int().min(0).max(10_000).default(120),
     /** Nothing known on the screen for this long means the profile does not fit the program (`profile_mismatch`). */
     selfCheckMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     /** Screen text of a turn's reply: lines starting with this mark after the echoed prompt. */
@@ -94,6 +145,12 @@ export const profileSchema = z
       .object({
         /** Keys pressed after a prompt's text to submit it. */
         submit: z.array(keyName).default(['Enter']),
+        /** Between a prompt's pasted text and its submit key: sooner and the CLI takes the key as part of the paste. */
+        submitDelayMs: z.number().int().min(0).max(5000).default(150),
+        /** A prompt that shows no turn this long after its submit key gets the key once more (0: never). */
+        resubmitAfterMs: z.number().int().min(0).max(60_000).default(0),
+        /** At startup the input line must hold this long before `ready`: some CLIs draw it before they take keys. */
+        readySettleMs: z.number().int().min(0).max(10_000).default(0),
         interrupt: z.array(keyName).default(['C-c']),
         /** The polite way to ask the program to exit, before any signal. */
         exit: z
@@ -103,7 +160,7 @@ export const profileSchema = z
         bracketedPaste: z.boolean().default(false),
       })
       .strict()
-      .default({ submit: ['Enter'], interrupt: ['C-c'], bracketedPaste: false }),
+      .default({ submit: ['Enter'], submitDelayMs: 150, resubmitAfterMs: 0, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false }),
     screen: z
       .object({
         busy: z.array(pattern).default([]),
@@ -115,6 +172,8 @@ export const profileSchema = z
         titleIdle: z.array(pattern).default([]),
         /** The program's input line is on screen (it can take a prompt). */
         inputReady: z.array(pattern).default([]),
+        /** The input line is drawn but the program is still starting (Codex's header says `loading`): not ready yet. */
+        notReady: z.array(pattern).default([]),
         /** A finished turn's error, shown until the next prompt; the first group is recorded as the error. */
         turnError: z.array(pattern).default([]),
       })
@@ -129,3 +188,4 @@ export const profileSchema = z
 
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileDialog = z.infer<typeof dialogSchema>;
+export type HookRule = z.infer<typeof hookRuleSchema>;

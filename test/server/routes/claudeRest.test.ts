@@ -11,7 +11,7 @@ import { REPO_ROOT, startDaemon, type DaemonHandle } from '../../helpers/daemonH
 import { startFakeAnthropic, type FakeAnthropic } from '../../helpers/fakeAnthropic.js';
 import type { SessionInfo } from '../../../src/protocol/sessionTypes.js';
 
-const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');
+const CLAUDE = process.env.CLAUDE_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 const API_KEY = 'sk-ant-corral-rest-0123456789abcdefghijkl';
 /** A loaded 2-core machine can take many seconds to start the CLI and run a turn. */
 const TIMEOUT_MS = 60_000;

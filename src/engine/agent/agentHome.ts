@@ -1,0 +1,66 @@
+// How an agent CLI is set up from its profile data: the files an isolated HOME starts with, and how the CLI is told
+// to run Corral's hook command (a settings file flag, a settings file in HOME, or a notify program argument).
+// It writes only inside the session's own private directory; it never touches the user's real HOME.
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Profile } from '../profiles/profileSchema.js';
+import { hookSettings } from './claudeSetup.js';
+
+type AgentProfile = NonNullable<Profile['agent']>;
+type HookSpec = NonNullable<AgentProfile['hooks']>;
+
+/** A value placed inside a JSON or TOML string literal: JSON escaping is valid in both. */
+function escaped(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+/** Writes the profile's `homeFiles` into `home` (mode 0600), with `${cwd}` replaced by the real cwd. */
+export function writeHomeFiles(home: string, agent: AgentProfile, options: { cwd: string; preAnswer: boolean }): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  // CLIs key trusted folders by the resolved path (/tmp may be a symlink).
+  const cwd = escaped(realpathSync(options.cwd));
+  for (const file of agent.homeFiles) {
+    if (file.preAnswerOnly && !options.preAnswer) continue;
+    const path = join(home, file.path);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const content = file.content.replaceAll('${cwd}', cwd);
+    if (file.append) appendFileSync(path, content, { mode: 0o600 });
+    else writeFileSync(path, content, { mode: 0o600 });
+  }
+}
+
+/** What a launch gains from installing hooks: extra arguments (the files are written already). */
+export interface HookInstall {
+  args: string[];
+}
+
+/**
+ * Installs `command` as the CLI's hook for every event of `hooks`. Returns null when this format cannot be used
+ * for the session (a HOME settings file without an isolated HOME: Corral never edits the user's own HOME).
+ */
+export function installHooks(hooks: HookSpec, command: string, dirs: { privateDir: string; home: string | null }): HookInstall | null {
+  switch (hooks.format) {
+    case 'claude-settings': {
+      const settings = join(dirs.privateDir, 'settings.json');
+      writeFileSync(settings, hookSettings(hooks.events, command), { mode: 0o600 });
+      return { args: [hooks.settingsFlag ?? '--settings', settings] };
+    }
+    case 'home-settings': {
+      if (dirs.home === null || hooks.settingsFile === undefined) return null;
+      const path = join(dirs.home, hooks.settingsFile);
+      const current: Record<string, unknown> = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+      const entries: Record<string, unknown> = {};
+      for (const event of hooks.events) entries[event] = [{ matcher: '*', hooks: [{ type: 'command', command }] }];
+      const enabled = { ...(typeof current.hooksConfig === 'object' && current.hooksConfig !== null ? current.hooksConfig : {}), enabled: true };
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, `${JSON.stringify({ ...current, hooksConfig: enabled, hooks: entries }, null, 2)}\n`, { mode: 0o600 });
+      return { args: [] };
+    }
+    case 'notify-arg': {
+      // The program gets the JSON payload as its one argument; the hook command reads stdin.
+      const program = ['sh', '-c', `printf '%s' "$1" | ${command}`, 'corral-notify'];
+      return { args: [hooks.settingsFlag ?? '-c', `notify=[${program.map((part) => JSON.stringify(part)).join(',')}]`] };
+    }
+  }
+}

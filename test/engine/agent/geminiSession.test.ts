@@ -1,0 +1,142 @@
+// Gemini CLI sessions against the real `gemini` CLI (pinned in node_modules) and the fake Gemini API: startup to
+// ready, prompt → busy → idle with the reply from the AfterAgent hook, tool approval by raw key at the reported
+// moment and by answer, interrupt, API and auth errors, isolation and the process tree gone after terminate.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js';
+import { startFakeGemini } from '../../helpers/fakeGemini.js';
+import type { FakeServer } from '../../helpers/fakeProvider.js';
+import type { CreateSessionRequest } from '../../../src/protocol/api.js';
+import { REPO_ROOT } from '../../helpers/daemonHarness.js';
+import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+
+const GEMINI = process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
+/** Startup to the input box is 2–4 s idle (a Node bundle); a loaded 2-core machine needs far more. */
+const START_MS = 60_000;
+const TURN_MS = 60_000;
+const API_KEY = 'gemini-corral-test-key-0123456789';
+
+let engine: EngineHarness;
+let fake: FakeServer;
+
+before(async () => {
+  fake = await startFakeGemini({ apiKey: API_KEY });
+  engine = await startEngine({ graces: { politeMs: 3000, interruptMs: 1000, termMs: 1000 } });
+});
+
+after(async () => {
+  await engine.close();
+  await fake.close();
+});
+
+function project(name: string): string {
+  const dir = join(engine.root, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function geminiRequest(name: string, agent: CreateSessionRequest['agent']): CreateSessionRequest {
+  return {
+    profile: 'gemini',
+    command: [GEMINI],
+    cwd: project(name),
+    taskId: `gemini-${name}`,
+    env: { LANG: 'C.UTF-8', GOOGLE_GEMINI_BASE_URL: fake.url },
+    cols: 120,
+    rows: 40,
+    agent: { authToken: API_KEY, isolatedHome: true, preAnswer: true, ...agent },
+  };
+}
+
+describe('gemini sessions against the real CLI', { concurrency: true }, () => {
+  it('ready; prompt → busy → idle with the reply (AfterAgent hook); slow turn busy; interrupt; API error recorded; tree gone', async () => {
+    const { session } = engine.manager.create(geminiRequest('main', {}));
+    const events = recordEvents(session);
+    await waitState(session, ['ready'], START_MS);
+    assert.equal(session.toInfo().env.GEMINI_API_KEY, '[redacted]');
+    const settings = JSON.parse(readFileSync(join(session.spec.childEnv.HOME ?? '', '.gemini', 'settings.json'), 'utf8')) as { hooksConfig: { enabled: boolean } };
+    assert.equal(settings.hooksConfig.enabled, true, 'hooks were installed in the isolated HOME');
+
+    const first = await engine.manager.agents.prompt(session, { text: 'hello from gemini', timeoutMs: TURN_MS });
+    assert.equal(first.state, 'idle');
+    assert.equal(first.reply, 'echo: hello from gemini');
+    assert.equal(first.replySource, 'hook');
+
+    const sent = performance.now();
+    const slow = engine.manager.agents.prompt(session, { text: 'slow 20: to be interrupted', timeoutMs: TURN_MS });
+    await waitState(session, ['busy'], TURN_MS);
+    const busyAt = events.find((e) => e.at > sent && e.event.to === 'busy')?.at ?? Infinity;
+    assert.ok(busyAt - sent < 200 + 500 + 1500, `busy ${Math.round(busyAt - sent)} ms after the prompt was sent`);
+    await sleep(1500);
+    assert.equal(session.state, 'busy', 'still busy while the reply streams');
+    session.interrupt();
+    const interrupted = await slow;
+    assert.equal(interrupted.state, 'idle');
+    let cancelled = false;
+    for (let i = 0; i < 30 && !cancelled; i++, await sleep(100)) cancelled = (await session.screenSnapshot()).lines.some((line) => line.includes('Request cancelled'));
+    assert.ok(cancelled, 'the screen says the request was cancelled');
+
+    // An API error: AfterAgent still fires (prompt_response "[no response text]", ignored), then the screen shows it.
+    const failed = await engine.manager.agents.prompt(session, { text: 'error 400', timeoutMs: TURN_MS });
+    assert.equal(failed.state, 'error');
+    assert.match(failed.error ?? '', /API Error/);
+    const again = await engine.manager.agents.prompt(session, { text: 'after the error', timeoutMs: TURN_MS });
+    assert.equal(again.state, 'idle');
+    assert.equal(again.reply, 'echo: after the error');
+    // The old error is still on screen; once the hook's hold is over the screen must not bring it back.
+    await sleep(2000);
+    assert.equal(session.state, 'idle', `after the hold: ${session.stateReason}`);
+
+    await endAndCheckGone(engine, session);
+  });
+
+  it('a tool confirmation is waiting_input only when it takes keys: raw Enter at the reported moment runs the tool; answer works too', async () => {
+    const { session } = engine.manager.create(geminiRequest('approve', {}));
+    await waitState(session, ['ready'], START_MS);
+    const enter = enterOnWaiting(session);
+    const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt', timeoutMs: TURN_MS });
+    assert.equal(asked.state, 'waiting_input');
+    assertDialogConfirmed(await enter.done, 'permission');
+    await waitState(session, ['idle'], TURN_MS);
+    assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');
+
+    // The previous turn's AfterAgent hook can land after the screen went idle; let it pass before the next prompt.
+    await sleep(2000);
+    const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
+    assert.equal(second.state, 'waiting_input');
+    const answered = await engine.manager.agents.answer(session, { choice: 'Allow once' });
+    assert.equal(answered.dialog, 'permission');
+    await waitState(session, ['idle'], TURN_MS);
+    assert.ok(existsSync(join(session.spec.cwd, 'by-answer.txt')), 'the answer approved the command');
+    await endAndCheckGone(engine, session);
+  });
+
+  it('a wrong API key: the turn ends in error with the API error recorded', async () => {
+    const { session } = engine.manager.create(geminiRequest('badkey', { authToken: 'gemini-wrong-key-000000' }));
+    await waitState(session, ['ready'], START_MS);
+    const failed = await engine.manager.agents.prompt(session, { text: 'hello with a bad key', timeoutMs: TURN_MS });
+    assert.equal(failed.state, 'error');
+    assert.match(failed.error ?? '', /API key not valid/);
+    assert.ok(fake.requests.some((r) => r.reply === 'auth'));
+    await endAndCheckGone(engine, session);
+  });
+
+  it('without preAnswer the trust dialog is waiting_input; answered, the CLI restarts itself and is ready', async () => {
+    const { session } = engine.manager.create(geminiRequest('trust', { preAnswer: false }));
+    const events = recordEvents(session);
+    await waitState(session, ['waiting_input'], START_MS);
+    assert.match(session.stateReason, /trust/);
+    const answered = await engine.manager.agents.answer(session, { choice: 'Trust folder' });
+    assert.equal(answered.dialog, 'trust');
+    const until = performance.now() + START_MS;
+    while (events.at(-1)?.event.to !== 'ready' && performance.now() < until) await sleep(100);
+    assert.equal(events.at(-1)?.event.to, 'ready', events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → '));
+    const reply = await engine.manager.agents.prompt(session, { text: 'after trusting', timeoutMs: TURN_MS });
+    assert.equal(reply.reply, 'echo: after trusting');
+    await endAndCheckGone(engine, session);
+  });
+});

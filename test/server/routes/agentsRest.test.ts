@@ -1,0 +1,119 @@
+// Codex and Gemini sessions through a real daemon's REST API and the real CLIs: the same calls as for Claude
+// (POST /sessions with the profile and agent options, wait, prompt, a raw key through /input the moment
+// waiting_input is reported, DELETE), the auth token redacted from every reply and log, the process tree gone.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { REPO_ROOT, startDaemon, type DaemonHandle } from '../../helpers/daemonHarness.js';
+import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
+import { startFakeGemini } from '../../helpers/fakeGemini.js';
+import type { FakeServer } from '../../helpers/fakeProvider.js';
+import { pidGone, treePids } from '../../helpers/agentTestKit.js';
+import type { SessionInfo } from '../../../src/protocol/sessionTypes.js';
+
+/** A loaded 2-core machine can take many seconds to start a CLI and run a turn. */
+const TIMEOUT_MS = 60_000;
+const CODEX_KEY = 'sk-corral-codex-rest-0123456789abcdef';
+const GEMINI_KEY = 'gemini-corral-rest-key-0123456789';
+
+let daemon: DaemonHandle;
+let openai: FakeServer;
+let gemini: FakeServer;
+
+before(async () => {
+  [openai, gemini] = await Promise.all([startFakeOpenAI({ apiKey: CODEX_KEY }), startFakeGemini({ apiKey: GEMINI_KEY })]);
+  daemon = await startDaemon();
+});
+
+after(async () => {
+  await daemon.stop();
+  daemon.cleanup();
+  await Promise.all([openai.close(), gemini.close()]);
+});
+
+interface Agent {
+  profile: string;
+  key: string;
+  command: () => string[];
+  env: () => Record<string, string>;
+  keyEnv: string;
+}
+
+const AGENTS: Agent[] = [
+  {
+    profile: 'codex',
+    key: CODEX_KEY,
+    keyEnv: 'OPENAI_API_KEY',
+    command: () => [
+      process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex'),
+      '-a', 'on-request',
+      '-c', 'model_provider="fake"',
+      '-c', `model_providers.fake.base_url="${openai.url}/v1"`,
+      '-c', 'model_providers.fake.name="fake"',
+      '-c', 'model_providers.fake.wire_api="responses"',
+      '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"',
+      '-c', 'model_providers.fake.supports_websockets=false',
+      '-c', 'model_providers.fake.request_max_retries=0',
+      '-c', 'model_providers.fake.stream_max_retries=0',
+      '-c', 'model="gpt-5.5"',
+    ],
+    env: () => ({ LANG: 'C.UTF-8' }),
+  },
+  {
+    profile: 'gemini',
+    key: GEMINI_KEY,
+    keyEnv: 'GEMINI_API_KEY',
+    command: () => [process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini')],
+    env: () => ({ LANG: 'C.UTF-8', GOOGLE_GEMINI_BASE_URL: gemini.url }),
+  },
+];
+
+describe('agent sessions over REST', { concurrency: true }, () => {
+  for (const agent of AGENTS) {
+    it(`${agent.profile}: create, prompt, approve by a raw key at the reported moment, DELETE kills the tree`, async () => {
+      const cwd = join(daemon.root, `rest-${agent.profile}`);
+      mkdirSync(cwd, { recursive: true });
+      const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', {
+        profile: agent.profile,
+        command: agent.command(),
+        cwd,
+        env: agent.env(),
+        cols: 120,
+        rows: 40,
+        taskId: `rest-${agent.profile}`,
+        agent: { authToken: agent.key, isolatedHome: true, preAnswer: true },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const info = created.body;
+      assert.equal(info.env[agent.keyEnv], '[redacted]');
+      assert.ok(!JSON.stringify(info).includes(agent.key), 'the token is in no reply');
+
+      const ready = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${info.id}/wait`, { states: ['ready'], timeoutMs: TIMEOUT_MS });
+      assert.ok(ready.body.matched, 'ready');
+
+      const reply = await daemon.request<{ state: string; reply: string }>('POST', `/api/v1/sessions/${info.id}/prompt`, { text: 'over rest', timeoutMs: TIMEOUT_MS });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      assert.equal(reply.body.state, 'idle');
+      assert.equal(reply.body.reply, 'echo: over rest');
+
+      // prompt returns when waiting_input is reported; the raw Enter goes in right then.
+      const asked = await daemon.request<{ state: string }>('POST', `/api/v1/sessions/${info.id}/prompt`, { text: 'bash: touch by-rest-key.txt', timeoutMs: TIMEOUT_MS });
+      assert.equal(asked.body.state, 'waiting_input');
+      const input = await daemon.request('POST', `/api/v1/sessions/${info.id}/input`, { keys: ['Enter'] });
+      assert.equal(input.status, 200);
+      const idle = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${info.id}/wait`, { states: ['idle'], timeoutMs: TIMEOUT_MS });
+      assert.ok(idle.body.matched, 'idle after the approved tool ran');
+      assert.ok(existsSync(join(cwd, 'by-rest-key.txt')), 'the raw key approved the command');
+
+      assert.ok(info.pid !== null);
+      const tree = await treePids(info.pid);
+      const ended = await daemon.request<SessionInfo>('DELETE', `/api/v1/sessions/${info.id}`);
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.state, 'terminated');
+      assert.deepEqual(tree.filter((pid) => !pidGone(pid)), [], 'no process of the session is left');
+      assert.ok(!daemon.stderr().includes(agent.key), 'the token is in no log line');
+    });
+  }
+});
