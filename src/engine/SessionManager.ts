@@ -349,9 +349,12 @@ export class SessionManager {
   private async runShutdown(options: { endSessions: boolean }): Promise<void> {
     this.accepting = false;
     await Promise.all(
-      this.sessions
-        .liveSessions()
-        .map((session) => (options.endSessions || !session.hosted ? session.terminate('shutdown', 'api') : this.detach(session))),
+      this.sessions.liveSessions().map((session) => {
+        if (options.endSessions || !session.hosted) return session.terminate('shutdown', 'api');
+        // A session already ending finishes here (its holder released) rather than wait for the next daemon.
+        if (session.finishing) return session.whenTerminated();
+        return this.detach(session);
+      }),
     );
     this.usage.dispose();
     this.retention.dispose();
