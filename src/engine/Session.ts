@@ -149,6 +149,8 @@ export class Session {
   /** Per holder channel, the offset up to which output awaits a journal flush before the holder may drop it. */
   private readonly unacknowledged = new Map<BackendChannel, number>();
   private acknowledging = false;
+  /** The program has exited (its session is finishing: the sweep, the last bytes). */
+  private programExited = false;
   /** True while a reattach replays the journal tail to the detector: it re-derives, the recorded state stands. */
   private replaying = false;
   /** Combined bytes a reattach must not append again (a crash left the combined journal ahead of stdout/stderr). */
@@ -319,6 +321,11 @@ export class Session {
 
   private async flushStreams(): Promise<void> {
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
+  }
+
+  /** Already on its way to `terminated` (its program exited, or a termination runs): nothing left to keep running. */
+  get finishing(): boolean {
+    return this.programExited || this.ending.terminating;
   }
 
   /** Whether the process outlives the daemon (runs under a holder): then a daemon stop can leave it running. */
@@ -643,6 +650,7 @@ export class Session {
   }
 
   private handleProcessExit(status: ProcessStatus): void {
+    this.programExited = true;
     if (this.proc !== null && !this.hosted) this.deps.onDirectChild(this.proc.pid, false);
     if (this.ending.terminating) return; // terminate() is already ending the tree
     // The program ended on its own. Whatever it left behind dies with the session (a closed terminal's

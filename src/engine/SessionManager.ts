@@ -443,12 +443,17 @@ export class SessionManager {
     this.accepting = false;
     const live = this.sessions.liveSessions();
     const ending = Promise.all([
-      ...live.map((session) => (options.endSessions || !session.hosted ? session.terminate('shutdown', 'api') : this.detach(session))),
+      ...live.map((session) => {
+        if (options.endSessions || !session.hosted) return session.terminate('shutdown', 'api');
+        // A session already ending finishes here (its holder released) rather than wait for the next daemon.
+        if (session.finishing) return session.whenTerminated();
+        return this.detach(session);
+      }),
       ...this.discarding,
     ]);
     const graces = this.config.graces;
     if (!(await settlesWithin(ending, shutdownDeadlineMs(graces) - SHUTDOWN_FORCED_WAIT_MS))) {
-      const stuck = live.filter((session) => session.isLive && (options.endSessions || !session.hosted));
+      const stuck = live.filter((session) => session.isLive && (options.endSessions || !session.hosted || session.finishing));
       this.log('warn', 'sessions did not end within the shutdown deadline; killing them', { sessions: stuck.map((session) => session.id) });
       await settlesWithin(Promise.all(stuck.map((session) => session.terminate('shutdown', 'api', { force: true }))), SHUTDOWN_FORCED_WAIT_MS);
     }

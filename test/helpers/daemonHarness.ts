@@ -11,6 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /** Daemon start-up on a loaded 2-core machine (tsx compiles on the fly) stays well under this. */
 const START_TIMEOUT_MS = 30_000;
+/** After POST /shutdown answered (every session ended), the daemon closes its store and exits within this. */
+const SELF_STOP_TIMEOUT_MS = 30_000;
 
 export interface DaemonHandle {
   url: string;
@@ -123,7 +125,13 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
           // The daemon stopped answering (it is exiting already): SIGTERM below makes sure, and it ends nothing more.
           if (!(error instanceof TypeError)) throw error;
         }
-        if (child.exitCode !== null) return child.exitCode;
+        // It stops by itself once the reply is out; a SIGTERM now could land after it let go of its handler.
+        const timer = new AbortController();
+        const late = sleep(SELF_STOP_TIMEOUT_MS, 'late' as const, { signal: timer.signal }).catch(() => 'late' as const);
+        const code = await Promise.race([exited, late]);
+        // The pending timer would keep the test process alive for its whole length.
+        timer.abort();
+        if (code !== 'late') return code;
       }
       child.kill('SIGTERM');
       return exited;

@@ -82,11 +82,21 @@ function freshDataDir(prefix: string): { base: string; dataDir: string; root: st
   return { base, dataDir: join(base, 'data'), root };
 }
 
-/** The daemon a test caused `corral mcp` to start: stopped like an operator would (SIGTERM ends its sessions). */
+/**
+ * The daemon a test caused `corral mcp` to start: stopped like an operator would with `corral shutdown
+ * --end-sessions` (SIGTERM would leave its sessions running under their holders).
+ */
 async function stopStartedDaemon(pid: number, dataDir: string): Promise<void> {
-  process.kill(pid, 'SIGTERM');
+  const { url } = JSON.parse(readFileSync(join(dataDir, 'daemon.json'), 'utf8')) as { url: string };
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const reply = await fetch(`${url}/api/v1/shutdown`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ endSessions: true }),
+  });
+  assert.equal(reply.status, 200, await reply.text());
   for (let i = 0; i < STOP_TRIES && processAlive(pid); i++) await sleep(50);
-  assert.equal(processAlive(pid), false, 'the started daemon stopped on SIGTERM');
+  assert.equal(processAlive(pid), false, 'the started daemon stopped after POST /api/v1/shutdown');
   assert.equal(existsSync(join(dataDir, 'daemon.json')), false);
 }
 
