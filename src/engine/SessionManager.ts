@@ -227,7 +227,9 @@ export class SessionManager {
     this.persistence.forget(session.id);
     for (const listener of listeners) listener.dispose();
     // A session that never started has no process to wait for: terminate() would wait for an exit forever.
-    const ended = session.identity === null ? Promise.resolve() : session.terminate('killed', 'api', { force: true });
+    // A holder of such a session is released once its program is gone: nobody else would ever release it.
+    const ended =
+      session.identity === null ? Promise.resolve() : session.terminate('killed', 'api', { force: true }).then(() => session.releaseHost());
     // Then its memory and whatever output it wrote to disk: no row will ever point at that directory.
     const ending = ended.then(() => session.dispose()).then(() => rm(sessionDir(this.config.dataDir, session.id), { recursive: true, force: true }));
     const tracked = ending.then(
