@@ -3,7 +3,7 @@
 // time checked, the marker env for escaped descendants) and it ends as `lost`. It only touches processes that
 // carry the stale session's identity.
 
-import type { ExitInfo } from '../protocol/sessionTypes.js';
+import type { ExitInfo, StateEvent } from '../protocol/sessionTypes.js';
 import type { EventLog, SessionHosts, SessionRecords, StoredSession } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
 import { signalProcess } from './process/signals.js';
@@ -67,7 +67,7 @@ export async function endLostSession(
   log('warn', 'session lost; its leftover processes were ended', { session: stored.info.id, why });
 }
 
-/** The last recorded event's seq of a session (a reattached session continues after it). */
-export function lastEventSeq(store: EventLog, sessionId: string): number {
-  return store.listEvents(sessionId, { limit: MAX_EVENTS_SCANNED }).at(-1)?.seq ?? 0;
+/** The last recorded event of a session (a reattached session continues after it), or undefined when it has none. */
+export function lastEvent(store: EventLog, sessionId: string): StateEvent | undefined {
+  return store.listEvents(sessionId, { limit: MAX_EVENTS_SCANNED }).at(-1);
 }

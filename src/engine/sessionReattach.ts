@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChannelResume } from './backends/ProcessBackend.js';
 import type { SessionBackends } from './backends/chooseBackends.js';
-import { endLostSession, lastEventSeq } from './crashRecovery.js';
+import { endLostSession, lastEvent } from './crashRecovery.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import type { OutputStream } from './output/OutputStream.js';
@@ -76,15 +76,18 @@ async function reattachOne(context: ReattachContext, stored: StoredSession): Pro
     return false;
   }
   // From here to session.reattach nothing awaits: the holder's events start on the next macrotask.
-  const seq = lastEventSeq(store, id);
+  // The state is the last event's: events are written the moment a state changes, the session row only mirrors it
+  // a tick later, so a daemon killed in between left a row one state behind (a dialog reported, the row still busy).
+  const last = lastEvent(store, id);
+  const seq = last?.seq ?? 0;
   const stdoutBytes = streams.stdout?.endOffset ?? 0;
   const stderrBytes = streams.stderr?.endOffset ?? 0;
   const session = context.build(spec, (channel) => pick(streams, channel), {
     createdAt: stored.info.createdAt,
     startedAt: stored.info.startedAt,
-    state: stored.info.state,
-    reason: stored.info.stateReason,
-    source: stored.info.stateSource,
+    state: last?.to ?? stored.info.state,
+    reason: last?.reason ?? stored.info.stateReason,
+    source: last?.source ?? stored.info.stateSource,
     seq,
     cols: stored.info.cols,
     rows: stored.info.rows,
@@ -97,7 +100,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession): Pro
   const combinedSkip = stored.info.kind === 'pipe' ? Math.max(0, end - stdoutBytes - stderrBytes) : 0;
   session.reattach(proc, tail, combinedSkip);
   context.adopt(session);
-  if (stored.info.state === 'terminating') void session.terminate('killed', 'api');
+  if ((last?.to ?? stored.info.state) === 'terminating') void session.terminate('killed', 'api');
   log('info', 'session reattached', { session: id, pid: proc.pid, offset: end });
   return true;
 }
