@@ -58,25 +58,30 @@ export const agentOptionsSchema = z
   .strict();
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
 
+/** What a session is made of, as a create request and a template both give it. */
+const sessionShapeFields = {
+  profile: z.string().min(1).max(64).optional(),
+  kind: z.enum(SESSION_KINDS).optional(),
+  command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
+  cwd: z.string().min(1).max(4096).optional(),
+  env: z.record(z.string().max(256), z.string()).optional(),
+  /** Names in `env` whose values are secrets: redacted from every reply and log. */
+  secretEnv: z.array(z.string().max(256)).max(256).optional(),
+  cols: z.number().int().min(2).max(MAX_COLS).optional(),
+  rows: z.number().int().min(2).max(MAX_ROWS).optional(),
+  labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+  limits: limitsSchema.optional(),
+};
+
 export const createSessionSchema = z
   .object({
     /** A stored template (GET /templates) whose fields this request starts from; fields given here win. */
     template: presetNameSchema.optional(),
-    profile: z.string().min(1).max(64).optional(),
-    kind: z.enum(SESSION_KINDS).optional(),
-    command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
-    cwd: z.string().min(1).max(4096).optional(),
-    env: z.record(z.string().max(256), z.string()).optional(),
-    /** Names in `env` whose values are secrets: redacted from every reply and log. */
-    secretEnv: z.array(z.string().max(256)).max(256).optional(),
-    cols: z.number().int().min(2).max(MAX_COLS).optional(),
-    rows: z.number().int().min(2).max(MAX_ROWS).optional(),
+    ...sessionShapeFields,
     taskId: taskIdSchema.optional(),
     /** With a taskId whose live session exists: start another instead of returning it. */
     forceNew: z.boolean().optional(),
     name: nameSchema.optional(),
-    labels: z.record(z.string().max(64), z.string().max(256)).optional(),
-    limits: limitsSchema.optional(),
     agent: agentOptionsSchema.optional(),
   })
   .strict();
@@ -275,16 +280,7 @@ export const searchQuerySchema = z
 export const templateBodySchema = z
   .object({
     description: z.string().max(1024).optional(),
-    profile: z.string().min(1).max(64).optional(),
-    kind: z.enum(SESSION_KINDS).optional(),
-    command: z.array(argSchema).min(1).max(MAX_ARGS).optional(),
-    cwd: z.string().min(1).max(4096).optional(),
-    env: z.record(z.string().max(256), z.string()).optional(),
-    secretEnv: z.array(z.string().max(256)).max(256).optional(),
-    cols: z.number().int().min(2).max(MAX_COLS).optional(),
-    rows: z.number().int().min(2).max(MAX_ROWS).optional(),
-    labels: z.record(z.string().max(64), z.string().max(256)).optional(),
-    limits: limitsSchema.optional(),
+    ...sessionShapeFields,
     /** Dialog ids (as `autoAnswer` of POST /sessions) that sessions from this template answer on their own. */
     autoAnswer: z.array(z.string().min(1).max(128)).max(64).optional(),
   })

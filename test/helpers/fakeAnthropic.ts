@@ -4,6 +4,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parseJson, readBody } from './fakeProvider.js';
 
 /** One HTTP request the fake received, in arrival order. */
 export interface RecordedRequest {
@@ -30,9 +31,6 @@ export interface FakeAnthropic {
   close(): Promise<void>;
 }
 
-// The CLI sends its whole system prompt and tool schemas (a few hundred KB) with each request;
-// 32 MB leaves room for long conversations while still bounding a runaway client.
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 // Pieces per second for `slow <N>:` replies: frequent enough for the spinner to show progress.
 const SLOW_PIECES_PER_SECOND = 4;
 // Keeps `requests` bounded if a test loops; no test sends anywhere near this many.
@@ -276,35 +274,6 @@ function jsonMessage(body: unknown, directive: Directive): unknown {
       output_tokens: roughTokens(content),
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch (error) {
-    // Expected for non-JSON bodies: record them as absent rather than failing the request.
-    if (error instanceof SyntaxError) return undefined;
-    throw error;
-  }
 }
 
 /** Starts the fake on 127.0.0.1 with an ephemeral port. */

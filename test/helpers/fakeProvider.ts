@@ -92,6 +92,8 @@ export interface FakeContext {
 }
 
 // CLIs send their whole system prompt and tool schemas with each request; 32 MB bounds a runaway client.
+// CLIs send their whole system prompt and tool schemas (a few hundred KB) with each request; 32 MB leaves room for
+// long conversations while still bounding a runaway client.
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 // Keeps `requests` bounded if a CLI retries in a loop (Gemini's retry can send ~100 requests/s).
 const MAX_RECORDED_REQUESTS = 10_000;
@@ -100,7 +102,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A request's body, refused past MAX_BODY_BYTES (a runaway client must not fill the test's memory). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -118,7 +121,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseJson(raw: Buffer): unknown {
+export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
