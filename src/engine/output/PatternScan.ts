@@ -40,6 +40,12 @@ export class PatternScan implements Disposable {
   private disposed = false;
   /** The catch-up loop while it runs; null when the scan is level with the stream. */
   private running: Promise<void> | null = null;
+  /**
+   * Data arrived while the loop was finishing: the loop may already have decided it was level (it returns, and
+   * only a few microtasks later clears `running`), so it must run once more or those bytes wait for the next
+   * write, which may never come (a program that prints its last line and then sleeps).
+   */
+  private kickedWhileRunning = false;
   private readonly subscription: Disposable;
 
   /** Starts scanning at once: a match in the first piece is reported before the constructor returns. */
@@ -55,8 +61,8 @@ export class PatternScan implements Disposable {
   }
 
   /** Resolves once every byte written so far has been tested (or a match was found, or the scan disposed). */
-  caughtUp(): Promise<void> {
-    return this.running ?? Promise.resolve();
+  async caughtUp(): Promise<void> {
+    while (this.running !== null) await this.running;
   }
 
   dispose(): void {
@@ -65,7 +71,12 @@ export class PatternScan implements Disposable {
   }
 
   private kick(): void {
-    if (this.running !== null || this.matched || this.disposed) return;
+    if (this.matched || this.disposed) return;
+    if (this.running !== null) {
+      this.kickedWhileRunning = true;
+      return;
+    }
+    this.kickedWhileRunning = false;
     this.running = this.catchUp()
       .catch((error: unknown) => {
         this.dispose();
@@ -73,6 +84,7 @@ export class PatternScan implements Disposable {
       })
       .finally(() => {
         this.running = null;
+        if (this.kickedWhileRunning) this.kick();
       });
   }
 
