@@ -11,6 +11,13 @@
       "sources": ["holder.c", "spawn_defaults.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "corral-cgroup-enter",
+      "type": "executable",
+      "sources": ["cgroup_enter.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -12,6 +12,9 @@ import { EXIT } from './cliCommand.js';
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
 export const DEFAULT_PORT = 7433;
 
+/** Mirrors ContainmentChoice (src/engine/EngineConfig.ts), which the CLI may not import. */
+const CONTAINMENT_CHOICES = ['auto', 'cgroup-v2', 'cgroup-v1', 'sweep'] as const;
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 const SERVE_OPTIONS = {
@@ -31,6 +34,7 @@ const SERVE_OPTIONS = {
   'journal-cap-bytes': { type: 'string' },
   'pty-backend': { type: 'string', default: 'native' },
   'session-host': { type: 'string', default: 'holder' },
+  containment: { type: 'string', default: 'auto' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -64,6 +68,10 @@ to the next start, which ends them as lost).
   --journal-cap-bytes N output kept on disk per session
   --pty-backend NAME    native (default) or node-pty (with --session-host daemon)
   --session-host NAME   holder (default: sessions outlive the daemon) or daemon (they end with it)
+  --containment MODE    what holds each session's processes: auto (default: a cgroup per session, v2 or v1,
+                        whichever this machine offers, else the sweep alone), cgroup-v2, cgroup-v1 (the daemon
+                        refuses to start when that does not work here), or sweep (no cgroups: a session's
+                        processes are found by pid tree and environment marker, which a process can escape)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
 `;
 
@@ -100,6 +108,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
         ptyBackend,
         sessionHost: values.sessionHost,
+        containment: values.containment,
       },
     },
     faces,
@@ -135,8 +144,11 @@ function parseServeArgs(argv: string[]) {
   if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);
   const sessionHost = values['session-host'];
   if (sessionHost !== 'holder' && sessionHost !== 'daemon') throw new Error(`--session-host: holder or daemon, not ${sessionHost}`);
+  const containment = values.containment;
+  if (!(CONTAINMENT_CHOICES as readonly string[]).includes(containment)) throw new Error(`--containment: one of ${CONTAINMENT_CHOICES.join(', ')}, not ${containment}`);
   return {
     ...values,
+    containment: containment as (typeof CONTAINMENT_CHOICES)[number],
     port,
     dataDir: values['data-dir'] ?? defaultDataDir(),
     roots: values.root ?? [homedir()],

@@ -21,6 +21,13 @@ export type PtyBackendName = 'native' | 'node-pty';
  */
 export type SessionHostName = 'holder' | 'daemon';
 
+/**
+ * What holds each session's process tree (src/engine/process/cgroups/Containment.ts): `auto` (a cgroup per session
+ * on cgroup v2 or v1, whichever this machine offers, else only the sweep), a forced cgroup version (the daemon
+ * refuses to start when it does not work), or `sweep` (no cgroups: the pid tree and environment marker only).
+ */
+export type ContainmentChoice = 'auto' | 'cgroup-v2' | 'cgroup-v1' | 'sweep';
+
 export interface EngineConfig {
   dataDir: string;
   /** Workspace roots; session cwds must resolve under one of them. */
@@ -45,6 +52,7 @@ export interface EngineConfig {
   ptyBackend: PtyBackendName;
   /** `holder` runs pty and pipe sessions under holders (ptyBackend then does not apply). */
   sessionHost: SessionHostName;
+  containment: ContainmentChoice;
 }
 
 /** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
@@ -72,5 +80,6 @@ export function defaultEngineConfig(dataDir: string, roots: string[]): EngineCon
     ptyBackend: 'native',
     // In-process engines (tests, embedders) keep their children; `corral serve` defaults to holders.
     sessionHost: 'daemon',
+    containment: 'auto',
   };
 }

@@ -38,6 +38,8 @@ import { identify, type ProcessIdentity } from './process/ProcessIdentity.js';
 import { signalGroup } from './process/signals.js';
 import { sweepOrphans, terminateProcessTree } from './process/treeKiller.js';
 import { SESSION_MARKER_KEY } from './process/processTree.js';
+import type { Containment } from './process/cgroups/Containment.js';
+import type { CgroupUsage, SessionCgroup } from './process/cgroups/SessionCgroup.js';
 import type { TerminationGraces } from './EngineConfig.js';
 import type { ShellIntegration } from './shell/shellIntegration.js';
 import type { HookEvent } from './agent/HookServer.js';
@@ -75,6 +77,8 @@ export interface SessionSpec {
 
 export interface SessionDeps {
   backend: ProcessBackend;
+  /** Gives the session its own cgroup (or none, in sweep mode): the tree is held and killed by the kernel. */
+  containment: Containment;
   /** Creates the output stream for a channel (the manager decides on journals and caps). */
   createStream(channel: 'combined' | 'stdout' | 'stderr'): OutputStream;
   graces: TerminationGraces;
@@ -132,6 +136,8 @@ export class Session {
   private screen: ScreenTracker | null = null;
   private proc: BackendProcess | null = null;
   private rootIdentity: ProcessIdentity | null = null;
+  /** The session's own cgroup: everything the program starts is in it, whatever it does to its environment. */
+  private cgroup: SessionCgroup | null = null;
   private cols: number;
   private rows: number;
   readonly createdAt: string;
@@ -224,10 +230,12 @@ export class Session {
 
   /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
   start(): void {
-    const [file, ...args] = withRlimits(this.spec.command, this.spec.limits);
-    if (file === undefined) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
+    if (this.spec.command.length === 0) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
     let proc: BackendProcess;
     try {
+      // The program joins its cgroup before it execs (corral-cgroup-enter), then applies its rlimits (prlimit).
+      this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
+      const [file = '', ...args] = this.deps.containment.wrap(withRlimits(this.spec.command, this.spec.limits), this.cgroup);
       proc = this.deps.backend.spawn({
         kind: this.spec.kind,
         file,
@@ -257,6 +265,8 @@ export class Session {
    */
   reattach(proc: BackendProcess, tail: Buffer, combinedSkip = 0): void {
     this.combinedSkip = combinedSkip;
+    // The cgroup an earlier daemon made for it (named after the session), so it still ends whole.
+    this.cgroup = this.deps.containment.find(this.id);
     this.attachProcess(proc);
     this.replaying = true;
     try {
@@ -662,6 +672,7 @@ export class Session {
       pgid: root.pid,
       marker: { key: SESSION_MARKER_ENV, value: this.id },
       notOurs: this.deps.liveRootPids(),
+      ...this.cgroupTarget(),
       // The holder died: what it held re-parented away from it (to us, or to PID 1 after a restart): look everywhere.
       ...(status.lost === true ? { scope: 'system' as const } : this.treeScope()),
       hangupGraceMs: ORPHAN_HANGUP_GRACE_MS,
@@ -680,6 +691,29 @@ export class Session {
   private treeScope(): { host?: ProcessIdentity } {
     const host = this.proc?.host?.record.holder;
     return host === undefined ? {} : { host };
+  }
+
+  private cgroupTarget(): { cgroup?: SessionCgroup } {
+    return this.cgroup === null ? {} : { cgroup: this.cgroup };
+  }
+
+  /** Once the tree is gone, its cgroup goes too (a session's cgroup never outlives it). */
+  private async removeCgroup(): Promise<void> {
+    const cgroup = this.cgroup;
+    if (cgroup === null) return;
+    let removed: boolean;
+    try {
+      removed = await cgroup.remove();
+    } catch (error) {
+      this.deps.log('warn', 'could not remove the session cgroup', { error: (error as Error).message });
+      return;
+    }
+    if (!removed) this.deps.log('warn', 'the session cgroup still has a process (stuck in the kernel?); left in place', { pids: cgroup.pids() });
+  }
+
+  /** Usage of the whole tree from its cgroup (reaped children's CPU included), or null without one. */
+  cgroupUsage(): CgroupUsage | null {
+    return this.cgroup?.usage() ?? null;
   }
 
   /** Under a holder, whatever descends from it dies too (an escapee that dropped the marker from its env). */
@@ -718,6 +752,7 @@ export class Session {
         pgid: root.pid,
         marker: { key: SESSION_MARKER_ENV, value: this.id },
         notOurs: this.deps.liveRootPids(),
+        ...this.cgroupTarget(),
         politeExit:
           exitInput === undefined
             ? undefined
@@ -748,6 +783,7 @@ export class Session {
   private async finish(status: ProcessStatus): Promise<void> {
     if (this.ending.exit !== null) return;
     await this.ending.treeWorkDone();
+    await this.removeCgroup();
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
     let finalScreen: ScreenSnapshot | null = null;
     if (this.screen !== null) {
@@ -810,6 +846,7 @@ export class Session {
       usage: this.usage,
       labels: this.spec.labels,
       limits: this.spec.limits,
+      containment: this.cgroup?.mode ?? 'sweep',
       storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
     };
   }

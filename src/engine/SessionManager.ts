@@ -20,6 +20,7 @@ import { execCommand } from './execCommand.js';
 import { CommandHistory } from './history/CommandHistory.js';
 import type { ReadOptions } from './output/readView.js';
 import { OrphanReaper } from './process/OrphanReaper.js';
+import { Containment } from './process/cgroups/Containment.js';
 import type { EngineStore } from './ports.js';
 import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { Retention } from './Retention.js';
@@ -80,6 +81,8 @@ export class SessionManager {
   private readonly profiles: ProfileRegistry;
   readonly cwdPolicy: CwdPolicy;
   private readonly backends: SessionBackends;
+  /** What holds each session's tree: its own cgroup (v2 or v1), or the sweep alone; decided once at start. */
+  readonly containment: Containment;
   private readonly reaper = new OrphanReaper({ log: (level, message, fields) => this.log(level, message, fields) });
   private accepting = true;
   private shuttingDown: Promise<void> | null = null;
@@ -104,6 +107,8 @@ export class SessionManager {
     ]);
     this.cwdPolicy = new CwdPolicy(config.roots);
     this.backends = chooseBackends(config, backends);
+    // Once per daemon: a forced cgroup mode that does not work here stops the start (never runs sessions uncontained).
+    this.containment = Containment.detect(config.containment);
     this.sessions = new SessionRegistry(config.endedInMemory);
     this.writer = new StoreWriter(store, log);
     this.persistence = new SessionPersistence(store, this.sessions, this.writer, log);
@@ -131,6 +136,7 @@ export class SessionManager {
    */
   async start(): Promise<{ subreaper: boolean; recovered: number; reattach: ReattachOutcome }> {
     const { subreaper } = this.reaper.start();
+    this.log('info', 'session containment', { mode: this.containment.mode, detail: this.containment.detail });
     await this.agents.start();
     this.writer.start();
     const reattach = await reattachSessions({
@@ -139,6 +145,7 @@ export class SessionManager {
       backends: this.backends,
       profiles: this.profiles,
       log: this.log,
+      containment: this.containment,
       build: (spec, streams, restored) => this.newSession(spec, streams, restored),
       adopt: (session) => {
         this.adopt(session);
@@ -251,6 +258,7 @@ export class SessionManager {
       spec,
       {
         backend: spec.kind === 'pty' ? this.backends.pty : this.backends.pipe,
+        containment: this.containment,
         createStream,
         graces: this.config.graces,
         onDirectChild: (pid, alive) => (alive ? this.reaper.registerDirectChild(pid) : this.reaper.forgetDirectChild(pid)),

@@ -1,5 +1,5 @@
 // Samples the resource usage of every live session's whole process tree (CPU time, memory, process count) on a
-// guarded periodic task, for session info and metrics. It only reads /proc; it never signals a process, and a
+// guarded periodic task, for session info and metrics. It only reads /proc and the sessions' cgroups; it never signals a process, and a
 // failing read of /proc (EMFILE on a bad day) backs off instead of taking the daemon down.
 
 import { PeriodicTask, type TaskHealth } from '../common/PeriodicTask.js';
@@ -34,8 +34,20 @@ export class UsageSampler implements Disposable {
     for (const session of this.liveSessions()) {
       const root = session.identity;
       if (root === null) continue;
-      const usage = treeUsage(findSessionProcesses({ root }));
-      session.setUsage({ ...usage, sampledAt });
+      // The cgroup counts the whole tree, escapees and reaped children's CPU included; /proc fills what it lacks.
+      const cgroup = session.cgroupUsage();
+      const fromProc = cgroup?.cpuMs != null && cgroup.memoryBytes != null ? null : treeUsage(findSessionProcesses({ root }));
+      if (cgroup === null) {
+        session.setUsage({ cpuMs: fromProc?.cpuMs ?? 0, rssBytes: fromProc?.rssBytes ?? 0, processCount: fromProc?.processCount ?? 0, sampledAt, source: 'proc' });
+      } else {
+        session.setUsage({
+          cpuMs: cgroup.cpuMs ?? fromProc?.cpuMs ?? 0,
+          rssBytes: cgroup.memoryBytes ?? fromProc?.rssBytes ?? 0,
+          processCount: cgroup.processCount,
+          sampledAt,
+          source: 'cgroup',
+        });
+      }
       this.onSampled(session);
     }
   }

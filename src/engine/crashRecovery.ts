@@ -1,6 +1,6 @@
 // A session the store still calls live whose process cannot be taken over again (no holder, its holder gone or not
 // the recorded one, a daemon-owned session after kill -9): whatever is left of its tree is killed (pid + start
-// time checked, the marker env for escaped descendants) and it ends as `lost`. It only touches processes that
+// time checked, the marker env for escaped descendants, and its cgroup when it has one) and it ends as `lost`. It only touches processes that
 // carry the stale session's identity.
 
 import type { ExitInfo, StateEvent } from '../protocol/sessionTypes.js';
@@ -8,6 +8,7 @@ import type { EventLog, SessionHosts, SessionRecords, StoredSession } from './po
 import type { EngineLogger } from './engineLogger.js';
 import { signalProcess } from './process/signals.js';
 import { terminateProcessTree } from './process/treeKiller.js';
+import type { Containment } from './process/cgroups/Containment.js';
 import { SESSION_MARKER_ENV } from './Session.js';
 import { isStoreRefusal } from './StoreWriter.js';
 
@@ -21,10 +22,14 @@ export async function endLostSession(
   termGraceMs: number,
   log: EngineLogger,
   why: string,
+  containment?: Containment,
 ): Promise<void> {
   const { pid, pidStartTime, pgid } = stored.runtime;
+  // Its cgroup, when the old daemon made one: everything in it is the session's, marker or not.
+  const cgroup = containment?.find(stored.info.id) ?? null;
   if (pid !== null && pidStartTime !== null) {
     await terminateProcessTree({
+      ...(cgroup === null ? {} : { cgroup }),
       root: { pid, startTime: pidStartTime },
       pgid,
       marker: { key: SESSION_MARKER_ENV, value: stored.info.id },
@@ -38,6 +43,10 @@ export async function endLostSession(
   // A holder that answered wrongly (or not at all) but still runs as recorded: it is ours, and now purposeless.
   const holder = store.getHost(stored.info.id)?.holder.holder;
   if (holder !== undefined) signalProcess(holder, 'SIGKILL');
+  if (cgroup !== null) {
+    await cgroup.kill();
+    if (!(await cgroup.remove())) log('warn', 'a lost session cgroup still has a process; left in place', { session: stored.info.id });
+  }
   const at = new Date().toISOString();
   const exit: ExitInfo = { code: null, signal: null, reason: 'lost', forced: true, at };
   const lastSeq = store.listEvents(stored.info.id, { limit: MAX_EVENTS_SCANNED }).at(-1)?.seq ?? 0;

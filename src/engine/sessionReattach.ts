@@ -9,6 +9,7 @@ import type { SessionBackends } from './backends/chooseBackends.js';
 import { endLostSession, lastEvent } from './crashRecovery.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
+import type { Containment } from './process/cgroups/Containment.js';
 import type { OutputStream } from './output/OutputStream.js';
 import type { EngineStore, StoredHost, StoredSession } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
@@ -28,6 +29,8 @@ export interface ReattachContext {
   backends: SessionBackends;
   profiles: ProfileRegistry;
   log: EngineLogger;
+  /** Finds the cgroups of sessions that end lost, so what is in them ends too. */
+  containment: Containment;
   /** Builds a session over the given streams, in the state it had. */
   build(spec: SessionSpec, streams: (channel: OutputChannel) => OutputStream, restored: RestoredState): Session;
   /** Registers a reattached session like a created one (events, persistence, agents). */
@@ -54,14 +57,14 @@ async function reattachOne(context: ReattachContext, stored: StoredSession): Pro
   const host = store.getHost(id);
   const backend = backends[stored.info.kind];
   if (host === undefined || backend.reattach === undefined) {
-    await endLostSession(store, stored, config.graces.termMs, log, 'the daemon stopped and nothing kept this session running');
+    await endLostSession(store, stored, config.graces.termMs, log, 'the daemon stopped and nothing kept this session running', context.containment);
     return false;
   }
   let spec: SessionSpec;
   try {
     spec = fromStoredSpec(id, host.spec, context.profiles, { cols: stored.info.cols, rows: stored.info.rows });
   } catch (error) {
-    await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`);
+    await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`, context.containment);
     return false;
   }
   const streams = openStreams(config, id, stored.info.kind === 'pipe');
@@ -72,7 +75,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession): Pro
     proc = await backend.reattach(recordOf(host), resume);
   } catch (error) {
     await Promise.all(Object.values(streams).map((stream) => stream?.close()));
-    await endLostSession(store, stored, config.graces.termMs, log, `its holder is gone (${(error as Error).message})`);
+    await endLostSession(store, stored, config.graces.termMs, log, `its holder is gone (${(error as Error).message})`, context.containment);
     return false;
   }
   // From here to session.reattach nothing awaits: the holder's events start on the next macrotask.

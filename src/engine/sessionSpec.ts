@@ -100,6 +100,7 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
       processes: request.limits?.processes ?? null,
       cpuSeconds: request.limits?.cpuSeconds ?? null,
       memoryBytes: request.limits?.memoryBytes ?? null,
+      cpuWeight: request.limits?.cpuWeight ?? null,
     },
     ...(shell.integration === undefined ? {} : { shellIntegration: shell.integration }),
   };

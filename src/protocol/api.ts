@@ -30,11 +30,16 @@ export const limitsSchema = z
   .object({
     maxLifetimeMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
     idleTimeoutMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
-    /** rlimits set before the program starts (RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_AS). */
+    /**
+     * rlimits set before the program starts (RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_AS). Under cgroup
+     * containment `processes` and `memoryBytes` also bound the whole tree (pids.max, memory.max), root included.
+     */
     openFiles: z.number().int().min(16).max(1 << 20).nullable().optional(),
     processes: z.number().int().min(1).max(1 << 22).nullable().optional(),
     cpuSeconds: z.number().int().min(1).max(30 * 24 * 3600).nullable().optional(),
     memoryBytes: z.number().int().min(16 * 1024 * 1024).max(2 ** 48).nullable().optional(),
+    /** CPU weight of the whole tree against other sessions (cgroup cpu.weight; v1 cpu.shares = weight × 10.24). */
+    cpuWeight: z.number().int().min(1).max(10_000).nullable().optional(),
   })
   .strict();
 

@@ -62,7 +62,15 @@ export interface ResourceUsage {
   rssBytes: number;
   processCount: number;
   sampledAt: string;
+  /** Where the figures come from: the session's cgroup (whole tree, reaped children's CPU included) or /proc. */
+  source?: 'cgroup' | 'proc';
 }
+
+/**
+ * What holds a session's process tree: its own cgroup (v2 or v1; ending the session kills the whole cgroup, and
+ * limits apply to the tree), or only the daemon's descendant sweep (`sweep`: pid tree and environment marker).
+ */
+export type ContainmentMode = 'cgroup-v2' | 'cgroup-v1' | 'sweep';
 
 export interface SessionInfo {
   id: string;
@@ -89,6 +97,8 @@ export interface SessionInfo {
   usage: ResourceUsage | null;
   labels: Record<string, string>;
   limits: SessionLimits;
+  /** What holds the session's process tree (absent in records of older daemons). */
+  containment?: ContainmentMode;
   /** Whether this session's record and output reached the disk (absent in records of older daemons). */
   storage?: SessionStorage;
 }
@@ -135,6 +145,8 @@ export interface SessionLimits {
   processes?: number | null;
   cpuSeconds?: number | null;
   memoryBytes?: number | null;
+  /** CPU weight of the session's tree against other sessions (cgroup cpu.weight, 1..10000, default 100). */
+  cpuWeight?: number | null;
 }
 
 /** A read of the output stream by cursor (PRODUCT §1.2, §5). */

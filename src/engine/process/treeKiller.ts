@@ -1,15 +1,18 @@
 // Ends a session's whole process tree by escalation (polite exit → SIGINT → SIGTERM → SIGKILL → sweep), PRODUCT §1.6.
-// Must never signal a process it cannot prove belongs to the session (pid + start time), and never stop early
-// while a session process is still alive, short of its bounded sweep.
+// With a session cgroup, the cgroup's members are the session's processes too (whatever they did to their
+// environment or parentage), and the SIGKILL step kills the whole cgroup at once before the sweep looks for more.
+// Must never signal a process it cannot prove belongs to the session (pid + start time, or cgroup membership), and
+// never stop early while a session process is still alive, short of its bounded sweep.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, type ProcessIdentity } from './ProcessIdentity.js';
+import { isAlive, isDeadState, type ProcessIdentity } from './ProcessIdentity.js';
 import {
   findSessionProcesses,
   identitiesOf,
   mergeIdentities,
   type SessionMarker,
 } from './processTree.js';
-import type { ProcStat } from './procfs.js';
+import { readProcStat, type ProcStat } from './procfs.js';
+import type { SessionCgroup } from './cgroups/SessionCgroup.js';
 import { signalGroup, signalProcess } from './signals.js';
 
 /** How often a grace period re-checks whether the tree is gone: short enough to add little latency, one /proc scan each. */
@@ -47,6 +50,8 @@ export interface TreeTarget {
   scope?: 'descendants' | 'system';
   /** See FindSessionOptions: the session's holder, whose children are the session's but which is never signalled. */
   host?: ProcessIdentity;
+  /** The session's own cgroup: its members are the session's, and the SIGKILL step kills all of it at once. */
+  cgroup?: SessionCgroup;
   /** Aborting skips the remaining grace periods and goes straight to SIGKILL and the sweep. */
   signal?: AbortSignal;
 }
@@ -82,7 +87,7 @@ class Escalation {
   /** Live session processes now; each one seen is remembered, so a child re-parented later stays ours. */
   scan(): ProcStat[] {
     const { root, marker, notOurs, scope, host } = this.target;
-    const procs = findSessionProcesses({ root, marker, known: this.known, notOurs, scope, host });
+    const procs = withCgroupMembers(findSessionProcesses({ root, marker, known: this.known, notOurs, scope, host }), this.target.cgroup);
     this.known = mergeIdentities(this.known, identitiesOf(procs));
     this.lastScanCount = procs.length;
     this.signalledSinceScan = false;
@@ -154,10 +159,18 @@ class Escalation {
     return this.waitUntil(ms, () => this.scan().length === 0);
   }
 
-  /** SIGKILL to the group, then kill every remaining session process one by one until none is left. */
+  /** Kills the cgroup, SIGKILL to the group, then kill every remaining session process one by one until none is left. */
   async killAndSweep(): Promise<void> {
     let procs = this.scan();
     if (procs.length === 0) return;
+    const cgroup = this.target.cgroup;
+    if (cgroup !== undefined) {
+      // One atomic kill of everything in the cgroup (no fork outruns it); the sweep below finds what is outside.
+      const { killed } = await cgroup.kill();
+      if (killed > 0) this.record('SIGKILL');
+      procs = this.scan();
+      if (procs.length === 0) return;
+    }
     if (this.signalGroup('SIGKILL', procs)) {
       // Settling is not a courtesy wait, so an abort must not cut it: plain bounded polling.
       const deadline = performance.now() + KILL_SETTLE_MS;
@@ -189,6 +202,19 @@ class Escalation {
       remaining: this.signalledSinceScan ? this.scan().length : this.lastScanCount,
     };
   }
+}
+
+/** The cgroup's live members that the tree walk did not find (escapees that dropped the marker and left the tree). */
+function withCgroupMembers(procs: ProcStat[], cgroup: SessionCgroup | undefined): ProcStat[] {
+  if (cgroup === undefined) return procs;
+  const found = new Set(procs.map((stat) => stat.pid));
+  for (const pid of cgroup.pids()) {
+    if (found.has(pid)) continue;
+    const stat = readProcStat(pid);
+    // A zombie is dead already: only its parent can reap it.
+    if (stat !== undefined && !isDeadState(stat.state)) procs.push(stat);
+  }
+  return procs;
 }
 
 /**

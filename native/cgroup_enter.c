@@ -1,0 +1,49 @@
+// corral-cgroup-enter: the first thing a session's program runs. It moves itself into the session's cgroup (one
+// cgroup.procs file per hierarchy: one on cgroup v2, pids/memory/freezer/cpu/cpuacct on v1), then execs the
+// program in the same process. Every backend starts it the same way (the holder, the native pty, child_process),
+// and whatever the program forks afterwards is born inside the cgroup: there is no moment where the program runs,
+// or a child of it exists, outside its session's cgroup.
+// Must never exec the program when joining any of the cgroups failed (fail closed: exit 125 with the reason on
+// stderr, which is the session's terminal or stderr pipe), and must never fork.
+//
+// Usage: corral-cgroup-enter <cgroup.procs path>... -- <program> [args...]
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/** Exit status when the session could not be contained: distinct from the shell's 126/127 (exec failures). */
+#define EXIT_NOT_CONTAINED 125
+
+static int join_cgroup(const char* procs_path) {
+  int fd = open(procs_path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno;
+  }
+  // "0" means the writing process, on v1 and v2 alike: no pid to format, no race with our own pid.
+  ssize_t n = write(fd, "0", 1);
+  int err = n == 1 ? 0 : (n < 0 ? errno : EIO);
+  close(fd);
+  return err;
+}
+
+int main(int argc, char** argv) {
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    int err = join_cgroup(argv[i]);
+    if (err != 0) {
+      dprintf(2, "corral: cannot place the session in its cgroup (%s: %s); not starting it\n", argv[i], strerror(err));
+      return EXIT_NOT_CONTAINED;
+    }
+  }
+  if (i + 1 >= argc) {
+    dprintf(2, "usage: corral-cgroup-enter <cgroup.procs>... -- <program> [args...]\n");
+    return EXIT_NOT_CONTAINED;
+  }
+  execvp(argv[i + 1], argv + i + 1);
+  int err = errno;
+  dprintf(2, "corral: cannot run %s: %s\n", argv[i + 1], strerror(err));
+  return err == ENOENT ? 127 : 126;
+}
