@@ -141,8 +141,9 @@ function v2Layout(mounts: readonly CgroupMount[]): Layout {
   const own = ownPath(mount, '');
   const sessionsPath = posix.join(own, SESSIONS_DIR);
   const sessionsDir = join(mount.mountPoint, sessionsPath);
-  if (!existsSync(join(mount.mountPoint, own, 'cgroup.kill'))) throw new Error('the kernel has no cgroup.kill (needs Linux 5.14)');
   probe(sessionsDir);
+  // The root cgroup has no cgroup.kill: ask a child (ours).
+  if (!existsSync(join(sessionsDir, 'cgroup.kill'))) throw new Error('the kernel has no cgroup.kill (needs Linux 5.14)');
   const controllers = delegateControllers(join(mount.mountPoint, own), sessionsDir);
   return {
     mode: 'cgroup-v2',

@@ -1,0 +1,106 @@
+// Issue 16, kernel-enforced containment, end to end through a real daemon on this machine's real cgroups (the
+// escapee matrix per backend and kind is cgroupEscapees.test.ts): cgroup v2's path, the sweep opt-out, a cgroup
+// found again after a daemon restart, and a fork bomb under limits.processes=100 stays at 100 (as root, where RLIMIT_NPROC does not apply) and ends whole; the
+// session info says which containment it has; no session cgroup is left behind. The machine here has cgroup v1
+// hierarchies (what `auto` picks) and an empty cgroup2 at /sys/fs/cgroup/unified, which `--containment cgroup-v2`
+// uses (cgroup.kill works there; it has no controllers, so v2 limits are not exercised here).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
+import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
+import { createSession, markedProcesses, stillAlive } from '../helpers/coreSupport.js';
+import { deleteSession, pollUntil, sessionCgroupDirs, sessionPidsDir, startEscapees } from '../helpers/cgroupSupport.js';
+import { signalProcess } from '../../src/engine/process/signals.js';
+import type { ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
+
+test('--containment cgroup-v2 (the empty cgroup2 here): the session says cgroup-v2 and cgroup.kill ends its escapees', async () => {
+  const daemon = await startDaemon({ args: ['--containment', 'cgroup-v2'] });
+  try {
+    const { info, escapees } = await startEscapees(daemon, 'pty');
+    assert.equal(info.containment, 'cgroup-v2');
+    const v2 = sessionCgroupDirs(info.id);
+    assert.equal(v2.length, 1, `one cgroup2 directory, not ${JSON.stringify(v2)}`);
+    await deleteSession(daemon, info.id);
+    assert.deepEqual(stillAlive(escapees), []);
+    assert.deepEqual(sessionCgroupDirs(info.id), []);
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
+
+test('--containment sweep: the session says sweep and has no cgroup (and the escapees outlive it: what cgroups fix)', async () => {
+  const daemon = await startDaemon({ args: ['--containment', 'sweep', '--session-host', 'daemon'] });
+  let escapees: ProcessIdentity[] = [];
+  try {
+    const started = await startEscapees(daemon, 'pipe');
+    escapees = started.escapees;
+    assert.equal(started.info.containment, 'sweep');
+    assert.deepEqual(sessionCgroupDirs(started.info.id), []);
+    await deleteSession(daemon, started.info.id);
+    assert.equal(stillAlive(escapees).length, 2, 'without a cgroup the sweep cannot find marker-less escapees');
+  } finally {
+    for (const escapee of escapees) signalProcess(escapee, 'SIGKILL');
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
+
+test('a session cgroup is found again after a daemon restart: DELETE on the new daemon ends the escapees', async () => {
+  const first = await startDaemon();
+  let second: DaemonHandle | undefined;
+  try {
+    const { info, escapees } = await startEscapees(first, 'pty');
+    assert.equal(await first.stop('keep-sessions'), 0, first.stderr());
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.body.state === 'terminated', false, 'the session was reattached');
+    assert.equal(got.body.containment, 'cgroup-v1', 'the reattached session has its cgroup again');
+    await deleteSession(second, info.id);
+    assert.deepEqual(stillAlive(escapees), []);
+    assert.deepEqual(sessionCgroupDirs(info.id), []);
+  } finally {
+    // Whichever daemon runs last ends the sessions (a failure before the restart leaves the first one running them).
+    await (second ?? first).stop();
+    second?.cleanup();
+    first.cleanup();
+  }
+});
+
+test('a fork bomb under limits.processes=100, as root, stays at 100 and ends whole: zero survivors, no cgroup left', async () => {
+  assert.equal(process.getuid?.(), 0, 'this test proves the limit holds for root (RLIMIT_NPROC would not)');
+  const daemon = await startDaemon();
+  try {
+    // The classic bomb: every process starts two more, forever; at the limit forks fail and it keeps trying.
+    const info = await createSession(daemon, { kind: 'pipe', command: ['/bin/sh', '-c', 'b() { b | b & }; b; exec sleep 1000'], limits: { processes: 100 } });
+    assert.equal(info.containment, 'cgroup-v1');
+    const pidsDir = sessionPidsDir(info.id);
+    assert.ok(pidsDir !== undefined, 'the session has a pids cgroup');
+    assert.equal(readFileSync(join(pidsDir, 'pids.max'), 'utf8').trim(), '100');
+    const current = (): number => Number(readFileSync(join(pidsDir, 'pids.current'), 'utf8'));
+    let peak = 0;
+    await pollUntil('the bomb fills its cgroup', () => {
+      peak = Math.max(peak, current());
+      return peak >= 100;
+    });
+    // The kernel's own count of failed forks proves the bomb pushed against the limit.
+    await pollUntil('forks were refused', () => /max (\d+)/.exec(readFileSync(join(pidsDir, 'pids.events'), 'utf8'))?.[1] !== '0');
+    for (let i = 0; i < 20; i += 1) {
+      peak = Math.max(peak, current());
+      await sleep(20);
+    }
+    assert.equal(peak, 100, 'the tree never exceeded pids.max');
+    const ended = await deleteSession(daemon, info.id);
+    assert.equal(ended.exit?.forced, true);
+    assert.deepEqual(markedProcesses(info.id), [], 'a bomb process survived');
+    assert.deepEqual(sessionCgroupDirs(info.id), [], 'the bomb’s cgroup was left behind');
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
