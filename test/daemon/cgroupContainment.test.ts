@@ -13,11 +13,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { createSession, markedProcesses, stillAlive } from '../helpers/coreSupport.js';
-import { deleteSession, pollUntil, sessionCgroupDirs, sessionPidsDir, startEscapees } from '../helpers/cgroupSupport.js';
+import { autoContainment, containmentWorks, deleteSession, pollUntil, WAIT_MS, sessionCgroupDirs, sessionPidsDir, startEscapees } from '../helpers/cgroupSupport.js';
 import { signalProcess } from '../../src/engine/process/signals.js';
 import type { ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 
-test('--containment cgroup-v2 (the empty cgroup2 here): the session says cgroup-v2 and cgroup.kill ends its escapees', async () => {
+const AUTO = autoContainment();
+const noCgroups = AUTO.mode === 'sweep' ? `no usable cgroup hierarchy here (${AUTO.detail})` : false;
+/** The fork bomb needs the pids limit enforced by the kernel. */
+const noPidsLimit = noCgroups !== false ? noCgroups : AUTO.detail.includes('pids') ? false : `the cgroups here cannot enforce pids.max (${AUTO.detail})`;
+
+test('--containment cgroup-v2 (the empty cgroup2 here): the session says cgroup-v2 and cgroup.kill ends its escapees', { skip: containmentWorks('cgroup-v2') ? false : 'no usable cgroup v2 here' }, async () => {
   const daemon = await startDaemon({ args: ['--containment', 'cgroup-v2'] });
   try {
     const { info, escapees } = await startEscapees(daemon, 'pty');
@@ -50,7 +55,7 @@ test('--containment sweep: the session says sweep and has no cgroup (and the esc
   }
 });
 
-test('a session cgroup is found again after a daemon restart: DELETE on the new daemon ends the escapees', async () => {
+test('a session cgroup is found again after a daemon restart: DELETE on the new daemon ends the escapees', { skip: noCgroups }, async () => {
   const first = await startDaemon();
   let second: DaemonHandle | undefined;
   try {
@@ -60,7 +65,7 @@ test('a session cgroup is found again after a daemon restart: DELETE on the new 
     const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
     assert.equal(got.status, 200);
     assert.equal(got.body.state === 'terminated', false, 'the session was reattached');
-    assert.equal(got.body.containment, 'cgroup-v1', 'the reattached session has its cgroup again');
+    assert.equal(got.body.containment, AUTO.mode, 'the reattached session has its cgroup again');
     await deleteSession(second, info.id);
     assert.deepEqual(stillAlive(escapees), []);
     assert.deepEqual(sessionCgroupDirs(info.id), []);
@@ -72,13 +77,15 @@ test('a session cgroup is found again after a daemon restart: DELETE on the new 
   }
 });
 
-test('a fork bomb under limits.processes=100, as root, stays at 100 and ends whole: zero survivors, no cgroup left', async () => {
+test('a fork bomb under limits.processes=100, as root, stays at 100 and ends whole: zero survivors, no cgroup left', { skip: noPidsLimit }, async () => {
   assert.equal(process.getuid?.(), 0, 'this test proves the limit holds for root (RLIMIT_NPROC would not)');
   const daemon = await startDaemon();
   try {
     // The classic bomb: every process starts two more, forever; at the limit forks fail and it keeps trying.
-    const info = await createSession(daemon, { kind: 'pipe', command: ['/bin/sh', '-c', 'b() { b | b & }; b; exec sleep 1000'], limits: { processes: 100 } });
-    assert.equal(info.containment, 'cgroup-v1');
+    const limits = { processes: 100, memoryBytes: 256 * 1024 * 1024, cpuWeight: 50 };
+    const info = await createSession(daemon, { kind: 'pipe', command: ['/bin/sh', '-c', 'b() { b | b & }; b; exec sleep 1000'], limits });
+    assert.equal(info.containment, AUTO.mode);
+    assertTreeLimits(info.id, limits);
     const pidsDir = sessionPidsDir(info.id);
     assert.ok(pidsDir !== undefined, 'the session has a pids cgroup');
     assert.equal(readFileSync(join(pidsDir, 'pids.max'), 'utf8').trim(), '100');
@@ -95,6 +102,15 @@ test('a fork bomb under limits.processes=100, as root, stays at 100 and ends who
       await sleep(20);
     }
     assert.equal(peak, 100, 'the tree never exceeded pids.max');
+    // Usage is read from the cgroup (the whole tree), on the sampler's next round.
+    let usage: SessionInfo['usage'] = null;
+    const deadline = performance.now() + WAIT_MS;
+    while (usage?.source !== 'cgroup') {
+      assert.ok(performance.now() < deadline, `usage never came from the cgroup: ${JSON.stringify(usage)}`);
+      await sleep(250);
+      usage = (await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`)).body.usage;
+    }
+    assert.ok(usage.processCount > 1 && usage.processCount <= 100, `cgroup process count ${usage.processCount}`);
     const ended = await deleteSession(daemon, info.id);
     assert.equal(ended.exit?.forced, true);
     assert.deepEqual(markedProcesses(info.id), [], 'a bomb process survived');
@@ -104,3 +120,22 @@ test('a fork bomb under limits.processes=100, as root, stays at 100 and ends who
     daemon.cleanup();
   }
 });
+
+/** The tree-wide limits the kernel holds for the session, read back from its cgroup files (v1 or v2 names). */
+function assertTreeLimits(sessionId: string, limits: { processes: number; memoryBytes: number; cpuWeight: number }): void {
+  const dirs = sessionCgroupDirs(sessionId);
+  const read = (file: string): string | undefined => {
+    for (const dir of dirs) {
+      try {
+        return readFileSync(join(dir, file), 'utf8').trim();
+      } catch (error) {
+        // ENOENT: this hierarchy does not have that file; the next may.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return undefined;
+  };
+  assert.equal(read('pids.max'), String(limits.processes));
+  if (AUTO.detail.includes('memory')) assert.equal(read('memory.max') ?? read('memory.limit_in_bytes'), String(limits.memoryBytes));
+  if (AUTO.detail.includes('cpu')) assert.equal(read('cpu.weight') ?? read('cpu.shares'), AUTO.mode === 'cgroup-v2' ? String(limits.cpuWeight) : String(Math.round((limits.cpuWeight * 1024) / 100)));
+}

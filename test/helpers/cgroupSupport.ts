@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupMounts, processCgroups, readProcs } from '../../src/engine/process/cgroups/cgroupFs.js';
+import { Containment } from '../../src/engine/process/cgroups/Containment.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonHandle } from './daemonHarness.js';
@@ -11,6 +12,26 @@ import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import type { ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import { readEnvironValue } from '../../src/engine/process/procfs.js';
 import { createSession, fixture, identitiesOfPids, waitForText } from './coreSupport.js';
+
+/**
+ * What `--containment auto` picks on this machine (the daemon under test is our child, in our cgroups): tests of
+ * cgroup behaviour skip, saying so, where the machine offers none (a container with a read-only /sys/fs/cgroup).
+ */
+export function autoContainment(): Containment {
+  return Containment.detect('auto');
+}
+
+/** Whether a forced cgroup version works here. */
+export function containmentWorks(mode: 'cgroup-v2' | 'cgroup-v1'): boolean {
+  try {
+    Containment.detect(mode);
+    return true;
+  } catch (error) {
+    // detect() throws exactly when the forced mode is not usable here.
+    if (error instanceof Error && error.message.includes('is not usable here')) return false;
+    throw error;
+  }
+}
 
 /** The directories of a session's cgroup that exist now, in every hierarchy (v1 and v2). */
 export function sessionCgroupDirs(sessionId: string): string[] {
