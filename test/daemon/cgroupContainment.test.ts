@@ -140,3 +140,22 @@ function assertTreeLimits(sessionId: string, limits: { processes: number; memory
   if (AUTO.detail.includes('memory')) assert.equal(read('memory.max') ?? read('memory.limit_in_bytes'), String(limits.memoryBytes));
   if (AUTO.detail.includes('cpu')) assert.equal(read('cpu.weight') ?? read('cpu.shares'), AUTO.mode === 'cgroup-v2' ? String(limits.cpuWeight) : String(Math.round((limits.cpuWeight * 1024) / 100)));
 }
+
+test('after kill -9 of a daemon that owns its sessions, the next start kills the marker-less escapees through the cgroup and removes it', { skip: noCgroups }, async () => {
+  const first = await startDaemon({ args: ['--session-host', 'daemon'] });
+  let second: DaemonHandle | undefined;
+  try {
+    const { info, escapees } = await startEscapees(first, 'pipe');
+    await first.crash();
+    assert.equal(stillAlive(escapees).length, 2, 'the crash itself killed the escapees: the test proves nothing');
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const got = await second.request<SessionInfo>('GET', `/api/v1/sessions/${info.id}`);
+    assert.equal(got.body.exit?.reason, 'lost');
+    assert.deepEqual(stillAlive(escapees), [], 'an escapee outlived the recovery of its lost session');
+    assert.deepEqual(sessionCgroupDirs(info.id), []);
+  } finally {
+    await second?.stop();
+    await first.stop();
+    first.cleanup();
+  }
+});
