@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CorralError } from '../../../protocol/errors.js';
 import { errnoCode } from '../nativeBinding.js';
 import type { ContainmentMode } from '../../../protocol/sessionTypes.js';
-import { cgroupMounts, makeCgroupDir, processCgroups, readCgroupFile, removeCgroupDir, writeCgroupFile, type CgroupMount } from './cgroupFs.js';
+import { cgroupMounts, makeCgroupDir, processCgroups, readCgroupFile, readProcs, removeCgroupDir, writeCgroupFile, type CgroupMount } from './cgroupFs.js';
 import { CgroupV1, type V1Controller, type V1Hierarchy } from './CgroupV1.js';
 import { CgroupV2 } from './CgroupV2.js';
 import type { CgroupLimits, SessionCgroup } from './SessionCgroup.js';
@@ -144,7 +144,7 @@ function v2Layout(mounts: readonly CgroupMount[]): Layout {
   probe(sessionsDir);
   // The root cgroup has no cgroup.kill: ask a child (ours).
   if (!existsSync(join(sessionsDir, 'cgroup.kill'))) throw new Error('the kernel has no cgroup.kill (needs Linux 5.14)');
-  const controllers = delegateControllers(join(mount.mountPoint, own), sessionsDir);
+  const controllers = delegateControllers(join(mount.mountPoint, own), sessionsDir, own === '/');
   return {
     mode: 'cgroup-v2',
     controllers,
@@ -158,13 +158,15 @@ function v2Layout(mounts: readonly CgroupMount[]): Layout {
 
 /**
  * Enables the controllers our cgroup offers for the sessions' cgroups; returns those that are on. v2 lets a
- * non-root cgroup hand controllers down only while it has no processes of its own ("no internal processes"), so a
- * daemon inside a delegated cgroup gets limits only when it runs in a leaf below it (e.g. systemd's
- * Delegate=yes with the daemon in a `daemon` sub-cgroup); without them, a session is still killed whole.
+ * non-root cgroup hand controllers down only while it has no processes of its own ("no internal processes"): a
+ * daemon alone in its delegated cgroup (systemd's Delegate=yes) first moves itself into a `daemon` leaf below it,
+ * the layout systemd documents for delegation. Where that is not possible (other processes share our cgroup) the
+ * limits are not enforced by the cgroup; a session is still held and killed whole.
  */
-function delegateControllers(ownDir: string, sessionsDir: string): string[] {
+function delegateControllers(ownDir: string, sessionsDir: string, isRoot: boolean): string[] {
   const offered = (readCgroupFile(join(ownDir, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
   const wanted = V2_CONTROLLERS.filter((name) => offered.includes(name));
+  if (wanted.length > 0 && !isRoot) moveIntoLeafWhenAlone(ownDir);
   const enabled: string[] = [];
   for (const name of wanted) {
     try {
@@ -179,6 +181,18 @@ function delegateControllers(ownDir: string, sessionsDir: string): string[] {
     }
   }
   return enabled;
+}
+
+/** The leaf a daemon alone in its delegated v2 cgroup moves into (see delegateControllers). */
+const DAEMON_LEAF = 'daemon';
+
+function moveIntoLeafWhenAlone(ownDir: string): void {
+  const members = readProcs(join(ownDir, 'cgroup.procs'));
+  if (members.length !== 1 || members[0] !== process.pid) return;
+  const leaf = join(ownDir, DAEMON_LEAF);
+  makeCgroupDir(leaf);
+  // On v2 this moves every thread of the daemon; the holders it starts from now on are born in the leaf too.
+  writeCgroupFile(join(leaf, 'cgroup.procs'), String(process.pid));
 }
 
 function v1Layout(mounts: readonly CgroupMount[]): Layout {
