@@ -32,7 +32,8 @@ export const limitsSchema = z
     idleTimeoutMs: z.number().int().min(100).max(30 * 24 * 3600 * 1000).nullable().optional(),
     /**
      * rlimits set before the program starts (RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_AS). Under cgroup
-     * containment `processes` and `memoryBytes` also bound the whole tree (pids.max, memory.max), root included.
+     * containment `processes` and `memoryBytes` also bound the whole tree (pids.max, memory.max), root included;
+     * pids.max counts tasks, so a program's threads count against `processes` there.
      */
     openFiles: z.number().int().min(16).max(1 << 20).nullable().optional(),
     processes: z.number().int().min(1).max(1 << 22).nullable().optional(),

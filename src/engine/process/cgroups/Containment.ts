@@ -13,10 +13,7 @@ import { cgroupMounts, makeCgroupDir, processCgroups, readCgroupFile, readProcs,
 import { CgroupV1, type V1Controller, type V1Hierarchy } from './CgroupV1.js';
 import { CgroupV2 } from './CgroupV2.js';
 import type { CgroupLimits, SessionCgroup } from './SessionCgroup.js';
-
 import type { ContainmentChoice } from '../../EngineConfig.js';
-
-
 
 // src/engine/process/cgroups and dist/engine/process/cgroups both sit four levels below the repo root.
 export const CGROUP_ENTER_PATH = fileURLToPath(new URL('../../../../native/build/Release/corral-cgroup-enter', import.meta.url));
@@ -66,6 +63,8 @@ export class Containment {
         if (!existsSync(enterPath)) throw new Error(`${enterPath} is missing (run npm run build:native)`);
         return new Containment(mode, `${mode}: per-session cgroups (limits: ${layout.controllers.join(', ') || 'none'})`, layout, enterPath);
       } catch (error) {
+        // Any failure (EACCES/EROFS on a read-only or undelegated cgroupfs, a hierarchy not mounted) means this
+        // layout cannot hold sessions here: the reason goes into the start log, or the forced mode's error.
         problems.push(`${mode}: ${(error as Error).message}`);
         return null;
       }
