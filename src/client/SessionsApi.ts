@@ -6,6 +6,8 @@ import type { AnswerRequest, CreateSessionRequest, InputRequest, PromptRequest, 
 import type {
   AnswerReply,
   CommandPage,
+  ConversationReply,
+  DialogReply,
   InputReply,
   MacroRunReply,
   OutputStreamName,
@@ -202,6 +204,16 @@ export class SessionsApi {
   /** Answers the dialog an agent session shows, by option number or text. */
   answer(id: string, request: AnswerRequest, options: CallOptions = {}): Promise<AnswerReply> {
     return this.transport.request<AnswerReply>('POST', sessionPath(id, '/answer'), request, options);
+  }
+
+  /** What an agent session asks now (the dialog on its screen with its options) and the agent's last reply. */
+  dialog(id: string, options: CallOptions = {}): Promise<DialogReply> {
+    return this.transport.request<DialogReply>('GET', sessionPath(id, '/dialog'), undefined, options);
+  }
+
+  /** An agent session's prompts and replies, oldest first. */
+  conversation(id: string, query: { limit?: number } = {}, options: CallOptions = {}): Promise<ConversationReply> {
+    return this.transport.request<ConversationReply>('GET', sessionPath(id, `/conversation${queryString(query)}`), undefined, options);
   }
 
   runMacro(id: string, name: string): Promise<MacroRunReply> {
