@@ -12,6 +12,8 @@ import type { LiveSessions } from './liveSessions.js';
 
 /** Ages re-render this often so "12s" keeps counting without new events. */
 const AGE_TICK_MS = 5000;
+/** CPU and memory are sampled by the daemon without an event: the list is re-read this often to show them. */
+const USAGE_REFRESH_MS = 10_000;
 /** Ended sessions shown per page ("Show older" adds a page). */
 const ENDED_PAGE = 20;
 /** Live rows whose last output line is kept fresh (the first ones shown). */
@@ -238,6 +240,8 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
   disposer.add(live.onChange(render));
   const tick = window.setInterval(render, AGE_TICK_MS);
   disposer.add(() => window.clearInterval(tick));
+  const usageTick = window.setInterval(() => void live.refreshAll(), USAGE_REFRESH_MS);
+  disposer.add(() => window.clearInterval(usageTick));
   sessionsApi.catalog().then(
     (loaded) => {
       catalog = loaded;

@@ -175,7 +175,7 @@ async function axeViolations(page: Page): Promise<string[]> {
   const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not apply to it.
   await page.evaluate(source);
-  const result = await page.evaluate(() => window.axe.run(null, { resultTypes: ['violations'] }));
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -322,7 +322,7 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       assert.equal((await row.locator('td.name .sub').textContent())?.trim(), 'bash', 'the program, not the rc-file path');
       await row.locator('.state-age').waitFor({ timeout: UI_TIMEOUT_MS });
       await poll('the last output line shows', async () => ((await page.locator(`tr[data-session-id="${other.id}"] td.last-line`).textContent()) ?? '').includes('last-words-here'));
-      await poll('CPU and memory show once sampled', async () => /MiB|KiB/.test((await row.locator('td.usage').textContent()) ?? ''), 60_000);
+      await poll('CPU and memory show once sampled', async () => /CPU · \d/.test((await row.locator('td.usage').textContent()) ?? ''), 60_000);
       await page.fill('#filter-label', 'team=blue');
       await poll('the label filter hides the red row', async () => (await row.count()) === 0);
       await page.fill('#filter-label', '');
