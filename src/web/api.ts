@@ -72,6 +72,7 @@ export const sessionsApi = {
   list: () => api<{ sessions: SessionInfo[] }>('GET', '/sessions?limit=500'),
   get: (id: string) => api<SessionInfo>('GET', `/sessions/${encodeURIComponent(id)}`),
   create: (body: Record<string, unknown>) => api<SessionInfo>('POST', '/sessions', body),
+  rename: (id: string, name: string | null) => api<SessionInfo>('PATCH', `/sessions/${encodeURIComponent(id)}`, { name }),
   kill: (id: string) => api<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(id)}`),
   interrupt: (id: string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/interrupt`, {}),
   input: (id: string, body: { data?: string; keys?: string[] }) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/input`, body),

@@ -18,6 +18,7 @@ import { SearchPanel } from './session/search.js';
 import { TerminalPane } from './session/terminalPane.js';
 import { installTerminalProbe } from './session/terminalProbe.js';
 import { TimelinePanel } from './session/timeline.js';
+import { renameButton } from './rename.js';
 import { renderTabs } from './tabs.js';
 
 /** A new view replays at most the last 2 MiB: a terminal's recent past, not a flood that freezes the tab. */
@@ -99,9 +100,20 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
   pane.open();
   disposer.add(installTerminalProbe(id, pane));
 
+  let renameShown: string | null = null;
   function renderHead(): void {
     header.render(session);
     if (session === undefined) return;
+    // The rename control is redrawn only when the session's name or liveness changed (not while being typed in).
+    const renameKey = `${session.name ?? ''}:${session.state === 'terminated'}`;
+    if (renameShown !== renameKey) {
+      renameShown = renameKey;
+      header.setRename(renameButton(session, (renamed) => {
+        session = renamed;
+        renderHead();
+        void live.refresh(id);
+      }, (text) => banner.flash(text)));
+    }
     controls.setEnded(session.state === 'terminated' || session.state === 'terminating');
     conversation.setEnded(session.state === 'terminated' || session.state === 'terminating');
     if (session.exit !== null) showEnded(session.exit);

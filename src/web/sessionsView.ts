@@ -6,6 +6,7 @@
 import { SESSION_STATES, type SessionInfo } from '../protocol/sessionTypes.js';
 import { ApiError, sessionsApi, type Catalog } from './api.js';
 import { AttentionQueue } from './attention.js';
+import { renameButton } from './rename.js';
 import { Disposer, h, replaceChildren, type Disposable } from './dom.js';
 import { age, exitText, sessionTitle, shortCommand, splitArgv, stateBadge, usageText } from './format.js';
 import type { LiveSessions } from './liveSessions.js';
@@ -157,7 +158,7 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
       h('td', { attrs: { 'data-label': 'Task' } }, session.taskId ?? '—'),
       h('td', { class: 'usage', attrs: { 'data-label': 'CPU · memory' } }, usageText(session)),
       h('td', { class: 'last-line mono', attrs: { 'data-label': 'Last output', title: last, 'data-live': 'output' } }, last),
-      h('td', { class: 'row-actions' }, killButton(session)),
+      h('td', { class: 'row-actions' }, renameButton(session, (renamed) => void live.refresh(renamed.id), showError), ' ', killButton(session)),
     );
   }
 
@@ -224,7 +225,9 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
     const shown = all.filter((s) => sessionMatches(s, filters));
     const liveRows = shown.filter((s) => s.state !== 'terminated');
     const endedRows = shown.filter((s) => s.state === 'terminated').sort((a, b) => (b.endedAt ?? '').localeCompare(a.endedAt ?? ''));
-    replaceChildren(liveBody, ...(liveRows.length > 0 ? liveRows.map(liveRow) : [emptyRow(all.length === 0 ? 'No sessions yet: start one above.' : 'No live session matches.')]));
+    // Not while a name is being typed in a row: the redraw would take the field away.
+    const editing = document.activeElement?.classList.contains('rename-input') === true && liveBody.contains(document.activeElement);
+    if (!editing) replaceChildren(liveBody, ...(liveRows.length > 0 ? liveRows.map(liveRow) : [emptyRow(all.length === 0 ? 'No sessions yet: start one above.' : 'No live session matches.')]));
     replaceChildren(endedBody, ...(endedRows.length > 0 ? endedRows.slice(0, endedShown).map(endedRow) : [emptyRow('None.')]));
     moreEnded.hidden = endedRows.length <= endedShown;
     moreEnded.textContent = `Show older (${endedRows.length - Math.min(endedShown, endedRows.length)} more)`;

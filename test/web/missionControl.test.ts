@@ -326,12 +326,28 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       await page.fill('#filter-label', 'team=blue');
       await poll('the label filter hides the red row', async () => (await row.count()) === 0);
       await page.fill('#filter-label', '');
+      // Rename in place: the row's field, Enter saves through PATCH /sessions/{id}.
+      await row.locator('button[data-rename]').click();
+      await row.locator('input.rename-input').fill('renamed-shell');
+      await row.locator('input.rename-input').press('Enter');
+      await poll('the daemon has the new name', async () => (await info(shell.id)).name === 'renamed-shell');
+      await row.locator('td.name a', { hasText: 'renamed-shell' }).waitFor({ timeout: UI_TIMEOUT_MS });
       await row.locator('button[data-kill]').click();
       await row.locator('button[data-kill]', { hasText: 'Really?' }).click();
       await waitState(shell.id, ['terminated']);
       const ended = page.locator(`#ended-sessions tr[data-session-id="${shell.id}"]`);
       await ended.waitFor({ timeout: UI_TIMEOUT_MS });
       assert.ok(await ended.locator('button', { hasText: 'Remove' }).isDisabled(), 'removal waits for a purge API and says so');
+      // Ended sessions a page (20) at a time.
+      const many: SessionInfo[] = [];
+      for (let i = 0; i < 21; i++) many.push(await createSession({ command: ['true'], taskId: `paged-${i}` }));
+      for (const session of many) await waitState(session.id, ['terminated']);
+      await page.fill('#filter-task', 'paged-');
+      const endedRows = page.locator('#ended-sessions tr[data-session-id]');
+      await poll('the first page of ended sessions', async () => (await endedRows.count()) === 20);
+      await page.click('#ended-more');
+      await poll('the next page', async () => (await endedRows.count()) === 21);
+      assert.ok(await page.locator('#ended-more').isHidden());
     } finally {
       await context.close();
       await daemon.request('DELETE', `/api/v1/sessions/${other.id}`);
@@ -420,6 +436,8 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
     try {
       await poll('the terminal shows the ticker', async () => (await ticks()).length > 3);
       const connectsBefore = await page.evaluate(() => window.corralTerminal?.connects() ?? 0);
+      const renamed = await daemon.request<SessionInfo>('PATCH', `/api/v1/sessions/${ticker.id}`, { name: 'ticker-renamed' });
+      assert.equal(renamed.body.name, 'ticker-renamed', JSON.stringify(renamed.body));
       assert.equal(await daemon.stop('keep-sessions'), 0, daemon.stderr());
       await page.waitForFunction(() => document.body.dataset.daemon === 'reconnecting', undefined, { timeout: UI_TIMEOUT_MS });
       assert.match((await page.textContent('#daemon-link')) ?? '', /Reconnecting/);
@@ -433,6 +451,7 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       const start = seen[0] ?? 0;
       assert.deepEqual(seen, seen.map((_, i) => start + i), 'ticks shown twice or skipped across the restart');
       assert.equal((await page.textContent('#daemon-link'))?.trim(), '');
+      assert.equal((await info(ticker.id)).name, 'ticker-renamed', 'a rename outlives the restart');
     } finally {
       await context.close();
       await daemon.request('DELETE', `/api/v1/sessions/${ticker.id}`);
