@@ -244,7 +244,11 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       await page.locator('#conversation').getByText('echo: first words').waitFor({ timeout: UI_TIMEOUT_MS });
       await page.fill('#prompt-text', 'second words');
       await page.click('#prompt-send');
-      await page.locator('#conversation').getByText('echo: second words').waitFor({ timeout: CLAUDE_TIMEOUT_MS });
+      await poll('the reply shows in the conversation', async () => {
+        const [conversation, status] = [await page.textContent('#conversation'), await page.textContent('#prompt-status')];
+        assert.doesNotMatch(status ?? '', /[A-Z_]{5,}:/, 'the prompt was refused');
+        return (conversation ?? '').includes('echo: second words');
+      }, CLAUDE_TIMEOUT_MS);
       const turns = await page.locator('#conversation li').allTextContents();
       assert.ok(turns.some((t) => t.includes('first words')) && turns.some((t) => t.includes('second words')), turns.join(' | '));
       await page.click('#tab-timeline');

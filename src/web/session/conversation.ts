@@ -7,8 +7,11 @@ import { ApiError, sessionsApi } from '../api.js';
 import { h, replaceChildren, type Disposable } from '../dom.js';
 import { shortTime } from '../format.js';
 
-/** Conversation re-reads at most this often while states flip (each turn ends with a state change). */
-const REFRESH_MS = 500;
+/**
+ * After a state change or a prompt, the conversation is read again at these delays: the CLI writes its transcript
+ * around the turn's end, not always before the state change that announces it.
+ */
+const SETTLE_READS_MS = [500, 2000, 5000, 10_000];
 
 export class ConversationPanel implements Disposable {
   readonly element: HTMLElement;
@@ -17,7 +20,7 @@ export class ConversationPanel implements Disposable {
   private readonly input = h('textarea', { attrs: { id: 'prompt-text', rows: '3', placeholder: 'Prompt the agent (Ctrl+Enter sends)', 'aria-label': 'Prompt', spellcheck: 'true' } });
   private readonly send = h('button', { class: 'primary', attrs: { type: 'submit', id: 'prompt-send' } }, 'Send prompt');
   private readonly status = h('p', { class: 'form-status', attrs: { role: 'status', id: 'prompt-status' } });
-  private timer: number | null = null;
+  private readonly timers = new Set<number>();
   private disposed = false;
 
   constructor(private readonly sessionId: string) {
@@ -46,7 +49,7 @@ export class ConversationPanel implements Disposable {
         this.input.value = '';
         this.status.textContent = reply.timedOut ? 'The turn is still running.' : reply.state === 'waiting_input' ? 'The agent asks something: answer it above.' : '';
         this.send.disabled = false;
-        void this.load();
+        this.schedule();
       },
       (error: unknown) => {
         this.status.className = 'form-status error';
@@ -62,12 +65,18 @@ export class ConversationPanel implements Disposable {
     this.send.disabled = ended;
   }
 
+  /** Reads again over the next seconds (a new call replaces the reads still pending). */
   schedule(): void {
-    if (this.timer !== null || this.disposed) return;
-    this.timer = window.setTimeout(() => {
-      this.timer = null;
-      void this.load();
-    }, REFRESH_MS);
+    if (this.disposed) return;
+    for (const timer of this.timers) window.clearTimeout(timer);
+    this.timers.clear();
+    for (const delay of SETTLE_READS_MS) {
+      const timer = window.setTimeout(() => {
+        this.timers.delete(timer);
+        void this.load();
+      }, delay);
+      this.timers.add(timer);
+    }
   }
 
   async load(): Promise<void> {
@@ -93,6 +102,7 @@ export class ConversationPanel implements Disposable {
 
   dispose(): void {
     this.disposed = true;
-    if (this.timer !== null) window.clearTimeout(this.timer);
+    for (const timer of this.timers) window.clearTimeout(timer);
+    this.timers.clear();
   }
 }
