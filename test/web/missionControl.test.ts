@@ -211,6 +211,18 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
     const session = created.body;
     const { context, page } = await loggedInPage();
     try {
+      // Opt in to notifications. Headless Chromium shows none, so the page's Notification is wrapped to record what
+      // it was asked to show (the only stand-in in this file); the permission is granted as a user would.
+      await context.grantPermissions(['notifications'], { origin: daemon.url });
+      // A string, not a function: the test's compiler would add helpers the page does not have.
+      await page.evaluate(`(() => {
+        const Real = window.Notification;
+        window.shownNotifications = [];
+        window.Notification = Object.assign(
+          function (title, options) { window.shownNotifications.push(title); return new Real(title, options); },
+          { permission: 'granted', requestPermission: () => Promise.resolve('granted') });
+      })()`);
+      await page.check('#notify');
       await waitState(session.id, ['ready'], CLAUDE_TIMEOUT_MS);
       const first = await daemon.request<{ reply: string }>('POST', `/api/v1/sessions/${session.id}/prompt`, { text: 'first words', timeoutMs: CLAUDE_TIMEOUT_MS });
       assert.equal(first.body.reply, 'echo: first words', JSON.stringify(first.body));
@@ -229,6 +241,8 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       assert.match(cardText, /echo: first words/, "the agent's last reply is shown");
       assert.match(cardText, /waiting \d+[smhd]/);
       await poll('the tab title counts the waiting session', async () => /^\(1\) /.test(await page.title()));
+      const notes = await page.evaluate(() => (globalThis as unknown as { shownNotifications: string[] }).shownNotifications);
+      assert.ok(notes.some((title) => title.includes('needs you')), `a notification when it started waiting: ${JSON.stringify(notes)}`);
       const dialog = await daemon.request<{ dialog: { id: string; options: { label: string }[] } | null }>('GET', `/api/v1/sessions/${session.id}/dialog`);
       assert.equal(dialog.body.dialog?.id, 'permission');
       assert.ok(existsSync(join(session.cwd)) && !existsSync(join(session.cwd, 'made-from-queue.txt')));
