@@ -12,6 +12,9 @@ import { age, sessionTitle, shortCommand, stateBadge } from './format.js';
 import type { LiveSessions } from './liveSessions.js';
 
 export const ATTENTION_STATES: readonly SessionState[] = ['waiting_input', 'authenticating', 'error'];
+/** A session waiting with no dialog readable yet is asked again this often, this many times (then left as it is). */
+const DIALOG_RETRY_MS = 500;
+const DIALOG_RETRIES = 10;
 /** A reply longer than this is cut in the card (the agent view shows all of it). */
 const REPLY_CHARS = 400;
 
@@ -22,6 +25,7 @@ export function needsAttention(session: SessionInfo): boolean {
 /** What the queue knows of one session's question; `key` is the state it was read in. */
 interface Asked {
   key: string;
+  attempts: number;
   reply: DialogReply | null;
   error: string | null;
 }
@@ -32,6 +36,7 @@ export class AttentionQueue implements Disposable {
   private readonly count = h('span', { class: 'count' });
   private readonly asked = new Map<string, Asked>();
   private readonly disposer = new Disposer();
+  private disposed = false;
 
   constructor(
     private readonly live: LiveSessions,
@@ -63,14 +68,22 @@ export class AttentionQueue implements Disposable {
     const key = `${session.state}:${session.stateReason}`;
     const known = this.asked.get(session.id);
     if (known?.key === key) return;
-    this.asked.set(session.id, { key, reply: null, error: null });
+    this.read(session, key, 1);
+  }
+
+  private read(session: SessionInfo, key: string, attempts: number): void {
+    // A retry keeps what the card shows (the last reply) until the new read answers.
+    const previous = this.asked.get(session.id);
+    this.asked.set(session.id, { key, attempts, reply: previous?.key === key ? previous.reply : null, error: null });
     sessionsApi.dialog(session.id).then(
       (reply) => {
         const current = this.asked.get(session.id);
         if (current?.key !== key) return;
         current.reply = reply;
-        // The state can come a moment before the dialog is readable: look again shortly.
-        if (reply.dialog === null && session.state === 'waiting_input') window.setTimeout(() => this.retry(session.id, key), 500);
+        // The state can come a moment before the dialog is drawn (a hook announces it): look again shortly.
+        if (reply.dialog === null && session.state === 'waiting_input' && attempts < DIALOG_RETRIES) {
+          window.setTimeout(() => this.retry(session, key, attempts), DIALOG_RETRY_MS);
+        }
         this.render();
       },
       (error: unknown) => {
@@ -81,11 +94,10 @@ export class AttentionQueue implements Disposable {
     );
   }
 
-  private retry(id: string, key: string): void {
-    if (this.asked.get(id)?.key === key && this.asked.get(id)?.reply?.dialog === null) {
-      this.asked.delete(id);
-      this.render();
-    }
+  private retry(session: SessionInfo, key: string, attempts: number): void {
+    const current = this.asked.get(session.id);
+    if (this.disposed || current?.key !== key || current.reply?.dialog !== null) return;
+    this.read(session, key, attempts + 1);
   }
 
   private card(session: SessionInfo): HTMLLIElement {
@@ -135,6 +147,7 @@ export class AttentionQueue implements Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.disposer.dispose();
   }
 }

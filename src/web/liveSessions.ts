@@ -56,8 +56,13 @@ export class LiveSessions implements Disposable {
     return (this.everConnected && this.mode !== 'events') || this.lastError !== null;
   }
 
+  /** Sessions whose state time was already asked for, with the state it was asked in (asked once per state). */
+  private readonly stateAsked = new Map<string, string>();
+
   /** Where the state timestamps come from when no event told us: the session's last state event. */
   private async learnStateSince(session: SessionInfo): Promise<void> {
+    if (this.stateAsked.get(session.id) === session.state) return;
+    this.stateAsked.set(session.id, session.state);
     try {
       const { events } = await sessionsApi.events(session.id);
       const last = events.at(-1);

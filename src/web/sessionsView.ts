@@ -19,6 +19,8 @@ const USAGE_REFRESH_MS = 10_000;
 const ENDED_PAGE = 20;
 /** Live rows whose last output line is kept fresh (the first ones shown). */
 const LAST_LINE_ROWS = 40;
+/** A row's last output line is read again at most this often, however fast its output grows. */
+const LAST_LINE_MIN_MS = 4000;
 /** The kill button asks for a second click within this time. */
 const KILL_CONFIRM_MS = 4000;
 
@@ -49,7 +51,7 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
   let catalog: Catalog = { profiles: [], templates: [] };
   let endedShown = ENDED_PAGE;
   /** The last output line of each live session, and the output size it was read at. */
-  const lastLines = new Map<string, { at: number; text: string }>();
+  const lastLines = new Map<string, { at: number; readAt: number; text: string }>();
 
   const stateSelect = h('select', { attrs: { id: 'filter-state', 'aria-label': 'Filter by state' } },
     h('option', { attrs: { value: '' } }, 'All states'),
@@ -194,15 +196,16 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
   function refreshLastLines(rows: SessionInfo[]): void {
     for (const session of rows.slice(0, LAST_LINE_ROWS)) {
       const total = session.output.totalBytes;
-      if (lastLines.get(session.id)?.at === total) continue;
-      lastLines.set(session.id, { at: total, text: lastLines.get(session.id)?.text ?? '' });
+      const known = lastLines.get(session.id);
+      if (known !== undefined && (known.at === total || performance.now() - known.readAt < LAST_LINE_MIN_MS)) continue;
+      lastLines.set(session.id, { at: total, readAt: performance.now(), text: known?.text ?? '' });
       const read = session.kind === 'pty'
         ? sessionsApi.screen(session.id).then((screen) => screen.lines)
         : sessionsApi.lines(session.id, Math.max(session.output.firstAvailableOffset, total - 4096)).then((reply) => reply.lines.map((l) => l.text));
       read.then(
         (lines) => {
           const text = [...lines].reverse().find((line) => line.trim() !== '')?.trim() ?? '';
-          lastLines.set(session.id, { at: total, text });
+          lastLines.set(session.id, { at: total, readAt: performance.now(), text });
           const cell = liveBody.querySelector(`tr[data-session-id="${CSS.escape(session.id)}"] td.last-line`);
           if (cell !== null) {
             cell.textContent = text;
