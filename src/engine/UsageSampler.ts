@@ -34,7 +34,9 @@ export class UsageSampler implements Disposable {
     for (const session of this.liveSessions()) {
       const root = session.identity;
       if (root === null) continue;
-      const usage = treeUsage(findSessionProcesses({ root }));
+      // Under a holder nothing of the session is our descendant: the walk starts from the holder's children.
+      const host = session.hostRecord?.holder;
+      const usage = treeUsage(findSessionProcesses(host === undefined ? { root } : { root, host }));
       session.setUsage({ ...usage, sampledAt });
       this.onSampled(session);
     }

@@ -340,7 +340,8 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       assert.equal((await row.locator('td.name .sub').textContent())?.trim(), 'bash', 'the program, not the rc-file path');
       await row.locator('.state-age').waitFor({ timeout: UI_TIMEOUT_MS });
       await poll('the last output line shows', async () => ((await page.locator(`tr[data-session-id="${other.id}"] td.last-line`).textContent()) ?? '').includes('last-words-here'));
-      await poll('CPU and memory show once sampled', async () => /CPU · \d/.test((await row.locator('td.usage').textContent()) ?? ''), 60_000);
+      // The tree's memory, sampled (the program runs under its holder, not under the daemon).
+      await poll('CPU and memory show once sampled', async () => /CPU · \d+(\.\d)? (KiB|MiB)/.test((await row.locator('td.usage').textContent()) ?? ''), 60_000);
       await page.fill('#filter-label', 'team=blue');
       await poll('the label filter hides the red row', async () => (await row.count()) === 0);
       await page.fill('#filter-label', '');
