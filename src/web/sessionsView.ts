@@ -115,7 +115,8 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
 
   function stateCell(session: SessionInfo): HTMLTableCellElement {
     const since = live.stateSince.get(session.id);
-    const known = since?.state === session.state ? since.at : null;
+    // An ended row says when it ended in its own column.
+    const known = since?.state === session.state && session.state !== 'terminated' ? since.at : null;
     return h('td', { class: 'state', attrs: { 'data-label': 'State' } }, stateBadge(session.state),
       known === null ? null : h('span', { class: 'state-age', attrs: { title: `since ${known}`, 'data-live': 'time' } }, age(known)));
   }
