@@ -374,9 +374,14 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
   });
 
   test('on a phone: the attention queue first, no clipped error, no empty labels, no wrapped times, no sideways scroll', async () => {
+    // An ended session (its Exit column once read "Exit:" with nothing after it) and a live one with a long name.
+    const ended = await createSession({ command: ['true'], name: 'phone-ended' });
+    const running = await createSession({ command: ['sleep', '600'], name: 'a-rather-long-session-name-for-a-phone-screen', taskId: 'phone-task' });
+    await waitState(ended.id, ['terminated']);
     const { context, page } = await loggedInPage(PHONE);
     try {
-      await page.waitForSelector('#ended-sessions tr[data-session-id]', { timeout: UI_TIMEOUT_MS });
+      await page.waitForSelector(`#ended-sessions tr[data-session-id="${ended.id}"]`, { timeout: UI_TIMEOUT_MS });
+      await page.waitForSelector(`#live-sessions tr[data-session-id="${running.id}"]`, { timeout: UI_TIMEOUT_MS });
       const top = async (selector: string): Promise<number> => (await page.locator(selector).boundingBox())?.y ?? Infinity;
       assert.ok((await top('#attention')) < (await top('#live-sessions')), 'the attention queue comes first');
       await page.click('#create-panel summary');
@@ -405,6 +410,7 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
     } finally {
       await context.close();
+      await daemon.request('DELETE', `/api/v1/sessions/${running.id}`);
     }
   });
 
