@@ -5,7 +5,7 @@ import type { ErrorBody } from '../protocol/errors.js';
 import { CorralClientError } from './CorralClientError.js';
 import type { Endpoint } from './endpoint.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RequestOptions {
   /** Aborting rejects with the signal's reason (an AbortError), never a CorralClientError. */

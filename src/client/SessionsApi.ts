@@ -2,10 +2,22 @@
 // output, screen, exec, prompt, answer, terminate, …), plus the output iterator and the WebSocket attachment.
 // Request and reply types are the protocol's; this file only names routes and shapes queries.
 
-import type { AnswerRequest, CreateSessionRequest, InputRequest, PromptRequest, ShellExecRequest, ShellExecResult, SignalName, WaitRequest } from '../protocol/api.js';
+import type {
+  AnswerRequest,
+  CreateSessionRequest,
+  InputRequest,
+  PromptRequest,
+  ShellExecRequest,
+  ShellExecResult,
+  SignalName,
+  UpdateSessionRequest,
+  WaitRequest,
+} from '../protocol/api.js';
 import type {
   AnswerReply,
   CommandPage,
+  ConversationReply,
+  DialogReply,
   InputReply,
   MacroRunReply,
   OutputStreamName,
@@ -202,6 +214,21 @@ export class SessionsApi {
   /** Answers the dialog an agent session shows, by option number or text. */
   answer(id: string, request: AnswerRequest, options: CallOptions = {}): Promise<AnswerReply> {
     return this.transport.request<AnswerReply>('POST', sessionPath(id, '/answer'), request, options);
+  }
+
+  /** Renames a live session (`name: null` clears it). */
+  update(id: string, request: UpdateSessionRequest, options: CallOptions = {}): Promise<SessionInfo> {
+    return this.transport.request<SessionInfo>('PATCH', sessionPath(id), request, options);
+  }
+
+  /** What an agent session asks now (the dialog on its screen with its options) and the agent's last reply. */
+  dialog(id: string, options: CallOptions = {}): Promise<DialogReply> {
+    return this.transport.request<DialogReply>('GET', sessionPath(id, '/dialog'), undefined, options);
+  }
+
+  /** An agent session's prompts and replies, oldest first. */
+  conversation(id: string, query: { limit?: number } = {}, options: CallOptions = {}): Promise<ConversationReply> {
+    return this.transport.request<ConversationReply>('GET', sessionPath(id, `/conversation${queryString(query)}`), undefined, options);
   }
 
   runMacro(id: string, name: string): Promise<MacroRunReply> {

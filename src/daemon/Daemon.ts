@@ -202,6 +202,7 @@ export class Daemon {
         webhookStore: store,
         webhookAllow: options.webhookAllow ?? [],
         tasks,
+        dataDir: options.dataDir,
       };
       routes.add({
         method: 'POST',

@@ -512,6 +512,12 @@ export class Session {
   }
 
   /** Refused for a pipe session whatever its state: every face (REST, WebSocket) gets the same answer from here. */
+  /** A new name (null: none); saved with the session's row, which a restarted daemon reads it back from. */
+  rename(name: string | null): void {
+    this.spec.name = name;
+    this.infoEmitter.fire();
+  }
+
   resize(cols: number, rows: number): void {
     if (this.spec.kind !== 'pty') {
       throw new CorralError('NOT_SUPPORTED_FOR_KIND', `Session ${this.id} is a ${this.spec.kind} session: it has no terminal to resize.`);

@@ -35,8 +35,11 @@ export class UsageSampler implements Disposable {
       const root = session.identity;
       if (root === null) continue;
       // The cgroup counts the whole tree, escapees and reaped children's CPU included; /proc fills what it lacks.
+      // Under a holder nothing of the session is our descendant: the /proc walk starts from the holder's children.
       const cgroup = session.cgroupUsage();
-      const fromProc = cgroup?.cpuMs != null && cgroup.memoryBytes != null ? null : treeUsage(findSessionProcesses({ root }));
+      const host = session.hostRecord?.holder;
+      const fromProc =
+        cgroup?.cpuMs != null && cgroup.memoryBytes != null ? null : treeUsage(findSessionProcesses(host === undefined ? { root } : { root, host }));
       if (cgroup === null) {
         session.setUsage({ cpuMs: fromProc?.cpuMs ?? 0, rssBytes: fromProc?.rssBytes ?? 0, processCount: fromProc?.processCount ?? 0, sampledAt, source: 'proc' });
       } else {

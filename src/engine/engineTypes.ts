@@ -84,6 +84,8 @@ export interface ProfileSummary {
   description: string;
   kind: 'pty' | 'pipe';
   hasCommand: boolean;
+  /** An agent CLI profile (prompt, answer, conversation apply). */
+  agent: boolean;
 }
 
 /** What `GET /stats` shows of the engine (the face adds its version). */

@@ -63,6 +63,8 @@ async function reattachOne(context: ReattachContext, stored: StoredSession): Pro
   let spec: SessionSpec;
   try {
     spec = fromStoredSpec(id, host.spec, context.profiles, { cols: stored.info.cols, rows: stored.info.rows });
+    // A rename after the start is in the session row, not in the spec its holder was started with.
+    spec.name = stored.info.name;
   } catch (error) {
     await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`, context.containment);
     return false;

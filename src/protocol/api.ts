@@ -354,6 +354,14 @@ export const promptSchema = z
   .strict();
 export type PromptRequest = z.infer<typeof promptSchema>;
 
+/** `PATCH /sessions/{id}`: what a live session may change after its start (its name; null clears it). */
+export const updateSessionSchema = z
+  .object({
+    name: nameSchema.nullable(),
+  })
+  .strict();
+export type UpdateSessionRequest = z.infer<typeof updateSessionSchema>;
+
 export const answerSchema = z
   .object({
     /** The option's number (`1`) or its text (`Yes, I trust this folder`, or the one label it starts). */

@@ -45,6 +45,53 @@ export interface AnswerReply {
   session: SessionInfo;
 }
 
+/** One option of a dialog on an agent's screen; `answer` takes its number (else its label). */
+export interface PendingDialogOption {
+  index: number;
+  label: string;
+  number: number | null;
+  /** The option the dialog's cursor is on. */
+  selected: boolean;
+}
+
+/** A dialog on an agent's screen, read with the profile's patterns (the dashboard's attention queue shows it). */
+export interface PendingDialog {
+  /** The profile's dialog id (`trust`, `api_key`, `permission`, `login`, …), as `autoAnswer` names it. */
+  id: string;
+  description: string;
+  /** The dialog's question as on screen (`Do you want to proceed?`). */
+  question: string;
+  /** Lines above the question: what it is about (a tool's command, a file name). */
+  context: string[];
+  /** The tool a permission dialog asks about, when the profile can tell. */
+  tool: string | null;
+  options: PendingDialogOption[];
+  /** When the dialog appeared on screen. */
+  since: string;
+}
+
+/** `GET /sessions/{id}/dialog`: what an agent session asks now, and the last reply of its agent. */
+export interface DialogReply {
+  state: SessionState;
+  /** Null when no dialog is on screen (or the session is not an agent session). */
+  dialog: PendingDialog | null;
+  /** The text of the agent's last finished turn (from its hooks), null when none was seen. */
+  lastReply: string | null;
+}
+
+export interface ConversationTurn {
+  role: 'user' | 'assistant';
+  text: string;
+  at: string | null;
+}
+
+/** `GET /sessions/{id}/conversation`: an agent session's prompts and replies, oldest first. */
+export interface ConversationReply {
+  turns: ConversationTurn[];
+  /** `transcript`: the CLI's own transcript; `history`: only the prompts Corral submitted (no replies known). */
+  source: 'transcript' | 'history';
+}
+
 /** `POST /sessions/{id}/input`. */
 export interface InputReply {
   ok: true;

@@ -26,6 +26,8 @@ export interface FaceContext {
   webhookStore: WebhookStore;
   /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */
   webhookAllow: readonly string[];
+  /** The daemon's private data dir (mode 0700): where a face keeps what must outlive a restart (dashboard logins). */
+  dataDir: string;
   /** Where a face lists its periodic tasks (PeriodicTask) so `/healthz` and the metrics show their health. */
   tasks: TaskHealthBoard;
 }

@@ -1,6 +1,7 @@
 // The dashboard's REST calls: same-origin fetch with the login cookie and the CSRF header, errors as ApiError.
 // Must never put a credential in a URL or in storage; a 401 sends the user to the login page.
 
+import type { ConversationReply, DialogReply, PromptReply } from '../protocol/apiReplies.js';
 import type { CommandRecord } from '../protocol/commandHistory.js';
 import type { ScreenSnapshot, SearchResult, SessionInfo, StateEvent } from '../protocol/sessionTypes.js';
 
@@ -53,6 +54,8 @@ export interface ProfileEntry {
   description: string;
   kind: 'pty' | 'pipe';
   hasCommand: boolean;
+  /** An agent CLI (absent from older daemons: then none is). */
+  agent?: boolean;
 }
 
 export interface TemplateEntry {
@@ -69,6 +72,7 @@ export const sessionsApi = {
   list: () => api<{ sessions: SessionInfo[] }>('GET', '/sessions?limit=500'),
   get: (id: string) => api<SessionInfo>('GET', `/sessions/${encodeURIComponent(id)}`),
   create: (body: Record<string, unknown>) => api<SessionInfo>('POST', '/sessions', body),
+  rename: (id: string, name: string | null) => api<SessionInfo>('PATCH', `/sessions/${encodeURIComponent(id)}`, { name }),
   kill: (id: string) => api<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(id)}`),
   interrupt: (id: string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/interrupt`, {}),
   input: (id: string, body: { data?: string; keys?: string[] }) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/input`, body),
@@ -80,4 +84,11 @@ export const sessionsApi = {
   search: (id: string, pattern: string, limit: number) =>
     api<SearchResult>('GET', `/sessions/${encodeURIComponent(id)}/search?${new URLSearchParams({ pattern, ignoreCase: 'true', limit: String(limit) })}`),
   answer: (id: string, choice: number | string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/answer`, { choice }),
+  /** What an agent session asks now (the dialog on its screen, read by the daemon with the profile's patterns). */
+  dialog: (id: string) => api<DialogReply>('GET', `/sessions/${encodeURIComponent(id)}/dialog`),
+  conversation: (id: string) => api<ConversationReply>('GET', `/sessions/${encodeURIComponent(id)}/conversation?limit=200`),
+  /** Long: waits for the agent's turn to end (or a question); the view does not wait on it to stay live. */
+  prompt: (id: string, text: string) => api<PromptReply>('POST', `/sessions/${encodeURIComponent(id)}/prompt`, { text }),
+  /** The newest output lines (ANSI stripped): a row's "last line". */
+  lines: (id: string, since: number) => api<{ lines: { text: string }[] }>('GET', `/sessions/${encodeURIComponent(id)}/lines?since=${since}`),
 };

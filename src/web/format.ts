@@ -70,3 +70,27 @@ export function splitArgv(line: string): string[] {
   if (inArg) args.push(current);
   return args;
 }
+
+/**
+ * The command as a person names it: the program's file name (`bash`, `claude`), not its path and not the
+ * rc-file arguments shell integration adds.
+ */
+export function shortCommand(session: SessionInfo): string {
+  const program = session.command[0] ?? session.profile;
+  return program.slice(program.lastIndexOf('/') + 1) || session.profile;
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+/** CPU time and memory of the session's process tree, as last sampled. */
+export function usageText(session: SessionInfo): string {
+  const usage = session.usage;
+  if (usage === null) return '—';
+  const cpu = usage.cpuMs < 60_000 ? `${(usage.cpuMs / 1000).toFixed(1)}s` : `${Math.floor(usage.cpuMs / 60_000)}m`;
+  return `${cpu} CPU · ${bytes(usage.rssBytes)}`;
+}

@@ -19,6 +19,12 @@ export type StreamMode = 'events' | 'polling' | 'connecting';
 
 export class LiveSessions implements Disposable {
   readonly sessions = new Map<string, SessionInfo>();
+  /** When each session entered its current state (from the state events; read once for sessions met in a list). */
+  readonly stateSince = new Map<string, { state: string; at: string }>();
+  /** Listeners told when a session enters a state (the attention queue's notifications and title count). */
+  private readonly stateListeners = new Set<(session: SessionInfo, previous: string | undefined) => void>();
+  /** True once the event stream was open: a later failure is the daemon going away, shown as "reconnecting…". */
+  everConnected = false;
   private listeners = new Set<() => void>();
   private source: EventSource | null = null;
   private pollTimer: number | null = null;
@@ -40,11 +46,55 @@ export class LiveSessions implements Disposable {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
+  onStateEntered(listener: (session: SessionInfo, previous: string | undefined) => void): Disposable {
+    this.stateListeners.add(listener);
+    return { dispose: () => this.stateListeners.delete(listener) };
+  }
+
+  /** True while the daemon cannot be reached (its stream is down after having been up, or a read failed). */
+  get reconnecting(): boolean {
+    return (this.everConnected && this.mode !== 'events') || this.lastError !== null;
+  }
+
+  /** Sessions whose state time was already asked for, with the state it was asked in (asked once per state). */
+  private readonly stateAsked = new Map<string, string>();
+
+  /** Where the state timestamps come from when no event told us: the session's last state event. */
+  private async learnStateSince(session: SessionInfo): Promise<void> {
+    if (this.stateAsked.get(session.id) === session.state) return;
+    this.stateAsked.set(session.id, session.state);
+    try {
+      const { events } = await sessionsApi.events(session.id);
+      const last = events.at(-1);
+      if (last !== undefined && last.to === session.state && this.stateSince.get(session.id)?.state !== session.state) {
+        this.stateSince.set(session.id, { state: session.state, at: last.at });
+        this.emit();
+      }
+    } catch (error) {
+      // Gone meanwhile: its age just stays unknown.
+      console.warn('no state events', error);
+    }
+  }
+
+  private remember(info: SessionInfo): void {
+    const previous = this.sessions.get(info.id);
+    this.sessions.set(info.id, info);
+    const since = this.stateSince.get(info.id);
+    if (since === undefined || since.state !== info.state) {
+      if (info.state === 'terminated' && info.endedAt !== null) this.stateSince.set(info.id, { state: info.state, at: info.endedAt });
+      else {
+        this.stateSince.delete(info.id);
+        void this.learnStateSince(info);
+      }
+    }
+    if (previous !== undefined && previous.state !== info.state) for (const listener of [...this.stateListeners]) listener(info, previous.state);
+  }
+
   /** Re-reads one session now (after an action of ours, so the badge does not wait for the event). */
   async refresh(id: string): Promise<void> {
     try {
       const info = await sessionsApi.get(id);
-      this.sessions.set(info.id, info);
+      this.remember(info);
       this.lastError = null;
     } catch (error) {
       this.lastError = (error as Error).message;
@@ -55,8 +105,9 @@ export class LiveSessions implements Disposable {
   async refreshAll(): Promise<void> {
     try {
       const { sessions } = await sessionsApi.list();
-      this.sessions.clear();
-      for (const session of sessions) this.sessions.set(session.id, session);
+      const seen = new Set(sessions.map((session) => session.id));
+      for (const id of this.sessions.keys()) if (!seen.has(id)) this.sessions.delete(id);
+      for (const session of sessions) this.remember(session);
       this.lastError = null;
     } catch (error) {
       this.lastError = (error as Error).message;
@@ -73,6 +124,7 @@ export class LiveSessions implements Disposable {
     this.source = source;
     source.onopen = () => {
       this.mode = 'events';
+      this.everConnected = true;
       this.stopPolling();
       // Whatever happened while we were not listening.
       void this.refreshAll();
@@ -99,7 +151,11 @@ export class LiveSessions implements Disposable {
   private onEvent(data: string): void {
     let sessionId: string | undefined;
     try {
-      sessionId = (JSON.parse(data) as { sessionId?: string }).sessionId;
+      const parsed = JSON.parse(data) as { sessionId?: string; event?: { to?: string; at?: string } };
+      sessionId = parsed.sessionId;
+      if (sessionId !== undefined && typeof parsed.event?.to === 'string' && typeof parsed.event.at === 'string') {
+        this.stateSince.set(sessionId, { state: parsed.event.to, at: parsed.event.at });
+      }
     } catch (error) {
       // Not our event format: re-read everything rather than guess.
       console.warn('unreadable event', error);

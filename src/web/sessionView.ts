@@ -9,6 +9,7 @@ import type { LiveSessions } from './liveSessions.js';
 import { actionRunner } from './session/actions.js';
 import { SessionBanner } from './session/banner.js';
 import { CommandsPanel } from './session/commands.js';
+import { ConversationPanel } from './session/conversation.js';
 import { SessionControls } from './session/controls.js';
 import { SessionHeader } from './session/header.js';
 import { HistoryRefresh } from './session/historyRefresh.js';
@@ -17,6 +18,7 @@ import { SearchPanel } from './session/search.js';
 import { TerminalPane } from './session/terminalPane.js';
 import { installTerminalProbe } from './session/terminalProbe.js';
 import { TimelinePanel } from './session/timeline.js';
+import { renameButton } from './rename.js';
 import { renderTabs } from './tabs.js';
 
 /** A new view replays at most the last 2 MiB: a terminal's recent past, not a flood that freezes the tab. */
@@ -41,6 +43,7 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
       else if (session !== undefined) session = { ...session, state: change.state, stateReason: change.reason, stateSource: change.source };
       renderHead();
       history.schedule();
+      conversation.schedule();
       void question.update();
       void live.refresh(id);
     },
@@ -60,6 +63,27 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
   });
   disposer.add(controls);
   const search = new SearchPanel(id, pane.term);
+  const conversation = new ConversationPanel(id);
+  disposer.add(conversation);
+  const sideTabs = h('aside', { class: 'side panel' });
+  const showTabs = (agent: boolean): void => {
+    replaceChildren(sideTabs, renderTabs([
+      ...(agent ? [{ id: 'conversation', label: 'Conversation', body: [conversation.element] }] : []),
+      { id: 'timeline', label: 'Timeline', body: [timeline.element] },
+      { id: 'commands', label: 'Commands', body: [commands.element] },
+      { id: 'search', label: 'Search', body: search.elements },
+    ]));
+    if (agent) void conversation.load();
+  };
+  showTabs(false);
+  // Agent sessions (a profile with an agent section) get the conversation and the prompt box beside the terminal.
+  Promise.all([sessionsApi.catalog(), session ?? sessionsApi.get(id)]).then(
+    ([catalog, known]) => {
+      const profile = catalog.profiles.find((p) => p.name === known.profile);
+      if (profile?.agent === true && !disposer.isDisposed) showTabs(true);
+    },
+    (error: unknown) => console.warn('no profile catalog', error),
+  );
 
   replaceChildren(
     root,
@@ -70,20 +94,28 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
     question.element,
     h('div', { class: 'session-main' },
       pane.element,
-      h('aside', { class: 'side panel' }, renderTabs([
-        { id: 'timeline', label: 'Timeline', body: [timeline.element] },
-        { id: 'commands', label: 'Commands', body: [commands.element] },
-        { id: 'search', label: 'Search', body: search.elements },
-      ])),
+      sideTabs,
     ),
   );
   pane.open();
   disposer.add(installTerminalProbe(id, pane));
 
+  let renameShown: string | null = null;
   function renderHead(): void {
     header.render(session);
     if (session === undefined) return;
+    // The rename control is redrawn only when the session's name or liveness changed (not while being typed in).
+    const renameKey = `${session.name ?? ''}:${session.state === 'terminated'}`;
+    if (renameShown !== renameKey) {
+      renameShown = renameKey;
+      header.setRename(renameButton(session, (renamed) => {
+        session = renamed;
+        renderHead();
+        void live.refresh(id);
+      }, (text) => banner.flash(text)));
+    }
     controls.setEnded(session.state === 'terminated' || session.state === 'terminating');
+    conversation.setEnded(session.state === 'terminated' || session.state === 'terminating');
     if (session.exit !== null) showEnded(session.exit);
   }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CorralError } from '../../protocol/errors.js';
 import type { AgentOptions, AnswerRequest, ClaudeSessionRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
-import type { PromptReply } from '../../protocol/apiReplies.js';
+import type { ConversationReply, DialogReply, PromptReply } from '../../protocol/apiReplies.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
@@ -18,7 +18,8 @@ import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaude
 import { installHooks, writeHomeFiles } from './agentHome.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
-import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
+import { conversationFromTranscript, guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
+import { describeDialog } from './pendingDialog.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
@@ -384,6 +385,32 @@ export class AgentService {
       await sleep(ANSWER_POLL_MS, undefined, { signal });
     }
     return { dialog: dialogId, choice: result.option.label, state: session.state, session: session.toInfo() };
+  }
+
+  // ---- what a session asks, what was said ---------------------------------------------------------------------
+
+  /** The dialog on the session's screen now (question, context, options) and the agent's last reply. */
+  async pendingDialog(session: Session): Promise<DialogReply> {
+    const driver = session.driver;
+    if (driver.kind !== 'agent') return { state: session.state, dialog: null, lastReply: null };
+    const insight = driver.detector.insight;
+    const dialog = insight.dialog;
+    const lines = dialog === null || session.screenTracker === null ? null : (await session.screenSnapshot()).lines;
+    return {
+      state: session.state,
+      dialog: dialog === null || lines === null ? null : describeDialog(dialog, lines, performance.now() - insight.dialogSince),
+      lastReply: insight.lastAssistantMessage,
+    };
+  }
+
+  /** Prompts and replies: from the CLI's transcript when the profile has one and it was found, else the prompts Corral sent. */
+  conversation(session: Session): ConversationReply | null {
+    const driver = session.driver;
+    if (driver.kind !== 'agent' || session.spec.profile.agent?.transcript !== 'claude-jsonl') return null;
+    const home = session.spec.childEnv.HOME;
+    const path = driver.detector.insight.transcriptPath ?? (home === undefined ? null : guessTranscriptPath(home, session.spec.cwd));
+    const jsonl = path === null ? null : readTranscriptTail(path);
+    return jsonl === null ? null : { turns: conversationFromTranscript(jsonl), source: 'transcript' };
   }
 
   // ---- stats -------------------------------------------------------------------------------------------------

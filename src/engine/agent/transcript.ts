@@ -94,3 +94,39 @@ export function replyFromScreen(lines: readonly string[], prompt: string, marks:
   const text = out.join('\n').trim();
   return text === '' ? null : text;
 }
+
+export interface TranscriptTurn {
+  role: 'user' | 'assistant';
+  text: string;
+  at: string | null;
+}
+
+/**
+ * The conversation in a transcript: each typed prompt (string-content `user` entries; tool results are not
+ * prompts) and the text of the assistant's replies, oldest first, consecutive assistant texts joined.
+ */
+export function conversationFromTranscript(jsonl: string): TranscriptTurn[] {
+  const turns: TranscriptTurn[] = [];
+  for (const line of jsonl.split('\n')) {
+    if (line.trim() === '') continue;
+    let entry: Entry & { timestamp?: unknown };
+    try {
+      entry = JSON.parse(line) as Entry & { timestamp?: unknown };
+    } catch (error) {
+      // The CLI may be mid-write on the last line (or the tail cut the first): skip a partial line.
+      if (!(error instanceof SyntaxError)) throw error;
+      continue;
+    }
+    const at = typeof entry.timestamp === 'string' ? entry.timestamp : null;
+    if (entry.type === 'user' && typeof entry.message?.content === 'string') {
+      turns.push({ role: 'user', text: entry.message.content, at });
+    } else if (entry.type === 'assistant') {
+      const text = textBlocks(entry.message?.content).join('\n').trim();
+      if (text === '') continue;
+      const last = turns.at(-1);
+      if (last?.role === 'assistant') last.text += '\n' + text;
+      else turns.push({ role: 'assistant', text, at });
+    }
+  }
+  return turns;
+}

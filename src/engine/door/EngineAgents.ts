@@ -2,6 +2,7 @@
 // MCP share one idempotent create; prompt and answer drive a session by id.
 
 import type { AnswerRequest, ClaudeSessionRequest, PromptRequest } from '../../protocol/api.js';
+import type { ConversationReply, DialogReply } from '../../protocol/apiReplies.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import { AgentService, type PromptResult } from '../agent/AgentService.js';
 import type { CreateReply } from '../engineTypes.js';
@@ -50,6 +51,26 @@ export class EngineAgents {
     signal?: AbortSignal,
   ): Promise<{ dialog: string; choice: string; state: SessionState; session: SessionInfo }> {
     return this.manager.agents.answer(this.manager.get(id), request, signal);
+  }
+
+  /** What the session asks now (the dialog on its screen, from the profile's patterns) and its agent's last reply. */
+  async dialog(id: string): Promise<DialogReply> {
+    const session = this.manager.find(id);
+    if (session === undefined) return { state: this.manager.info(id).state, dialog: null, lastReply: null };
+    return this.manager.agents.pendingDialog(session);
+  }
+
+  /**
+   * The conversation: prompts and replies from the agent CLI's transcript, or (no transcript, or an ended session
+   * only in the store) the prompts from the command history. SESSION_NOT_FOUND if unknown.
+   */
+  conversation(id: string, limit: number): ConversationReply {
+    const session = this.manager.find(id);
+    const fromTranscript = session === undefined ? null : this.manager.agents.conversation(session);
+    if (fromTranscript !== null) return { ...fromTranscript, turns: fromTranscript.turns.slice(-limit) };
+    this.manager.info(id);
+    const prompts = this.manager.store.listCommands(id, { afterSeq: 0, limit: 10_000 }).filter((command) => command.kind === 'prompt');
+    return { turns: prompts.slice(-limit).map((command) => ({ role: 'user', text: command.text, at: command.startedAt })), source: 'history' };
   }
 
   /** Live sessions of the profile by state, prompts, turn durations, errors, hooks; PROFILE_NOT_FOUND if unknown. */

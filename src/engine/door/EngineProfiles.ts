@@ -13,6 +13,7 @@ export class EngineProfiles {
       description: p.description,
       kind: p.kind,
       hasCommand: p.command.length > 0,
+      agent: p.agent !== undefined,
     }));
   }
 }

@@ -1,6 +1,7 @@
 // engine.sessions: sessions of any profile or kind, by id. Answers protocol shapes; only `attach` hands out a
 // live handle, and that only as the narrow LiveSession.
 
+import { CorralError } from '../../protocol/errors.js';
 import type {
   CreateSessionRequest,
   ExecRequest,
@@ -71,6 +72,16 @@ export class EngineSessions {
     const session = this.manager.get(id);
     session.sendInput(input.data, input.keys);
     if (input.eof === true) session.closeInput();
+    return session.toInfo();
+  }
+
+  /** Renames a live session; an ended one keeps the name it ended with (SESSION_NOT_RUNNING). */
+  rename(id: string, name: string | null): SessionInfo {
+    const session = this.manager.get(id);
+    if (!session.isLive) {
+      throw new CorralError('SESSION_NOT_RUNNING', `Session ${id} has ended; its name stays as it was.`, { details: { id, state: session.state } });
+    }
+    session.rename(name);
     return session.toInfo();
   }
 

@@ -2,6 +2,7 @@
 // Holds only hashes of codes and session ids, never the API token; must never hand out a code twice.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /** A login link is for the next minute: long enough to click from a terminal, short enough to be useless in a log. */
 export const LOGIN_CODE_TTL_MS = 60_000;
@@ -30,7 +31,45 @@ export class DashboardSessions {
   /** Hash of session id → expiry. */
   private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * With `file`, browser logins (hashes and expiries only) are kept there so they outlive a daemon restart: an open
+   * dashboard reconnects to the next daemon instead of being sent to the login page. Codes stay in memory.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly file: string | null = null,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {
+    if (file !== null) this.load(file);
+  }
+
+  private load(file: string): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      // None yet (first start), or a torn file: nobody stays logged in, which is the safe side.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`dashboard logins not restored from ${file}: ${(error as Error).message}`);
+      return;
+    }
+    if (typeof saved !== 'object' || saved === null) return;
+    const now = this.now();
+    for (const [key, expiresAt] of Object.entries(saved as Record<string, unknown>)) {
+      if (typeof expiresAt === 'number' && expiresAt > now && this.sessions.size < MAX_DASHBOARD_SESSIONS) this.sessions.set(key, expiresAt);
+    }
+  }
+
+  private save(): void {
+    if (this.file === null) return;
+    const temp = `${this.file}.tmp`;
+    try {
+      writeFileSync(temp, JSON.stringify(Object.fromEntries(this.sessions)), { mode: 0o600 });
+      renameSync(temp, this.file);
+    } catch (error) {
+      // A full disk: logins still work until the restart, then the user logs in again.
+      this.warn(`dashboard logins not saved: ${(error as Error).message}`);
+    }
+  }
 
   mintCode(): LoginCode {
     this.sweep();
@@ -55,6 +94,7 @@ export class DashboardSessions {
     while (this.sessions.size >= MAX_DASHBOARD_SESSIONS) this.dropOldest(this.sessions);
     const id = randomBytes(SECRET_BYTES).toString('base64url');
     this.sessions.set(hashOf(id), this.now() + DASHBOARD_SESSION_TTL_MS);
+    this.save();
     return { id, maxAgeMs: DASHBOARD_SESSION_TTL_MS };
   }
 
@@ -70,7 +110,7 @@ export class DashboardSessions {
   }
 
   closeSession(id: string): void {
-    this.sessions.delete(hashOf(id));
+    if (this.sessions.delete(hashOf(id))) this.save();
   }
 
   get sessionCount(): number {

@@ -7,6 +7,10 @@ import type { RouteTable } from '../routeTable.js';
 import { idParams } from './sessionRoutes.js';
 import type { AppContext } from '../appContext.js';
 
+/** Conversation turns returned at most (the newest). */
+const conversationQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
+const DEFAULT_CONVERSATION_TURNS = 200;
+
 const profileParams = z.object({ profile: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/) });
 
 export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
@@ -43,6 +47,25 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     params: idParams,
     body: answerSchema,
     handler: ({ params, body, signal }) => engine.agents.answer(params.id, body, signal),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/dialog',
+    summary: "What an agent session asks now: the dialog on its screen (question, context, options for …/answer, since) and the agent's last reply",
+    tag: 'agents',
+    params: idParams,
+    handler: ({ params }) => engine.agents.dialog(params.id),
+  });
+
+  routes.add({
+    method: 'GET',
+    url: '/sessions/:id/conversation',
+    summary: "An agent session's prompts and replies, oldest first (the CLI's transcript, else the prompts Corral submitted)",
+    tag: 'agents',
+    params: idParams,
+    query: conversationQuery,
+    handler: ({ params, query }) => engine.agents.conversation(params.id, query.limit ?? DEFAULT_CONVERSATION_TURNS),
   });
 
   routes.add({

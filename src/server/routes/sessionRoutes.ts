@@ -12,6 +12,7 @@ import {
   resizeSchema,
   signalSchema,
   taskIdSchema,
+  updateSessionSchema,
   waitSchema,
 } from '../../protocol/api.js';
 import type { RouteTable } from '../routeTable.js';
@@ -65,6 +66,16 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     params: idParams,
     handler: ({ params }) => engine.sessions.info(params.id),
+  });
+
+  routes.add({
+    method: 'PATCH',
+    url: '/sessions/:id',
+    summary: 'Rename a live session ({ name }, null clears it); the new name is kept across daemon restarts',
+    tag: 'sessions',
+    params: idParams,
+    body: updateSessionSchema,
+    handler: ({ params, body }) => engine.sessions.rename(params.id, body.name),
   });
 
   routes.add({

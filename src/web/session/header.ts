@@ -11,10 +11,11 @@ export class SessionHeader {
   private readonly badgeSlot = h('span', { attrs: { id: 'session-state' } });
   private readonly titleEl = h('h2', { class: 'session-title' });
   private readonly meta = h('p', { class: 'meta' });
+  private readonly renameSlot = h('span', { class: 'rename-slot' });
   private readonly linkStatus = h('span', { class: 'link-status', attrs: { id: 'link-status', role: 'status' } });
 
   constructor(private readonly sessionId: string) {
-    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.linkStatus), this.meta);
+    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.renameSlot, this.linkStatus), this.meta);
   }
 
   /** Shows `session`, or only its id while it is not known yet. */
@@ -37,6 +38,11 @@ export class SessionHeader {
     ].filter((p): p is string => p !== null);
     this.meta.textContent = parts.join(' · ');
     this.meta.title = session.command.join(' ');
+  }
+
+  /** The rename control beside the title. */
+  setRename(control: HTMLElement): void {
+    replaceChildren(this.renameSlot, control);
   }
 
   showLink(status: LinkStatus, detail: string, readOnly: boolean): void {

@@ -1,6 +1,8 @@
-// The pending question of a `waiting_input` session: the last lines of its screen, and buttons that answer.
-// Screen text is the program's: shown as text only; an answer goes through the daemon, never typed blind.
+// The pending question of a `waiting_input` session: the dialog the daemon reads on its screen (question, context,
+// options that answer through `answer`), or, when no dialog is known (a shell's [y/N]), the last lines of its screen
+// and plain keys. Screen text is the program's: shown as text only.
 
+import type { PendingDialog } from '../../protocol/apiReplies.js';
 import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { sessionsApi } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
@@ -8,9 +10,7 @@ import type { Act } from './actions.js';
 
 /** Lines of the rendered screen shown as the pending question. */
 const QUESTION_LINES = 12;
-/** A numbered option of a dialog on screen: an optional cursor mark, the number, the label. */
-const DIALOG_OPTION = /^[\s│|]*(?:[❯>›]\s*)?(\d{1,2})\.\s+(\S.*?)[\s│|]*$/;
-/** The answers offered when the screen shows no numbered dialog. */
+/** The answers offered when the daemon knows no dialog on the screen. */
 const ANSWER_KEYS: { label: string; keys?: string[]; data?: string }[] = [
   { label: 'Accept (Enter)', keys: ['Enter'] },
   { label: '1', data: '1' },
@@ -34,34 +34,47 @@ export class QuestionPanel {
   /** Shows the question if the session waits for input, hides it otherwise. */
   async update(): Promise<void> {
     let session = this.current();
-    if (session?.state !== 'waiting_input') {
+    if (session?.state !== 'waiting_input' && session?.state !== 'authenticating') {
       this.hide();
+      return;
+    }
+    const id = this.sessionId;
+    let dialog: PendingDialog | null = null;
+    try {
+      dialog = (await sessionsApi.dialog(id)).dialog;
+    } catch (error) {
+      console.warn('no dialog read', error);
+    }
+    if (dialog !== null) {
+      const chosen = dialog;
+      replaceChildren(this.element,
+        h('h3', { attrs: { id: 'question-h' } }, chosen.question),
+        chosen.context.length > 0 ? h('pre', { class: 'screen' }, chosen.context.join('\n')) : null,
+        h('div', { class: 'answers' }, ...chosen.options.map((option) =>
+          this.answerButton(option.number === null ? option.label : `${option.number}. ${option.label}`, () => sessionsApi.answer(id, option.number ?? option.label)))),
+      );
+      this.element.hidden = false;
       return;
     }
     let lines: string[] = [];
     try {
-      lines = (await sessionsApi.screen(this.sessionId)).lines;
+      lines = (await sessionsApi.screen(id)).lines;
     } catch (error) {
       // Pipe sessions have no screen; the question is then whatever the terminal shows.
       console.warn('no screen for the question', error);
     }
     session = this.current() ?? session;
+    if (session.state !== 'waiting_input') {
+      this.hide();
+      return;
+    }
     const shown = trimBlank(lines).slice(-QUESTION_LINES);
-    // A dialog's numbered options ("❯ 1. Yes, proceed") become buttons that answer through the daemon, which
-    // checks the dialog is still there; anything else gets plain keys.
-    const options = shown.flatMap((line) => {
-      const match = DIALOG_OPTION.exec(line);
-      return match?.[1] !== undefined && match[2] !== undefined ? [{ choice: Number(match[1]), label: match[2].trim() }] : [];
-    });
-    const id = this.sessionId;
-    const buttons = options.length > 0
-      ? options.map((option) => this.answerButton(`${option.choice}. ${option.label}`, () => sessionsApi.answer(id, option.choice)))
-      : ANSWER_KEYS.map((answer) => this.answerButton(answer.label, () => sessionsApi.input(id, { data: answer.data, keys: answer.keys })));
+    // No dialog the profile knows: plain keys, typed as the user would.
     replaceChildren(this.element,
       h('h3', { attrs: { id: 'question-h' } }, 'The program is waiting for an answer'),
       h('p', { class: 'sub' }, session.stateReason),
       h('pre', { class: 'screen' }, shown.join('\n')),
-      h('div', { class: 'answers' }, ...buttons),
+      h('div', { class: 'answers' }, ...ANSWER_KEYS.map((answer) => this.answerButton(answer.label, () => sessionsApi.input(id, { data: answer.data, keys: answer.keys })))),
     );
     this.element.hidden = false;
   }

@@ -49,3 +49,32 @@ test('a browser session is valid until it expires or is closed, and the count is
   assert.equal(sessions.isValid(ids[0] ?? ''), false);
   assert.equal(sessions.isValid(ids[MAX_DASHBOARD_SESSIONS] ?? ''), true);
 });
+
+test('with a file, browser logins outlive a restart (hashes only on disk); a logout or expiry is kept too', async () => {
+  const { mkdtempSync, readFileSync, rmSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'corral-logins-'));
+  try {
+    const file = join(dir, 'dashboard-logins.json');
+    let now = 1_000_000;
+    const first = new DashboardSessions(() => now, file);
+    const kept = first.openSession().id;
+    const dropped = first.openSession().id;
+    first.closeSession(dropped);
+    assert.ok(!readFileSync(file, 'utf8').includes(kept), 'the file holds hashes, never the cookie value');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const second = new DashboardSessions(() => now, file);
+    assert.equal(second.isValid(kept), true, 'the login survived the restart');
+    assert.equal(second.isValid(dropped), false, 'the logout survived too');
+    now += DASHBOARD_SESSION_TTL_MS;
+    assert.equal(new DashboardSessions(() => now, file).isValid(kept), false, 'expired logins are not restored');
+    const warnings: string[] = [];
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, '{torn');
+    assert.equal(new DashboardSessions(() => now, file, (m) => warnings.push(m)).sessionCount, 0);
+    assert.equal(warnings.length, 1, 'a torn file is reported, and nobody is logged in');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
