@@ -772,6 +772,8 @@ export class Session {
     });
     this.screen?.dispose();
     this.screen = null;
+    // Kept in memory for a while after its end: as a small record (the final screen), its output read from the journal.
+    for (const stream of [this.output, this.stdout, this.stderr]) stream?.releaseMemory();
   }
 
   /** Resolves when the session is terminated (for any reason). */

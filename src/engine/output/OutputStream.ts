@@ -42,6 +42,11 @@ export class OutputStream {
     return this.journal === null ? this.ring.firstOffset : Math.min(this.journal.firstAvailableOffset, this.ring.firstOffset);
   }
 
+  /** Output bytes this stream holds in memory (its ring). */
+  get memoryBytes(): number {
+    return this.ring.size;
+  }
+
   /** Ranges the journal could not write to disk (a full disk); empty without a journal or trouble. */
   get journalGaps(): JournalGapRecord[] {
     return this.journal?.gaps ?? [];
@@ -77,6 +82,18 @@ export class OutputStream {
       firstAvailableOffset: this.firstAvailableOffset,
       gap: result.offset - asked,
     };
+  }
+
+  /**
+   * The stream has ended and its journal holds every byte the ring does: the ring lets go of them, and reads come from
+   * the journal. An ended session kept in memory is then a small record, not up to a ring's worth of output. Without
+   * a journal, or with bytes the disk refused, the ring stays (it may be the only copy). Call after flush().
+   */
+  releaseMemory(): void {
+    const journal = this.journal;
+    if (journal === null || journal.gaps.length > 0 || journal.endOffset !== this.ring.endOffset) return;
+    if (journal.firstAvailableOffset > this.ring.firstOffset) return;
+    this.ring.clear();
   }
 
   async flush(): Promise<void> {
