@@ -1,7 +1,8 @@
 // Cost per session (issue 18), each side measured in the same run: (a) 100 idle `bash -i` pty sessions with shell
 // integration in the daemon (`corral serve`, holder session host by default) against a minimal node-pty→WebSocket
 // server and a tmux server running the same shells; (b) churn of 2,000 short pty sessions, the daemon's memory
-// before and after (with a forced GC, to tell leaks from heap slack) against the same churn in the node-pty server.
+// before and after (with a forced GC, to tell leaks from heap slack) against the same churn in the node-pty server
+// and in tmux (each short session prints 100 coloured lines and exits).
 // The daemon's heap is read through its inspector (started with --inspect on 127.0.0.1, port 0), which also forces
 // the GCs. Not part of the test suite and never a pass/fail gate: the numbers depend on the machine and its load.
 // Usage: node --import tsx bench/memoryBench.ts [idle] [churn]   (default: both; needs `npm run build`)
@@ -25,6 +26,8 @@ const CHURN_CONCURRENCY = 50;
 const SESSION_HOST = process.env.BENCH_SESSION_HOST ?? 'holder';
 const PTY_SIZE = { cols: 120, rows: 40 };
 const SHELL = ['/bin/bash', '-i'];
+/** A short session of the churn: a command that prints ~2 KB with colours and ends (a build step, a test run). */
+const SHORT_SESSION = ['/bin/sh', '-c', String.raw`for i in $(seq 1 100); do printf '\033[32mline %s\033[0m ok\n' $i; done`];
 /** Long-poll bound for one wait: a session stuck this long is a failure, not a slow sample. */
 const WAIT_MS = 60_000;
 /** Time for idle shells to settle (the last prompt, the screen's parse, the journal's flush) before measuring. */
@@ -156,7 +159,7 @@ async function baselineServer(): Promise<void> {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next++ < request.count) {
-          const term = open('/bin/true', []);
+          const term = open(SHORT_SESSION[0] ?? '/bin/sh', SHORT_SESSION.slice(1));
           await new Promise<void>((resolve) => term.onExit(() => resolve()));
           clients.delete(term);
         }
@@ -316,7 +319,7 @@ async function churnDaemon(daemon: DaemonHandle, count: number): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next++ < count) {
-      const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', { command: ['/bin/true'], cwd: daemon.root, ...PTY_SIZE });
+      const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', { command: SHORT_SESSION, cwd: daemon.root, ...PTY_SIZE });
       if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
       await daemon.request('POST', `/api/v1/sessions/${created.body.id}/wait`, { exit: true, timeoutMs: WAIT_MS });
     }
@@ -330,12 +333,14 @@ async function churn(daemon: DaemonHandle, inspector: Inspector, baseline: Basel
   await sleep(SETTLE_MS);
   const start = { ...memoryOf(daemon.pid) };
   const startGc = await measureDaemon(daemon, inspector);
+  if (process.env.BENCH_HEAP_SNAPSHOT === '1') await inspector.heapSnapshot(join(RESULTS_DIR, 'daemon-before-churn.heapsnapshot'));
   const t0 = performance.now();
   await churnDaemon(daemon, CHURN_SESSIONS);
   const seconds = (performance.now() - t0) / 1000;
   await sleep(SETTLE_MS);
   const end = { ...memoryOf(daemon.pid) };
   const endGc = await measureDaemon(daemon, inspector);
+  if (process.env.BENCH_HEAP_SNAPSHOT === '1') await inspector.heapSnapshot(join(RESULTS_DIR, 'daemon-after-churn.heapsnapshot'));
 
   await baseline.ask({ op: 'churn', count: 200, concurrency: CHURN_CONCURRENCY });
   const rawStart = await baseline.ask<DaemonMeasure>({ op: 'measure' });
@@ -350,7 +355,7 @@ async function churn(daemon: DaemonHandle, inspector: Inspector, baseline: Basel
     const server = Number(tmux('display-message', '-p', '#{pid}').trim());
     const tmuxStart = memoryOf(server);
     const t1 = performance.now();
-    for (let i = 0; i < CHURN_SESSIONS; i++) tmux('new-session', '-d', '/bin/true');
+    for (let i = 0; i < CHURN_SESSIONS; i++) tmux('new-session', '-d', SHORT_SESSION.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' '));
     const tmuxSeconds = (performance.now() - t1) / 1000;
     await sleep(1000);
     tmuxSide = { available: true, start: tmuxStart, end: memoryOf(server), seconds: Math.round(tmuxSeconds * 10) / 10 };

@@ -27,11 +27,12 @@ export class OutputStream {
   readonly onData: Event<OutputChunk> = this.onDataEmitter.event;
 
   constructor(
-    ringCapBytes: number,
+    /** Newest bytes kept in memory whatever the journal does (a full disk, a small cap). */
+    readonly memoryCapBytes: number,
     private readonly journal: OutputJournal | null,
   ) {
     // After a restart the journal already holds bytes: the stream continues from its end.
-    this.ring = new OutputRing(ringCapBytes, journal?.endOffset ?? 0);
+    this.ring = new OutputRing(memoryCapBytes, journal?.endOffset ?? 0);
   }
 
   get endOffset(): number {

@@ -37,7 +37,8 @@ const SCROLLBACK_LINES = 2000;
 const DROP_AFTER_MS = 30_000;
 /**
  * A dropped terminal is rebuilt by replaying the output since its content began: at most this much (~50 ms of
- * parsing). A terminal with more behind it stays; a dropped one whose unparsed output grows past this is rebuilt.
+ * parsing), and no more than half what the history keeps in memory (its ring). A terminal with more behind it stays; a dropped
+ * one whose unparsed output would grow past this is rebuilt first.
  */
 const REPLAY_LIMIT_BYTES = 1024 * 1024;
 
@@ -47,6 +48,8 @@ export interface ScreenHistory {
   readonly endOffset: number;
   /** Oldest offset still readable. */
   readonly firstAvailableOffset: number;
+  /** Newest bytes it keeps whatever happens to its disk copy: a replay within them is always exact. */
+  readonly memoryCapBytes: number;
   read(since: number, maxBytes: number): { data: Buffer; offset: number };
 }
 
@@ -109,6 +112,8 @@ export class ScreenTracker {
   // ---- building on demand (only with a history) ----
   private readonly history: ScreenHistory | null;
   private readonly dropAfterMs: number;
+  /** The longest replay a rebuild may need: REPLAY_LIMIT_BYTES, or less when the history keeps less in memory. */
+  private readonly replayLimit: number;
   /** Stream offset just past the last byte fed to this tracker. */
   private fedEnd: number;
   /** Where the terminal's content began (the start, or a flood's reset) and its size there: a rebuild replays from it. */
@@ -136,6 +141,8 @@ export class ScreenTracker {
     this.rows = rows;
     this.history = options.history ?? null;
     this.dropAfterMs = options.dropAfterMs ?? DROP_AFTER_MS;
+    // Half the memory: the chunk that crosses the limit must not evict what the replay needs (a full disk aside).
+    this.replayLimit = Math.min(REPLAY_LIMIT_BYTES, Math.floor((this.history?.memoryCapBytes ?? 0) / 2));
     this.fedEnd = options.startOffset ?? this.history?.endOffset ?? 0;
     this.contentFrom = this.fedEnd;
     this.contentSize = { cols, rows };
@@ -229,7 +236,7 @@ export class ScreenTracker {
     if (history === null || term === null || this.disposed) return false;
     if (this.changedEmitter.listenerCount > 0 || this.titleEmitter.listenerCount > 0) return false;
     if (this.pending.length > 0 || this.unparsedBytes > 0 || this.unappliedResizes > 0 || this.behind || this.resyncTimer !== null) return false;
-    if (this.fedEnd - this.contentFrom > REPLAY_LIMIT_BYTES || history.firstAvailableOffset > this.contentFrom) return false;
+    if (this.fedEnd - this.contentFrom > this.replayLimit || history.firstAvailableOffset > this.contentFrom) return false;
     term.dispose();
     this.term = null;
     return true;
@@ -264,7 +271,7 @@ export class ScreenTracker {
    */
   private needsTerminal(data: Buffer): boolean {
     if (this.changedEmitter.listenerCount > 0 || this.titleEmitter.listenerCount > 0) return true;
-    if (this.fedEnd + data.length - this.contentFrom > REPLAY_LIMIT_BYTES) return true;
+    if (this.fedEnd + data.length - this.contentFrom > this.replayLimit) return true;
     if (this.queryCarry === '' && !data.includes(ESC)) return false;
     const text = this.queryCarry + data.toString('latin1');
     this.queryCarry = text.slice(-QUERY_CARRY_BYTES);
