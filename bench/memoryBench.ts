@@ -40,6 +40,7 @@ interface Memory {
 
 interface HeapNumbers {
   heapUsedKiB: number;
+  heapTotalKiB: number;
   externalKiB: number;
   arrayBuffersKiB: number;
 }
@@ -102,8 +103,8 @@ class Inspector {
 
   async heap(): Promise<HeapNumbers> {
     const reply = await this.call<{ result: { value: string } }>('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())' });
-    const usage = JSON.parse(reply.result.value) as { heapUsed: number; external: number; arrayBuffers: number };
-    return { heapUsedKiB: kib(usage.heapUsed), externalKiB: kib(usage.external), arrayBuffersKiB: kib(usage.arrayBuffers) };
+    const usage = JSON.parse(reply.result.value) as { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+    return { heapUsedKiB: kib(usage.heapUsed), heapTotalKiB: kib(usage.heapTotal), externalKiB: kib(usage.external), arrayBuffersKiB: kib(usage.arrayBuffers) };
   }
 
   async heapSnapshot(path: string): Promise<void> {
@@ -123,12 +124,35 @@ class Inspector {
   }
 }
 
-interface DaemonMeasure extends Memory, HeapNumbers {}
+interface DaemonMeasure extends Memory, HeapNumbers {
+  /** Resident memory of the malloc heap (brk) and of anonymous mappings (V8's pages, malloc arenas, thread stacks). */
+  mallocHeapKiB?: number;
+  anonymousKiB?: number;
+}
+
+function residentByKind(pid: number): { mallocHeapKiB: number; anonymousKiB: number } {
+  let mallocHeapKiB = 0;
+  let anonymousKiB = 0;
+  let kind: 'heap' | 'anon' | 'other' = 'other';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping !== null) {
+      const name = mapping[1] ?? '';
+      kind = name === '[heap]' ? 'heap' : name === '' ? 'anon' : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+)/.exec(line);
+    if (rss === null) continue;
+    if (kind === 'heap') mallocHeapKiB += Number(rss[1]);
+    else if (kind === 'anon') anonymousKiB += Number(rss[1]);
+  }
+  return { mallocHeapKiB, anonymousKiB };
+}
 
 async function measureDaemon(daemon: DaemonHandle, inspector: Inspector): Promise<DaemonMeasure> {
   await inspector.gc();
   await sleep(200);
-  return { ...memoryOf(daemon.pid), ...(await inspector.heap()) };
+  return { ...memoryOf(daemon.pid), ...residentByKind(daemon.pid), ...(await inspector.heap()) };
 }
 
 // ---- the baseline: a minimal node-pty → WebSocket server, in its own process -----------------------------------
@@ -171,7 +195,7 @@ async function baselineServer(): Promise<void> {
       gc?.();
       await sleep(200);
       const usage = process.memoryUsage();
-      process.send?.({ ...memoryOf(process.pid), heapUsedKiB: kib(usage.heapUsed), externalKiB: kib(usage.external), arrayBuffersKiB: kib(usage.arrayBuffers) });
+      process.send?.({ ...memoryOf(process.pid), heapUsedKiB: kib(usage.heapUsed), heapTotalKiB: kib(usage.heapTotal), externalKiB: kib(usage.external), arrayBuffersKiB: kib(usage.arrayBuffers) });
     } else {
       for (const term of terms) term.kill('SIGKILL');
       server.close();
