@@ -42,6 +42,8 @@ export interface EngineConfig {
   journalCapBytes: number;
   /** Ended sessions kept in memory (the rest stay in the store). */
   endedInMemory: number;
+  /** An unread headless screen is dropped after this long and rebuilt from the output on the next read (default 30 s). */
+  screenDropAfterMs?: number;
   graces: TerminationGraces;
   /** Refused-by-default env names the operator allows (e.g. LD_LIBRARY_PATH). */
   allowEnv: string[];

@@ -88,6 +88,8 @@ export interface SessionDeps {
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Whether the store holds this session's latest records (the journal gaps are the session's own). */
   storage(): Omit<SessionStorage, 'journalGaps'>;
+  /** How long an unread screen is kept before it is dropped (rebuilt from the output on the next read); tests shorten it. */
+  screenDropAfterMs?: number;
 }
 
 /** What a session had when its daemon stopped: a restarted daemon rebuilds the session from it (issue 14). */
@@ -267,7 +269,7 @@ export class Session {
     this.combinedSkip = combinedSkip;
     // The cgroup an earlier daemon made for it (named after the session), so it still ends whole.
     this.cgroup = this.deps.containment.find(this.id);
-    this.attachProcess(proc);
+    this.attachProcess(proc, this.output.endOffset - tail.length);
     this.replaying = true;
     try {
       this.driver.detector.onStart();
@@ -280,14 +282,20 @@ export class Session {
     this.infoEmitter.fire();
   }
 
-  private attachProcess(proc: BackendProcess): void {
+  /** `screenFrom`: the output offset of the first byte the screen will be fed (a reattach feeds the journal's tail). */
+  private attachProcess(proc: BackendProcess, screenFrom = this.output.endOffset): void {
     this.proc = proc;
     const host = proc.host;
     // A holder's program is not our child: its holder reaps it (and the orphan reaper the holder).
     if (host === undefined) this.deps.onDirectChild(proc.pid, true);
     this.rootIdentity = host?.record.program ?? identify(proc.pid) ?? { pid: proc.pid, startTime: -1 };
     if (this.spec.kind === 'pty') {
-      this.screen = new ScreenTracker(this.cols, this.rows, (reply) => this.proc?.write(reply));
+      // Built when something reads it and dropped when nobody has for a while: it replays from the output stream.
+      this.screen = new ScreenTracker(this.cols, this.rows, (reply) => this.proc?.write(reply), undefined, {
+        history: this.output,
+        startOffset: screenFrom,
+        ...(this.deps.screenDropAfterMs === undefined ? {} : { dropAfterMs: this.deps.screenDropAfterMs }),
+      });
       this.disposables.add(toDisposable(() => this.screen?.dispose()));
     }
     this.disposables.add(
@@ -370,13 +378,13 @@ export class Session {
 
   /** Hot path: stream appends and a timestamp. Screen parsing and state rules run later. */
   private handleData(channel: 'pty' | 'stdout' | 'stderr', data: Buffer): void {
+    let combined = data;
     if (this.combinedSkip > 0) {
       const skipped = Math.min(this.combinedSkip, data.length);
       this.combinedSkip -= skipped;
-      this.output.append(data.subarray(skipped));
-    } else {
-      this.output.append(data);
+      combined = data.subarray(skipped);
     }
+    this.output.append(combined);
     if (channel === 'stdout') {
       this.stdout?.append(data);
       this.stdoutBytes += data.length;
@@ -384,7 +392,8 @@ export class Session {
       this.stderr?.append(data);
       this.stderrBytes += data.length;
     }
-    this.screen?.write(data);
+    // The screen reads back from the combined stream, so it takes exactly the bytes the stream took.
+    this.screen?.write(combined);
     this.lastActivityMono = performance.now();
     this.driver.detector.onOutput(data);
   }
@@ -805,6 +814,8 @@ export class Session {
     });
     this.screen?.dispose();
     this.screen = null;
+    // Kept in memory for a while after its end: as a small record (the final screen), its output read from the journal.
+    for (const stream of [this.output, this.stdout, this.stderr]) stream?.releaseMemory();
   }
 
   /** Resolves when the session is terminated (for any reason). */

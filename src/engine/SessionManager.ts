@@ -268,6 +268,7 @@ export class SessionManager {
           const queued = this.writer.queuedFor(spec.id) > 0;
           return { saved: !queued, problem: queued ? this.writer.currentProblem : null };
         },
+        ...(this.config.screenDropAfterMs === undefined ? {} : { screenDropAfterMs: this.config.screenDropAfterMs }),
       },
       restored,
     );

@@ -61,6 +61,13 @@ export class OutputRing {
     }
   }
 
+  /** Lets go of every byte held (the offsets go on from the end): an ended session reads from its journal instead. */
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
   /**
    * Bytes from `offset` (clamped to what is held) up to `maxBytes`. Returns the offset actually read from,
    * which is later than asked when older bytes were evicted.

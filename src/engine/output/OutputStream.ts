@@ -27,11 +27,12 @@ export class OutputStream {
   readonly onData: Event<OutputChunk> = this.onDataEmitter.event;
 
   constructor(
-    ringCapBytes: number,
+    /** Newest bytes kept in memory whatever the journal does (a full disk, a small cap). */
+    readonly memoryCapBytes: number,
     private readonly journal: OutputJournal | null,
   ) {
     // After a restart the journal already holds bytes: the stream continues from its end.
-    this.ring = new OutputRing(ringCapBytes, journal?.endOffset ?? 0);
+    this.ring = new OutputRing(memoryCapBytes, journal?.endOffset ?? 0);
   }
 
   get endOffset(): number {
@@ -40,6 +41,11 @@ export class OutputStream {
 
   get firstAvailableOffset(): number {
     return this.journal === null ? this.ring.firstOffset : Math.min(this.journal.firstAvailableOffset, this.ring.firstOffset);
+  }
+
+  /** Output bytes this stream holds in memory (its ring). */
+  get memoryBytes(): number {
+    return this.ring.size;
   }
 
   /** Ranges the journal could not write to disk (a full disk); empty without a journal or trouble. */
@@ -77,6 +83,18 @@ export class OutputStream {
       firstAvailableOffset: this.firstAvailableOffset,
       gap: result.offset - asked,
     };
+  }
+
+  /**
+   * The stream has ended and its journal holds every byte the ring does: the ring lets go of them, and reads come from
+   * the journal. An ended session kept in memory is then a small record, not up to a ring's worth of output. Without
+   * a journal, or with bytes the disk refused, the ring stays (it may be the only copy). Call after flush().
+   */
+  releaseMemory(): void {
+    const journal = this.journal;
+    if (journal === null || journal.gaps.length > 0 || journal.endOffset !== this.ring.endOffset) return;
+    if (journal.firstAvailableOffset > this.ring.firstOffset) return;
+    this.ring.clear();
   }
 
   async flush(): Promise<void> {

@@ -64,6 +64,11 @@ export interface CorralNative {
   getResourceLimit(resource: ResourceName): ResourceLimit;
   /** setrlimit(resource) with this soft limit and the hard one unchanged; throws EINVAL past the hard limit, EPERM. */
   setSoftResourceLimit(resource: ResourceName, soft: number): void;
+  /**
+   * mallopt: fixes glibc's mmap and trim thresholds at 128 KiB, so large freed buffers go back to the kernel instead
+   * of fragmenting the heap for good after a burst of sessions. Process-wide; false without glibc.
+   */
+  fixMallocThresholds(): boolean;
   /** flock(fd, LOCK_EX | LOCK_NB): false when another open file holds the lock; released when the fd closes. */
   flockExclusive(fd: number): boolean;
   /** A new pseudo-terminal of that size with a terminal emulator's default modes (UTF-8, echo, signals). */
