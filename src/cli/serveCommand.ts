@@ -31,6 +31,7 @@ const SERVE_OPTIONS = {
   'journal-cap-bytes': { type: 'string' },
   'pty-backend': { type: 'string', default: 'native' },
   'session-host': { type: 'string', default: 'holder' },
+  bwrap: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -64,6 +65,8 @@ to the next start, which ends them as lost).
   --journal-cap-bytes N output kept on disk per session
   --pty-backend NAME    native (default) or node-pty (with --session-host daemon)
   --session-host NAME   holder (default: sessions outlive the daemon) or daemon (they end with it)
+  --bwrap PATH          the bubblewrap binary session sandboxes use (default /usr/bin/bwrap); where it cannot make
+                        namespaces the daemon says so at start and refuses sandboxed sessions (SANDBOX_UNAVAILABLE)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
 `;
 
@@ -100,6 +103,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
         ptyBackend,
         sessionHost: values.sessionHost,
+        ...(values.bwrap === undefined ? {} : { sandbox: { bwrap: values.bwrap } }),
       },
     },
     faces,

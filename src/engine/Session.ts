@@ -42,6 +42,8 @@ import type { TerminationGraces } from './EngineConfig.js';
 import type { ShellIntegration } from './shell/shellIntegration.js';
 import type { HookEvent } from './agent/HookServer.js';
 import type { WaitOutcome } from '../protocol/apiReplies.js';
+import type { SandboxDecision } from './sandbox/sandboxPlan.js';
+import { sandboxedArgv } from './sandbox/bwrapCommand.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -71,6 +73,10 @@ export interface SessionSpec {
   shellIntegration?: ShellIntegration;
   /** Agent sessions: dialogs (ids or `tool:<Name>`) answered automatically; opt-in, empty by default. */
   autoAnswer?: string[];
+  /** The session's sandbox as its info shows it, and the plan its program is wrapped with at spawn (null: none). */
+  sandbox: SandboxDecision;
+  /** SHA-256 of the CORRAL_TOKEN scoped to this session, when it has one (the token itself is kept nowhere). */
+  scopedTokenHash?: string;
 }
 
 export interface SessionDeps {
@@ -224,7 +230,9 @@ export class Session {
 
   /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
   start(): void {
-    const [file, ...args] = withRlimits(this.spec.command, this.spec.limits);
+    const limited = withRlimits(this.spec.command, this.spec.limits);
+    const plan = this.spec.sandbox.plan;
+    const [file, ...args] = plan === null ? limited : sandboxedArgv(plan, limited);
     if (file === undefined) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
     let proc: BackendProcess;
     try {
@@ -811,6 +819,8 @@ export class Session {
       labels: this.spec.labels,
       limits: this.spec.limits,
       storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
+      sandbox: this.spec.sandbox.info,
+      scopedToken: this.spec.scopedTokenHash !== undefined,
     };
   }
 
