@@ -3,7 +3,7 @@
 // capability dropped when the daemon is root, then the program. The holder (or the daemon's backend) execs this argv
 // as it would the program, so the sandbox is in place before the program's first instruction.
 
-import type { SandboxPlan } from './sandboxPlan.js';
+import { isWithin, type SandboxPlan } from './sandboxPlan.js';
 import { runningAsRoot } from './sandboxSupport.js';
 
 export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): string[] {
@@ -14,16 +14,31 @@ export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): strin
   // Root keeps its capabilities in a bwrap without a user namespace; a session has no use for them.
   if (runningAsRoot()) args.push('--cap-drop', 'ALL');
   let procAndDev = false;
+  // Directories that exist inside so far: mount points, and everything under a bound host directory.
+  const mounted: string[] = [];
+  const bound: string[] = [];
+  const exists = (dir: string): boolean => dir === '/' || mounted.includes(dir) || bound.some((b) => isWithin(dir, b));
+  /** The parents bwrap would create for a mount point: made read-only (0555), so nothing can be written beside it. */
+  const parents = (target: string): void => {
+    const parts = target.split('/').filter((part) => part !== '');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (exists(dir)) continue;
+      args.push('--perms', '0555', '--dir', dir);
+      mounted.push(dir);
+    }
+  };
   for (const mount of plan.mounts) {
     switch (mount.kind) {
       case 'symlink':
         args.push('--symlink', mount.source, mount.target);
         break;
       case 'ro':
-        args.push(mount.optional === true ? '--ro-bind-try' : '--ro-bind', mount.source, mount.target);
-        break;
       case 'rw':
-        args.push(mount.optional === true ? '--bind-try' : '--bind', mount.source, mount.target);
+        parents(mount.target);
+        if (mount.kind === 'ro') args.push(mount.optional === true ? '--ro-bind-try' : '--ro-bind', mount.source, mount.target);
+        else args.push(mount.optional === true ? '--bind-try' : '--bind', mount.source, mount.target);
+        bound.push(mount.target);
         break;
       case 'tmpfs':
         if (!procAndDev) {
@@ -31,12 +46,17 @@ export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): strin
           args.push('--proc', '/proc', '--dev', '/dev');
           procAndDev = true;
         }
+        parents(mount.target);
+        // /tmp is the session's scratch space; any other tmpfs masks something (the data dir): nothing to write there.
+        if (mount.target !== '/tmp') args.push('--perms', '0555');
         args.push('--tmpfs', mount.target);
+        mounted.push(mount.target);
         break;
     }
   }
   if (!procAndDev) args.push('--proc', '/proc', '--dev', '/dev');
-  args.push('--chdir', plan.cwd, '--');
+  // The sandbox's root is bwrap's own tmpfs: read-only, so the only writable places are the binds and /tmp.
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--');
   // The program by its real path: the path it was found by (a node_modules/.bin symlink) may not exist inside.
   const index = argv.indexOf(plan.executable);
   return [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))];
