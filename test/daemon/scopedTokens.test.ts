@@ -154,7 +154,7 @@ test('a scoped token reaches its own session and task on REST, WebSocket, SSE an
 
     // Every refusal is an event of the session holding the token, naming the face.
     await until('refusals from every face', () => {
-      const faces = new Set(owner.filter((e) => e.type === 'security.refused' && e.sessionId === agent.id).map((e) => (e.data.type === 'security.refused' ? e.data.refusal.face : '')));
+      const faces = new Set<string>(owner.filter((e) => e.type === 'security.refused' && e.sessionId === agent.id).map((e) => (e.data.type === 'security.refused' ? e.data.refusal.face : '')));
       return ['rest', 'websocket', 'events', 'mcp'].every((face) => faces.has(face));
     });
     assert.match(daemon.stderr(), /scoped token refused/);
