@@ -6,10 +6,19 @@
 import { isWithin, type SandboxPlan } from './sandboxPlan.js';
 import { runningAsRoot } from './sandboxSupport.js';
 
+/** GNU env (coreutils >= 8.31, an essential Debian package): sets signal dispositions, then execs. */
+const ENV = '/usr/bin/env';
+/**
+ * Signals the session's process group gets from its terminal (Ctrl-C, Ctrl-\\) and from Corral's escalation. bwrap
+ * shares the program's process group and would die of them first (a program that catches Ctrl-C would lose its
+ * sandbox, and the namespace's init would be orphaned): bwrap ignores them, and the program gets them back as defaults.
+ */
+const GROUP_SIGNALS = 'INT,QUIT,TERM,HUP';
+
 export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): string[] {
   // --die-with-parent: the sandbox ends with the bwrap that watches it. No --new-session: the program keeps the
   // terminal as its controlling tty (job control, Ctrl-C) that the holder gave it.
-  const args = [plan.bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc'];
+  const args = [ENV, `--ignore-signal=${GROUP_SIGNALS}`, plan.bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc'];
   if (plan.network === 'none') args.push('--unshare-net');
   // Root keeps its capabilities in a bwrap without a user namespace; a session has no use for them.
   if (runningAsRoot()) args.push('--cap-drop', 'ALL');
@@ -56,7 +65,7 @@ export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): strin
   }
   if (!procAndDev) args.push('--proc', '/proc', '--dev', '/dev');
   // The sandbox's root is bwrap's own tmpfs: read-only, so the only writable places are the binds and /tmp.
-  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--');
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', ENV, `--default-signal=${GROUP_SIGNALS}`);
   // The program by its real path: the path it was found by (a node_modules/.bin symlink) may not exist inside.
   const index = argv.indexOf(plan.executable);
   return [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))];
