@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, listIds } from '../helpers/coreSupport.js';
+import { createSession, listIds, waitForText } from '../helpers/coreSupport.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 
 /** A sandboxed program on a loaded 2-core machine exits well within this. */
@@ -161,6 +161,24 @@ test('without a usable bubblewrap (--bwrap names a missing file) the daemon says
     // What asks for no sandbox still runs.
     const plain = await runScript(daemon, 'echo ran', {});
     assert.equal(plain.stdout, 'ran\n');
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
+
+test('Ctrl-C reaches a sandboxed program that catches it, as without a sandbox, and the session lives on', async () => {
+  const daemon = await startDaemon();
+  try {
+    const session = await createSession(daemon, {
+      command: ['/bin/sh', '-c', 'trap "echo caught" INT; echo go; while :; do sleep 0.2; done'],
+      sandbox: {},
+    });
+    await waitForText(daemon, session.id, 'go');
+    assert.equal((await daemon.request('POST', `/api/v1/sessions/${session.id}/input`, { keys: ['C-c'] })).status, 200);
+    await waitForText(daemon, session.id, 'caught');
+    const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${session.id}`);
+    assert.equal(info.body.exit, null, 'the sandbox ended with the Ctrl-C the program caught');
   } finally {
     await daemon.stop();
     daemon.cleanup();
