@@ -35,6 +35,7 @@ const SERVE_OPTIONS = {
   'pty-backend': { type: 'string', default: 'native' },
   'session-host': { type: 'string', default: 'holder' },
   containment: { type: 'string', default: 'auto' },
+  bwrap: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -72,6 +73,8 @@ to the next start, which ends them as lost).
                         whichever this machine offers, else the sweep alone), cgroup-v2, cgroup-v1 (the daemon
                         refuses to start when that does not work here), or sweep (no cgroups: a session's
                         processes are found by pid tree and environment marker, which a process can escape)
+  --bwrap PATH          the bubblewrap binary session sandboxes use (default /usr/bin/bwrap); where it cannot make
+                        namespaces the daemon says so at start and refuses sandboxed sessions (SANDBOX_UNAVAILABLE)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
 `;
 
@@ -109,6 +112,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         ptyBackend,
         sessionHost: values.sessionHost,
         containment: values.containment,
+        ...(values.bwrap === undefined ? {} : { sandbox: { bwrap: values.bwrap } }),
       },
     },
     faces,

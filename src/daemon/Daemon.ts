@@ -176,7 +176,8 @@ export class Daemon {
       opened.unshift(() => engine.shutdown());
       const { subreaper, recovered, reattach } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
-      const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set() };
+      // Sessions' scoped tokens (CORRAL_TOKEN) pass the door too, confined to their session and task.
+      const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set(), scopedToken: (given) => engine.tokens.resolve(given) };
       const version = packageVersion();
       const tasks = new TaskHealthBoard();
       const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
@@ -249,7 +250,10 @@ export class Daemon {
     this.openDoor(port);
     const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
     writeDaemonInfo(join(dataDir, DAEMON_INFO_FILE), info);
-    this.logger.info({ url: info.url, dataDir, roots, ...this.started }, 'corral daemon listening');
+    // Sessions holding a scoped token find the daemon through CORRAL_URL.
+    this.engine.tokens.setEndpoint(info.url);
+    const sandbox = this.engine.tokens.sandboxSupport();
+    this.logger.info({ url: info.url, dataDir, roots, ...this.started, sandbox }, 'corral daemon listening');
   }
 
   /** Accepts the Host and Origin names of `port` at the door (until then every request is FORBIDDEN_HOST). */

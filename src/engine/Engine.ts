@@ -12,6 +12,7 @@ import { EngineProfiles } from './door/EngineProfiles.js';
 import { EngineSessions } from './door/EngineSessions.js';
 import { EngineTasks } from './door/EngineTasks.js';
 import { EngineTemplates } from './door/EngineTemplates.js';
+import { EngineTokens } from './door/EngineTokens.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineStats } from './engineTypes.js';
 import type { EngineStore } from './ports.js';
@@ -36,6 +37,8 @@ export class Engine {
   readonly agents: EngineAgents;
   readonly presets: { readonly templates: EngineTemplates; readonly macros: EngineMacros };
   readonly profiles: EngineProfiles;
+  /** Sessions' scoped tokens: resolve, and check a scoped caller's reach. */
+  readonly tokens: EngineTokens;
 
   constructor(options: EngineOptions) {
     this.manager = new SessionManager(options.config, options.store, options.log, options.backends);
@@ -45,6 +48,7 @@ export class Engine {
     this.agents = new EngineAgents(this.manager);
     this.presets = { templates: new EngineTemplates(options.store), macros: new EngineMacros(options.store, this.manager) };
     this.profiles = new EngineProfiles(this.manager);
+    this.tokens = new EngineTokens(this.manager);
   }
 
   /** Becomes the subreaper, reattaches sessions left running under holders, ends the rest as lost, starts the samplers. */

@@ -1,5 +1,7 @@
 // Engine settings with their defaults. Every bound says why it is that number.
 
+import { DEFAULT_BWRAP_PATH } from './sandbox/sandboxSupport.js';
+
 export interface TerminationGraces {
   /** After the profile's polite exit (e.g. Claude's /exit): time to leave on its own. */
   politeMs: number;
@@ -55,6 +57,8 @@ export interface EngineConfig {
   /** `holder` runs pty and pipe sessions under holders (ptyBackend then does not apply). */
   sessionHost: SessionHostName;
   containment: ContainmentChoice;
+  /** Session sandboxes: the bubblewrap binary (a missing one makes sandboxed sessions refused, SANDBOX_UNAVAILABLE). */
+  sandbox: { bwrap: string };
 }
 
 /** Hundreds of sessions must work on a 2-core machine; past this a runaway orchestrator is more likely than need. */
@@ -83,5 +87,6 @@ export function defaultEngineConfig(dataDir: string, roots: string[]): EngineCon
     // In-process engines (tests, embedders) keep their children; `corral serve` defaults to holders.
     sessionHost: 'daemon',
     containment: 'auto',
+    sandbox: { bwrap: DEFAULT_BWRAP_PATH },
   };
 }

@@ -44,6 +44,8 @@ import type { TerminationGraces } from './EngineConfig.js';
 import type { ShellIntegration } from './shell/shellIntegration.js';
 import type { HookEvent } from './agent/HookServer.js';
 import type { WaitOutcome } from '../protocol/apiReplies.js';
+import type { SandboxDecision } from './sandbox/sandboxPlan.js';
+import { sandboxedArgv } from './sandbox/bwrapCommand.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -73,6 +75,10 @@ export interface SessionSpec {
   shellIntegration?: ShellIntegration;
   /** Agent sessions: dialogs (ids or `tool:<Name>`) answered automatically; opt-in, empty by default. */
   autoAnswer?: string[];
+  /** The session's sandbox as its info shows it, and the plan its program is wrapped with at spawn (null: none). */
+  sandbox: SandboxDecision;
+  /** SHA-256 of the CORRAL_TOKEN scoped to this session, when it has one (the token itself is kept nowhere). */
+  scopedTokenHash?: string;
 }
 
 export interface SessionDeps {
@@ -235,9 +241,12 @@ export class Session {
     if (this.spec.command.length === 0) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
     let proc: BackendProcess;
     try {
-      // The program joins its cgroup before it execs (corral-cgroup-enter), then applies its rlimits (prlimit).
+      // Outermost first: the program joins its cgroup before anything execs (corral-cgroup-enter), so the sandbox
+      // and everything under it are inside; then its rlimits (prlimit); then the sandbox (bwrap), then the program.
       this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
-      const [file = '', ...args] = this.deps.containment.wrap(withRlimits(this.spec.command, this.spec.limits), this.cgroup);
+      const limited = withRlimits(this.spec.command, this.spec.limits);
+      const plan = this.spec.sandbox.plan;
+      const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup);
       proc = this.deps.backend.spawn({
         kind: this.spec.kind,
         file,
@@ -865,6 +874,8 @@ export class Session {
       limits: this.spec.limits,
       containment: this.cgroup?.mode ?? 'sweep',
       storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
+      sandbox: this.spec.sandbox.info,
+      scopedToken: this.spec.scopedTokenHash !== undefined,
     };
   }
 

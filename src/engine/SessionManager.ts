@@ -36,6 +36,10 @@ import { buildSpec, toStoredSpec } from './sessionSpec.js';
 import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
 import { isStoreRefusal, StoreWriter, type StorageHealth } from './StoreWriter.js';
+import { probeSandbox, type SandboxSupport } from './sandbox/sandboxSupport.js';
+import { ScopedTokens, type TokenScope } from './tokens/ScopedTokens.js';
+import { confineCreate } from './tokens/scopedCreate.js';
+import type { SecurityRefusal } from '../protocol/events.js';
 
 export type { EngineLogger } from './engineLogger.js';
 
@@ -60,6 +64,14 @@ export interface EngineHealth {
   ok: boolean;
   storage: StorageHealth;
   tasks: TaskHealth[];
+  /** Whether session sandboxes can be made here (and why not). */
+  sandbox: SandboxSupport;
+}
+
+/** Who asks, when it is a session's scoped token (the daemon's own token is unrestricted and passes none). */
+export interface ScopedCaller {
+  scope: TokenScope;
+  face: SecurityRefusal['face'];
 }
 
 export interface CreateResult {
@@ -94,6 +106,9 @@ export class SessionManager {
   readonly agents: AgentService;
   /** Command and prompt history of every session (persisted; finished entries become engine events). */
   readonly history: CommandHistory;
+  /** Tokens sessions hold to call Corral, each scoped to its session and task. */
+  readonly tokens = new ScopedTokens((id) => this.sessions.find(id)?.isLive === true);
+  private sandboxProbe: SandboxSupport | null = null;
 
   constructor(
     readonly config: EngineConfig,
@@ -137,6 +152,8 @@ export class SessionManager {
   async start(): Promise<{ subreaper: boolean; recovered: number; reattach: ReattachOutcome }> {
     const { subreaper } = this.reaper.start();
     this.log('info', 'session containment', { mode: this.containment.mode, detail: this.containment.detail });
+    const sandbox = this.sandboxSupport;
+    if (!sandbox.available) this.log('warn', 'session sandboxes are unavailable: sandboxed sessions will be refused', { reason: sandbox.reason });
     await this.agents.start();
     this.writer.start();
     const reattach = await reattachSessions({
@@ -158,6 +175,25 @@ export class SessionManager {
     return { subreaper, recovered: reattach.lost, reattach };
   }
 
+  /** Whether this machine can make sandboxes: probed once (a tiny bwrap run), at start or at the first need. */
+  get sandboxSupport(): SandboxSupport {
+    this.sandboxProbe ??= probeSandbox(this.config.sandbox.bwrap);
+    return this.sandboxProbe;
+  }
+
+  /**
+   * A scoped token was used beyond its scope: logged, reported as a `security.refused` event of the session that
+   * holds it, and answered with the TOKEN_SCOPE error the caller throws.
+   */
+  refuseScope(caller: ScopedCaller, action: string, target: string | null, message: string): CorralError {
+    const refusal: SecurityRefusal = { code: 'TOKEN_SCOPE', face: caller.face, action, target, at: new Date().toISOString() };
+    this.log('warn', 'scoped token refused', { session: caller.scope.sessionId, ...refusal });
+    this.emit({ type: 'security.refused', sessionId: caller.scope.sessionId, refusal });
+    return new CorralError('TOKEN_SCOPE', `${message} This token belongs to session ${caller.scope.sessionId}${caller.scope.taskId === null ? '' : ` (task ${caller.scope.taskId})`}.`, {
+      details: { session: caller.scope.sessionId, taskId: caller.scope.taskId, target },
+    });
+  }
+
   get profileRegistry(): ProfileRegistry {
     return this.profiles;
   }
@@ -165,9 +201,20 @@ export class SessionManager {
   // ---- create ----------------------------------------------------------------------------------------------
 
   /** `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check. */
-  create(request: CreateSessionRequest, internal: { cwd?: string } = {}): CreateResult {
+  create(request: CreateSessionRequest, internal: { cwd?: string; caller?: ScopedCaller } = {}): CreateResult {
     if (!this.accepting) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; no new sessions.');
     request = applyTemplate(this.store, request);
+    const caller = internal.caller;
+    if (caller !== undefined) {
+      const parent = this.find(caller.scope.sessionId);
+      request = confineCreate(
+        request,
+        caller.scope,
+        parent?.isLive === true ? { cwd: parent.spec.cwd, sandbox: parent.spec.sandbox.info } : undefined,
+        this.cwdPolicy,
+        (message, target) => this.refuseScope(caller, 'create a session', target, message),
+      );
+    }
     if (request.taskId !== undefined && request.forceNew !== true) {
       const existing = this.liveSessionForTask(request.taskId);
       if (existing !== undefined) return { session: existing, existing: true };
@@ -182,7 +229,16 @@ export class SessionManager {
     }
     const spec = diskFullAsStorageFull(() =>
       buildSpec(
-        { dataDir: this.config.dataDir, profiles: this.profiles, cwdPolicy: this.cwdPolicy, agents: this.agents, allowEnv: this.config.allowEnv },
+        {
+          dataDir: this.config.dataDir,
+          profiles: this.profiles,
+          cwdPolicy: this.cwdPolicy,
+          agents: this.agents,
+          allowEnv: this.config.allowEnv,
+          sandbox: { support: () => this.sandboxSupport, hooksDir: this.agents.hooks.socketDir },
+          tokens: this.tokens,
+          log: this.log,
+        },
         request,
         internal.cwd,
       ),
@@ -283,6 +339,7 @@ export class SessionManager {
       session.onExit((exit) => this.handleExit(session, exit)),
     ];
     if (session.spec.profile.agent !== undefined) this.agents.attach(session);
+    if (session.spec.scopedTokenHash !== undefined) this.tokens.restore(session.id, session.spec.taskId, session.spec.scopedTokenHash);
     return listeners;
   }
 
@@ -391,8 +448,8 @@ export class SessionManager {
   }
 
   /** POST /exec: a one-shot pipe session. Past the timeout it keeps running; the reply names it. */
-  exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
-    return execCommand((create) => this.create(create).session, request, signal);
+  exec(request: ExecRequest, signal?: AbortSignal, caller?: ScopedCaller): Promise<ExecResult> {
+    return execCommand((create) => this.create(create, { caller }).session, request, signal);
   }
 
   // ---- bookkeeping -----------------------------------------------------------------------------------------
@@ -404,6 +461,7 @@ export class SessionManager {
 
   private handleExit(session: Session, exit: ExitInfo): void {
     this.counters.exited++;
+    this.tokens.revoke(session.id);
     this.history.forget(session.id);
     this.persistence.recordEnd(session);
     // The end is recorded: nothing needs the holder any more (it exits once the tree is gone).
@@ -435,7 +493,7 @@ export class SessionManager {
   health(): EngineHealth {
     const storage = this.writer.health();
     const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), this.writer.retryHealth()];
-    return { ok: storage.ok && tasks.every((task) => task.ok), storage, tasks };
+    return { ok: storage.ok && tasks.every((task) => task.ok), storage, tasks, sandbox: this.sandboxSupport };
   }
 
   /**

@@ -8,7 +8,8 @@ export type { TemplateRecord } from './templates/templates.js';
 export type { MacroRecord } from './macros/macros.js';
 export type { PromptResult } from './agent/AgentService.js';
 export type { WaitOutcome } from './Session.js';
-export type { EngineHealth } from './SessionManager.js';
+export type { EngineHealth, ScopedCaller } from './SessionManager.js';
+export type { TokenScope } from './tokens/ScopedTokens.js';
 
 export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 

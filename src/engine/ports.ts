@@ -3,7 +3,7 @@
 // Plain shapes and method signatures only: never import a database here.
 
 import type { CommandRecord } from '../protocol/commandHistory.js';
-import type { SessionInfo, SessionKind, SessionLimits, SessionState, StateEvent } from '../protocol/sessionTypes.js';
+import type { SessionInfo, SessionKind, SessionLimits, SessionSandbox, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 
 /** What the engine needs after a restart to find (and safely signal) what is left of a session's processes. */
 export interface SessionRuntime {
@@ -123,6 +123,10 @@ export interface StoredSpec {
   autoAnswer?: string[];
   /** An agent session's hook secret (from the child's environment): the restarted hook server checks it again. */
   hookSecret?: string;
+  /** The session's sandbox as its info shows it (the sandbox itself lives with the program). */
+  sandbox?: SessionSandbox;
+  /** SHA-256 of the session's scoped CORRAL_TOKEN: it keeps working for a session reattached after a restart. */
+  scopedTokenHash?: string;
 }
 
 /** A live session run by a holder that outlives the daemon: what a later daemon needs to reattach it. */

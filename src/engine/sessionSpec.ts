@@ -9,7 +9,13 @@ import { accessSync, closeSync, constants as fsConstants, openSync, readSync, st
 import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { CorralError } from '../protocol/errors.js';
 import type { CreateSessionRequest } from '../protocol/api.js';
-import type { AgentService } from './agent/AgentService.js';
+import type { AgentLaunch, AgentService } from './agent/AgentService.js';
+import type { EngineLogger } from './engineLogger.js';
+import type { Profile } from './profiles/profileSchema.js';
+import { planSandbox, sandboxHomeDir } from './sandbox/sandboxPlan.js';
+import type { SandboxSupport } from './sandbox/sandboxSupport.js';
+import { SCOPED_TOKEN_ENV, type ScopedTokens } from './tokens/ScopedTokens.js';
+import type { SessionKind } from '../protocol/sessionTypes.js';
 import { HOOK_ENV } from './agent/claudeSetup.js';
 import type { StoredSpec } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
@@ -31,6 +37,11 @@ export interface SpecContext {
   agents: Pick<AgentService, 'prepareLaunch'>;
   /** Refused-by-default env names the operator allows. */
   allowEnv: string[];
+  /** Whether sandboxes can be made (asked only for a session that wants one) and where the hook socket's dir is. */
+  sandbox: { support: () => SandboxSupport; hooksDir: string };
+  /** Issues the session's scoped CORRAL_TOKEN; `endpoint` is the daemon's URL once it listens. */
+  tokens: Pick<ScopedTokens, 'issue' | 'revoke' | 'endpoint'>;
+  log: EngineLogger;
 }
 
 /** `trustedCwd`: a directory Corral made itself (a task's git worktree), used without the roots check. */
@@ -47,6 +58,33 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
     }
   }
   const kind = request.kind ?? profile.kind;
+  const scopedToken = request.scopedToken ?? profile.scopedToken ? context.tokens.issue(id, request.taskId ?? null) : null;
+  try {
+    return finishSpec(context, request, { id, profile, cwd, launch, explicitEnv, kind, scopedToken });
+  } catch (error) {
+    // Nothing was started: the token of a session that never existed must not linger.
+    context.tokens.revoke(id);
+    throw error;
+  }
+}
+
+interface SpecSoFar {
+  id: string;
+  profile: Profile;
+  cwd: string;
+  launch: AgentLaunch;
+  explicitEnv: Record<string, string>;
+  kind: SessionKind;
+  scopedToken: { token: string; hash: string } | null;
+}
+
+function finishSpec(context: SpecContext, request: CreateSessionRequest, soFar: SpecSoFar): SessionSpec {
+  const { id, profile, cwd, launch, explicitEnv, kind, scopedToken } = soFar;
+  const tokenEnv: Record<string, string> = {};
+  if (scopedToken !== null) {
+    tokenEnv[SCOPED_TOKEN_ENV.token] = scopedToken.token;
+    if (context.tokens.endpoint !== null) tokenEnv[SCOPED_TOKEN_ENV.url] = context.tokens.endpoint;
+  }
   const childEnv = buildChildEnv({
     daemonEnv: process.env,
     explicit: explicitEnv,
@@ -55,6 +93,7 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
       [SESSION_MARKER_ENV]: id,
       ...(kind === 'pty' ? { TERM: 'xterm-256color', COLORTERM: 'truecolor' } : {}),
       ...launch.internalEnv,
+      ...tokenEnv,
     },
   });
   const argv = (request.command ?? profile.command).map((arg) =>
@@ -78,6 +117,29 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
   });
   Object.assign(childEnv, shell.env);
   checkExecLimits(shell.argv, childEnv);
+  const ownDir = sessionDir(context.dataDir, id);
+  const sandbox = planSandbox({
+    support: context.sandbox.support,
+    cwdPolicy: context.cwdPolicy,
+    dataDir: context.dataDir,
+    policy: request.sandbox ?? profile.sandbox,
+    cwd,
+    executable,
+    home: childEnv.HOME,
+    privateDirs: [
+      { path: join(ownDir, 'agent'), mode: 'rw' },
+      { path: join(ownDir, 'shell'), mode: 'ro' },
+    ],
+    hooksDir: launch.hooks ? context.sandbox.hooksDir : null,
+    ownHome: sandboxHomeDir(ownDir),
+  });
+  if (sandbox.info.mode === 'none' && sandbox.info.reason === 'opted-out') {
+    // An explicit opt-out is a decision someone will want to find later.
+    context.log(profile.sandbox !== undefined && profile.sandbox !== 'none' ? 'warn' : 'info', 'session runs without a sandbox: opted out', {
+      session: id,
+      profile: profile.name,
+    });
+  }
   return {
     id,
     name: request.name ?? null,
@@ -103,6 +165,8 @@ export function buildSpec(context: SpecContext, request: CreateSessionRequest, t
       cpuWeight: request.limits?.cpuWeight ?? null,
     },
     ...(shell.integration === undefined ? {} : { shellIntegration: shell.integration }),
+    sandbox,
+    ...(scopedToken === null ? {} : { scopedTokenHash: scopedToken.hash }),
   };
 }
 
@@ -123,6 +187,8 @@ export function toStoredSpec(spec: SessionSpec): StoredSpec {
     ...(spec.shellIntegration === undefined ? {} : { shellIntegration: spec.shellIntegration }),
     ...(spec.autoAnswer === undefined ? {} : { autoAnswer: spec.autoAnswer }),
     ...(hookSecret === undefined ? {} : { hookSecret }),
+    sandbox: spec.sandbox.info,
+    ...(spec.scopedTokenHash === undefined ? {} : { scopedTokenHash: spec.scopedTokenHash }),
   };
 }
 
@@ -145,6 +211,9 @@ export function fromStoredSpec(id: string, stored: StoredSpec, profiles: Profile
     limits: stored.limits,
     ...(stored.shellIntegration === undefined ? {} : { shellIntegration: stored.shellIntegration }),
     ...(stored.autoAnswer === undefined ? {} : { autoAnswer: stored.autoAnswer }),
+    // The sandbox is in place around the running program; only what the info shows is needed again.
+    sandbox: { info: stored.sandbox ?? { mode: 'none', reason: 'not-requested' }, plan: null },
+    ...(stored.scopedTokenHash === undefined ? {} : { scopedTokenHash: stored.scopedTokenHash }),
   };
 }
 

@@ -11,9 +11,15 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PeriodicTask } from '../common/PeriodicTask.js';
-import type { DaemonFace, FaceContext } from '../server/face.js';
+import { scopedCallerOf, type DaemonFace, type FaceContext, type RouteAccess } from '../server/face.js';
 import { createCorralMcpServer } from './corralTools.js';
 import { EngineBackend } from './EngineBackend.js';
+import type { ScopedCaller } from '../engine/engineTypes.js';
+
+/** Who an MCP session belongs to, as a comparable key. */
+function callerKey(caller: ScopedCaller | undefined): string {
+  return caller === undefined ? 'owner' : `session:${caller.scope.sessionId}`;
+}
 
 export const MCP_PATH = '/mcp';
 /** MCP session ids: 128 random bits (the brief asks for at least 128), base64url, visible ASCII as the spec wants. */
@@ -38,6 +44,8 @@ interface McpHttpSession {
   lastUsed: number;
   /** Requests in flight (an SSE stream or a long wait counts): never closed as idle while > 0. */
   active: number;
+  /** Who opened it: `owner`, or the session whose scoped token did. Only the same caller may use it. */
+  openedBy: string;
 }
 
 function sendJsonRpcError(reply: FastifyReply, status: number, code: number, message: string): void {
@@ -57,7 +65,7 @@ export class McpHttpFace implements DaemonFace {
   }
 
   attach(context: FaceContext): void {
-    const backend = new EngineBackend(context.engine);
+    const ownerBackend = new EngineBackend(context.engine);
     const version = context.version;
     const log = context.logger;
 
@@ -80,13 +88,16 @@ export class McpHttpFace implements DaemonFace {
       }
     };
 
-    const open = async (): Promise<McpHttpSession | null> => {
+    const open = async (caller: ScopedCaller | undefined): Promise<McpHttpSession | null> => {
       if (this.sessions.size >= MAX_MCP_SESSIONS && !(await this.evictOne())) return null;
+      // A session's scoped token gets tools confined to its session and task.
+      const backend = caller === undefined ? ownerBackend : new EngineBackend(context.engine, caller);
       const server = createCorralMcpServer(backend, { version });
       const session: McpHttpSession = {
         server,
         lastUsed: performance.now(),
         active: 0,
+        openedBy: callerKey(caller),
         transport: new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomBytes(MCP_SESSION_ID_BYTES).toString('base64url'),
           onsessioninitialized: (id) => {
@@ -112,13 +123,22 @@ export class McpHttpFace implements DaemonFace {
     context.app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: MCP_PATH,
+      // Open to a session's scoped token: its tools are confined (EngineBackend with the caller).
+      config: { scoped: 'mcp' } satisfies RouteAccess,
       handler: async (request, reply) => {
         const header = request.headers['mcp-session-id'];
         const sessionId = Array.isArray(header) ? header[0] : header;
+        const caller = scopedCallerOf(request.raw);
         if (sessionId !== undefined) {
           const session = this.sessions.get(sessionId);
           if (session === undefined) {
             sendJsonRpcError(reply, 404, JSONRPC_SESSION_NOT_FOUND, 'MCP session not found (it ended or the daemon restarted): initialize a new one.');
+            return;
+          }
+          if (session.openedBy !== callerKey(caller)) {
+            // Another caller's MCP session: a scoped token must not ride on the owner's tools (or another session's).
+            if (caller !== undefined) context.engine.tokens.refuse(caller, 'mcp session of another caller', null, 'This MCP session was opened with another token.');
+            sendJsonRpcError(reply, 403, JSONRPC_SERVER_ERROR, 'TOKEN_SCOPE: this MCP session was opened with another token; initialize your own.');
             return;
           }
           await serve(session, request, reply);
@@ -128,7 +148,7 @@ export class McpHttpFace implements DaemonFace {
           sendJsonRpcError(reply, 400, JSONRPC_SERVER_ERROR, 'No MCP session: send an initialize request first, then the Mcp-Session-Id header it returns.');
           return;
         }
-        const session = await open();
+        const session = await open(caller);
         if (session === null) {
           sendJsonRpcError(reply, 429, JSONRPC_SERVER_ERROR, `${MAX_MCP_SESSIONS} MCP sessions are busy; close one (HTTP DELETE /mcp) and retry.`);
           return;

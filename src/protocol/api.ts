@@ -64,6 +64,29 @@ export const agentOptionsSchema = z
   .strict();
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
 
+/** A path added to a sandbox: read-only (`ro`, the default) or writable (`rw`); it must lie under a workspace root. */
+export const sandboxBindSchema = z
+  .object({
+    path: z.string().min(1).max(4096).refine(noNul, 'paths cannot contain NUL'),
+    mode: z.enum(['ro', 'rw']).optional(),
+  })
+  .strict();
+
+/**
+ * A session's sandbox (Linux namespaces through bubblewrap): the system read-only, the cwd (and an agent's own HOME)
+ * writable, the daemon's data dir, token and other sessions' directories absent. `network: "full"` shares the host's
+ * network (agents must reach their API), `"none"` gives the session a network namespace of its own (loopback only).
+ * `"none"` instead of an object runs the session without a sandbox: an explicit opt-out, logged and shown in its info.
+ */
+export const sandboxPolicySchema = z
+  .object({
+    network: z.enum(['full', 'none']).optional(),
+    binds: z.array(sandboxBindSchema).max(32).optional(),
+  })
+  .strict();
+export const sandboxRequestSchema = z.union([z.literal('none'), sandboxPolicySchema]);
+export type SandboxRequest = z.infer<typeof sandboxRequestSchema>;
+
 /** What a session is made of, as a create request and a template both give it. */
 const sessionShapeFields = {
   profile: z.string().min(1).max(64).optional(),
@@ -77,6 +100,13 @@ const sessionShapeFields = {
   rows: z.number().int().min(2).max(MAX_ROWS).optional(),
   labels: z.record(z.string().max(64), z.string().max(256)).optional(),
   limits: limitsSchema.optional(),
+  /** The session's sandbox, or `"none"` to opt out; default: the profile's (on for agent profiles, off otherwise). */
+  sandbox: sandboxRequestSchema.optional(),
+  /**
+   * Give the session CORRAL_URL and a CORRAL_TOKEN scoped to its own session and task (never the daemon's token);
+   * default: the profile's `scopedToken` (on for agent profiles).
+   */
+  scopedToken: z.boolean().optional(),
 };
 
 export const createSessionSchema = z

@@ -21,6 +21,8 @@ export const ERROR_CATALOG = {
   ENV_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   CWD_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   CWD_NOT_FOUND: { status: 400, wsClose: 4400 },
+  /** A sandbox bind that does not exist, lies outside the workspace roots or would expose the daemon's data dir. */
+  SANDBOX_BIND_NOT_ALLOWED: { status: 400, wsClose: 4400 },
   PROFILE_NOT_FOUND: { status: 400, wsClose: 4400 },
   COMMAND_NOT_FOUND: { status: 400, wsClose: 4400 },
   /** The command names something exec cannot run: a directory, an empty name. */
@@ -35,6 +37,8 @@ export const ERROR_CATALOG = {
   FORBIDDEN_HOST: { status: 403, wsClose: 4403 },
   FORBIDDEN_ORIGIN: { status: 403, wsClose: 4403 },
   READ_ONLY: { status: 403, wsClose: 4403 },
+  /** A token scoped to one session and its task was used on something outside that scope. */
+  TOKEN_SCOPE: { status: 403, wsClose: 4403 },
   SESSION_NOT_FOUND: { status: 404, wsClose: 4404 },
   TASK_NOT_FOUND: { status: 404, wsClose: 4404 },
   WEBHOOK_NOT_FOUND: { status: 404, wsClose: 4404 },
@@ -52,6 +56,11 @@ export const ERROR_CATALOG = {
   /** Too many wrong tokens from this peer; Retry-After says when to try again. */
   RATE_LIMITED: { status: 429, wsClose: 4429 },
   SPAWN_FAILED: { status: 500, wsClose: 1011 },
+  /**
+   * The session asks for a sandbox and this machine cannot make one (no bubblewrap, or user namespaces refused):
+   * it is refused rather than run unsandboxed. `GET /healthz` (with the token) says why under `details.sandbox`.
+   */
+  SANDBOX_UNAVAILABLE: { status: 501, wsClose: 1011 },
   SHUTTING_DOWN: { status: 503, wsClose: 1001 },
   // Another process holds the store's write lock past the daemon's short busy wait: nothing was changed, ask again.
   STORE_BUSY: { status: 503, wsClose: 1013, retryAfterSeconds: 1 },

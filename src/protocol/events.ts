@@ -9,7 +9,22 @@ export type EngineEvent =
   | { type: 'session.created'; session: SessionInfo }
   | { type: 'session.state'; sessionId: string; event: StateEvent; session: SessionInfo }
   | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo }
-  | { type: 'command.finished'; sessionId: string; command: CommandRecord };
+  | { type: 'command.finished'; sessionId: string; command: CommandRecord }
+  | { type: 'security.refused'; sessionId: string; refusal: SecurityRefusal };
+
+/**
+ * A session's scoped token was used beyond its scope (another session, another task, an owner-only route): refused
+ * with TOKEN_SCOPE. `sessionId` is the session that holds the token; `face` is where it was used.
+ */
+export interface SecurityRefusal {
+  code: 'TOKEN_SCOPE';
+  face: 'rest' | 'websocket' | 'events' | 'mcp';
+  /** What was attempted: a route (`GET /api/v1/sessions/:id`), an MCP tool, a WebSocket attach. */
+  action: string;
+  /** The session or task it was attempted on, when there was one. */
+  target: string | null;
+  at: string;
+}
 
 export type EngineEventType = EngineEvent['type'];
 

@@ -101,7 +101,22 @@ export interface SessionInfo {
   containment?: ContainmentMode;
   /** Whether this session's record and output reached the disk (absent in records of older daemons). */
   storage?: SessionStorage;
+  /** The sandbox the session runs in, or why none (absent in records of older daemons). */
+  sandbox?: SessionSandbox;
+  /** Whether the session holds a CORRAL_TOKEN scoped to itself and its task (absent in records of older daemons). */
+  scopedToken?: boolean;
 }
+
+/**
+ * The effective sandbox of a session. `bwrap`: Linux namespaces through bubblewrap; only the listed paths exist
+ * inside (the system read-only, `writable` read-write), processes of other sessions and the daemon are not visible
+ * (own pid namespace), and `network` is the host's (`full`) or a namespace with loopback only (`none`).
+ * `none`: no sandbox, `opted-out` when the caller or template asked for `sandbox: "none"`, `not-requested` when
+ * neither the profile nor the request asked for one.
+ */
+export type SessionSandbox =
+  | { mode: 'bwrap'; network: 'full' | 'none'; readOnly: string[]; writable: string[] }
+  | { mode: 'none'; reason: 'opted-out' | 'not-requested' };
 
 /** Why the store is not taking writes: the disk is full (507) or another process holds its lock (503). */
 export interface StorageProblem {

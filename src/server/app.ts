@@ -4,6 +4,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { CorralError, isCorralError, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
@@ -11,7 +12,8 @@ import { API_PREFIX, type AppContext } from './appContext.js';
 import { checkHostAndOrigin, checkToken, doorRequestOf } from './auth.js';
 import { AuthFailureLimiter } from './authFailures.js';
 import { ConnectionGuard, connectionLimits } from './ConnectionGuard.js';
-import { RouteTable } from './routeTable.js';
+import { RouteTable, type RouteAccess } from './routeTable.js';
+import { setScopedCaller } from './callers.js';
 import { registerSessionRoutes } from './routes/sessionRoutes.js';
 import { healthReply, registerSystemRoutes } from './routes/systemRoutes.js';
 import { registerAgentRoutes } from './routes/agentRoutes.js';
@@ -71,7 +73,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
     frameworkErrors: (error, _request, reply) => sendError(reply, toCorralError(error)),
     clientErrorHandler: answerClientError,
   });
-  const routes = new RouteTable();
+  const routes = new RouteTable(ctx.engine.tokens);
   const connections = new ConnectionGuard(app.server, connectionLimits(ctx.openFiles ?? DEFAULT_OPEN_FILES));
   const authFailures = ctx.door.failures ?? new AuthFailureLimiter();
   ctx.door.failures = authFailures;
@@ -99,13 +101,25 @@ export function buildApp(ctx: AppContext): BuiltApp {
     }
   });
 
-  /** The door: Host and Origin always, the token unless the route is public. Runs before any body is read. */
-  const passDoor = (request: { headers: Record<string, string | string[] | undefined>; url: string; raw: { socket: Socket } }, isPublic: boolean): void => {
+  /**
+   * The door: Host and Origin always, the token unless the route is public. Runs before any body is read. A session's
+   * scoped token passes only into routes open to it (`scoped` in the route's config names the face that confines it).
+   */
+  const passDoor = (
+    request: { headers: Record<string, string | string[] | undefined>; url: string; method: string; raw: IncomingMessage & { socket: Socket } },
+    config: RouteAccess,
+  ): void => {
     const door = doorRequestOf(request.headers, request.url, request.raw.socket.remoteAddress);
     checkHostAndOrigin(ctx.door, door);
-    if (isPublic) return;
-    checkToken(ctx.door, door, ctx.cookieValid ?? (() => false));
+    if (config.public === true) return;
+    const principal = checkToken(ctx.door, door, ctx.cookieValid ?? (() => false));
     connections.trust(request.raw.socket);
+    if (principal.kind === 'owner') return;
+    const caller = { scope: principal.scope, face: config.scoped ?? 'rest' };
+    if (config.scoped === undefined) {
+      throw ctx.engine.tokens.refuse(caller, `${request.method} ${request.url.split('?')[0] ?? ''}`, null, 'This route is not open to a session\'s token.');
+    }
+    setScopedCaller(request.raw, caller);
   };
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -114,8 +128,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
   });
   app.addHook('onRequest', async (request) => {
     if (closing) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; retry once it is back.', { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS });
-    const routeConfig = request.routeOptions.config as { public?: boolean } | undefined;
-    passDoor(request, routeConfig?.public === true);
+    passDoor(request, (request.routeOptions.config as RouteAccess | undefined) ?? {});
   });
 
   app.setErrorHandler((error: FastifyError | CorralError | Error, request, reply) => {
@@ -127,7 +140,7 @@ export function buildApp(ctx: AppContext): BuiltApp {
   app.setNotFoundHandler((request, reply) => {
     // Unknown routes still pass the door: an unauthenticated caller learns nothing about what exists.
     try {
-      passDoor(request, false);
+      passDoor(request, {});
     } catch (error) {
       sendError(reply, toCorralError(error as Error));
       return;

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { CorralError, isCorralError } from '../protocol/errors.js';
+import type { TokenScope } from '../engine/engineTypes.js';
 import type { AuthFailureLimiter } from './authFailures.js';
 
 export const TOKEN_FILE = 'token';
@@ -37,8 +38,16 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/**
+ * Who a request acts for: the daemon's owner (its token or the dashboard's cookie), or a session through the token
+ * scoped to it (CORRAL_TOKEN), which reaches only that session and its task.
+ */
+export type Principal = { kind: 'owner' } | { kind: 'scoped'; scope: TokenScope };
+
 export interface DoorPolicy {
   token: string;
+  /** The scope of a session's scoped token (set by the daemon from the engine); undefined for any other string. */
+  scopedToken?: (token: string) => TokenScope | undefined;
   allowedHosts: Set<string>;
   allowedOrigins: Set<string>;
   /** Validates a dashboard session cookie; set by the dashboard face so REST and WebSocket doors both see it. */
@@ -125,7 +134,7 @@ export function tryDecodeURIComponent(raw: string): string | undefined {
  * The token, from `Authorization: Bearer` (or the dashboard's session cookie through `cookieValid`).
  * A credential in the query string is refused even when the header is right: URLs end up in logs and history.
  */
-export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): void {
+export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): Principal {
   for (const name of CREDENTIAL_QUERY_PARAMS) {
     if (req.query.has(name)) {
       throw new CorralError('UNAUTHORIZED', 'Credentials in the URL are refused; send Authorization: Bearer <token>.');
@@ -134,7 +143,9 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
   const header = req.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return;
+    if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return { kind: 'owner' };
+    const scope = match?.[1] === undefined ? undefined : policy.scopedToken?.(match[1]);
+    if (scope !== undefined) return { kind: 'scoped', scope };
     const retryAfterSeconds = policy.failures?.fail(req.peer ?? 'unknown') ?? 0;
     if (retryAfterSeconds > 0) {
       throw new CorralError('RATE_LIMITED', `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s with the right one.`, {
@@ -144,15 +155,17 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
     throw new CorralError('UNAUTHORIZED', 'Invalid token.');
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
-  if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return;
+  if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return { kind: 'owner' };
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
 }
 
-/** Whether the request carries the token: a public route (the health check) tells its owner more than a stranger. */
+/**
+ * Whether the request carries the daemon's token: a public route (the health check) tells its owner more than a
+ * stranger, and a session's scoped token counts as a stranger there.
+ */
 export function hasToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (value: string) => boolean): boolean {
   try {
-    checkToken(policy, req, cookieValid);
-    return true;
+    return checkToken(policy, req, cookieValid).kind === 'owner';
   } catch (error) {
     // A refusal (no token, a wrong one, rate-limited) only means "not the owner" here.
     if (isCorralError(error)) return false;

@@ -10,6 +10,11 @@ import type { EventHub } from './events/EventHub.js';
 import type { RouteTable } from './routeTable.js';
 import type { WebhookStore } from './webhooks/webhookStore.js';
 
+// What a face needs to confine a session's scoped token: the caller the door recorded, and the route config that opens
+// a raw route to scoped tokens (`{ scoped: '<face>' }`).
+export { scopedCallerOf } from './callers.js';
+export type { RouteAccess } from './routeTable.js';
+
 export interface FaceContext {
   engine: Engine;
   /** The HTTP app; `app.server` is the listening server (upgrades). Routes added here skip the route table. */

@@ -4,6 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CorralError } from '../protocol/errors.js';
+import type { ScopedCaller } from '../engine/engineTypes.js';
+import { scopedCallerOf } from './callers.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -15,6 +17,27 @@ export interface RouteContext<B, Q, P> {
   reply: FastifyReply;
   /** Aborted when the client goes away (long-polls stop waiting). */
   signal: AbortSignal;
+  /** Set when a session's scoped token sent the request (only routes with `scope: 'caller'` act on it themselves). */
+  caller: ScopedCaller | undefined;
+}
+
+/**
+ * What a session's scoped token may do on a route: `session` (the `:id` of the path must be in its scope), `task`
+ * (the `:taskId` must be its task), `caller` (the handler confines the request itself: creates, lists). A route
+ * without `scope` is closed to scoped tokens (TOKEN_SCOPE at the door).
+ */
+export type RouteScope = 'session' | 'task' | 'caller';
+
+/** A Fastify route's config as the door reads it: public (no token), and which face confines a scoped token. */
+export interface RouteAccess {
+  public?: boolean;
+  scoped?: ScopedCaller['face'];
+}
+
+/** The engine's checks of a scoped caller (engine.tokens). */
+export interface ScopeGate {
+  checkSession(caller: ScopedCaller, id: string, action: string): void;
+  checkTask(caller: ScopedCaller, taskId: string, action: string): void;
 }
 
 export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
@@ -29,6 +52,8 @@ export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.
   status?: number;
   /** Skip the token (only the health check). */
   public?: boolean;
+  /** What a session's scoped token may do here; absent: nothing. */
+  scope?: RouteScope;
   handler: (ctx: RouteContext<z.infer<B>, z.infer<Q>, z.infer<P>>) => Promise<unknown> | unknown;
 }
 
@@ -57,6 +82,9 @@ export class RouteTable {
   /** Routes before this index are already registered with Fastify (faces add theirs after the core ones). */
   private registered = 0;
 
+  /** `gate`: how scoped callers are checked; without one (a bare table in a test) no route is open to them. */
+  constructor(private readonly gate?: ScopeGate) {}
+
   add<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType>(def: RouteDef<B, Q, P>): void {
     this.routes.push(def as unknown as AnyRoute);
   }
@@ -78,7 +106,7 @@ export class RouteTable {
       app.route({
         method: route.method,
         url: prefix + route.url,
-        config: { public: route.public === true },
+        config: { public: route.public === true, ...(route.scope === undefined || this.gate === undefined ? {} : { scoped: 'rest' }) } satisfies RouteAccess,
         handler: async (request, reply) => {
           const controller = new AbortController();
           // The socket closing before we answered means the caller is gone: stop long waits.
@@ -92,8 +120,10 @@ export class RouteTable {
             const body = route.body === undefined ? undefined : parseWith(route.body, given, 'request body');
             const query = route.query === undefined ? {} : parseWith(route.query, request.query ?? {}, 'query');
             const params = route.params === undefined ? request.params : parseWith(route.params, request.params, 'path');
+            const caller = scopedCallerOf(request.raw);
+            if (caller !== undefined) this.confine(route, caller, params, `${route.method} ${prefix}${route.url}`);
             reply.code(route.status ?? 200);
-            const result = await route.handler({ body, query, params, request, reply, signal: controller.signal });
+            const result = await route.handler({ body, query, params, request, reply, signal: controller.signal, caller });
             if (reply.sent) return reply;
             return result;
           } finally {
@@ -102,6 +132,13 @@ export class RouteTable {
         },
       });
     }
+  }
+
+  /** A scoped caller reaches the route's session or task only (the door already refused routes without a scope). */
+  private confine(route: AnyRoute, caller: ScopedCaller, params: unknown, action: string): void {
+    const path = params as { id?: unknown; taskId?: unknown };
+    if (route.scope === 'session' && typeof path.id === 'string') this.gate?.checkSession(caller, path.id, action);
+    if (route.scope === 'task' && typeof path.taskId === 'string') this.gate?.checkTask(caller, path.taskId, action);
   }
 
   openapi(info: { title: string; version: string }, prefix: string): Record<string, unknown> {

@@ -23,6 +23,9 @@ export async function waitState(session: Session, states: SessionState[], timeou
   assert.equal(outcome, 'state', `waited for ${states.join('|')}, session is ${session.state} (${session.stateReason})`);
 }
 
+/** The engine's orphan reaper scans every second and reaps a zombie on its second sighting; generous for a loaded machine. */
+const REAP_WAIT_MS = 15_000;
+
 export function pidGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -63,7 +66,14 @@ export async function endAndCheckGone(engine: EngineHarness, session: Session): 
   const tree = await treePids(pid);
   const info = await engine.manager.terminate(session.id);
   assert.equal(info.state, 'terminated');
-  const alive = tree.filter((p) => !pidGone(p));
+  // A sandboxed session's namespace init (the inner bwrap) can outlive the outer one by a moment and become an orphan
+  // zombie of the engine, which its reaper collects within two scans: dead is not enough, it must also be reaped.
+  const deadline = performance.now() + REAP_WAIT_MS;
+  let alive = tree.filter((p) => !pidGone(p));
+  while (alive.length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    alive = alive.filter((p) => !pidGone(p));
+  }
   assert.deepEqual(alive, [], `processes of the session's tree still alive: ${alive.join(', ')}`);
 }
 

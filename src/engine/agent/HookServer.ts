@@ -1,13 +1,13 @@
-// Receives agent CLI hook reports (Claude Code and Gemini CLI hooks, Codex CLI notify) on a Unix socket in the daemon's data dir.
+// Receives agent CLI hook reports (Claude Code and Gemini CLI hooks, Codex CLI notify) on a Unix socket in its own dir of the data dir.
 // Each session has its own random secret, given to its hook command in the environment; a report is delivered
 // only to the session whose secret it carries, so one session cannot speak for another. It never sees or needs
 // the daemon's API token, and it knows no HTTP face: the engine owns it.
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { tokensEqual } from './secrets.js';
 
@@ -42,20 +42,27 @@ export class HookServer {
   private starting: Promise<string> | null = null;
   private readonly sessions = new Map<string, Registration>();
   readonly socketPath: string;
+  /**
+   * The directory holding the socket and nothing else: a session sandbox mounts it (not the socket file, whose inode a
+   * restarted daemon replaces), so hooks keep reaching the daemon from inside the sandbox across restarts.
+   */
+  readonly socketDir: string;
   /** Reports refused (wrong secret, unknown session, bad body): visible in stats, never delivered. */
   refused = 0;
   received = 0;
 
   constructor(dataDir: string) {
-    const preferred = join(dataDir, 'hooks.sock');
+    const preferred = join(dataDir, 'hooks', 'hooks.sock');
     this.socketPath =
-      preferred.length <= MAX_SOCKET_PATH ? preferred : join(tmpdir(), `corral-hooks-${randomBytes(6).toString('hex')}.sock`);
+      preferred.length <= MAX_SOCKET_PATH ? preferred : join(tmpdir(), `corral-hooks-${randomBytes(6).toString('hex')}`, 'hooks.sock');
+    this.socketDir = dirname(this.socketPath);
   }
 
   /** Starts listening (once); resolves with the socket path. */
   start(): Promise<string> {
     if (this.starting === null) {
       this.starting = new Promise<string>((resolve, reject) => {
+        mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
         // A socket file left by a daemon that was killed would make listen fail with EADDRINUSE.
         rmSync(this.socketPath, { force: true });
         const server = createServer((req, res) => this.handle(req, res));

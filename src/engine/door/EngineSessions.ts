@@ -25,7 +25,7 @@ import type {
   WaitReply,
 } from '../engineTypes.js';
 import { lineView, rawReaderOf, searchOutput, type RawReader } from '../search/outputSearch.js';
-import type { SessionManager } from '../SessionManager.js';
+import type { ScopedCaller, SessionManager } from '../SessionManager.js';
 import { shellExec } from '../shell/ShellExec.js';
 
 /** Sessions of any profile or kind: create, find, drive, read, end. */
@@ -33,8 +33,9 @@ export class EngineSessions {
   constructor(private readonly manager: SessionManager) {}
 
   /** Idempotent per taskId unless forceNew: a live session of the task is answered with `existing: true`. */
-  create(request: CreateSessionRequest): CreateReply {
-    const { session, existing } = this.manager.create(request);
+  /** `caller`: a session's scoped token, which may start sessions of its own task only (TOKEN_SCOPE otherwise). */
+  create(request: CreateSessionRequest, caller?: ScopedCaller): CreateReply {
+    const { session, existing } = this.manager.create(request, { caller });
     return { session: session.toInfo(), existing };
   }
 
@@ -155,8 +156,8 @@ export class EngineSessions {
   }
 
   /** A one-shot command in a pipe session; past its timeout it keeps running and the reply names it. */
-  exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
-    return this.manager.exec(request, signal);
+  exec(request: ExecRequest, signal?: AbortSignal, caller?: ScopedCaller): Promise<ExecResult> {
+    return this.manager.exec(request, signal, caller);
   }
 
   /** A command in a shell session, between the shell's own marks; SESSION_BUSY while another one runs. */

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { keyToBytes } from '../../protocol/keys.js';
+import { sandboxRequestSchema } from '../../protocol/api.js';
 
 const keyName = z.string().refine((name) => keyToBytes(name) !== undefined, { message: 'unknown key name' });
 
@@ -181,6 +182,13 @@ export const profileSchema = z
       .optional(),
     dialogs: z.array(dialogSchema).default([]),
     agent: agentSchema.optional(),
+    /**
+     * The sandbox sessions of this profile run in unless the request says otherwise (PRODUCT §1.9): a policy object
+     * (`{}` for the defaults) or `"none"`. Absent: no sandbox unless the request asks for one. Agent profiles set it.
+     */
+    sandbox: sandboxRequestSchema.optional(),
+    /** Sessions of this profile get a CORRAL_TOKEN scoped to their own session and task unless the request says no. */
+    scopedToken: z.boolean().default(false),
     /** Versions of the program this profile was checked against. */
     verifiedVersions: z.array(z.string()).default([]),
   })

@@ -15,6 +15,7 @@ export class EventsFace implements DaemonFace {
     const streams = registerEventStream(context.app, context.events, {
       keepaliveMs: this.options.keepaliveMs,
       log: (level, message, fields) => context.logger[level](fields, message),
+      tokens: context.engine.tokens,
     });
     const listed = context.tasks.add(streams);
     context.routes.describe({

@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { DisposableStore } from '../../common/lifecycle.js';
 import { PeriodicTask, type TaskHealth, type TaskLogger } from '../../common/PeriodicTask.js';
 import { API_PREFIX } from '../appContext.js';
-import { parseWith } from '../routeTable.js';
+import { parseWith, type RouteAccess } from '../routeTable.js';
+import { scopedCallerOf } from '../callers.js';
+import type { ScopedCaller } from '../../engine/engineTypes.js';
 import type { HubEvent } from '../../protocol/events.js';
 import type { EventHub } from './EventHub.js';
 
@@ -31,10 +33,16 @@ export interface SseStreams {
   health(): TaskHealth;
 }
 
+/** How a stream opened with a session's scoped token is confined (engine.tokens). */
+export interface EventScopes {
+  allowsSession(scope: ScopedCaller['scope'], id: string): boolean;
+  checkSession(caller: ScopedCaller, id: string, action: string): void;
+}
+
 export function registerEventStream(
   app: FastifyInstance,
   hub: EventHub,
-  options: { keepaliveMs?: number; log?: TaskLogger } = {},
+  options: { keepaliveMs?: number; log?: TaskLogger; tokens?: EventScopes } = {},
 ): SseStreams {
   /** Each open stream: how to end it, and how to write to it. */
   const open = new Map<() => void, (chunk: string) => void>();
@@ -45,11 +53,17 @@ export function registerEventStream(
       for (const write of [...open.values()]) write(': keepalive\n\n');
     },
   ).start();
-  app.get(`${API_PREFIX}/events`, (request: FastifyRequest, reply: FastifyReply) => {
+  // A session's scoped token may open the stream (`scoped`): it then sees the events of its own session and task only.
+  const access: RouteAccess = options.tokens === undefined ? {} : { scoped: 'events' };
+  app.get(`${API_PREFIX}/events`, { config: access }, (request: FastifyRequest, reply: FastifyReply) => {
     const query = parseWith(eventsQuery, request.query, 'query');
     const types = query.types === undefined ? null : new Set(query.types.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+    const caller = scopedCallerOf(request.raw);
+    const tokens = options.tokens;
+    if (caller !== undefined && query.sessionId !== undefined) tokens?.checkSession(caller, query.sessionId, 'GET /api/v1/events');
+    const inScope = (event: HubEvent): boolean => caller === undefined || tokens?.allowsSession(caller.scope, event.sessionId) === true;
     const wanted = (event: HubEvent): boolean =>
-      (types === null || types.has(event.type)) && (query.sessionId === undefined || query.sessionId === event.sessionId);
+      (types === null || types.has(event.type)) && (query.sessionId === undefined || query.sessionId === event.sessionId) && inScope(event);
     const lastEventId = headerValue(request.headers['last-event-id']);
 
     reply.hijack();

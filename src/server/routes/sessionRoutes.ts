@@ -34,9 +34,10 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions',
     summary: 'Create a session (any profile or kind); idempotent per taskId unless forceNew',
     tag: 'sessions',
+    scope: 'caller',
     body: createSessionSchema,
-    handler: ({ body, reply }) => {
-      const { session, existing } = engine.sessions.create(body);
+    handler: ({ body, reply, caller }) => {
+      const { session, existing } = engine.sessions.create(body, caller);
       reply.code(existing ? 200 : 201);
       return session;
     },
@@ -47,16 +48,23 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions',
     summary: 'List sessions, newest first (live and ended; filter by state, task, profile)',
     tag: 'sessions',
+    scope: 'caller',
     query: listQuerySchema,
-    handler: ({ query }) =>
-      engine.sessions.list({
+    handler: ({ query, caller }) => {
+      // A session's token lists its own task (or, without a task, itself).
+      if (caller !== undefined && caller.scope.taskId === null) return { sessions: [engine.sessions.info(caller.scope.sessionId)], nextCursor: null };
+      if (caller !== undefined && query.taskId !== undefined && query.taskId !== caller.scope.taskId) {
+        throw engine.tokens.refuse(caller, 'GET /api/v1/sessions', query.taskId, `This token may list task ${caller.scope.taskId ?? ''} only.`);
+      }
+      return engine.sessions.list({
         state: query.state,
-        taskId: query.taskId,
+        taskId: caller?.scope.taskId ?? query.taskId,
         profile: query.profile,
         live: query.live === undefined ? undefined : query.live === 'true',
         limit: query.limit ?? DEFAULT_PAGE,
         cursor: query.cursor,
-      }),
+      });
+    },
   });
 
   routes.add({
@@ -64,6 +72,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id',
     summary: 'One session',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     handler: ({ params }) => engine.sessions.info(params.id),
   });
@@ -83,6 +92,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id',
     summary: 'End a session: polite exit, SIGINT, SIGTERM, SIGKILL, then a sweep of its whole tree',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     query: deleteQuerySchema,
     handler: ({ params, query }) => engine.sessions.terminate(params.id, { force: query.force === 'true' }),
@@ -93,6 +103,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/input',
     summary: 'Write text and/or named keys (Enter, Escape, Up, C-c, M-x, …) to the session',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     body: inputSchema,
     handler: ({ params, body }) => ({ ok: true, session: engine.sessions.input(params.id, body) }),
@@ -103,6 +114,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/output',
     summary: 'Read output by cursor (never consumes): raw (base64 or utf8) or text',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     query: outputQuerySchema,
     handler: ({ params, query }) =>
@@ -120,6 +132,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/screen',
     summary: 'The rendered terminal: rows of text, cursor, title; optional scrollback lines',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     query: screenQuery,
     handler: ({ params, query }) => engine.sessions.screen(params.id, { scrollback: query.scrollback }),
@@ -130,6 +143,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/resize',
     summary: 'Resize the terminal (SIGWINCH reaches the program)',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     body: resizeSchema,
     handler: ({ params, body }) => engine.sessions.resize(params.id, body.cols, body.rows),
@@ -140,6 +154,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/interrupt',
     summary: "Interrupt: the profile's interrupt keys (Ctrl-C) in a terminal, SIGINT for a pipe session",
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     handler: ({ params }) => engine.sessions.interrupt(params.id),
   });
@@ -149,6 +164,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/signal',
     summary: "Send a signal to the session's process group",
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     body: signalSchema,
     handler: ({ params, body }) => engine.sessions.signal(params.id, body.signal),
@@ -159,6 +175,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/wait',
     summary: 'Long-poll until a state, an output pattern, or exit (or the timeout)',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     body: waitSchema,
     handler: async ({ params, body, signal }) => {
@@ -172,6 +189,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/events',
     summary: 'State transitions of a session ({ from, to, at, reason, source })',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     query: pageQuerySchema,
     handler: ({ params, query }) => {
@@ -186,6 +204,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/sessions/:id/commands',
     summary: 'Command and prompt history of a session',
     tag: 'sessions',
+    scope: 'session',
     params: idParams,
     query: pageQuerySchema,
     handler: ({ params, query }) => {
@@ -200,8 +219,9 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/exec',
     summary: 'One-shot command in a pipe session; past its timeout it keeps running and the reply names it',
     tag: 'sessions',
+    scope: 'caller',
     body: execSchema,
-    handler: ({ body, signal }) => engine.sessions.exec(body, signal),
+    handler: ({ body, signal, caller }) => engine.sessions.exec(body, signal, caller),
   });
 
   routes.add({
@@ -209,6 +229,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/tasks/:taskId',
     summary: "A task's sessions (the live one first)",
     tag: 'tasks',
+    scope: 'task',
     params: taskParams,
     handler: ({ params }) => engine.tasks.get(params.taskId),
   });
@@ -218,6 +239,7 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     url: '/tasks/:taskId',
     summary: "End a task: terminate and clean up its live sessions",
     tag: 'tasks',
+    scope: 'task',
     params: taskParams,
     handler: ({ params }) => engine.tasks.end(params.taskId),
   });

@@ -33,6 +33,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
       'exec in a shell session: output between the shell\'s own command marks, exit code, cwd; past timeoutMs the ' +
       'command keeps running (timedOut). Refused with SESSION_BUSY (409) while a command runs',
     tag: 'shell',
+    scope: 'session',
     params: idParams,
     body: shellExecSchema,
     handler: ({ params, body, signal }) => engine.sessions.shellExec(params.id, body, signal),
@@ -43,6 +44,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     url: '/sessions/:id/lines',
     summary: 'Line view of output (text per line, with its offset), filtered server-side by include/exclude regexes',
     tag: 'shell',
+    scope: 'session',
     params: idParams,
     query: linesQuerySchema,
     handler: ({ params, query }) =>
@@ -61,6 +63,7 @@ export function registerShellRoutes(routes: RouteTable, ctx: AppContext): void {
     url: '/sessions/:id/search',
     summary: "Search a session's kept output (memory and disk journal) for a regex: byte offsets and line excerpts",
     tag: 'shell',
+    scope: 'session',
     params: idParams,
     query: searchQuerySchema,
     handler: ({ params, query }) =>

@@ -25,6 +25,8 @@ export interface HealthReply {
     connections: ConnectionStats;
     /** The descriptor limit the daemon runs with (soft RLIMIT_NOFILE). */
     openFilesLimit: number | null;
+    /** Whether session sandboxes can be made here (`available`, else `reason`): sandboxed sessions are refused otherwise. */
+    sandbox: EngineHealth['sandbox'];
   };
 }
 
@@ -39,7 +41,7 @@ export function healthReply(ctx: AppContext, connections: ConnectionGuard, reque
     ok: true,
     degraded,
     status,
-    details: { storage: engine.storage, tasks, connections: connections.stats(), openFilesLimit: ctx.openFiles ?? null },
+    details: { storage: engine.storage, tasks, connections: connections.stats(), openFilesLimit: ctx.openFiles ?? null, sandbox: engine.sandbox },
   };
 }
 

@@ -123,13 +123,16 @@ export class SessionSocketServer implements Disposable {
     try {
       const door = doorRequestOf(req.headers, url, req.socket.remoteAddress);
       checkHostAndOrigin(this.door, door);
-      checkToken(this.door, door, this.options.cookieValid ?? (() => false));
+      const principal = checkToken(this.door, door, this.options.cookieValid ?? (() => false));
       this.door.trust?.(req.socket);
       const match = SESSION_PATH.exec(path);
       if (match?.[1] === undefined) throw new CorralError('NOT_FOUND', `No WebSocket route ${path}; use /ws/sessions/{id}.`);
       query = parseWith(socketQuerySchema, Object.fromEntries(door.query), 'query');
       // A malformed %-escape names no session: looked up as typed, it gets the usual 404.
-      session = this.engine.sessions.attach(tryDecodeURIComponent(match[1]) ?? match[1]);
+      const id = tryDecodeURIComponent(match[1]) ?? match[1];
+      // A session's scoped token attaches to its own session and its task's only.
+      if (principal.kind === 'scoped') this.engine.tokens.checkSession({ scope: principal.scope, face: 'websocket' }, id, 'GET /ws/sessions/:id');
+      session = this.engine.sessions.attach(id);
     } catch (error) {
       refuseUpgrade(socket, error);
       return;

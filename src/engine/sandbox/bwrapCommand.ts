@@ -1,0 +1,72 @@
+// The argv that runs a session's program inside its sandbox: bubblewrap with the plan's mounts, its own pid and IPC
+// namespaces (no other process is visible or signalable, /proc is its own), the host's network or none, every
+// capability dropped when the daemon is root, then the program. The holder (or the daemon's backend) execs this argv
+// as it would the program, so the sandbox is in place before the program's first instruction.
+
+import { isWithin, type SandboxPlan } from './sandboxPlan.js';
+import { runningAsRoot } from './sandboxSupport.js';
+
+/** GNU env (coreutils >= 8.31, an essential Debian package): sets signal dispositions, then execs. */
+const ENV = '/usr/bin/env';
+/**
+ * Signals the session's process group gets from its terminal (Ctrl-C, Ctrl-\\) and from Corral's escalation. bwrap
+ * shares the program's process group and would die of them first (a program that catches Ctrl-C would lose its
+ * sandbox, and the namespace's init would be orphaned): bwrap ignores them, and the program gets them back as defaults.
+ */
+const GROUP_SIGNALS = 'INT,QUIT,TERM,HUP';
+
+export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): string[] {
+  // --die-with-parent: the sandbox ends with the bwrap that watches it. No --new-session: the program keeps the
+  // terminal as its controlling tty (job control, Ctrl-C) that the holder gave it.
+  const args = [ENV, `--ignore-signal=${GROUP_SIGNALS}`, plan.bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc'];
+  if (plan.network === 'none') args.push('--unshare-net');
+  // Root keeps its capabilities in a bwrap without a user namespace; a session has no use for them.
+  if (runningAsRoot()) args.push('--cap-drop', 'ALL');
+  let procAndDev = false;
+  // Directories that exist inside so far: mount points, and everything under a bound host directory.
+  const mounted: string[] = [];
+  const bound: string[] = [];
+  const exists = (dir: string): boolean => dir === '/' || mounted.includes(dir) || bound.some((b) => isWithin(dir, b));
+  /** The parents bwrap would create for a mount point: made read-only (0555), so nothing can be written beside it. */
+  const parents = (target: string): void => {
+    const parts = target.split('/').filter((part) => part !== '');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (exists(dir)) continue;
+      args.push('--perms', '0555', '--dir', dir);
+      mounted.push(dir);
+    }
+  };
+  for (const mount of plan.mounts) {
+    switch (mount.kind) {
+      case 'symlink':
+        args.push('--symlink', mount.source, mount.target);
+        break;
+      case 'ro':
+      case 'rw':
+        parents(mount.target);
+        if (mount.kind === 'ro') args.push(mount.optional === true ? '--ro-bind-try' : '--ro-bind', mount.source, mount.target);
+        else args.push(mount.optional === true ? '--bind-try' : '--bind', mount.source, mount.target);
+        bound.push(mount.target);
+        break;
+      case 'tmpfs':
+        if (!procAndDev) {
+          // The sandbox's own /proc (its pid namespace only) and a minimal /dev, before the first scratch dir.
+          args.push('--proc', '/proc', '--dev', '/dev');
+          procAndDev = true;
+        }
+        parents(mount.target);
+        // /tmp is the session's scratch space; any other tmpfs masks something (the data dir): nothing to write there.
+        if (mount.target !== '/tmp') args.push('--perms', '0555');
+        args.push('--tmpfs', mount.target);
+        mounted.push(mount.target);
+        break;
+    }
+  }
+  if (!procAndDev) args.push('--proc', '/proc', '--dev', '/dev');
+  // The sandbox's root is bwrap's own tmpfs: read-only, so the only writable places are the binds and /tmp.
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', ENV, `--default-signal=${GROUP_SIGNALS}`);
+  // The program by its real path: the path it was found by (a node_modules/.bin symlink) may not exist inside.
+  const index = argv.indexOf(plan.executable);
+  return [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))];
+}

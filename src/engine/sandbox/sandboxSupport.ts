@@ -1,0 +1,53 @@
+// Whether this machine can make a session sandbox: bubblewrap where it was configured, and the namespaces it needs
+// (an unprivileged user namespace when the daemon is not root). Probed once at start by running a tiny sandbox;
+// a machine that cannot is reported (log, `/healthz`) and sandboxed sessions are refused, never run unsandboxed.
+
+import { spawnSync } from 'node:child_process';
+
+/** Debian's `bubblewrap` package installs it here. */
+export const DEFAULT_BWRAP_PATH = '/usr/bin/bwrap';
+/** The probe starts a process in fresh namespaces: milliseconds normally, this bounds a wedged kernel or a hung binary. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** Enough of bwrap's complaint to say why (a namespace refusal is one line). */
+const REASON_CHARS = 500;
+
+export type SandboxSupport = { available: true; bwrap: string } | { available: false; bwrap: string; reason: string };
+
+/** Whether the daemon runs as root: bwrap then keeps capabilities inside unless told to drop them. */
+export function runningAsRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
+
+/** Runs `/bin/true` in the namespaces a session sandbox uses (pid, mount, ipc; a user namespace when not root). */
+export function probeSandbox(bwrap: string): SandboxSupport {
+  const args = [
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--die-with-parent',
+    '--ro-bind',
+    '/',
+    '/',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    ...(runningAsRoot() ? ['--cap-drop', 'ALL'] : []),
+    '--',
+    '/bin/true',
+  ];
+  const result = spawnSync(bwrap, args, { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.error !== undefined) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? `bubblewrap is not installed at ${bwrap} (Debian: apt-get install bubblewrap)` : `could not run ${bwrap}: ${result.error.message}`;
+    return { available: false, bwrap, reason };
+  }
+  if (result.status !== 0) {
+    const said = (result.stderr ?? '').trim().slice(0, REASON_CHARS);
+    return {
+      available: false,
+      bwrap,
+      reason: `${bwrap} could not create namespaces (exit ${result.status ?? result.signal}): ${said === '' ? 'no message' : said}`,
+    };
+  }
+  return { available: true, bwrap };
+}
