@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Corral } from '../../client/Corral.js';
+import { CorralClientError } from '../../client/CorralClientError.js';
 import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
 import { terminalSafeJson } from '../output/neutralize.js';
@@ -128,4 +129,29 @@ export function durationOption(value: string | undefined, option: string, fallba
 
 export function writeJson(io: CliIO, value: unknown): void {
   io.stdout.write(terminalSafeJson(value, 2) + '\n');
+}
+
+/**
+ * The working directory a command that starts a session sends: `--cwd`, else the caller's own (a session starts
+ * where the user stands, as a shell's child would). The daemon confines it to its roots; a caller standing outside
+ * them gets CWD_NOT_ALLOWED with a hint (`withCwdHint`).
+ */
+export function sessionCwd(flag: string | undefined): { cwd: string; implicit: boolean } {
+  return flag === undefined ? { cwd: process.cwd(), implicit: true } : { cwd: flag, implicit: false };
+}
+
+/** Runs `body`; a CWD_NOT_ALLOWED for the caller's own directory says how to get past it. */
+export async function withCwdHint<T>(cwd: { cwd: string; implicit: boolean }, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof CorralClientError) || error.code !== 'CWD_NOT_ALLOWED' || !cwd.implicit) throw error;
+    throw new CorralClientError(
+      error.code,
+      `${error.message} Sessions start in your current directory: cd under a root, pass --cwd DIR, or start the daemon with --root.`,
+      error.status,
+      error.details,
+      { cause: error },
+    );
+  }
 }

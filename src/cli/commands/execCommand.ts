@@ -1,5 +1,6 @@
 // `corral exec <id> <command>`: runs a command in a shell session (POST …/commands) and prints its output.
-// Exit status: 0 when the command exited 0, 1 otherwise, 4 when it was still running at --timeout (it keeps running).
+// Exit status: the command's own exit code, as `corral run` passes it through; 4 when it was still running at
+// --timeout (it keeps running).
 
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
@@ -8,7 +9,8 @@ import { client, clientCommand, durationOption, sessionIdArg, writeJson } from '
 const USAGE = `Usage: corral exec <id> <command> [--timeout 30s] [--raw] [--json]
 
 Runs <command> (one argument; newlines and heredocs allowed) in the shell session <id> and prints its output.
-Exit status: 0 if the command exited 0, 1 if not, 4 if it was still running at --timeout (it keeps running).
+Exit status: the command's own exit code (as with corral run: \`exec $id '(exit 7)'\` exits 7), 4 if it was still
+running at --timeout (it keeps running), 1 if the shell reported no code.
 A busy session (a command already running) refuses with SESSION_BUSY (exit 2): wait for idle, then retry.
   --raw   print the bytes as the terminal got them (escapes included)`;
 
@@ -32,6 +34,6 @@ export const execCommand = clientCommand({
       if (result.timedOut) io.stderr.write(`corral: still running after ${timeoutMs} ms (it keeps running; interrupt or wait for it)\n`);
     }
     if (result.timedOut) return EXIT.timeout;
-    return result.exitCode === 0 ? EXIT.ok : EXIT.failure;
+    return result.exitCode ?? EXIT.failure;
   },
 });
