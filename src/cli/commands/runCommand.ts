@@ -104,7 +104,8 @@ export const runCommand = clientCommand({
       process.off('SIGINT', onInterrupt);
     }
     if ('interrupted' in finished) return endInterrupted(api, taskId, io);
-    let { result, readBack } = finished;
+    const readBack = finished.readBack;
+    let result = finished.result;
     let stdout: Buffer | string = result.stdout;
     let stderr: Buffer | string = result.stderr;
     if (readBack) {
