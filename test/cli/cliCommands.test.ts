@@ -477,6 +477,35 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.equal(info.body.state, 'terminated');
   });
 
+  test('a session is named by its id, its name or a unique id prefix; ambiguity and no match have stable codes', async () => {
+    const first = await createSession({ command: ['sleep', '60'], name: 'ref-dev' });
+    const twins = [await createSession({ command: ['sleep', '60'], name: 'ref-twin' }), await createSession({ command: ['sleep', '60'], name: 'ref-twin' })];
+    try {
+      for (const ref of ['ref-dev', first.id.slice(0, 12), first.id]) {
+        const shown = await cli(['show', ref, '--json']);
+        assert.equal(shown.code, 0, `${ref}: ${shown.stderr}`);
+        assert.equal((JSON.parse(shown.stdout) as SessionInfo).id, first.id, ref);
+      }
+      for (const ref of ['ref-twin', 's_']) {
+        const refused = await cli(['show', ref, '--json']);
+        assert.equal(refused.code, 2, refused.stdout);
+        const error = (JSON.parse(refused.stdout) as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, 'SESSION_AMBIGUOUS', ref);
+        if (ref === 'ref-twin') for (const twin of twins) assert.ok(error.message.includes(twin.id), error.message);
+      }
+      const missing = await cli(['kill', 'no-such-session-name', '--json']);
+      assert.equal(missing.code, 3, missing.stdout);
+      assert.equal((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'SESSION_NOT_FOUND');
+      // An ended twin no longer competes with the live one of the same name.
+      await daemon.request('DELETE', `/api/v1/sessions/${twins[0]?.id ?? ''}?force=true`);
+      const killed = await cli(['kill', 'ref-twin', '--json']);
+      assert.equal(killed.code, 0, killed.stderr);
+      assert.equal((JSON.parse(killed.stdout) as SessionInfo).id, twins[1]?.id);
+    } finally {
+      for (const s of [first, ...twins]) await daemon.request('DELETE', `/api/v1/sessions/${s.id}?force=true`);
+    }
+  });
+
   test('usage errors exit 2: unknown option, missing condition, bad duration, unknown command', async () => {
     const results = await Promise.all([
       cli(['ls', '--bogus']),

@@ -7,7 +7,7 @@
 
 import type { Corral } from '../../client/Corral.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg } from './commandKit.js';
+import { client, clientCommand, sessionArg } from './commandKit.js';
 
 /** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
 const DEFAULT_DETACH_KEYS = 'C-]';
@@ -79,7 +79,7 @@ export const attachCommand = clientCommand({
     'no-resize': { type: 'boolean', default: false },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"\n${USAGE}`);
     const detachLabel = values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS;
     const detachKeys = parseDetachKeys(detachLabel);

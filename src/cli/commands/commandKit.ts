@@ -6,6 +6,7 @@ import type { Corral } from '../../client/Corral.js';
 import { CorralClientError } from '../../client/CorralClientError.js';
 import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
+import { resolveSessionRef } from '../sessionRef.js';
 import { terminalSafeJson } from '../output/neutralize.js';
 
 /** Options every client command takes (clientCommand adds them to the command's own). */
@@ -87,11 +88,11 @@ export function client(values: { 'data-dir'?: string }, io: CliIO): Corral {
   return clientFor(values['data-dir'], io.env);
 }
 
-/** The one session id a command acts on (the first positional). */
-export function sessionIdArg(positionals: readonly string[], usage: string): string {
-  const id = positionals[0];
-  if (id === undefined || id === '') throw new UsageError(`a session id is required\n${usage}`);
-  return id;
+/** The one session a command acts on (the first positional): an id, a name or a unique id prefix. */
+export async function sessionArg(api: Corral, positionals: readonly string[], usage: string): Promise<string> {
+  const ref = positionals[0];
+  if (ref === undefined || ref === '') throw new UsageError(`a session id or name is required\n${usage}`);
+  return resolveSessionRef(api, ref);
 }
 
 export function integerOption(value: string | undefined, option: string, min: number, max: number): number | undefined {

@@ -4,7 +4,7 @@
 
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral exec <id> <command> [--timeout 30s] [--raw] [--json]
 
@@ -23,7 +23,7 @@ export const execCommand = clientCommand({
   usage: USAGE,
   options: { timeout: { type: 'string', short: 't' }, raw: { type: 'boolean', default: false } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const command = positionals.slice(1).join(' ');
     if (command.trim() === '') throw new UsageError(`a command is required\n${USAGE}`);
     const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);

@@ -3,7 +3,7 @@
 
 import { EXIT } from '../cliCommand.js';
 import { describeEnding } from '../output/sessionFormat.js';
-import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral kill <id> [--force] [--json]
 
@@ -16,7 +16,7 @@ export const killCommand = clientCommand({
   usage: USAGE,
   options: { force: { type: 'boolean', default: false } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const ended = await client(values, io).sessions.terminate(id, { force: values.force });
     if (values.json) writeJson(io, ended);
     else io.stdout.write(describeEnding(ended) + '\n');

@@ -4,7 +4,7 @@
 import type { OutputChunk } from '../../client/outputStream.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { Neutralizer } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral logs <id> [--since OFFSET] [--text] [-f|--follow] [--raw] [--stream stdout|stderr] [--json]
 
@@ -65,7 +65,7 @@ export const logsCommand = clientCommand({
     stream: { type: 'string' },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     if (values.stream !== undefined && values.stream !== 'stdout' && values.stream !== 'stderr') {
       throw new UsageError(`--stream: "${values.stream}" must be stdout or stderr`);

@@ -2,11 +2,12 @@
 // `run` prints one line per step; exit status 0 when every step passed, 4 when a wait timed out, 1 otherwise.
 
 import { EXIT, UsageError } from '../cliCommand.js';
+import { resolveSessionRef } from '../sessionRef.js';
 import { writeJson } from './commandKit.js';
 import { presetCommand, type PresetCommandVerb } from './presetCommands.js';
 
 const USAGE = `Usage: corral macro ls | show <name> | set <name> '<json>' | set <name> --file F | rm <name>
-       corral macro run <name> <session-id> [--json]
+       corral macro run <name> <session> [--json]   (session: id, name or unique id prefix)
 
 A macro is {"description"?, "steps": [...]} with steps such as {"type":"send","text":"make\\n"},
 {"type":"keys","keys":["C-c"]}, {"type":"waitState","states":["idle"],"timeoutMs":5000},
@@ -15,7 +16,7 @@ A macro is {"description"?, "steps": [...]} with steps such as {"type":"send","t
 /** `macro run <name> <session-id>`: runs the macro on the session, one line per step. */
 const runMacro: PresetCommandVerb = async ([name, id], api, io, json) => {
   if (name === undefined || id === undefined) throw new UsageError(`give the macro name and the session id\n${USAGE}`);
-  const result = await api.sessions.runMacro(id, name);
+  const result = await api.sessions.runMacro(await resolveSessionRef(api, id), name);
   if (json) writeJson(io, result);
   else {
     for (const step of result.steps) {
