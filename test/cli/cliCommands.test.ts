@@ -322,7 +322,7 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       });
       const logs = await cli(['logs', session.id]);
       assert.equal(logs.code, 0, logs.stderr);
-      assert.equal(logs.stdout, '^[]0;evil^G^[[31mred^[[0m <U+202E>txt.exe\n');
+      assert.equal(logs.stdout, 'red <U+202E>txt.exe\n', 'the text view: sequences stripped, what is left made visible');
       const raw = await cli(['logs', session.id, '--raw']);
       assert.equal(raw.stdout, '\u001b]0;evil\u0007\u001b[31mred\u001b[0m \u202Etxt.exe\r\n');
       const screen = await cli(['screen', session.id]);
@@ -338,8 +338,8 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
   });
 
   test('logs --json writes C1 controls and bidi overrides as \\u escapes, and parses back to the same output', async () => {
-    // U+009B (a one-byte CSI on many terminals), U+202E (RIGHT-TO-LEFT OVERRIDE), U+2066 (LEFT-TO-RIGHT ISOLATE).
-    const script = String.raw`printf 'a\302\2332Jb \342\200\256txt.exe \342\201\246c\n'`;
+    // U+0085 (a C1 control the text view keeps), U+202E (RIGHT-TO-LEFT OVERRIDE), U+2066 (LEFT-TO-RIGHT ISOLATE).
+    const script = String.raw`printf 'a\302\205b \342\200\256txt.exe \342\201\246c\n'`;
     const session = await createSession({ command: ['/bin/sh', '-c', script] });
     try {
       await until('the session to end', async () => {
@@ -348,10 +348,10 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       });
       const json = await cli(['logs', session.id, '--json']);
       assert.equal(json.code, 0, json.stderr);
-      // Nothing a terminal would act on reaches it raw: before, U+009B and U+202E were printed as they are.
+      // Nothing a terminal would act on reaches it raw: before, U+0085 and U+202E were printed as they are.
       assert.doesNotMatch(json.stdout, /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-      assert.match(json.stdout, /\\u009b2Jb \\u202etxt\.exe \\u2066c/);
-      assert.equal((JSON.parse(json.stdout) as { data: string }).data, 'a\u009b2Jb \u202etxt.exe \u2066c\r\n');
+      assert.match(json.stdout, /\\u0085b \\u202etxt\.exe \\u2066c/);
+      assert.equal((JSON.parse(json.stdout) as { data: string }).data, 'a\u0085b \u202etxt.exe \u2066c\n');
     } finally {
       await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
     }
@@ -427,6 +427,12 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       assert.equal(exec.stdout, 'from-42\n');
       const seven = await cli(['exec', id, 'echo seven; (exit 7)']);
       assert.equal(seven.code, 7, 'exec passes the command\'s exit code through, as run does');
+      const logs = await cli(['logs', id]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /from-42/);
+      assert.doesNotMatch(logs.stdout, /633;|\^\[|\^G/, 'logs shows the text view: no shell-integration marks, no escapes');
+      const raw = await cli(['logs', id, '--raw']);
+      assert.ok(raw.stdout.includes('\u001b]633;'), 'logs --raw keeps the bytes, marks included');
     } finally {
       await daemon.request('DELETE', `/api/v1/sessions/${id}?force=true`);
     }
