@@ -8,6 +8,7 @@ import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
+import { logLineBanner, terminalBanner } from './startBanner.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
 export const DEFAULT_PORT = 7433;
@@ -104,15 +105,9 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     },
     faces,
   );
-  if (process.stdout.isTTY) {
-    process.stdout.write(
-      `Corral is listening on ${daemon.url}\n` +
-        `  dashboard: ${daemon.url}/   (log in with: corral token --url)\n` +
-        `  token:     corral token   (file ${join(dataDir, 'token')}, mode 0600)\n` +
-        `  data:      ${dataDir}\n` +
-        `  roots:     ${roots.join(', ')}\n`,
-    );
-  }
+  const facts = { url: daemon.url, dataDir, roots };
+  if (process.stdout.isTTY) process.stdout.write(terminalBanner(facts));
+  else process.stderr.write(logLineBanner(facts));
   // SIGTERM/SIGINT: the sessions under holders keep running (a later start reattaches them).
   const stop = (): void => void daemon.stop({ endSessions: false });
   process.on('SIGTERM', stop);
