@@ -116,7 +116,12 @@ export const SIGNAL_NAMES = [
   'SIGTSTP',
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
-export const signalSchema = z.object({ signal: z.enum(SIGNAL_NAMES) }).strict();
+/** A signal by name, with or without its SIG prefix, in any case: `SIGUSR1`, `USR1` and `usr1` are one signal. */
+export const signalNameSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? `SIG${value.toUpperCase().replace(/^SIG/, '')}` : value),
+  z.enum(SIGNAL_NAMES),
+);
+export const signalSchema = z.object({ signal: signalNameSchema }).strict();
 
 export const outputQuerySchema = z
   .object({
