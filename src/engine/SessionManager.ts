@@ -18,6 +18,7 @@ import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import { execCommand } from './execCommand.js';
 import { CommandHistory } from './history/CommandHistory.js';
+import { recordTypedCommands } from './shell/TypedCommands.js';
 import type { ReadOptions } from './output/readView.js';
 import { OrphanReaper } from './process/OrphanReaper.js';
 import type { EngineStore } from './ports.js';
@@ -274,6 +275,8 @@ export class SessionManager {
       session.onExit((exit) => this.handleExit(session, exit)),
     ];
     if (session.spec.profile.agent !== undefined) this.agents.attach(session);
+    const driver = session.driver;
+    if (driver.kind === 'shell') listeners.push(recordTypedCommands(session, driver.detector, this.history));
     return listeners;
   }
 
