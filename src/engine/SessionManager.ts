@@ -384,6 +384,26 @@ export class SessionManager {
     return session.toInfo();
   }
 
+  /**
+   * `DELETE …?purge=true`: ends the session if it is live (as terminate does), then removes its record, history,
+   * events and output journal. Answers the session as it was last; afterwards the id is SESSION_NOT_FOUND.
+   */
+  async purge(id: string, options: { force?: boolean } = {}): Promise<SessionInfo> {
+    const info = await this.terminate(id, options);
+    // Writes still queued for it (its last state, a command's end) must reach the store before its row goes.
+    this.persistence.flush();
+    await this.writer.flushNow();
+    this.retention.removeEnded(id);
+    this.history.forget(id);
+    return info;
+  }
+
+  /** Removes every ended session that ended more than `olderThanMs` ago; answers how many were removed. */
+  prune(olderThanMs: number): { removed: number } {
+    this.persistence.flush();
+    return { removed: this.retention.removeEndedBefore(Date.now() - olderThanMs) };
+  }
+
   /** POST /exec: a one-shot pipe session. Past the timeout it keeps running; the reply names it. */
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
     return execCommand((create) => this.create(create).session, request, signal);

@@ -206,8 +206,14 @@ export const deleteQuerySchema = z
   .object({
     /** Skip the polite steps and grace periods: SIGKILL at once. */
     force: z.enum(['true', 'false']).optional(),
+    /** Also remove the ended session: its record, history, events and output on disk (a live one is ended first). */
+    purge: z.enum(['true', 'false']).optional(),
   })
   .strict();
+
+/** POST /sessions/prune: remove every ended session that ended more than `olderThanMs` ago. */
+export const pruneSchema = z.object({ olderThanMs: z.number().int().min(0) }).strict();
+export type PruneRequest = z.infer<typeof pruneSchema>;
 
 // ---- shell sessions: exec, command history, line view, search (issue 3) ----------------------------------------
 
