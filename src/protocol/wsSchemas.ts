@@ -8,7 +8,7 @@ import type { ClientFrame } from './wsFrames.js';
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('input'), data: z.string().max(MAX_INPUT_BYTES) }).strict(),
   z
-    .object({ type: z.literal('resize'), cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS) })
+    .object({ type: z.literal('resize'), cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS), take: z.boolean().optional() })
     .strict(),
   z.object({ type: z.literal('signal'), name: signalNameSchema }).strict(),
   z.object({ type: z.literal('ack'), offset: z.number().int().min(0) }).strict(),
