@@ -62,3 +62,18 @@ test('kill --purge removes one session; prune --older-than removes ended ones an
     daemon.cleanup();
   }
 });
+
+test('serve --retention DURATION removes sessions that ended longer ago, at start', async () => {
+  let daemon = await startDaemon();
+  const { dataDir, base } = daemon;
+  try {
+    const created = await daemon.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['/bin/echo', 'old'], cwd: daemon.root });
+    await daemon.request('POST', `/api/v1/sessions/${created.body.id}/wait`, { exit: true, timeoutMs: 60_000 });
+    assert.equal(await daemon.stop(), 0);
+    daemon = await startDaemon({ dataDir, base, args: ['--retention', '1ms'] });
+    assert.equal((await daemon.request('GET', `/api/v1/sessions/${created.body.id}`)).status, 404, 'removed by the policy at start');
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
