@@ -459,7 +459,13 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     }
   });
 
-  test('run has no default timeout, and Ctrl-C (SIGINT to the CLI) ends the command and exits 130', async () => {
+  test('run without --timeout waits past the old 30 s default for the command\'s own exit code', async () => {
+    const result = await cli(['run', '--', '/bin/sh', '-c', 'sleep 33; echo finished; exit 6']);
+    assert.equal(result.code, 6, result.stderr);
+    assert.equal(result.stdout, 'finished\n');
+  });
+
+  test('Ctrl-C (SIGINT to the CLI) ends the command run is waiting for and exits 130', async () => {
     const running = startCli(['run', '--', '/bin/sh', '-c', 'echo started; sleep 45; echo finished'], env, undefined, daemon.root);
     // The CLI relays stdout only at exit: find the session by its task instead.
     let session: SessionInfo | undefined;
