@@ -22,7 +22,8 @@ import { linesCommand } from './commands/linesCommand.js';
 import { macroCommand } from './commands/macroCommand.js';
 import { searchCommand } from './commands/searchCommand.js';
 import { templateCommand } from './commands/templateCommand.js';
+import { pruneCommand } from './commands/pruneCommand.js';
 
 export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map(
-  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand, shutdownCommand].map((command) => [command.name, command]),
+  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand, pruneCommand, shutdownCommand].map((command) => [command.name, command]),
 );

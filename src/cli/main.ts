@@ -16,7 +16,9 @@ ${lines.join('\n')}
 
 Clients find the daemon through CORRAL_URL + CORRAL_TOKEN, else --data-dir / CORRAL_DATA_DIR, else the default
 data dir. Every client command takes --json. Exit codes: 0 ok, 1 failure, 2 usage or bad request, 3 not found,
-4 timed out, 5 daemon unreachable.
+4 timed out, 5 daemon unreachable (run and exec: the command's own exit code).
+A session <id> can also be given as its name or a unique start of its id (corral attach dev, corral show s_xXp);
+one that fits several is refused with SESSION_AMBIGUOUS (exit 2), one that fits none with SESSION_NOT_FOUND (exit 3).
 `;
 }
 

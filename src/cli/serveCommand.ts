@@ -8,6 +8,8 @@ import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
+import { parseDuration } from './output/duration.js';
+import { logLineBanner, terminalBanner } from './startBanner.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
 export const DEFAULT_PORT = 7433;
@@ -28,6 +30,7 @@ const SERVE_OPTIONS = {
   'profile-dir': { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
   'retention-days': { type: 'string' },
+  retention: { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'webhook-allow': { type: 'string', multiple: true },
   'ring-bytes': { type: 'string' },
@@ -63,7 +66,9 @@ to the next start, which ends them as lost).
   --allow-env NAME      let callers set an environment variable Corral refuses by default (repeatable)
   --profile-dir DIR     where agent profiles are read from (repeatable; default <data-dir>/profiles)
   --max-sessions N      live sessions at most; creating one more fails with SESSION_LIMIT
-  --retention-days N    ended sessions and their output are deleted after N days
+  --retention DURATION  ended sessions (record, history, output) are deleted this long after they end, checked
+                        at start and hourly (7d, 12h; default: kept until removed: corral prune, kill --purge)
+  --retention-days N    the same in days
   --webhook-allow ORIGIN  a webhook destination beyond loopback (repeatable)
   --ring-bytes N        output kept in memory per session
   --journal-cap-bytes N output kept on disk per session
@@ -106,7 +111,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
         ...(maxSessions === undefined ? {} : { maxLiveSessions: maxSessions }),
-        ...(retentionDays === undefined ? {} : { retentionMs: retentionDays * 24 * 3600 * 1000 }),
+        ...(retentionDays === undefined ? {} : { retentionMs: Math.round(retentionDays * 24 * 3600 * 1000) }),
         ...(ringBytes === undefined ? {} : { ringBytes }),
         ...(journalCapBytes === undefined ? {} : { journalCapBytes }),
         ptyBackend,
@@ -117,15 +122,9 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     },
     faces,
   );
-  if (process.stdout.isTTY) {
-    process.stdout.write(
-      `Corral is listening on ${daemon.url}\n` +
-        `  dashboard: ${daemon.url}/   (log in with: corral token --url)\n` +
-        `  token:     corral token   (file ${join(dataDir, 'token')}, mode 0600)\n` +
-        `  data:      ${dataDir}\n` +
-        `  roots:     ${roots.join(', ')}\n`,
-    );
-  }
+  const facts = { url: daemon.url, dataDir, roots };
+  if (process.stdout.isTTY) process.stdout.write(terminalBanner(facts));
+  else process.stderr.write(logLineBanner(facts));
   // SIGTERM/SIGINT: the sessions under holders keep running (a later start reattaches them).
   const stop = (): void => void daemon.stop({ endSessions: false });
   process.on('SIGTERM', stop);
@@ -141,8 +140,14 @@ function parseServeArgs(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
-  const retentionDays = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
+  let retentionDays = values['retention-days'] === undefined ? undefined : Number(values['retention-days']);
   if (retentionDays !== undefined && !(retentionDays > 0)) throw new Error('--retention-days: give a positive number of days');
+  if (values.retention !== undefined) {
+    if (retentionDays !== undefined) throw new Error('--retention and --retention-days say the same thing: give one');
+    const retentionMs = parseDuration(values.retention, '--retention');
+    if (!(retentionMs > 0)) throw new Error('--retention: give a positive duration, e.g. 7d');
+    retentionDays = retentionMs / (24 * 3600 * 1000);
+  }
   if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`--log-level: one of ${LOG_LEVELS.join(', ')}, not ${values['log-level']}`);
   const ptyBackend = values['pty-backend'];
   if (ptyBackend !== 'native' && ptyBackend !== 'node-pty') throw new Error(`--pty-backend: native or node-pty, not ${ptyBackend}`);

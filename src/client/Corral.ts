@@ -4,6 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecRequest, ExecResult, MacroBody, ShutdownRequest, TemplateBody } from '../protocol/api.js';
+import type { SessionInfo } from '../protocol/sessionTypes.js';
 import type { LoginLink, MacroRecord, ShutdownReply, TemplateRecord } from '../protocol/apiReplies.js';
 import { CorralClientError } from './CorralClientError.js';
 import { resolveEndpoint, trimUrl, type DiscoveryOptions, type Endpoint } from './endpoint.js';
@@ -54,6 +55,11 @@ export class Corral {
    */
   exec(request: ExecRequest, options: CallOptions = {}): Promise<ExecResult> {
     return this.transport.request<ExecResult>('POST', '/api/v1/exec', request, options);
+  }
+
+  /** Ends every live session of a task (whole trees); TASK_NOT_FOUND when the task never had one. */
+  endTask(taskId: string, options: CallOptions = {}): Promise<{ taskId: string; ended: SessionInfo[] }> {
+    return this.transport.request('DELETE', `/api/v1/tasks/${encodeURIComponent(taskId)}`, undefined, options);
   }
 
   /** The daemon's events (session created, state changes, exits, finished commands), resumed after drops. */

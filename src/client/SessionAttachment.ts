@@ -118,8 +118,12 @@ export class SessionAttachment implements Disposable {
     return true;
   }
 
-  resize(cols: number, rows: number): boolean {
-    return this.sendFrame({ type: 'resize', cols, rows });
+  /**
+   * This client's size: a vote (the session takes the smallest among attached clients that sent one); `take`: this
+   * client's size wins until it leaves.
+   */
+  resize(cols: number, rows: number, take = false): boolean {
+    return this.sendFrame(take ? { type: 'resize', cols, rows, take } : { type: 'resize', cols, rows });
   }
 
   signal(name: SignalName): boolean {

@@ -146,6 +146,16 @@ export class SessionsApi {
     return this.transport.request<SessionInfo>('DELETE', sessionPath(id, options.force === true ? '?force=true' : ''));
   }
 
+  /** Ends the session if live, then removes its record, history and output (DELETE ?purge=true). */
+  purge(id: string, options: { force?: boolean } = {}): Promise<SessionInfo> {
+    return this.transport.request<SessionInfo>('DELETE', sessionPath(id, `?purge=true${options.force === true ? '&force=true' : ''}`));
+  }
+
+  /** Removes every ended session that ended more than `olderThanMs` ago; answers how many. */
+  prune(olderThanMs: number): Promise<{ removed: number }> {
+    return this.transport.request<{ removed: number }>('POST', '/api/v1/sessions/prune', { olderThanMs });
+  }
+
   signal(id: string, name: SignalName): Promise<SessionInfo> {
     return this.transport.request<SessionInfo>('POST', sessionPath(id, '/signal'), { signal: name });
   }

@@ -11,6 +11,8 @@ import { EngineMacros } from './door/EngineMacros.js';
 import { EngineProfiles } from './door/EngineProfiles.js';
 import { EngineSessions } from './door/EngineSessions.js';
 import { EngineTasks } from './door/EngineTasks.js';
+import { checkTemplate } from './templates/templateCheck.js';
+import type { TemplateBody } from '../protocol/api.js';
 import { EngineTemplates } from './door/EngineTemplates.js';
 import { EngineTokens } from './door/EngineTokens.js';
 import type { EngineConfig } from './EngineConfig.js';
@@ -46,7 +48,10 @@ export class Engine {
     this.sessions = new EngineSessions(this.manager);
     this.tasks = new EngineTasks(this.manager);
     this.agents = new EngineAgents(this.manager);
-    this.presets = { templates: new EngineTemplates(options.store), macros: new EngineMacros(options.store, this.manager) };
+    const manager = this.manager;
+    const checkSaved = (name: string, body: TemplateBody): void =>
+      checkTemplate({ profiles: manager.profileRegistry, cwdPolicy: manager.cwdPolicy, allowEnv: options.config.allowEnv }, name, body);
+    this.presets = { templates: new EngineTemplates(options.store, checkSaved), macros: new EngineMacros(options.store, this.manager) };
     this.profiles = new EngineProfiles(this.manager);
     this.tokens = new EngineTokens(this.manager);
   }

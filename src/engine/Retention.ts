@@ -49,12 +49,24 @@ export class Retention implements Disposable {
   /** Removes what is past the period; answers how many sessions the store dropped. */
   apply(): number {
     if (this.retentionMs === null) return 0;
-    const cutoff = new Date(Date.now() - this.retentionMs).toISOString();
+    return this.removeEndedBefore(Date.now() - this.retentionMs);
+  }
+
+  /** Removes every session that ended before `cutoffMs` (epoch ms): the policy, and `corral prune --older-than`. */
+  removeEndedBefore(cutoffMs: number): number {
+    const cutoff = new Date(cutoffMs).toISOString();
     for (const id of this.store.listSessionIdsEndedBefore(cutoff, MAX_REMOVED_DIRS_PER_CHECK)) {
       this.sessions.dropEnded(id);
       rmSync(sessionDir(this.dataDir, id), { recursive: true, force: true });
     }
     return this.store.deleteSessionsEndedBefore(cutoff);
+  }
+
+  /** Removes one ended session now (`DELETE /sessions/{id}?purge=true`): its record, history and output on disk. */
+  removeEnded(id: string): boolean {
+    this.sessions.dropEnded(id);
+    rmSync(sessionDir(this.dataDir, id), { recursive: true, force: true });
+    return this.store.deleteEndedSession(id);
   }
 
   dispose(): void {

@@ -18,6 +18,7 @@ import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import { execCommand } from './execCommand.js';
 import { CommandHistory } from './history/CommandHistory.js';
+import { recordTypedCommands } from './shell/TypedCommands.js';
 import type { ReadOptions } from './output/readView.js';
 import { OrphanReaper } from './process/OrphanReaper.js';
 import { Containment } from './process/cgroups/Containment.js';
@@ -340,6 +341,8 @@ export class SessionManager {
     ];
     if (session.spec.profile.agent !== undefined) this.agents.attach(session);
     if (session.spec.scopedTokenHash !== undefined) this.tokens.restore(session.id, session.spec.taskId, session.spec.scopedTokenHash);
+    const driver = session.driver;
+    if (driver.kind === 'shell') listeners.push(recordTypedCommands(session, driver.detector, this.history));
     return listeners;
   }
 
@@ -445,6 +448,26 @@ export class SessionManager {
     await session.terminate('killed', 'api', { force: options.force === true });
     await this.agents.cleanedUp(id);
     return session.toInfo();
+  }
+
+  /**
+   * `DELETE …?purge=true`: ends the session if it is live (as terminate does), then removes its record, history,
+   * events and output journal. Answers the session as it was last; afterwards the id is SESSION_NOT_FOUND.
+   */
+  async purge(id: string, options: { force?: boolean } = {}): Promise<SessionInfo> {
+    const info = await this.terminate(id, options);
+    // Writes still queued for it (its last state, a command's end) must reach the store before its row goes.
+    this.persistence.flush();
+    await this.writer.flushNow();
+    this.retention.removeEnded(id);
+    this.history.forget(id);
+    return info;
+  }
+
+  /** Removes every ended session that ended more than `olderThanMs` ago; answers how many were removed. */
+  prune(olderThanMs: number): { removed: number } {
+    this.persistence.flush();
+    return { removed: this.retention.removeEndedBefore(Date.now() - olderThanMs) };
   }
 
   /** POST /exec: a one-shot pipe session. Past the timeout it keeps running; the reply names it. */

@@ -136,6 +136,8 @@ export interface LiveSession {
   screenSnapshot(): Promise<ScreenSnapshot>;
   readonly onStateChange: Event<StateEvent>;
   readonly onExit: Event<ExitInfo>;
+  /** Something `toInfo()` shows changed (its state, pid, size, usage…). */
+  readonly onInfoChanged: Event<void>;
   toInfo(): SessionInfo;
 }
 

@@ -71,6 +71,8 @@ export interface SessionRecords {
   listLiveSessions(): StoredSession[];
   listSessionIdsEndedBefore(isoDate: string, limit: number): string[];
   deleteSessionsEndedBefore(isoDate: string): number;
+  /** Removes one ended session's row (its events, commands and host row go with it); false when none was removed. */
+  deleteEndedSession(id: string): boolean;
   /** Runs `fn` as one commit. */
   batch<T>(fn: () => T): T;
 }

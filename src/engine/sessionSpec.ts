@@ -236,7 +236,7 @@ function isExecutableFile(candidate: string): boolean {
 }
 
 /** The executable `file` names: a path (relative to cwd) or a name looked up in PATH (directories skipped, as execvp does). */
-function resolveExecutable(file: string, path: string, cwd: string): string {
+export function resolveExecutable(file: string, path: string, cwd: string): string {
   if (file.includes('/')) {
     const full = isAbsolute(file) ? file : resolvePath(cwd, file);
     if (isExecutableFile(full)) return full;
@@ -273,7 +273,7 @@ const SHEBANG_BYTES = 256;
  * A script whose `#!` line names an interpreter that is not there fails exec with ENOENT, which reads as if the
  * script itself were missing: refused here by name instead.
  */
-function checkInterpreter(executable: string): void {
+export function checkInterpreter(executable: string): void {
   const head = Buffer.alloc(SHEBANG_BYTES);
   let length: number;
   try {

@@ -152,7 +152,12 @@ export const SIGNAL_NAMES = [
   'SIGTSTP',
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
-export const signalSchema = z.object({ signal: z.enum(SIGNAL_NAMES) }).strict();
+/** A signal by name, with or without its SIG prefix, in any case: `SIGUSR1`, `USR1` and `usr1` are one signal. */
+export const signalNameSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? `SIG${value.toUpperCase().replace(/^SIG/, '')}` : value),
+  z.enum(SIGNAL_NAMES),
+);
+export const signalSchema = z.object({ signal: signalNameSchema }).strict();
 
 export const outputQuerySchema = z
   .object({
@@ -237,8 +242,14 @@ export const deleteQuerySchema = z
   .object({
     /** Skip the polite steps and grace periods: SIGKILL at once. */
     force: z.enum(['true', 'false']).optional(),
+    /** Also remove the ended session: its record, history, events and output on disk (a live one is ended first). */
+    purge: z.enum(['true', 'false']).optional(),
   })
   .strict();
+
+/** POST /sessions/prune: remove every ended session that ended more than `olderThanMs` ago. */
+export const pruneSchema = z.object({ olderThanMs: z.number().int().min(0) }).strict();
+export type PruneRequest = z.infer<typeof pruneSchema>;
 
 // ---- shell sessions: exec, command history, line view, search (issue 3) ----------------------------------------
 

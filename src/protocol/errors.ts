@@ -40,6 +40,8 @@ export const ERROR_CATALOG = {
   /** A token scoped to one session and its task was used on something outside that scope. */
   TOKEN_SCOPE: { status: 403, wsClose: 4403 },
   SESSION_NOT_FOUND: { status: 404, wsClose: 4404 },
+  /** A session named by a name or id prefix that fits more than one (the CLI's lookup). */
+  SESSION_AMBIGUOUS: { status: 400, wsClose: 4400 },
   TASK_NOT_FOUND: { status: 404, wsClose: 4404 },
   WEBHOOK_NOT_FOUND: { status: 404, wsClose: 4404 },
   WEBHOOK_URL_NOT_ALLOWED: { status: 400, wsClose: 4400 },

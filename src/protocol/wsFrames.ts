@@ -54,6 +54,16 @@ export interface ScreenFrame extends ScreenSnapshot {
   offset: number;
 }
 
+/**
+ * The session's terminal size changed (an attached client's vote, a take, a REST resize): sent to every client, so
+ * each shows the real size. The first state frame's `session` carries the size at connect.
+ */
+export interface SizeFrame {
+  type: 'size';
+  cols: number;
+  rows: number;
+}
+
 /** A client frame that was refused; the connection stays open. */
 export interface ErrorFrame {
   type: 'error';
@@ -61,14 +71,15 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type ServerTextFrame = StateFrame | ExitFrame | GapFrame | ScreenFrame | ErrorFrame;
+export type ServerTextFrame = StateFrame | ExitFrame | GapFrame | ScreenFrame | SizeFrame | ErrorFrame;
 
 // ---- client → server (text) ------------------------------------------------------------------------------
 
 /** What a client may send; validated on the server by `clientFrameSchema` (wsSchemas.ts). */
 export type ClientFrame =
   | { type: 'input'; data: string }
-  | { type: 'resize'; cols: number; rows: number }
+  /** This client's size (its vote); `take`: this client's size wins until it leaves. */
+  | { type: 'resize'; cols: number; rows: number; take?: boolean }
   | { type: 'signal'; name: SignalName }
   | { type: 'ack'; offset: number };
 

@@ -2,15 +2,15 @@
 // its upgrade URL. Apart from wsFrames.ts so the frame codec stays free of zod for the web bundle.
 
 import { z } from 'zod';
-import { MAX_COLS, MAX_INPUT_BYTES, MAX_ROWS, SIGNAL_NAMES } from './api.js';
+import { MAX_COLS, MAX_INPUT_BYTES, MAX_ROWS, signalNameSchema } from './api.js';
 import type { ClientFrame } from './wsFrames.js';
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('input'), data: z.string().max(MAX_INPUT_BYTES) }).strict(),
   z
-    .object({ type: z.literal('resize'), cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS) })
+    .object({ type: z.literal('resize'), cols: z.number().int().min(2).max(MAX_COLS), rows: z.number().int().min(2).max(MAX_ROWS), take: z.boolean().optional() })
     .strict(),
-  z.object({ type: z.literal('signal'), name: z.enum(SIGNAL_NAMES) }).strict(),
+  z.object({ type: z.literal('signal'), name: signalNameSchema }).strict(),
   z.object({ type: z.literal('ack'), offset: z.number().int().min(0) }).strict(),
 ]);
 // The hand-written ClientFrame (wsFrames.ts) must stay what this schema accepts.

@@ -170,6 +170,7 @@ export class Store implements EngineStore {
   private readonly listSessionsStmt: Database.Statement<[SessionListParams], SessionRow & { created_at: string }>;
   private readonly listLiveStmt: Database.Statement<[], SessionRow>;
   private readonly deleteEndedStmt: Database.Statement<[string]>;
+  private readonly deleteOneEndedStmt: Database.Statement<[string]>;
   private readonly listEndedIdsStmt: Database.Statement<[string, number], { id: string }>;
 
   private readonly insertEvent: Database.Statement<[Record<string, string | number | null>]>;
@@ -224,6 +225,7 @@ export class Store implements EngineStore {
     this.listLiveStmt = db.prepare(
       `SELECT id, pid, pid_start_time, pgid, info FROM sessions WHERE state <> 'terminated' ORDER BY created_at, id`,
     );
+    this.deleteOneEndedStmt = db.prepare(`DELETE FROM sessions WHERE id = ? AND state = 'terminated'`);
     this.deleteEndedStmt = db.prepare(
       `DELETE FROM sessions WHERE state = 'terminated' AND ended_at IS NOT NULL AND ended_at < ?`,
     );
@@ -408,6 +410,10 @@ export class Store implements EngineStore {
     return this.guard(() => {
       return this.deleteEndedStmt.run(normalizeIso(isoDate, 'isoDate')).changes;
     });
+  }
+
+  deleteEndedSession(id: string): boolean {
+    return this.guard(() => this.deleteOneEndedStmt.run(id).changes > 0);
   }
 
   // ── State events ────────────────────────────────────────────────────────────

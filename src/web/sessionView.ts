@@ -54,6 +54,11 @@ export function renderSessionView(root: HTMLElement, id: string, live: LiveSessi
       history.schedule();
       void live.refresh(id);
     },
+    // The header shows the session's real size, whichever client (or REST call) set it.
+    onSize: (cols, rows) => {
+      if (session !== undefined) session = { ...session, cols, rows };
+      renderHead();
+    },
     onStatus: (status, detail) => header.showLink(status, detail, pane.connection.isReadOnly),
   });
   disposer.add(pane);

@@ -18,6 +18,8 @@ export interface ConnectionHandlers {
   onOutput(data: Uint8Array, done: () => void): void;
   onState(change: StateFrame): void;
   onExit(exit: ExitInfo): void;
+  /** The session's real terminal size changed (the smallest attached client's, a taken size, a REST resize). */
+  onSize(cols: number, rows: number): void;
   /** Bytes [from, to) were evicted before we could read them. */
   onGap(from: number, to: number): void;
   onStatus(status: LinkStatus, detail: string): void;
@@ -177,6 +179,9 @@ export class TerminalConnection implements Disposable {
           this.handlers.onGap(frame.from, frame.to);
           this.next = frame.to;
         }
+        break;
+      case 'size':
+        this.handlers.onSize(frame.cols, frame.rows);
         break;
       case 'error':
         console.warn('daemon refused a frame:', frame.message);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,14 +28,18 @@ interface RunningCli {
   /** Everything the CLI has written to stdout so far. */
   stdout(): string;
   done: Promise<CliResult>;
+  pid: number;
 }
 
-function startCli(args: string[], env: Record<string, string>, input?: string): RunningCli {
+/** The CLI from source, from any working directory (commands that start sessions send theirs). */
+const CLI_ARGV = ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'src', 'cli', 'main.ts')];
+
+function startCli(args: string[], env: Record<string, string>, input?: string, cwd = REPO_ROOT): RunningCli {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   // The test decides how the daemon is found; an inherited CORRAL_* must not.
   if (env.CORRAL_DATA_DIR === undefined) delete childEnv.CORRAL_DATA_DIR;
-  const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, [...CLI_ARGV, ...args], {
+    cwd,
     env: childEnv,
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     timeout: CLI_TIMEOUT_MS,
@@ -52,16 +56,16 @@ function startCli(args: string[], env: Record<string, string>, input?: string): 
       resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), stdoutBytes, stderrBytes });
     });
   });
-  return { stdout: () => Buffer.concat(stdout).toString('utf8'), done };
+  return { stdout: () => Buffer.concat(stdout).toString('utf8'), done, pid: child.pid ?? 0 };
 }
 
 /**
  * Runs the CLI with a reader that leaves after the first chunk of stdout (like `| head -1`): the CLI's later
  * writes fail with EPIPE.
  */
-function runCliReaderLeaves(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
-    cwd: REPO_ROOT,
+function runCliReaderLeaves(args: string[], env: Record<string, string>, cwd = REPO_ROOT): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [...CLI_ARGV, ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: CLI_TIMEOUT_MS,
@@ -75,8 +79,8 @@ function runCliReaderLeaves(args: string[], env: Record<string, string>): Promis
   });
 }
 
-function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
-  return startCli(args, env, input).done;
+function runCli(args: string[], env: Record<string, string>, input?: string, cwd = REPO_ROOT): Promise<CliResult> {
+  return startCli(args, env, input, cwd).done;
 }
 
 /** Polls until `check` holds; a condition that never holds fails after POLL_DEADLINE_MS instead of hanging. */
@@ -92,7 +96,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
   let daemon: DaemonHandle;
   let env: Record<string, string>;
-  const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args, env, input);
+  // From the daemon's workspace root: `new` and `run` start sessions where the caller stands.
+  const cli = (args: string[], input?: string): Promise<CliResult> => runCli(args, env, input, daemon.root);
 
   /** Creates a session over REST directly (faster than through the CLI when the CLI is not what is tested). */
   async function createSession(body: Record<string, unknown>): Promise<SessionInfo> {
@@ -283,7 +288,7 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       });
       assert.equal(printed.body.matched, true, 'the session printed everything');
       const results = await Promise.all([
-        runCliReaderLeaves(['run', '--', '/bin/sh', '-c', 'seq 1 200000; exit 3'], env),
+        runCliReaderLeaves(['run', '--', '/bin/sh', '-c', 'seq 1 200000; exit 3'], env, daemon.root),
         runCliReaderLeaves(['logs', session.id], env),
         runCliReaderLeaves(['logs', session.id, '-f'], env),
       ]);
@@ -317,7 +322,7 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       });
       const logs = await cli(['logs', session.id]);
       assert.equal(logs.code, 0, logs.stderr);
-      assert.equal(logs.stdout, '^[]0;evil^G^[[31mred^[[0m <U+202E>txt.exe\n');
+      assert.equal(logs.stdout, 'red <U+202E>txt.exe\n', 'the text view: sequences stripped, what is left made visible');
       const raw = await cli(['logs', session.id, '--raw']);
       assert.equal(raw.stdout, '\u001b]0;evil\u0007\u001b[31mred\u001b[0m \u202Etxt.exe\r\n');
       const screen = await cli(['screen', session.id]);
@@ -333,8 +338,8 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
   });
 
   test('logs --json writes C1 controls and bidi overrides as \\u escapes, and parses back to the same output', async () => {
-    // U+009B (a one-byte CSI on many terminals), U+202E (RIGHT-TO-LEFT OVERRIDE), U+2066 (LEFT-TO-RIGHT ISOLATE).
-    const script = String.raw`printf 'a\302\2332Jb \342\200\256txt.exe \342\201\246c\n'`;
+    // U+0085 (a C1 control the text view keeps), U+202E (RIGHT-TO-LEFT OVERRIDE), U+2066 (LEFT-TO-RIGHT ISOLATE).
+    const script = String.raw`printf 'a\302\205b \342\200\256txt.exe \342\201\246c\n'`;
     const session = await createSession({ command: ['/bin/sh', '-c', script] });
     try {
       await until('the session to end', async () => {
@@ -343,10 +348,10 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       });
       const json = await cli(['logs', session.id, '--json']);
       assert.equal(json.code, 0, json.stderr);
-      // Nothing a terminal would act on reaches it raw: before, U+009B and U+202E were printed as they are.
+      // Nothing a terminal would act on reaches it raw: before, U+0085 and U+202E were printed as they are.
       assert.doesNotMatch(json.stdout, /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-      assert.match(json.stdout, /\\u009b2Jb \\u202etxt\.exe \\u2066c/);
-      assert.equal((JSON.parse(json.stdout) as { data: string }).data, 'a\u009b2Jb \u202etxt.exe \u2066c\r\n');
+      assert.match(json.stdout, /\\u0085b \\u202etxt\.exe \\u2066c/);
+      assert.equal((JSON.parse(json.stdout) as { data: string }).data, 'a\u0085b \u202etxt.exe \u2066c\n');
     } finally {
       await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
     }
@@ -420,8 +425,96 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
       const exec = await cli(['exec', id, 'echo from-$((40+2)); false']);
       assert.equal(exec.code, 1, exec.stderr);
       assert.equal(exec.stdout, 'from-42\n');
+      const seven = await cli(['exec', id, 'echo seven; (exit 7)']);
+      assert.equal(seven.code, 7, 'exec passes the command\'s exit code through, as run does');
+      const logs = await cli(['logs', id]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /from-42/);
+      assert.doesNotMatch(logs.stdout, /633;|\^\[|\^G/, 'logs shows the text view: no shell-integration marks, no escapes');
+      const raw = await cli(['logs', id, '--raw']);
+      assert.ok(raw.stdout.includes('\u001b]633;'), 'logs --raw keeps the bytes, marks included');
     } finally {
       await daemon.request('DELETE', `/api/v1/sessions/${id}?force=true`);
+    }
+  });
+
+  test('run and new start in the caller\'s directory; from outside every root they refuse with CWD_NOT_ALLOWED', async () => {
+    const app = join(daemon.root, 'app');
+    mkdirSync(app, { recursive: true });
+    const ran = await runCli(['run', '--', 'pwd'], env, undefined, app);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, `${app}\n`);
+    const created = await runCli(['new', '--json', '--', 'sleep', '60'], env, undefined, app);
+    assert.equal(created.code, 0, created.stderr);
+    const session = JSON.parse(created.stdout) as SessionInfo;
+    await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
+    assert.equal(session.cwd, app);
+    const outside = tmpdir();
+    for (const args of [['run', '--', 'pwd'], ['new', '--', 'sleep', '60']]) {
+      const refused = await runCli([...args.slice(0, 1), '--json', ...args.slice(1)], env, undefined, outside);
+      assert.equal(refused.code, 2, refused.stdout);
+      const error = (JSON.parse(refused.stdout) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'CWD_NOT_ALLOWED');
+      assert.match(error.message, /--cwd DIR/);
+    }
+  });
+
+  test('run without --timeout waits past the old 30 s default for the command\'s own exit code', async () => {
+    const result = await cli(['run', '--', '/bin/sh', '-c', 'sleep 33; echo finished; exit 6']);
+    assert.equal(result.code, 6, result.stderr);
+    assert.equal(result.stdout, 'finished\n');
+  });
+
+  test('Ctrl-C (SIGINT to the CLI) ends the command run is waiting for and exits 130', async () => {
+    const running = startCli(['run', '--', '/bin/sh', '-c', 'echo started; sleep 45; echo finished'], env, undefined, daemon.root);
+    // The CLI relays stdout only at exit: find the session by its task instead.
+    let session: SessionInfo | undefined;
+    await until('the run session is listed', async () => {
+      const list = await daemon.request<{ sessions: SessionInfo[] }>('GET', '/api/v1/sessions');
+      session = list.body.sessions.find((s) => s.taskId?.startsWith('corral-run-') === true && s.command.includes('echo started; sleep 45; echo finished'));
+      return session !== undefined;
+    });
+    assert.ok(session !== undefined);
+    const started = await daemon.request<{ matched: boolean }>('POST', `/api/v1/sessions/${session.id}/wait`, {
+      pattern: 'started',
+      since: 0,
+      timeoutMs: 30_000,
+    });
+    assert.equal(started.body.matched, true);
+    process.kill(running.pid, 'SIGINT');
+    const result = await running.done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, new RegExp(`interrupted; ended session ${session.id}`));
+    const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${session.id}`);
+    assert.equal(info.body.state, 'terminated');
+  });
+
+  test('a session is named by its id, its name or a unique id prefix; ambiguity and no match have stable codes', async () => {
+    const first = await createSession({ command: ['sleep', '60'], name: 'ref-dev' });
+    const twins = [await createSession({ command: ['sleep', '60'], name: 'ref-twin' }), await createSession({ command: ['sleep', '60'], name: 'ref-twin' })];
+    try {
+      for (const ref of ['ref-dev', first.id.slice(0, 12), first.id]) {
+        const shown = await cli(['show', ref, '--json']);
+        assert.equal(shown.code, 0, `${ref}: ${shown.stderr}`);
+        assert.equal((JSON.parse(shown.stdout) as SessionInfo).id, first.id, ref);
+      }
+      for (const ref of ['ref-twin', 's_']) {
+        const refused = await cli(['show', ref, '--json']);
+        assert.equal(refused.code, 2, refused.stdout);
+        const error = (JSON.parse(refused.stdout) as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, 'SESSION_AMBIGUOUS', ref);
+        if (ref === 'ref-twin') for (const twin of twins) assert.ok(error.message.includes(twin.id), error.message);
+      }
+      const missing = await cli(['kill', 'no-such-session-name', '--json']);
+      assert.equal(missing.code, 3, missing.stdout);
+      assert.equal((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'SESSION_NOT_FOUND');
+      // An ended twin no longer competes with the live one of the same name.
+      await daemon.request('DELETE', `/api/v1/sessions/${twins[0]?.id ?? ''}?force=true`);
+      const killed = await cli(['kill', 'ref-twin', '--json']);
+      assert.equal(killed.code, 0, killed.stderr);
+      assert.equal((JSON.parse(killed.stdout) as SessionInfo).id, twins[1]?.id);
+    } finally {
+      for (const s of [first, ...twins]) await daemon.request('DELETE', `/api/v1/sessions/${s.id}?force=true`);
     }
   });
 

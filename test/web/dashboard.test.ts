@@ -288,6 +288,24 @@ describe('web dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('the header shows the session\'s real size when another client changes it', async () => {
+    const session = await createSession({ command: ['cat'], name: 'sized' });
+    const { context, page, errors } = await loggedInPage();
+    try {
+      await openSession(page, session.id);
+      // Another client (here REST) sets the size: the page is told through a size frame, not by a reload.
+      const resized = await daemon.request('POST', `/api/v1/sessions/${session.id}/resize`, { cols: 77, rows: 21 });
+      assert.equal(resized.status, 200);
+      await page.waitForFunction(() => document.querySelector('.session-head .meta')?.textContent?.includes('77×21') === true, undefined, {
+        timeout: UI_TIMEOUT_MS,
+      });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await killSession(session.id);
+    }
+  });
+
   test('after the socket drops, the terminal resumes at its offset with no line lost or repeated', async (t) => {
     // 400 numbered lines at ~100/s: output keeps flowing while the browser is cut off.
     const script = 'for i in $(seq 1 400); do echo "line-$i"; sleep 0.01; done; echo finished; exec sleep 300';

@@ -1,7 +1,7 @@
 // `corral answer <id> <choice…>`: answers the dialog an agent session shows (POST …/answer) by option number or text.
 
 import { EXIT, UsageError } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral answer <id> <choice…> [--json]
 
@@ -14,7 +14,7 @@ export const answerCommand = clientCommand({
   usage: USAGE,
   options: {},
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const choice = positionals.slice(1).join(' ').trim();
     if (choice === '') throw new UsageError(`a choice is required\n${USAGE}`);
     const reply = await client(values, io).sessions.answer(id, { choice });

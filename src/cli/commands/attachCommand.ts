@@ -3,11 +3,12 @@
 //
 // On attach the screen is redrawn from the session's rendered screen (a `screen` frame), not by replaying
 // megabytes of output; live output then continues from the screen's offset. Several people can attach at once:
-// each sees the same output; the last one to attach (or resize) sets the session's size.
+// each sees the same output; the session takes the smallest of their sizes (tmux's rule), or with --take-size this
+// terminal's until it detaches.
 
 import type { Corral } from '../../client/Corral.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg } from './commandKit.js';
+import { client, clientCommand, sessionArg } from './commandKit.js';
 
 /** Ctrl-] like telnet: rarely needed by shells or agent TUIs, one keystroke to leave. */
 const DEFAULT_DETACH_KEYS = 'C-]';
@@ -62,12 +63,13 @@ export class DetachMatcher {
   }
 }
 
-const USAGE = `Usage: corral attach <id> [--read-only] [--detach-keys KEYS] [--no-resize] [--json]
+const USAGE = `Usage: corral attach <id> [--read-only] [--detach-keys KEYS] [--no-resize | --take-size] [--json]
 
 This terminal becomes the session's terminal until the detach keys, the end of standard input or the session's end.
   --detach-keys  comma-separated keys, each C-x or one character: C-] (default, or CORRAL_DETACH_KEYS), C-b,d, C-p,C-q
   --read-only    watch without typing
-  --no-resize    leave the session's size alone`;
+  --no-resize    leave the session's size alone (do not vote)
+  --take-size    the session takes this terminal's size until you detach (else: the smallest attached client's)`;
 
 export const attachCommand = clientCommand({
   name: 'attach',
@@ -77,9 +79,10 @@ export const attachCommand = clientCommand({
     'read-only': { type: 'boolean', default: false },
     'detach-keys': { type: 'string' },
     'no-resize': { type: 'boolean', default: false },
+    'take-size': { type: 'boolean', default: false },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"\n${USAGE}`);
     const detachLabel = values['detach-keys'] ?? io.env.CORRAL_DETACH_KEYS ?? DEFAULT_DETACH_KEYS;
     const detachKeys = parseDetachKeys(detachLabel);
@@ -89,6 +92,7 @@ export const attachCommand = clientCommand({
     return attach(io, api, id, {
       readOnly: values['read-only'],
       resize: !values['no-resize'],
+      takeSize: values['take-size'],
       detachKeys,
       detachLabel,
     });
@@ -113,6 +117,7 @@ const TERMINAL_RESET =
 interface AttachOptions {
   readOnly: boolean;
   resize: boolean;
+  takeSize: boolean;
   detachKeys: Buffer;
   detachLabel: string;
 }
@@ -143,7 +148,7 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
     };
     const sendSize = (): void => {
       if (!options.resize || options.readOnly || !stdout.isTTY) return;
-      attachment.resize(stdout.columns, stdout.rows);
+      attachment.resize(stdout.columns, stdout.rows, options.takeSize);
     };
     const onResize = (): void => sendSize();
     const onInput = (chunk: Buffer | string): void => {

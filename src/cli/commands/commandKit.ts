@@ -3,8 +3,10 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Corral } from '../../client/Corral.js';
+import { CorralClientError } from '../../client/CorralClientError.js';
 import { clientFor, EXIT, reportError, UsageError, type CliCommand, type CliIO } from '../cliCommand.js';
 import { parseDuration } from '../output/duration.js';
+import { resolveSessionRef } from '../sessionRef.js';
 import { terminalSafeJson } from '../output/neutralize.js';
 
 /** Options every client command takes (clientCommand adds them to the command's own). */
@@ -86,11 +88,11 @@ export function client(values: { 'data-dir'?: string }, io: CliIO): Corral {
   return clientFor(values['data-dir'], io.env);
 }
 
-/** The one session id a command acts on (the first positional). */
-export function sessionIdArg(positionals: readonly string[], usage: string): string {
-  const id = positionals[0];
-  if (id === undefined || id === '') throw new UsageError(`a session id is required\n${usage}`);
-  return id;
+/** The one session a command acts on (the first positional): an id, a name or a unique id prefix. */
+export async function sessionArg(api: Corral, positionals: readonly string[], usage: string): Promise<string> {
+  const ref = positionals[0];
+  if (ref === undefined || ref === '') throw new UsageError(`a session id or name is required\n${usage}`);
+  return resolveSessionRef(api, ref);
 }
 
 export function integerOption(value: string | undefined, option: string, min: number, max: number): number | undefined {
@@ -128,4 +130,29 @@ export function durationOption(value: string | undefined, option: string, fallba
 
 export function writeJson(io: CliIO, value: unknown): void {
   io.stdout.write(terminalSafeJson(value, 2) + '\n');
+}
+
+/**
+ * The working directory a command that starts a session sends: `--cwd`, else the caller's own (a session starts
+ * where the user stands, as a shell's child would). The daemon confines it to its roots; a caller standing outside
+ * them gets CWD_NOT_ALLOWED with a hint (`withCwdHint`).
+ */
+export function sessionCwd(flag: string | undefined): { cwd: string; implicit: boolean } {
+  return flag === undefined ? { cwd: process.cwd(), implicit: true } : { cwd: flag, implicit: false };
+}
+
+/** Runs `body`; a CWD_NOT_ALLOWED for the caller's own directory says how to get past it. */
+export async function withCwdHint<T>(cwd: { cwd: string; implicit: boolean }, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof CorralClientError) || error.code !== 'CWD_NOT_ALLOWED' || !cwd.implicit) throw error;
+    throw new CorralClientError(
+      error.code,
+      `${error.message} Sessions start in your current directory: cd under a root, pass --cwd DIR, or start the daemon with --root.`,
+      error.status,
+      error.details,
+      { cause: error },
+    );
+  }
 }

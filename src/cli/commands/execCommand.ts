@@ -1,14 +1,16 @@
 // `corral exec <id> <command>`: runs a command in a shell session (POST …/commands) and prints its output.
-// Exit status: 0 when the command exited 0, 1 otherwise, 4 when it was still running at --timeout (it keeps running).
+// Exit status: the command's own exit code, as `corral run` passes it through; 4 when it was still running at
+// --timeout (it keeps running).
 
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral exec <id> <command> [--timeout 30s] [--raw] [--json]
 
 Runs <command> (one argument; newlines and heredocs allowed) in the shell session <id> and prints its output.
-Exit status: 0 if the command exited 0, 1 if not, 4 if it was still running at --timeout (it keeps running).
+Exit status: the command's own exit code (as with corral run: \`exec $id '(exit 7)'\` exits 7), 4 if it was still
+running at --timeout (it keeps running), 1 if the shell reported no code.
 A busy session (a command already running) refuses with SESSION_BUSY (exit 2): wait for idle, then retry.
   --raw   print the bytes as the terminal got them (escapes included)`;
 
@@ -21,7 +23,7 @@ export const execCommand = clientCommand({
   usage: USAGE,
   options: { timeout: { type: 'string', short: 't' }, raw: { type: 'boolean', default: false } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const command = positionals.slice(1).join(' ');
     if (command.trim() === '') throw new UsageError(`a command is required\n${USAGE}`);
     const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
@@ -32,6 +34,6 @@ export const execCommand = clientCommand({
       if (result.timedOut) io.stderr.write(`corral: still running after ${timeoutMs} ms (it keeps running; interrupt or wait for it)\n`);
     }
     if (result.timedOut) return EXIT.timeout;
-    return result.exitCode === 0 ? EXIT.ok : EXIT.failure;
+    return result.exitCode ?? EXIT.failure;
   },
 });

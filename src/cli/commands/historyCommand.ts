@@ -2,7 +2,7 @@
 
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral history <id> [--limit N] [--after SEQ] [--json]
 
@@ -14,7 +14,7 @@ export const historyCommand = clientCommand({
   usage: USAGE,
   options: { limit: { type: 'string' }, after: { type: 'string' } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const limit = integerOption(values.limit, 'limit', 1, 1000);
     const after = integerOption(values.after, 'after', 0, Number.MAX_SAFE_INTEGER);
     const reply = await client(values, io).sessions.commands(id, { limit, after });

@@ -2,7 +2,7 @@
 
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral lines <id> [--include REGEX] [--exclude REGEX] [-i] [--since OFFSET] [--limit N] [--json]
 
@@ -21,7 +21,7 @@ export const linesCommand = clientCommand({
     limit: { type: 'string' },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const result = await client(values, io).sessions.lines(id, {
       include: values.include,
       exclude: values.exclude,

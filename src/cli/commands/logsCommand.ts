@@ -1,15 +1,18 @@
 // `corral logs <id>`: prints a session's output from a cursor (--since), and with -f keeps polling the cursor
-// until the session ends, printing only new bytes. Escapes are neutralized unless --raw (PRODUCT §3).
+// until the session ends, printing only new output. A person reads the text view (escape sequences, shell-integration
+// marks and carriage-return redraws resolved, what is left of control characters made visible); --raw prints the
+// bytes as the program wrote them (PRODUCT §3).
 
 import type { OutputChunk } from '../../client/outputStream.js';
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
 import { Neutralizer } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
-const USAGE = `Usage: corral logs <id> [--since OFFSET] [--text] [-f|--follow] [--raw] [--stream stdout|stderr] [--json]
+const USAGE = `Usage: corral logs <id> [--since OFFSET] [-f|--follow] [--raw] [--stream stdout|stderr] [--json]
 
-Prints the session's output from byte OFFSET (default 0). Control characters are shown as ^[ etc. unless --raw.
-  --text     ANSI stripped and carriage returns resolved (the daemon's text view)
+Prints the session's output from byte OFFSET (default 0) as text: escape sequences and shell-integration marks
+stripped, carriage returns resolved (the daemon's text view), other control characters shown as ^X.
+  --raw      the bytes as the program wrote them, escapes and marks included (was the default before)
   -f         keep printing new output until the session ends
   --stream   one stream of a pipe session
   --json     one document { data, encoding, offset, nextOffset, firstAvailableOffset, gap }`;
@@ -55,7 +58,7 @@ function makeSink(io: CliIO, mode: { raw: boolean; text: boolean; json: boolean 
 
 export const logsCommand = clientCommand({
   name: 'logs',
-  summary: 'print session output (--since OFFSET, --text, -f to follow, --raw for unfiltered bytes)',
+  summary: 'print session output as text (--since OFFSET, -f to follow, --raw for the bytes as written)',
   usage: USAGE,
   options: {
     since: { type: 'string' },
@@ -65,20 +68,21 @@ export const logsCommand = clientCommand({
     stream: { type: 'string' },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const since = integerOption(values.since, 'since', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     if (values.stream !== undefined && values.stream !== 'stdout' && values.stream !== 'stderr') {
       throw new UsageError(`--stream: "${values.stream}" must be stdout or stderr`);
     }
+    // --text is the default now; it stays accepted for scripts written when it was not.
     if (values.raw && values.text) throw new UsageError('--raw and --text are different views: pick one');
     const api = client(values, io);
-    const { sink, finish, collected } = makeSink(io, { raw: values.raw, text: values.text, json: values.json });
+    const { sink, finish, collected } = makeSink(io, { raw: values.raw, text: !values.raw, json: values.json });
     let cursor = since;
     // What the reads said, for the --json document: where reading started and what is still available.
     const seen = { offset: null as number | null, firstAvailableOffset: 0, gap: 0 };
     const pages = api.sessions.output(id, {
       since,
-      format: values.text ? 'text' : 'raw',
+      format: values.raw ? 'raw' : 'text',
       stream: values.stream,
       follow: values.follow,
     });

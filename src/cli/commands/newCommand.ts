@@ -3,7 +3,7 @@
 
 import type { CreateSessionRequest } from '../../protocol/api.js';
 import { EXIT, UsageError } from '../cliCommand.js';
-import { client, clientCommand, envOption, integerOption, writeJson } from './commandKit.js';
+import { client, clientCommand, envOption, integerOption, sessionCwd, withCwdHint, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral new [options] [-- argv…]
 
@@ -14,7 +14,8 @@ Creates a session and prints its id. With no argv the profile's command runs (th
   --task ID        task id (returns the task's live session unless --force-new)
   --force-new      start another session even if the task has a live one
   --name NAME      a name to show in lists
-  --cwd DIR        working directory (must lie under a daemon --root)
+  --cwd DIR        working directory (default: your current directory, or the template's with --template;
+                   it must lie under a daemon --root)
   --env K=V        environment variable for the session (repeatable)
   --cols N --rows N  terminal size
   --json           print the session object`;
@@ -43,12 +44,14 @@ export const newCommand = clientCommand({
     if (values.kind !== undefined && values.kind !== 'pty' && values.kind !== 'pipe') {
       throw new UsageError(`--kind: "${values.kind}" must be pty or pipe`);
     }
+    // A template that names a directory keeps it unless --cwd says otherwise; without one the session starts here.
+    const cwd = values.template !== undefined && values.cwd === undefined ? undefined : sessionCwd(values.cwd);
     const request: CreateSessionRequest = {
       template: values.template,
       profile: values.profile,
       kind: values.kind,
       command: positionals.length > 0 ? positionals : undefined,
-      cwd: values.cwd,
+      cwd: cwd?.cwd,
       env: envOption(values.env),
       cols: integerOption(values.cols, 'cols', 2, MAX_COLS),
       rows: integerOption(values.rows, 'rows', 2, MAX_ROWS),
@@ -56,7 +59,8 @@ export const newCommand = clientCommand({
       forceNew: values['force-new'] ? true : undefined,
       name: values.name,
     };
-    const session = await client(values, io).sessions.create(request);
+    const api = client(values, io);
+    const session = cwd === undefined ? await api.sessions.create(request) : await withCwdHint(cwd, () => api.sessions.create(request));
     if (values.json) writeJson(io, session);
     else io.stdout.write(session.id + '\n');
     return EXIT.ok;

@@ -39,7 +39,11 @@ async function presetVerb(
     case 'list': {
       const items = collection === 'templates' ? await api.templates.list() : await api.macros.list();
       if (options.json) writeJson(io, { [collection]: items });
-      else for (const item of items) io.stdout.write(`${item.name}${item.description === undefined ? '' : `\t${item.description}`}\n`);
+      else if (items.length === 0) {
+        // On stderr: a script reading the list still gets nothing, a person learns it is empty and how to fill it.
+        const singular = collection === 'templates' ? 'template' : 'macro';
+        io.stderr.write(`corral: no ${collection} yet (add one with: corral ${singular} set <name> '<json>')\n`);
+      } else for (const item of items) io.stdout.write(`${item.name}${item.description === undefined ? '' : `\t${item.description}`}\n`);
       return EXIT.ok;
     }
     case 'show':

@@ -3,7 +3,7 @@
 
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral prompt <id> <text…> [--timeout 10m] [--json]
 
@@ -20,7 +20,7 @@ export const promptCommand = clientCommand({
   usage: USAGE,
   options: { timeout: { type: 'string' } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const text = positionals.slice(1).join(' ');
     if (text.trim() === '') throw new UsageError(`a prompt text is required\n${USAGE}`);
     const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);

@@ -1,24 +1,30 @@
-// `corral run`: a one-shot command (POST /api/v1/exec) whose stdout and stderr go to ours and whose exit code
-// becomes ours; past --timeout it keeps running in the background and we exit 4 naming its session and pid.
+// `corral run`: a one-shot command (POST /api/v1/exec) in the caller's directory whose stdout and stderr go to ours
+// and whose exit code becomes ours. It waits as long as the command runs; Ctrl-C ends the command (the session,
+// whole tree). Only with --timeout does it give up waiting: the command keeps running and we exit 4 naming it.
 
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecRequest } from '../../protocol/api.js';
+import type { ExecResult } from '../../protocol/api.js';
+import { CorralClientError } from '../../client/CorralClientError.js';
 import type { Corral } from '../../client/Corral.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, durationOption, envOption, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, envOption, sessionCwd, withCwdHint, writeJson } from './commandKit.js';
 
-const USAGE = `Usage: corral run [--timeout 30s] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
+const USAGE = `Usage: corral run [--timeout DURATION] [--cwd DIR] [--env K=V]… [--json] [--raw] -- argv…
        corral run [options] "shell command"
 
 Runs a command in a pipe session and exits with its exit code (128+N when signal N ended it).
-One argument without -- runs through /bin/sh -c. Past --timeout the command keeps running in the background:
-its session id and pid go to stderr and the exit code is 4. Output to a terminal has control characters made
+It runs in your current directory (or --cwd DIR), which must lie under one of the daemon's --root directories.
+One argument without -- runs through /bin/sh -c. It waits for the command however long it takes; Ctrl-C ends
+the command (its whole process tree) and exits 130. With --timeout (e.g. 30s, 10m), past it the command keeps
+running in the background: its session id and pid go to stderr and the exit code is 4. Output to a terminal has control characters made
 visible unless --raw; output to a pipe or file is passed through as the command wrote it.`;
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-/** The daemon's longest wait (api.ts MAX_WAIT_MS, one hour). */
+/** The daemon's longest wait (api.ts MAX_WAIT_MS, one hour); without --timeout we wait in such slices forever. */
 const MAX_TIMEOUT_MS = 60 * 60 * 1000;
 /**
  * The exec request waits at most this long, then the client's sliced wait takes over: Node's fetch (undici) gives
@@ -56,7 +62,7 @@ function writeStream(stream: NodeJS.WriteStream, data: Buffer | string, raw: boo
 
 export const runCommand = clientCommand({
   name: 'run',
-  summary: 'run a one-shot command; its stdout, stderr and exit code become ours (--timeout 30s)',
+  summary: 'run a one-shot command here; its stdout, stderr and exit code become ours (Ctrl-C ends it)',
   usage: USAGE,
   options: {
     timeout: { type: 'string' },
@@ -69,28 +75,37 @@ export const runCommand = clientCommand({
     if (positionals.length === 0) throw new UsageError(`give a command\n${USAGE}`);
     const dashed = tokens.some((token) => token.kind === 'option-terminator');
     const command: string | string[] = !dashed && positionals.length === 1 ? (positionals[0] ?? '') : positionals;
-    const timeoutMs = durationOption(values.timeout, 'timeout', DEFAULT_TIMEOUT_MS);
-    if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
+    const timeoutMs = values.timeout === undefined ? null : durationOption(values.timeout, 'timeout', MAX_TIMEOUT_MS);
+    if (timeoutMs !== null && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) {
+      throw new UsageError(`--timeout: from 1ms to ${formatDuration(MAX_TIMEOUT_MS)}`);
+    }
     const api = client(values, io);
+    const cwd = sessionCwd(values.cwd);
+    // Its own task id: Ctrl-C can end the session before the exec reply has named it.
+    const taskId = `corral-run-${randomUUID()}`;
     const request: ExecRequest = {
       command,
-      cwd: values.cwd,
+      cwd: cwd.cwd,
       env: envOption(values.env),
       name: values.name,
-      timeoutMs: Math.min(timeoutMs, REQUEST_SLICE_MS),
+      taskId,
+      timeoutMs: Math.min(timeoutMs ?? REQUEST_SLICE_MS, REQUEST_SLICE_MS),
     };
-    const deadline = performance.now() + timeoutMs;
-    let result = await api.exec(request);
-    let readBack = result.truncated;
-    // Longer timeouts than one request: keep waiting for the exit (the client long-polls in slices).
-    const remaining = Math.round(deadline - performance.now());
-    if (result.timedOut && remaining > 0) {
-      const waited = await api.sessions.wait(result.sessionId, { exit: true, timeoutMs: remaining });
-      if (waited.matched && waited.session.exit !== null) {
-        result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
-        readBack = true;
-      }
+    const interrupt = new AbortController();
+    const onInterrupt = (): void => interrupt.abort();
+    process.on('SIGINT', onInterrupt);
+    let finished: Finished;
+    try {
+      finished = await execToExit(api, request, timeoutMs, interrupt.signal, cwd);
+    } catch (error) {
+      if (!interrupt.signal.aborted) throw error;
+      finished = { interrupted: true };
+    } finally {
+      process.off('SIGINT', onInterrupt);
     }
+    if ('interrupted' in finished) return endInterrupted(api, taskId, io);
+    const readBack = finished.readBack;
+    let result = finished.result;
     let stdout: Buffer | string = result.stdout;
     let stderr: Buffer | string = result.stderr;
     if (readBack) {
@@ -111,10 +126,55 @@ export const runCommand = clientCommand({
     writeStream(io.stderr, stderr, values.raw);
     if (result.timedOut) {
       io.stderr.write(
-        `corral: still running after ${formatDuration(timeoutMs)}: session ${result.sessionId} pid ${result.pid ?? '-'}` +
+        `corral: still running after ${formatDuration(timeoutMs ?? 0)}: session ${result.sessionId} pid ${result.pid ?? '-'}` +
           ` (corral logs ${result.sessionId} -f; corral kill ${result.sessionId})\n`,
       );
     }
     return code;
   },
 });
+
+type Finished = { result: ExecResult; readBack: boolean } | { interrupted: true };
+
+/** The exec, then (for a command that outlives one request) long-poll waits until it exits or --timeout passes. */
+async function execToExit(
+  api: Corral,
+  request: ExecRequest,
+  timeoutMs: number | null,
+  signal: AbortSignal,
+  cwd: { cwd: string; implicit: boolean },
+): Promise<Finished> {
+  const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+  let result = await withCwdHint(cwd, () => api.exec(request, { signal }));
+  let readBack = result.truncated;
+  while (result.timedOut) {
+    const remaining = Math.min(MAX_TIMEOUT_MS, Math.round(deadline - performance.now()));
+    if (remaining <= 0) break;
+    const waited = await api.sessions.wait(result.sessionId, { exit: true, timeoutMs: remaining }, { signal });
+    if (waited.matched && waited.session.exit !== null) {
+      result = { ...result, timedOut: false, exitCode: waited.session.exit.code, signal: waited.session.exit.signal };
+      readBack = true;
+    }
+  }
+  return { result, readBack };
+}
+
+/** Attempts to find the interrupted command's session when Ctrl-C came before the daemon had created it. */
+const END_TASK_ATTEMPTS = 20;
+const END_TASK_RETRY_MS = 100;
+
+/** Ctrl-C: end the command's session (whole tree) and exit as a shell does for SIGINT, 128 + 2. */
+async function endInterrupted(api: Corral, taskId: string, io: { stderr: NodeJS.WriteStream }): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { ended } = await api.endTask(taskId);
+      io.stderr.write(`corral: interrupted; ended ${ended.map((s) => `session ${s.id}`).join(', ') || 'the command'}\n`);
+      break;
+    } catch (error) {
+      // TASK_NOT_FOUND: the exec request may still be on its way to the daemon; look again shortly.
+      if (!(error instanceof CorralClientError) || error.code !== 'TASK_NOT_FOUND' || attempt >= END_TASK_ATTEMPTS) throw error;
+      await sleep(END_TASK_RETRY_MS);
+    }
+  }
+  return 128 + constants.signals.SIGINT;
+}

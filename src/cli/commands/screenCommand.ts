@@ -3,7 +3,7 @@
 
 import { EXIT } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral screen <id> [--scrollback N] [--raw] [--json]
 
@@ -19,7 +19,7 @@ export const screenCommand = clientCommand({
   usage: USAGE,
   options: { raw: { type: 'boolean', default: false }, scrollback: { type: 'string' } },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const scrollback = integerOption(values.scrollback, 'scrollback', 0, MAX_SCROLLBACK);
     const screen = await client(values, io).sessions.screen(id, { scrollback });
     if (values.json) {

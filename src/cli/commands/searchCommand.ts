@@ -4,7 +4,7 @@
 import type { OutputStreamName } from '../../protocol/apiReplies.js';
 import { EXIT, UsageError } from '../cliCommand.js';
 import { neutralize } from '../output/neutralize.js';
-import { client, clientCommand, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral search <id> <regex> [-i] [--since OFFSET] [--limit N] [--stream stdout|stderr] [--json]
 
@@ -22,7 +22,7 @@ export const searchCommand = clientCommand({
     stream: { type: 'string' },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const pattern = positionals[1];
     if (pattern === undefined || positionals.length > 2) throw new UsageError(`give one regex\n${USAGE}`);
     const result = await client(values, io).sessions.search(id, {

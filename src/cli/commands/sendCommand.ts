@@ -2,7 +2,7 @@
 // --stdin sends standard input instead of (or before) the text. Never interprets the text itself.
 
 import { EXIT, UsageError, type CliIO } from '../cliCommand.js';
-import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral send <id> [text] [--key KEY]… [--stdin] [--eof] [--json]
 
@@ -35,7 +35,7 @@ export const sendCommand = clientCommand({
     eof: { type: 'boolean', default: false },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     if (positionals.length > 2) throw new UsageError(`give the text as one argument (quote it)\n${USAGE}`);
     const text = (values.stdin ? await readStdin(io) : '') + (positionals[1] ?? '');
     const keys = values.key;

@@ -3,7 +3,7 @@
 import { EXIT } from '../cliCommand.js';
 import { formatSessionDetails } from '../output/sessionFormat.js';
 import { styler } from '../output/style.js';
-import { client, clientCommand, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral show <id> [--json]`;
 
@@ -13,7 +13,7 @@ export const showCommand = clientCommand({
   usage: USAGE,
   options: {},
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const info = await client(values, io).sessions.get(id);
     if (values.json) writeJson(io, info);
     else io.stdout.write(formatSessionDetails(info, styler(io.stdout, io.env), Date.now()));

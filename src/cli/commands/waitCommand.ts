@@ -6,7 +6,7 @@ import { EXIT, UsageError } from '../cliCommand.js';
 import { formatDuration } from '../output/duration.js';
 import { startProgress } from '../output/progress.js';
 import { describeExit } from '../output/sessionFormat.js';
-import { client, clientCommand, durationOption, integerOption, sessionIdArg, writeJson } from './commandKit.js';
+import { client, clientCommand, durationOption, integerOption, sessionArg, writeJson } from './commandKit.js';
 
 const USAGE = `Usage: corral wait <id> (--state S[,S…] | --pattern RE | --exit) [--timeout 30s] [--since OFFSET] [--screen] [--json]
 
@@ -44,7 +44,7 @@ export const waitCommand = clientCommand({
     screen: { type: 'boolean', default: false },
   },
   run: async ({ values, positionals }, io) => {
-    const id = sessionIdArg(positionals, USAGE);
+    const id = await sessionArg(client(values, io), positionals, USAGE);
     const states = values.state === undefined ? undefined : parseStates(values.state);
     if (states === undefined && values.pattern === undefined && !values.exit) {
       throw new UsageError(`give --state, --pattern or --exit\n${USAGE}`);

@@ -68,6 +68,16 @@ export class EngineSessions {
     return this.manager.terminate(id, options);
   }
 
+  /** Ends the session if live, then removes its record, history and output (`DELETE …?purge=true`). */
+  purge(id: string, options: { force?: boolean } = {}): Promise<SessionInfo> {
+    return this.manager.purge(id, options);
+  }
+
+  /** Removes every ended session that ended more than `olderThanMs` ago (`corral prune --older-than`). */
+  prune(olderThanMs: number): { removed: number } {
+    return this.manager.prune(olderThanMs);
+  }
+
   /** Writes text and/or named keys; `eof` closes the input afterwards. */
   input(id: string, input: InputRequestParts): SessionInfo {
     const session = this.manager.get(id);

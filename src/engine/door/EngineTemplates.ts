@@ -6,7 +6,11 @@ import { deleteTemplate, getTemplate, listTemplates, putTemplate, type TemplateR
 
 /** Session templates: named presets of a create request (secret env values redacted in what they answer). */
 export class EngineTemplates {
-  constructor(private readonly store: PresetStore) {}
+  constructor(
+    private readonly store: PresetStore,
+    /** Refuses a template that could never start a session (templateCheck.ts): checked when saved, not at first use. */
+    private readonly check: (name: string, body: TemplateBody) => void,
+  ) {}
 
   list(): TemplateRecord[] {
     return listTemplates(this.store);
@@ -17,6 +21,7 @@ export class EngineTemplates {
   }
 
   put(name: string, body: TemplateBody): TemplateRecord {
+    this.check(name, body);
     return putTemplate(this.store, name, body);
   }
 

@@ -1,10 +1,12 @@
 // Turns raw terminal bytes into plain text: ANSI/OSC/DCS sequences removed, carriage returns resolved the way
 // a terminal would overwrite the line, backspaces applied. Pure functions: no Node, no state.
 
-// CSI, OSC and DCS/SOS/PM/APC strings (7- or 8-bit, ended by BEL or ST, as the screen ends them), two-byte escapes, and stray C0 controls except \n \r \t \b.
+// CSI, OSC and DCS/SOS/PM/APC strings (7- or 8-bit, ended by BEL or ST, as the screen ends them), nF and two-byte
+// escapes (ESC 7, ESC =, ESC c…), and stray C0 controls (a lone ESC included) except \n \r \t \b. Keep in step with
+// controlSequences.ts, which finds the same sequences in bytes for bounded reads.
 const ESCAPES =
   // eslint-disable-next-line no-control-regex
-  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)|\x1b[@-Z\\-_]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]|\x9b[0-?]*[ -/]*[@-~]/g;
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)|\x1b[0-~]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f]|\x9b[0-?]*[ -/]*[@-~]/g;
 
 function stripAnsi(text: string): string {
   return text.replace(ESCAPES, '');

@@ -79,7 +79,7 @@ export function lineView(
 // ANSI sequences as textView strips them, anchored (sticky) to map a text-view index back to a raw index.
 const ESCAPE_AT =
   // eslint-disable-next-line no-control-regex
-  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)|\x1b[@-Z\\-_]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f\r]/y;
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)|\x1b[0-~]|\x1b[ -/]+[0-~]|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f\r]/y;
 
 /** The line without escapes and CRs, and for each of its characters the index in the raw line. */
 function plainWithMap(raw: string): { text: string; map: number[] } {

@@ -4,9 +4,33 @@
 
 import { CorralError } from '../../protocol/errors.js';
 
-/** Variables copied from the daemon's environment when set: what programs need to behave normally. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR'] as const;
-const INHERITED_PREFIXES = ['LC_'];
+/**
+ * Variables copied from the daemon's environment when set: what programs need to behave as they do in the user's
+ * own shell (README "Environment"). None of them makes a program run code it would not run anyway: an editor or a
+ * pager is only started when a program asks for one; LESSOPEN/LESSCLOSE, which make `less` run a command on every
+ * file, are left out on purpose. A name listed here must never match REFUSED_ENV (a test checks).
+ */
+export const INHERITED_ENV = [
+  // Who and where.
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR',
+  // Locale and time (and every LC_*, below).
+  'LANG', 'LANGUAGE', 'TZ',
+  // git and ssh over an agent: the agent's socket, not its keys.
+  'SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL',
+  'GNUPGHOME',
+  // The terminal's description and colour preferences (TERM and COLORTERM of a terminal session are Corral's own).
+  'TERMINFO', 'TERMINFO_DIRS', 'NO_COLOR', 'CLICOLOR',
+  // Editors and pagers a program opens on request (git commit, crontab -e, man).
+  'EDITOR', 'VISUAL', 'PAGER',
+  // Per-user directories (configuration, caches, the runtime dir that dbus, podman and ssh-agent sockets live in).
+  'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR',
+  // A desktop session, for programs that open a browser to log in.
+  'DISPLAY', 'WAYLAND_DISPLAY', 'DBUS_SESSION_BUS_ADDRESS',
+  // Network: proxies and extra certificate authorities, as corporate networks need them.
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE',
+] as const;
+export const INHERITED_PREFIXES = ['LC_'];
 
 /**
  * Variables that make the dynamic loader, an interpreter, a shell or git run code the caller chose in a child on

@@ -19,7 +19,9 @@ export function compileUserPattern(source: string, flags = ''): RegExp {
   try {
     regex = new RegExp(source, flags);
   } catch (error) {
-    throw new CorralError('INVALID_PATTERN', `Invalid regular expression: ${(error as Error).message}`, { details: { pattern: source } });
+    // V8's SyntaxError already reads "Invalid regular expression: /(/: Unterminated group": say it once.
+    const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
+    throw new CorralError('INVALID_PATTERN', `Invalid regular expression: ${reason}`, { details: { pattern: source } });
   }
   if (!hasLinearFallback(source, flags) && backtracksExponentially(source)) {
     throw new CorralError(

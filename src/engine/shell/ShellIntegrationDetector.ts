@@ -19,6 +19,9 @@ export class ShellIntegrationDetector implements StateDetector {
   private readonly markEmitter = new Emitter<ShellMark>();
   /** Every mark of this session's nonce, in output order, after the session's state has not yet been updated. */
   readonly onMark: Event<ShellMark> = this.markEmitter.event;
+  private readonly inputEmitter = new Emitter<void>();
+  /** Input reached the shell (typed in attach or the dashboard, sent through `input`, or written by exec). */
+  readonly onInputWritten: Event<void> = this.inputEmitter.event;
   private fallback: QuietDetector | null = null;
   private fallbackReason: string | null = null;
   private firstMarkTimer: NodeJS.Timeout | null = null;
@@ -75,6 +78,7 @@ export class ShellIntegrationDetector implements StateDetector {
 
   onInput(data: string | Buffer): void {
     this.fallback?.onInput();
+    this.inputEmitter.fire();
     // sh/dash print no command-start mark: a submitted line at a prompt is the start of a command.
     if (this.integration?.marksCommandStart === false && this.active && isAtPrompt(this.host.state)) {
       const text = typeof data === 'string' ? data : data.toString('latin1');
@@ -128,6 +132,7 @@ export class ShellIntegrationDetector implements StateDetector {
     if (this.firstMarkTimer !== null) clearTimeout(this.firstMarkTimer);
     this.fallback?.dispose();
     this.markEmitter.dispose();
+    this.inputEmitter.dispose();
   }
 }
 

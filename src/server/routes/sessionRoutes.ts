@@ -11,6 +11,7 @@ import {
   pageQuerySchema,
   resizeSchema,
   signalSchema,
+  pruneSchema,
   taskIdSchema,
   updateSessionSchema,
   waitSchema,
@@ -90,12 +91,24 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
   routes.add({
     method: 'DELETE',
     url: '/sessions/:id',
-    summary: 'End a session: polite exit, SIGINT, SIGTERM, SIGKILL, then a sweep of its whole tree',
+    summary: 'End a session: polite exit, SIGINT, SIGTERM, SIGKILL, then a sweep of its whole tree; ?purge=true also removes it',
     tag: 'sessions',
     scope: 'session',
     params: idParams,
     query: deleteQuerySchema,
-    handler: ({ params, query }) => engine.sessions.terminate(params.id, { force: query.force === 'true' }),
+    handler: ({ params, query }) =>
+      query.purge === 'true'
+        ? engine.sessions.purge(params.id, { force: query.force === 'true' })
+        : engine.sessions.terminate(params.id, { force: query.force === 'true' }),
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/prune',
+    summary: 'Remove every ended session (record, history, output) that ended more than olderThanMs ago',
+    tag: 'sessions',
+    body: pruneSchema,
+    handler: ({ body }) => engine.sessions.prune(body.olderThanMs),
   });
 
   routes.add({

@@ -6,7 +6,10 @@
 // A single `flow=isolate` client (the default) means somebody needs the session live, so it is never paused;
 // a slow isolate client simply falls behind on its own cursor and later gets the bytes from the journal, or a
 // gap frame for what was evicted. Heartbeats drop a client that stops answering, which also lifts a pause.
+// It also counts the clients' terminal sizes (TerminalSizeVote) and tells every client the session's real size.
 
+import { TerminalSizeVote, type TerminalSize } from './TerminalSizeVote.js';
+import { isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
 import type { LiveSession } from '../../engine/engineTypes.js';
 import type { SessionSocket } from './SessionSocket.js';
@@ -19,8 +22,15 @@ export class SessionChannel implements Disposable {
   private readonly disposables = new DisposableStore();
   private flushScheduled = false;
   private paused = false;
+  private readonly sizeVote = new TerminalSizeVote<SessionSocket>();
+  /** The size every client was last told (the session's own, whoever changed it). */
+  private shownSize: TerminalSize;
 
   constructor(readonly session: LiveSession) {
+    const info = session.toInfo();
+    this.shownSize = { cols: info.cols, rows: info.rows };
+    // A size change from anywhere (a vote here, a REST resize) is shown to every client.
+    this.disposables.add(session.onInfoChanged(() => this.showSize()));
     this.disposables.add(session.output.onData((chunk) => this.onOutput(chunk.data.length)));
     this.disposables.add(
       session.onStateChange((event) => {
@@ -44,7 +54,39 @@ export class SessionChannel implements Disposable {
 
   remove(socket: SessionSocket): void {
     this.sockets.delete(socket);
+    if (this.sizeVote.remove(socket)) this.applySize(null);
     this.evaluate();
+  }
+
+  /** A client's resize frame: its vote (or, with `take`, the size until it leaves); the session takes the result. */
+  vote(socket: SessionSocket, size: TerminalSize, take: boolean): void {
+    if (this.session.toInfo().kind !== 'pty') {
+      this.session.resize(size.cols, size.rows); // refused for a pipe session, with the engine's own error
+      return;
+    }
+    this.sizeVote.set(socket, size, take);
+    this.applySize(socket);
+  }
+
+  /** Resizes the session to the vote's result; `voter`: errors go back to it (others only lose their say). */
+  private applySize(voter: SessionSocket | null): void {
+    const size = this.sizeVote.current();
+    if (size === null || this.session.exit !== null) return;
+    const info = this.session.toInfo();
+    if (info.cols === size.cols && info.rows === size.rows) return;
+    try {
+      this.session.resize(size.cols, size.rows);
+    } catch (error) {
+      // SESSION_NOT_RUNNING: it ended between the check and the resize; the voter hears it, a leaver need not.
+      if (voter !== null || !isCorralError(error)) throw error;
+    }
+  }
+
+  private showSize(): void {
+    const { cols, rows } = this.session.toInfo();
+    if (cols === this.shownSize.cols && rows === this.shownSize.rows) return;
+    this.shownSize = { cols, rows };
+    for (const socket of this.sockets) socket.sendText({ type: 'size', cols, rows });
   }
 
   /**

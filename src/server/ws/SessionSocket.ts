@@ -2,6 +2,7 @@
 // queue, so a slow client costs no memory of its own), applies its input, resize, signal and ack frames.
 // It must never block the session or another client: it only sends while its own window has room.
 
+import type { TerminalSize } from './TerminalSizeVote.js';
 import type { WebSocket, RawData } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, ERROR_CATALOG, isCorralError } from '../../protocol/errors.js';
@@ -40,6 +41,8 @@ export interface SessionSocketOptions {
   limits: SocketLimits;
   /** The socket made progress (sent, acked) or closed: the channel re-checks its pause rule. */
   onProgress: () => void;
+  /** A resize frame: this client's size, a vote among the session's clients (SessionChannel). */
+  onResize: (socket: SessionSocket, size: TerminalSize, take: boolean) => void;
   log: (level: 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -167,7 +170,7 @@ export class SessionSocket {
         throw new CorralError(
           'VALIDATION_FAILED',
           `Invalid frame${first === undefined ? '' : `: ${first.path.join('.') || 'frame'}: ${first.message}`}. ` +
-            'Client frames are {type:"input",data}, {type:"resize",cols,rows}, {type:"signal",name}, {type:"ack",offset}.',
+            'Client frames are {type:"input",data}, {type:"resize",cols,rows,take?}, {type:"signal",name}, {type:"ack",offset}.',
         );
       }
       this.apply(parsed.data);
@@ -189,7 +192,8 @@ export class SessionSocket {
         return;
       case 'resize':
         this.requireWritable('resize');
-        this.session.resize(frame.cols, frame.rows);
+        // A vote among this session's clients (TerminalSizeVote): the smallest, or the one that took the size.
+        this.options.onResize(this, { cols: frame.cols, rows: frame.rows }, frame.take === true);
         return;
       case 'signal':
         this.requireWritable('signal');

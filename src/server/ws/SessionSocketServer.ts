@@ -165,6 +165,8 @@ export class SessionSocketServer implements Disposable {
       cursor,
       limits: this.limits,
       onProgress: () => this.channels.get(session.id)?.evaluate(),
+      // The channel exists by the time a frame can arrive: it is made below, before any message is read.
+      onResize: (client, size, take) => this.channels.get(session.id)?.vote(client, size, take),
       log: this.log,
     });
     this.sockets.add(socket);

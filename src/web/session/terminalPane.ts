@@ -19,6 +19,7 @@ const RESIZE_DEBOUNCE_MS = 100;
 export interface PaneHandlers {
   onState(change: StateFrame): void;
   onExit(exit: ExitInfo): void;
+  onSize(cols: number, rows: number): void;
   onStatus(status: LinkStatus, detail: string): void;
 }
 
@@ -61,6 +62,7 @@ export class TerminalPane implements Disposable {
       onOutput: (data, done) => this.term.write(this.controlStrings.filter(data), done),
       onState: (change) => handlers.onState(change),
       onExit: (exit) => handlers.onExit(exit),
+      onSize: (cols, rows) => handlers.onSize(cols, rows),
       onGap: (from, to) => this.term.write(`\r\n\x1b[33m[${to - from} bytes of older output are no longer available]\x1b[0m\r\n`),
       onStatus: (status, detail) => {
         handlers.onStatus(status, detail);

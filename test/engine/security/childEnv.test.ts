@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildChildEnv, validateExplicitEnv } from '../../../src/engine/security/childEnv.js';
+import { buildChildEnv, INHERITED_ENV, inheritedEnv, validateExplicitEnv } from '../../../src/engine/security/childEnv.js';
 import { isCorralError } from '../../../src/protocol/errors.js';
 
 /** Each one makes some loader, interpreter, shell or git run code of the caller's choosing. */
@@ -43,4 +43,39 @@ test('an operator allowance lets one refused name through, and only that one', (
   assert.equal(refusal('PYTHONHOME', ['PYTHONPATH']), 'ENV_NOT_ALLOWED');
   const env = buildChildEnv({ daemonEnv: { PATH: '/bin', SECRET: 's' }, explicit: { PYTHONPATH: '/w' }, allowed: ['PYTHONPATH'], internal: {} });
   assert.deepEqual(env, { PATH: '/bin', PYTHONPATH: '/w' });
+});
+
+test('sessions inherit what daily use needs (ssh agent, locale, editor, terminal, proxies), never a hook variable', () => {
+  const daemonEnv: NodeJS.ProcessEnv = {
+    SSH_AUTH_SOCK: '/run/user/1000/ssh-agent.sock',
+    LANG: 'de_DE.UTF-8',
+    LC_ALL: 'de_DE.UTF-8',
+    LC_TIME: 'en_GB.UTF-8',
+    TZ: 'Europe/Berlin',
+    EDITOR: 'vim',
+    VISUAL: 'vim',
+    TERMINFO_DIRS: '/usr/share/terminfo',
+    XDG_RUNTIME_DIR: '/run/user/1000',
+    HTTPS_PROXY: 'http://proxy:3128',
+    GIT_AUTHOR_NAME: 'Dev',
+    // Never inherited: loader and hook variables, the daemon's own, and anything not on the list.
+    LD_PRELOAD: '/evil.so',
+    DYLD_INSERT_LIBRARIES: '/evil.dylib',
+    BASH_ENV: '/evil.sh',
+    ENV: '/evil.sh',
+    PROMPT_COMMAND: 'evil',
+    NODE_OPTIONS: '--require /evil.js',
+    LESSOPEN: '|evil %s',
+    CORRAL_TOKEN: 'secret',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+  };
+  const inherited = inheritedEnv(daemonEnv);
+  assert.deepEqual(Object.keys(inherited).sort(), [
+    'EDITOR', 'GIT_AUTHOR_NAME', 'HTTPS_PROXY', 'LANG', 'LC_ALL', 'LC_TIME', 'SSH_AUTH_SOCK', 'TERMINFO_DIRS', 'TZ',
+    'VISUAL', 'XDG_RUNTIME_DIR',
+  ]);
+});
+
+test('no inherited name is one a caller would be refused', () => {
+  assert.deepEqual(INHERITED_ENV.filter((name) => refusal(name) !== null), []);
 });

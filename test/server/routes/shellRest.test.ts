@@ -117,11 +117,13 @@ test('REST and CLI: exec, history surviving a restart, search and filtered lines
     daemon = await startDaemon({ dataDir, base });
     const history = await daemon.request<{ commands: { text: string; exitCode: number | null; kind: string }[] }>('GET', `/api/v1/sessions/${id}/commands`);
     assert.deepEqual(
-      history.body.commands.map((c) => [c.text, c.exitCode]),
+      history.body.commands.map((c) => [c.kind, c.text, c.exitCode]),
       [
-        ['echo "$GREETING"; for i in 1 2 3; do echo "row $i"; done; (exit 4)', 4],
-        ['echo cli-was-here', 0],
-        ['false', 1],
+        ['exec', 'echo "$GREETING"; for i in 1 2 3; do echo "row $i"; done; (exit 4)', 4],
+        ['exec', 'echo cli-was-here', 0],
+        ['exec', 'false', 1],
+        // The macro typed it: recorded as input, like a command a person types.
+        ['input', 'echo macro-$((6*7))', 0],
       ],
     );
     const cliHistory = await cli(daemon, ['history', id]);
