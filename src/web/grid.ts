@@ -68,6 +68,8 @@ class GridTile implements Disposable {
       onOutput: (data, done) => this.term.write(this.filter.filter(data), done),
       onState: () => undefined,
       onExit: () => undefined,
+      // The session's real size, as every viewer is told when it changes: draw it at that size.
+      onSize: (cols, rows) => this.update({ ...this.session, cols, rows }),
       onGap: () => undefined,
       onStatus: (status) => {
         this.live = status === 'live';
