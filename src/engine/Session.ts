@@ -222,29 +222,39 @@ export class Session {
     return this.machine.lastSeq;
   }
 
-  /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
-  start(): void {
+  /**
+   * Starts the program; nothing of the session changes until `start()` takes the outcome (the manager records both
+   * in one commit). Asynchronous because a holder's start is a round trip the daemon's loop must not wait on.
+   */
+  async spawnProcess(): Promise<BackendProcess> {
     const [file, ...args] = withRlimits(this.spec.command, this.spec.limits);
     if (file === undefined) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
-    let proc: BackendProcess;
-    try {
-      proc = this.deps.backend.spawn({
-        kind: this.spec.kind,
-        file,
-        args,
-        cwd: this.spec.cwd,
-        env: this.spec.childEnv,
-        cols: this.cols,
-        rows: this.rows,
-        sessionId: this.id,
-      });
-    } catch (error) {
-      this.ending.spawnFailed();
-      void this.finish({ code: null, signal: null });
-      throw error;
+    return this.deps.backend.spawn({
+      kind: this.spec.kind,
+      file,
+      args,
+      cwd: this.spec.cwd,
+      env: this.spec.childEnv,
+      cols: this.cols,
+      rows: this.rows,
+      sessionId: this.id,
+    });
+  }
+
+  /**
+   * Takes the outcome of spawnProcess(): the running process, or the reason it did not start, which is rethrown
+   * after the session was terminated with reason spawn_failed.
+   */
+  start(spawned: { proc: BackendProcess } | { error: unknown }): void {
+    if ('error' in spawned) {
+      if (!(spawned.error instanceof CorralError && spawned.error.code === 'VALIDATION_FAILED')) {
+        this.ending.spawnFailed();
+        void this.finish({ code: null, signal: null });
+      }
+      throw spawned.error;
     }
     this.startedAt = nowIso();
-    this.attachProcess(proc);
+    this.attachProcess(spawned.proc);
     this.driver.detector.onStart();
     this.infoEmitter.fire();
   }

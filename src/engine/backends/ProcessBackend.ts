@@ -92,8 +92,12 @@ export interface HostControl {
 }
 
 export interface ProcessBackend {
-  /** Throws a CorralError(SPAWN_FAILED) when the program cannot be started. */
-  spawn(options: SpawnOptions): BackendProcess;
+  /**
+   * Throws (or rejects with) a CorralError(SPAWN_FAILED) when the program cannot be started. Backends whose start
+   * takes a round trip (a holder) answer a promise so the daemon's loop never waits for it; its events start only
+   * after the promise settled, so subscribing right after the await misses nothing.
+   */
+  spawn(options: SpawnOptions): BackendProcess | Promise<BackendProcess>;
   /**
    * Backends whose processes outlive the daemon: attaches to the holder of `record` and continues each channel at
    * `resume`. Rejects when no holder answers or it is not the recorded one. Subscribe right after the await.

@@ -26,7 +26,7 @@ export class EngineAgents {
     const path = worktree === undefined ? undefined : await agents.createWorktree({ ...worktree, keep: worktree.keep === true });
     try {
       const request = AgentService.claudeRequest(body, path === undefined ? body.projectPath : undefined);
-      const { session, existing } = this.manager.create(request, { cwd: path });
+      const { session, existing } = await this.manager.create(request, { cwd: path });
       if (worktree !== undefined && path !== undefined) {
         agents.adoptWorktree(session.id, { repo: worktree.repo, path, keep: worktree.keep === true });
       }

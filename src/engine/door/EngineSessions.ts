@@ -32,8 +32,8 @@ export class EngineSessions {
   constructor(private readonly manager: SessionManager) {}
 
   /** Idempotent per taskId unless forceNew: a live session of the task is answered with `existing: true`. */
-  create(request: CreateSessionRequest): CreateReply {
-    const { session, existing } = this.manager.create(request);
+  async create(request: CreateSessionRequest): Promise<CreateReply> {
+    const { session, existing } = await this.manager.create(request);
     return { session: session.toInfo(), existing };
   }
 

@@ -34,8 +34,8 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     summary: 'Create a session (any profile or kind); idempotent per taskId unless forceNew',
     tag: 'sessions',
     body: createSessionSchema,
-    handler: ({ body, reply }) => {
-      const { session, existing } = engine.sessions.create(body);
+    handler: async ({ body, reply }) => {
+      const { session, existing } = await engine.sessions.create(body);
       reply.code(existing ? 200 : 201);
       return session;
     },

@@ -54,8 +54,8 @@ afterEach(async () => {
 });
 after(() => data.dispose());
 
-function spawnTracked(backend: HolderBackend, spawnOptions: SpawnOptions): HolderProcess {
-  const proc = backend.spawn(spawnOptions);
+async function spawnTracked(backend: HolderBackend, spawnOptions: SpawnOptions): Promise<HolderProcess> {
+  const proc = await backend.spawn(spawnOptions);
   started.push(proc.record);
   return proc;
 }
@@ -96,7 +96,7 @@ async function finish(proc: HolderProcess, seen: Collected): Promise<void> {
 
 test('a pty program runs under a holder: input, resize, output and exit; after release the holder exits and removes its socket', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'read line; echo "got:$line"; stty size; exit 3'));
+  const proc = await spawnTracked(backend, options('pty', 'read line; echo "got:$line"; stty size; exit 3'));
   const seen = new Collected().attach(proc);
   assert.equal(parentOf(proc.pid), proc.record.holder.pid, 'the program is the holder\'s child, not the daemon\'s');
   assert.notEqual(proc.record.holder.pid, process.pid);
@@ -115,7 +115,7 @@ test('a pty program runs under a holder: input, resize, output and exit; after r
 
 test('a program that closes its terminal and runs on is not hung up: its session lasts until it exits', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'echo before; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'));
+  const proc = await spawnTracked(backend, options('pty', 'echo before; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'));
   const seen = new Collected().attach(proc);
   await waitUntil('the first line', () => seen.text().includes('before'));
   // Closing the terminal makes the master report EIO at once; a holder that took it for the end hung the program up.
@@ -131,7 +131,7 @@ test('a program that closes its terminal and runs on is not hung up: its session
 
 test('the holder socket is owner-only and a connection with the wrong secret is dropped without effect', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const proc = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const seen = new Collected().attach(proc);
   assert.equal(statSync(proc.record.socketPath).mode & 0o777, 0o600);
   assert.equal(statSync(backend.holdersDir).mode & 0o777, 0o700);
@@ -152,7 +152,7 @@ test('the holder socket is owner-only and a connection with the wrong secret is 
 
 test('detach without release, the program keeps writing, a fresh backend reattaches: every byte once, offsets continuous', async () => {
   const first = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(first, options('pty', 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.002; done'));
+  const proc = await spawnTracked(first, options('pty', 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.002; done'));
   const before = new Collected().attach(proc);
   await waitUntil('some output', () => before.next.pty > 100);
   proc.detach();
@@ -214,7 +214,7 @@ test('flooding past the cap while detached blocks the program without dropping a
   const backend = new HolderBackend({ dataDir: data.dataDir, retainBytes: cap });
   // seq writes large buffered blocks, so the cap is reached in a moment even on a loaded machine; how much it has
   // written is read from the kernel's count (/proc/<pid>/io wchar), not from a file it would have to keep writing.
-  const proc = spawnTracked(backend, options('pty', 'exec seq 0 1000000000'));
+  const proc = await spawnTracked(backend, options('pty', 'exec seq 0 1000000000'));
   const record = proc.record;
   proc.detach();
   const written = (): number => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${record.program.pid}/io`, 'latin1'))?.[1] ?? NaN);
@@ -254,7 +254,7 @@ test('flooding past the cap while detached blocks the program without dropping a
 
 test('pipe kind: stdout and stderr arrive apart, end of input closes stdin', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pipe', 'echo out; echo err >&2; cat; echo done'));
+  const proc = await spawnTracked(backend, options('pipe', 'echo out; echo err >&2; cat; echo done'));
   const seen = new Collected().attach(proc);
   proc.write('hello\n');
   proc.endInput();
@@ -269,7 +269,7 @@ test('pipe kind: stdout and stderr arrive apart, end of input closes stdin', asy
 
 test('a setsid escapee is re-parented to the holder, killed through it and reaped by it; then the holder exits', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir, manualAcks: true });
-  const proc = spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
+  const proc = await spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
@@ -294,7 +294,7 @@ test('a setsid escapee is re-parented to the holder, killed through it and reape
 
 test('release after the program exited kills what is left of the tree: the holder never leaves orphans', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
+  const proc = await spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
@@ -309,7 +309,7 @@ test('release after the program exited kills what is left of the tree: the holde
 
 test('a holder killed with SIGKILL: the backend reports the session lost at once', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'echo up; sleep 1000'));
+  const proc = await spawnTracked(backend, options('pty', 'echo up; sleep 1000'));
   const seen = new Collected().attach(proc);
   await waitUntil('output', () => seen.text().includes('up'));
   process.kill(proc.record.holder.pid, 'SIGKILL');
@@ -327,7 +327,7 @@ test('a holder killed with SIGKILL: the backend reports the session lost at once
 
 test('reattach to a holder that is not the recorded one is refused', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'sleep 1000'));
+  const proc = await spawnTracked(backend, options('pty', 'sleep 1000'));
   const seen = new Collected().attach(proc);
   proc.detach();
   const forged: HolderRecord = { ...proc.record, program: { pid: proc.record.program.pid, startTime: proc.record.program.startTime + 1 } };
@@ -343,7 +343,7 @@ test('reattach to a holder that is not the recorded one is refused', async () =>
 
 test('a second daemon that attaches replaces the first: the first lets go quietly, the second gets the stream', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const first = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const first = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const firstSeen = new Collected().attach(first);
   first.write('one\r');
   await waitUntil('the first line', () => firstSeen.text().includes('line:one'));
@@ -360,7 +360,7 @@ test('a second daemon that attaches replaces the first: the first lets go quietl
 
 test('asking for bytes that were acknowledged before gets a GAP naming them, then the stream from what is retained', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir, manualAcks: true });
-  const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const proc = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const seen = new Collected().attach(proc);
   proc.write('one\r');
   await waitUntil('the first line', () => seen.text().includes('line:one'));
@@ -385,7 +385,7 @@ test('pause stops reading (the program blocks once the terminal is full) and res
   const backend = new HolderBackend({ dataDir: data.dataDir });
   const counter = join(data.dataDir, 'pause-counter');
   writeFileSync(counter, '');
-  const proc = spawnTracked(backend, options('pty', `i=0; while :; do echo $i; echo $i > ${counter}; i=$((i+1)); done`));
+  const proc = await spawnTracked(backend, options('pty', `i=0; while :; do echo $i; echo $i > ${counter}; i=$((i+1)); done`));
   const seen = new Collected().attach(proc);
   await waitUntil('output', () => seen.next.pty > 0);
   proc.pause();
