@@ -667,6 +667,11 @@ export class Session {
     // SIGHUP, then the escalation); that also makes the output stream reach EOF.
     const root = this.rootIdentity;
     if (root === null) return;
+    if (status.treeGone === true) {
+      // Nothing left to sweep (the holder had no child left); the stream still gets its deadline to close.
+      this.closeAfterTreeDead();
+      return;
+    }
     const sweep = sweepOrphans({
       root,
       pgid: root.pid,

@@ -83,6 +83,11 @@ function statusOf(exit: HolderExit): ProcessStatus {
   return exit.kind === 'exited' ? { code: exit.code, signal: null } : { code: null, signal: signalName(exit.signo) };
 }
 
+/** The status of an EXIT (or a WELCOME with an exit): treeGone lets the engine skip its sweep of the tree. */
+function exitStatus(frame: { exit: HolderExit; treeGone: boolean }): ProcessStatus {
+  return frame.treeGone ? { ...statusOf(frame.exit), treeGone: true } : statusOf(frame.exit);
+}
+
 type Mode = { kind: 'spawned' } | { kind: 'reattaching'; resolve: () => void; reject: (error: Error) => void };
 
 export class HolderProcess extends ProcessLifecycle implements BackendProcess, HostControl {
@@ -177,7 +182,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
     switch (frame.type) {
       case 'welcome':
         // A program that exited before this connection: the WELCOME carries its status instead of an EXIT frame.
-        if (frame.exit !== null && this.status === null) this.reportExit(statusOf(frame.exit));
+        if (frame.exit !== null && this.status === null) this.reportExit(exitStatus({ exit: frame.exit, treeGone: frame.treeGone }));
         return;
       case 'data': {
         const expected = this.delivered[frame.channel];
@@ -195,7 +200,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
         return;
       }
       case 'exit':
-        if (this.status === null) this.reportExit(statusOf(frame.exit));
+        if (this.status === null) this.reportExit(exitStatus(frame));
         return;
       case 'closed':
         this.endedChannels.add(frame.channel);
@@ -236,7 +241,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
     setImmediate(() => {
       const backlog = this.backlog ?? [];
       this.backlog = null;
-      if (frame.exit !== null && this.status === null) this.reportExit(statusOf(frame.exit));
+      if (frame.exit !== null && this.status === null) this.reportExit(exitStatus({ exit: frame.exit, treeGone: frame.treeGone }));
       this.handleFrames(backlog);
     });
   }

@@ -28,6 +28,11 @@ export interface ProcessStatus {
    * unknown (null), and the tree may still be running.
    */
   lost?: boolean;
+  /**
+   * True when the backend knows that nothing of the program's tree runs any more (a holder, as subreaper, had no
+   * child left when it reaped the program): the engine then skips its own sweep of the tree.
+   */
+  treeGone?: boolean;
 }
 
 export interface OutputChunk {

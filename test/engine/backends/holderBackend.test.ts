@@ -103,8 +103,8 @@ test('a pty program runs under a holder: input, resize, output and exit; after r
   proc.resize(100, 30);
   proc.write('hello\r');
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.exit, { code: 3, signal: null });
-  assert.deepEqual(seen.closed, { code: 3, signal: null });
+  assert.deepEqual(seen.exit, { code: 3, signal: null, treeGone: true });
+  assert.deepEqual(seen.closed, { code: 3, signal: null, treeGone: true });
   assert.match(seen.text(), /got:hello\r\n30 100\r\n/);
   assert.deepEqual(seen.discontinuities, []);
   // Auto-acknowledged and released after onClosed: the holder goes away by itself.
@@ -123,7 +123,7 @@ test('a program that closes its terminal and runs on is not hung up: its session
   assert.equal(seen.exit, null, `the program was ended early: ${JSON.stringify(seen.exit)}`);
   assert.equal(seen.closed, null);
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: 3, signal: null });
+  assert.deepEqual(seen.closed, { code: 3, signal: null, treeGone: true });
   assert.deepEqual(seen.discontinuities, []);
   await reapExited(proc.record.holder.pid);
   await assertNothingLeft(baseline);
@@ -164,7 +164,7 @@ test('detach without release, the program keeps writing, a fresh backend reattac
   const again = await second.reattach(record, resume);
   const after = new Collected(resume).attach(again);
   await waitUntil('close', () => after.closed !== null);
-  assert.deepEqual(after.closed, { code: 0, signal: null });
+  assert.deepEqual(after.closed, { code: 0, signal: null, treeGone: true });
   assert.deepEqual(after.discontinuities, []);
   assertCounted(before.text() + after.text(), 300);
   await reapExited(record.holder.pid);
@@ -235,7 +235,7 @@ test('flooding past the cap while detached blocks the program without dropping a
   await waitUntil('the program to go on past where it blocked', () => written() > blockedAt + 256 * 1024, 60_000);
   again.signal('group', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL' });
+  assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL', treeGone: true });
   assert.deepEqual(seen.discontinuities, []);
   // The kill can cut the last line in half: check the whole ones.
   const text = seen.text();
@@ -259,7 +259,7 @@ test('pipe kind: stdout and stderr arrive apart, end of input closes stdin', asy
   proc.write('hello\n');
   proc.endInput();
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: 0, signal: null });
+  assert.deepEqual(seen.closed, { code: 0, signal: null, treeGone: true });
   assert.equal(seen.text('stdout'), 'out\nhello\ndone\n');
   assert.equal(seen.text('stderr'), 'err\n');
   assert.equal(seen.text('pty'), '');
@@ -277,6 +277,7 @@ test('a setsid escapee is re-parented to the holder, killed through it and reape
   // The program dies; its escapee, in a session of its own, survives the terminal's hang-up.
   proc.signal('program', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
+  // No treeGone: the holder still has a child (the escapee), so the engine's sweep must run.
   assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL' });
   await waitUntil('the escapee adopted by the holder', () => parentOf(escapee) === proc.record.holder.pid);
   // Manual acknowledgements: nothing released yet, so the holder stays with the escapee alive.
