@@ -79,6 +79,10 @@ export interface SessionRecords {
 export interface EventLog {
   appendEvent(sessionId: string, event: StateEvent): boolean;
   listEvents(sessionId: string, query: SeqPageQuery): StateEvent[];
+  /** The newest event of a session (highest seq), however many it has. */
+  lastEvent(sessionId: string): StateEvent | undefined;
+  /** The newest event of every session not `terminated`, by session id, in one read (a restart's recovery). */
+  lastEventsOfLiveSessions(): Map<string, StateEvent>;
 }
 
 /** Command and prompt history of each session, numbered by `seq`. */
@@ -143,6 +147,8 @@ export interface StoredHost {
 export interface SessionHosts {
   saveHost(host: StoredHost): void;
   getHost(sessionId: string): StoredHost | undefined;
+  /** Every holder row, in one read (a restart's reattach). */
+  listHosts(): StoredHost[];
   deleteHost(sessionId: string): void;
 }
 

@@ -174,6 +174,8 @@ export class Store implements EngineStore {
 
   private readonly insertEvent: Database.Statement<[Record<string, string | number | null>]>;
   private readonly listEventsStmt: Database.Statement<[string, number, number], EventRow>;
+  private readonly lastEventStmt: Database.Statement<[string], EventRow>;
+  private readonly lastEventsOfLiveStmt: Database.Statement<[], EventRow & { session_id: string }>;
 
   private readonly insertCommand: Database.Statement<[Record<string, string | number | null>]>;
   private readonly finishCommandStmt: Database.Statement<[Record<string, string | number | null>]>;
@@ -242,6 +244,16 @@ export class Store implements EngineStore {
     this.listEventsStmt = db.prepare(
       `SELECT seq, from_state, to_state, at, reason, source FROM state_events
        WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    // Both walk the (session_id, seq) primary key backwards: one row per session, whatever its history's length.
+    this.lastEventStmt = db.prepare(
+      `SELECT seq, from_state, to_state, at, reason, source FROM state_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1`,
+    );
+    this.lastEventsOfLiveStmt = db.prepare(
+      `SELECT e.session_id, e.seq, e.from_state, e.to_state, e.at, e.reason, e.source
+       FROM sessions s JOIN state_events e ON e.session_id = s.id
+        AND e.seq = (SELECT MAX(seq) FROM state_events WHERE session_id = s.id)
+       WHERE s.state <> 'terminated'`,
     );
 
     this.insertCommand = db.prepare(
@@ -435,6 +447,17 @@ export class Store implements EngineStore {
     });
   }
 
+  lastEvent(sessionId: string): StateEvent | undefined {
+    return this.guard(() => {
+      const row = this.lastEventStmt.get(sessionId);
+      return row === undefined ? undefined : eventFromRow(row);
+    });
+  }
+
+  lastEventsOfLiveSessions(): Map<string, StateEvent> {
+    return this.guard(() => new Map(this.lastEventsOfLiveStmt.all().map((row) => [row.session_id, eventFromRow(row)])));
+  }
+
   // ── Command history ─────────────────────────────────────────────────────────
 
   /** False when the session is unknown. A repeated seq for one session is a caller bug and throws. */
@@ -500,6 +523,10 @@ export class Store implements EngineStore {
 
   getHost(sessionId: string): StoredHost | undefined {
     return this.guard(() => this.hosts.get(sessionId));
+  }
+
+  listHosts(): StoredHost[] {
+    return this.guard(() => this.hosts.list());
   }
 
   deleteHost(sessionId: string): void {
