@@ -200,6 +200,7 @@ export class Daemon {
         version,
         events,
         webhookStore: store,
+        loginStore: store,
         webhookAllow: options.webhookAllow ?? [],
         tasks,
       };

@@ -10,6 +10,7 @@ import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
 import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
 import { HostTable } from './HostTable.js';
+import { LoginTable, type StoredLogin } from './LoginTable.js';
 import type { EngineStore, StoredHost } from '../engine/ports.js';
 
 export type { ReadOnlyReason };
@@ -164,6 +165,7 @@ export class Store implements EngineStore {
   private readonly templates: NamedBodyTable;
   private readonly macros: NamedBodyTable;
   private readonly hosts: HostTable;
+  private readonly logins: LoginTable;
 
   private readonly upsertSession: Database.Statement<[Record<string, string | number | null>]>;
   private readonly getSessionStmt: Database.Statement<[string], SessionRow>;
@@ -201,6 +203,7 @@ export class Store implements EngineStore {
     this.templates = new NamedBodyTable(db, 'templates');
     this.macros = new NamedBodyTable(db, 'macros');
     this.hosts = new HostTable(db);
+    this.logins = new LoginTable(db);
 
     this.upsertSession = db.prepare(
       `INSERT INTO sessions (id, state, task_id, profile, created_at, ended_at, pid, pid_start_time, pgid, info)
@@ -527,6 +530,20 @@ export class Store implements EngineStore {
 
   listHosts(): StoredHost[] {
     return this.guard(() => this.hosts.list());
+  }
+
+  // ── Dashboard logins ────────────────────────────────────────────────────────
+
+  saveLogin(login: StoredLogin): void {
+    this.guard(() => this.logins.save(login));
+  }
+
+  deleteLogin(idHash: string): void {
+    this.guard(() => this.logins.delete(idHash));
+  }
+
+  liveLogins(now: number): StoredLogin[] {
+    return this.guard(() => this.logins.live(now));
   }
 
   deleteHost(sessionId: string): void {

@@ -1,7 +1,10 @@
 // Dashboard logins: one-time login codes (minted for `corral token --url`) and the browser sessions they open.
 // Holds only hashes of codes and session ids, never the API token; must never hand out a code twice.
+// Browser sessions are written through to the store (when given one), so a daemon restart logs nobody out; a
+// logout or an expiry ends them there too. Codes live a minute and stay in memory.
 
 import { createHash, randomBytes } from 'node:crypto';
+import type { LoginStore } from './loginStore.js';
 
 /** A login link is for the next minute: long enough to click from a terminal, short enough to be useless in a log. */
 export const LOGIN_CODE_TTL_MS = 60_000;
@@ -30,7 +33,13 @@ export class DashboardSessions {
   /** Hash of session id → expiry. */
   private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly store: LoginStore | null = null,
+  ) {
+    // The logins of earlier daemon runs (expired ones are dropped by the store), oldest first like ours.
+    for (const login of store?.liveLogins(this.now()) ?? []) this.sessions.set(login.idHash, login.expiresAt);
+  }
 
   mintCode(): LoginCode {
     this.sweep();
@@ -54,7 +63,10 @@ export class DashboardSessions {
     this.sweep();
     while (this.sessions.size >= MAX_DASHBOARD_SESSIONS) this.dropOldest(this.sessions);
     const id = randomBytes(SECRET_BYTES).toString('base64url');
-    this.sessions.set(hashOf(id), this.now() + DASHBOARD_SESSION_TTL_MS);
+    const login = { idHash: hashOf(id), expiresAt: this.now() + DASHBOARD_SESSION_TTL_MS };
+    // The store first: a login it refused (a full disk) fails here rather than vanish at the next restart.
+    this.store?.saveLogin(login);
+    this.sessions.set(login.idHash, login.expiresAt);
     return { id, maxAgeMs: DASHBOARD_SESSION_TTL_MS };
   }
 
@@ -63,14 +75,27 @@ export class DashboardSessions {
     const expiresAt = this.sessions.get(key);
     if (expiresAt === undefined) return false;
     if (expiresAt <= this.now()) {
-      this.sessions.delete(key);
+      this.forget(key);
       return false;
     }
     return true;
   }
 
+  /** Logout. The store first: if it refuses, the login stays valid everywhere rather than come back after a restart. */
   closeSession(id: string): void {
-    this.sessions.delete(hashOf(id));
+    const key = hashOf(id);
+    this.store?.deleteLogin(key);
+    this.sessions.delete(key);
+  }
+
+  /** An expired or evicted login: gone from memory at once; the store drops expired rows on the next start anyway. */
+  private forget(key: string): void {
+    this.sessions.delete(key);
+    try {
+      this.store?.deleteLogin(key);
+    } catch {
+      // Expired rows are never loaded again (liveLogins filters them); an evicted one is retried at its expiry.
+    }
   }
 
   get sessionCount(): number {
@@ -79,13 +104,14 @@ export class DashboardSessions {
 
   private sweep(): void {
     const now = this.now();
-    for (const map of [this.codes, this.sessions]) {
-      for (const [key, expiresAt] of map) if (expiresAt <= now) map.delete(key);
-    }
+    for (const [key, expiresAt] of this.codes) if (expiresAt <= now) this.codes.delete(key);
+    for (const [key, expiresAt] of this.sessions) if (expiresAt <= now) this.forget(key);
   }
 
   private dropOldest(map: Map<string, number>): void {
     const first = map.keys().next();
-    if (first.done !== true) map.delete(first.value);
+    if (first.done === true) return;
+    if (map === this.sessions) this.forget(first.value);
+    else map.delete(first.value);
   }
 }

@@ -38,7 +38,7 @@ export class DashboardFace implements DaemonFace {
   constructor(private readonly options: { assetsDir?: string } = {}) {}
 
   attach(context: FaceContext): void {
-    const sessions = new DashboardSessions();
+    const sessions = new DashboardSessions(Date.now, context.loginStore ?? null);
     this.last = sessions;
     context.door.cookieValid = (value) => sessions.isValid(value);
     const assetsDir = this.options.assetsDir ?? WEB_ASSETS_DIR;
