@@ -546,8 +546,9 @@ static void queue_welcome(void) {
     put_u64(q + 1, channels[i].read_end);
     put_u64(q + 9, channels[i].acked);
   }
-  // Like EXIT's: whether children were left when the program had been reaped (meaningless while it runs).
-  p[32 + HOLDER_CHANNELS * 17] = children_left ? 1 : 0;
+  // 1: like EXIT's tree byte, children were left (meaningless while the program runs); 2: a daemon closed the
+  // program's stdin (END_INPUT), which a reattaching daemon must keep refusing input for.
+  p[32 + HOLDER_CHANNELS * 17] = (uint8_t)((children_left ? 1 : 0) | (end_input_requested ? 2 : 0));
   queue_frame(&client, FRAME_WELCOME, p, sizeof(p));
   exit_sent = exit_kind != 0;
 }

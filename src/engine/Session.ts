@@ -99,6 +99,8 @@ export interface RestoredState {
   rows: number;
   stdoutBytes: number;
   stderrBytes: number;
+  /** The last input or output an earlier daemon recorded: the idle timeout counts from it, not from the reattach. */
+  lastActivityAt?: string;
 }
 
 export interface WaitCondition {
@@ -180,6 +182,9 @@ export class Session {
         : new StateMachine({ state: restored.state, reason: restored.reason, source: restored.source, seq: restored.seq });
     if (restored !== undefined) {
       this.startedAt = restored.startedAt;
+      const lastActivity = restored.lastActivityAt === undefined ? NaN : Date.parse(restored.lastActivityAt);
+      // On this process's monotonic clock: as long ago as it was (never in the future).
+      if (Number.isFinite(lastActivity)) this.lastActivityMono = performance.now() - Math.max(0, Date.now() - lastActivity);
       this.stdoutBytes = restored.stdoutBytes;
       this.stderrBytes = restored.stderrBytes;
     }
@@ -267,6 +272,8 @@ export class Session {
    */
   reattach(proc: BackendProcess, tail: Buffer, combinedSkip = 0): void {
     this.combinedSkip = combinedSkip;
+    // An earlier daemon closed the pipe's stdin: input stays refused (INPUT_CLOSED), as it was.
+    if (proc.host?.inputEnded === true) this.inputClosed = true;
     this.attachProcess(proc);
     this.replaying = true;
     try {
@@ -641,7 +648,10 @@ export class Session {
   private armLimits(): void {
     const { maxLifetimeMs, idleTimeoutMs } = this.spec.limits;
     if (maxLifetimeMs !== null) {
-      const timer = setTimeout(() => void this.terminate('timeout', 'timer'), maxLifetimeMs);
+      // From the program's start, also for a reattached session (its start was under an earlier daemon).
+      const started = this.startedAt === null ? NaN : Date.parse(this.startedAt);
+      const lived = Number.isFinite(started) ? Math.max(0, Date.now() - started) : 0;
+      const timer = setTimeout(() => void this.terminate('timeout', 'timer'), Math.max(0, maxLifetimeMs - lived));
       this.disposables.add(toDisposable(() => clearTimeout(timer)));
     }
     if (idleTimeoutMs !== null) {
@@ -654,7 +664,8 @@ export class Session {
         }
         timer = setTimeout(check, idleTimeoutMs - idleFor);
       };
-      timer = setTimeout(check, idleTimeoutMs);
+      // From the last activity (a reattached session's may be long before this daemon started).
+      timer = setTimeout(check, Math.max(0, idleTimeoutMs - (performance.now() - this.lastActivityMono)));
       this.disposables.add(toDisposable(() => clearTimeout(timer)));
     }
   }

@@ -62,6 +62,12 @@ export interface EngineHealth {
   tasks: TaskHealth[];
 }
 
+/** What only Corral's own callers (a task's worktree) add to a create. */
+export interface CreateInternals {
+  cwd?: string;
+  worktree?: { repo: string; path: string; keep: boolean };
+}
+
 export interface CreateResult {
   session: Session;
   /** True when a live session for the task already existed and was returned. */
@@ -145,8 +151,10 @@ export class SessionManager {
       profiles: this.profiles,
       log: this.log,
       build: (spec, streams, restored) => this.newSession(spec, streams, restored),
-      adopt: (session) => {
+      adopt: (session, worktree) => {
         this.adopt(session);
+        // After adopt (the agent service's exit handler): the worktree goes when the session ends, as before.
+        if (worktree !== undefined) this.agents.adoptWorktree(session.id, worktree);
         this.persistence.markDirty(session.id);
       },
     });
@@ -162,8 +170,12 @@ export class SessionManager {
 
   // ---- create ----------------------------------------------------------------------------------------------
 
-  /** `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check. */
-  async create(request: CreateSessionRequest, internal: { cwd?: string } = {}): Promise<CreateResult> {
+  /**
+   * `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check;
+   * `internal.worktree`: that worktree, removed when the session ends (recorded with its holder, so also after a
+   * restart).
+   */
+  async create(request: CreateSessionRequest, internal: CreateInternals = {}): Promise<CreateResult> {
     if (!this.accepting) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; no new sessions.');
     request = applyTemplate(this.store, request);
     const taskId = request.taskId !== undefined && request.forceNew !== true ? request.taskId : undefined;
@@ -190,7 +202,7 @@ export class SessionManager {
     return creating;
   }
 
-  private async createNew(request: CreateSessionRequest, internal: { cwd?: string }): Promise<CreateResult> {
+  private async createNew(request: CreateSessionRequest, internal: CreateInternals): Promise<CreateResult> {
     const live = this.sessions.liveCount + this.starting.size;
     if (live >= this.config.maxLiveSessions) {
       throw new CorralError(
@@ -230,7 +242,8 @@ export class SessionManager {
           const host = session.hostRecord;
           if (host !== null) {
             const { sessionId, ...holder } = host;
-            this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
+            const worktree = internal.worktree;
+            this.store.saveHost({ sessionId, holder, spec: { ...toStoredSpec(spec), ...(worktree === undefined ? {} : { worktree }) } });
           }
         },
       );
@@ -251,6 +264,8 @@ export class SessionManager {
     }
     this.heldEvents = null;
     this.counters.created++;
+    // Only a committed start owns the worktree (a refused or failed one leaves it to the caller to discard).
+    if (internal.worktree !== undefined) this.agents.adoptWorktree(session.id, internal.worktree);
     for (const event of held) this.eventEmitter.fire(event);
     return { session, existing: false };
   }

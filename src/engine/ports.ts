@@ -127,6 +127,8 @@ export interface StoredSpec {
   autoAnswer?: string[];
   /** An agent session's hook secret (from the child's environment): the restarted hook server checks it again. */
   hookSecret?: string;
+  /** The task worktree Corral made for the session: removed when it ends (unless keep), also after a restart. */
+  worktree?: { repo: string; path: string; keep: boolean };
 }
 
 /** A live session run by a holder that outlives the daemon: what a later daemon needs to reattach it. */

@@ -31,8 +31,8 @@ export interface ReattachContext {
   log: EngineLogger;
   /** Builds a session over the given streams, in the state it had. */
   build(spec: SessionSpec, streams: (channel: OutputChannel) => OutputStream, restored: RestoredState): Session;
-  /** Registers a reattached session like a created one (events, persistence, agents). */
-  adopt(session: Session): void;
+  /** Registers a reattached session like a created one (events, persistence, agents, its task worktree). */
+  adopt(session: Session, worktree: StoredHost['spec']['worktree']): void;
 }
 
 export interface ReattachOutcome {
@@ -95,13 +95,14 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
     rows: stored.info.rows,
     stdoutBytes,
     stderrBytes,
+    lastActivityAt: stored.info.lastActivityAt,
   });
   const end = streams.combined.endOffset;
   const tail = streams.combined.read(Math.max(0, end - REPLAY_TAIL_BYTES), REPLAY_TAIL_BYTES).data;
   // Each stdout/stderr byte is in the combined stream too: past their sum it already has bytes the holder resends.
   const combinedSkip = stored.info.kind === 'pipe' ? Math.max(0, end - stdoutBytes - stderrBytes) : 0;
   session.reattach(proc, tail, combinedSkip);
-  context.adopt(session);
+  context.adopt(session, host.spec.worktree);
   if ((last?.to ?? stored.info.state) === 'terminating') void session.terminate('killed', 'api');
   // No line per session: the start line reports how many were reattached (and each lost one has its warning);
   // 200 log lines cost a tenth of the whole reattach.

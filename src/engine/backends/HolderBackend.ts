@@ -107,6 +107,8 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
   private released = false;
   private detached = false;
   private paused = false;
+  /** The program's stdin was closed (by this daemon or, as the WELCOME of a reattach says, an earlier one). */
+  inputEnded = false;
 
   constructor(
     readonly record: HolderRecord,
@@ -236,6 +238,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
       return;
     }
     this.presentChannels = CHANNELS.filter((channel) => frame.channels[channel].present);
+    this.inputEnded = frame.inputEnded;
     mode.resolve();
     // A macrotask: runs after the awaiting caller's continuation (a microtask) has subscribed.
     setImmediate(() => {
@@ -270,6 +273,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
   }
 
   endInput(): void {
+    this.inputEnded = true;
     this.send(encodeCommand('endInput'));
   }
 

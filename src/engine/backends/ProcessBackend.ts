@@ -94,6 +94,8 @@ export interface HostControl {
   detach(): void;
   /** Signals every descendant of the holder, escapees that left the program's tree included. */
   signalTree(name: NodeJS.Signals): void;
+  /** The program's stdin was closed (endInput), possibly by an earlier daemon: a reattached session keeps it closed. */
+  readonly inputEnded: boolean;
 }
 
 export interface ProcessBackend {

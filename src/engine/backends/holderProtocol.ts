@@ -72,6 +72,8 @@ export type HolderFrame =
       exit: HolderExit | null;
       /** With an exit: the holder had no child left, so nothing of the program's tree runs (as EXIT's treeGone). */
       treeGone: boolean;
+      /** A daemon closed the program's stdin (END_INPUT): it stays closed. */
+      inputEnded: boolean;
       channels: Record<OutputChannel, ChannelState>;
     }
   | { type: 'data'; channel: OutputChannel; offset: number; data: Buffer }
@@ -221,7 +223,8 @@ function decodeFrame(type: number, payload: Buffer): HolderFrame {
         programStartTime: u64(payload, 18),
         kind: payload.readUInt8(26) === 0 ? 'pty' : 'pipe',
         exit: decodeExit(payload.readUInt8(27), payload.readInt32BE(28)),
-        treeGone: payload.length === length + 1 && payload.readUInt8(length) === 0,
+        treeGone: payload.length === length + 1 && (payload.readUInt8(length) & 1) === 0,
+        inputEnded: payload.length === length + 1 && (payload.readUInt8(length) & 2) !== 0,
         channels,
       };
     }
