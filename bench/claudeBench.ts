@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < SESSIONS; i++) {
     const cwd = join(engine.root, `p${i}`);
     mkdirSync(cwd);
-    const { session } = engine.manager.create({
+    const { session } = await engine.manager.create({
       profile: 'claude',
       command: [CLAUDE],
       cwd,

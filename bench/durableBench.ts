@@ -41,6 +41,9 @@ const RTT_ROUNDS = 200;
 const CHURN_SESSIONS = Number(process.env.CHURN_SESSIONS ?? 200);
 const CHURN_CONCURRENCY = 20;
 const IDLE_SESSIONS = 20;
+/** DURABLE_PARTS=churn,memory runs only those parts (flood, prompt, rtt, churn, memory); all by default. */
+const PARTS = new Set((process.env.DURABLE_PARTS ?? 'flood,prompt,rtt,churn,memory').split(','));
+const CHURN_ROUNDS = Number(process.env.CHURN_ROUNDS ?? 2);
 
 type Side = 'direct' | 'holder';
 
@@ -164,42 +167,46 @@ console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' 
 const daemons: Record<Side, Bench> = { direct: await spawnDaemon('daemon'), holder: await spawnDaemon('holder') };
 const ratio = (holder: number, direct: number): string => (holder / direct).toFixed(2);
 try {
-  const floods: Record<Side, number[]> = { direct: [], holder: [] };
-  await flood(daemons.direct);
-  await flood(daemons.holder);
-  for (let i = 0; i < FLOOD_ROUNDS; i++) {
-    for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) floods[side].push(await flood(daemons[side]));
+  if (PARTS.has('flood')) {
+    const floods: Record<Side, number[]> = { direct: [], holder: [] };
+    await flood(daemons.direct);
+    await flood(daemons.holder);
+    for (let i = 0; i < FLOOD_ROUNDS; i++) {
+      for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) floods[side].push(await flood(daemons[side]));
+    }
+    console.log(
+      `flood ${MB} MiB to a WebSocket client (MiB/s): direct ${floods.direct.map((n) => n.toFixed(0)).join(', ')}; ` +
+        `holder ${floods.holder.map((n) => n.toFixed(0)).join(', ')}; ratio holder/direct (medians) ${ratio(median(floods.holder), median(floods.direct))}`,
+    );
   }
-  console.log(
-    `flood ${MB} MiB to a WebSocket client (MiB/s): direct ${floods.direct.map((n) => n.toFixed(0)).join(', ')}; ` +
-      `holder ${floods.holder.map((n) => n.toFixed(0)).join(', ')}; ratio holder/direct (medians) ${ratio(median(floods.holder), median(floods.direct))}`,
-  );
-
-  const prompts: Record<Side, number[]> = { direct: [], holder: [] };
-  await firstPrompt(daemons.direct);
-  await firstPrompt(daemons.holder);
-  for (let i = 0; i < PROMPT_SAMPLES; i++) for (const side of ['direct', 'holder'] as Side[]) prompts[side].push(await firstPrompt(daemons[side]));
-  console.log(
-    `create → first prompt (bash --norc -i, ${PROMPT_SAMPLES} each): direct p50 ${median(prompts.direct).toFixed(1)} ms, ` +
-      `holder p50 ${median(prompts.holder).toFixed(1)} ms; speed ratio holder/direct ${ratio(median(prompts.direct), median(prompts.holder))}`,
-  );
-
-  await roundTrips(daemons.direct);
-  await roundTrips(daemons.holder);
-  const rtt: Record<Side, number[]> = { direct: await roundTrips(daemons.direct), holder: await roundTrips(daemons.holder) };
-  console.log(
-    `keystroke round trip over the WebSocket (${RTT_ROUNDS} keys): direct p50 ${percentile(rtt.direct, 50).toFixed(2)} / p99 ${percentile(rtt.direct, 99).toFixed(2)} ms, ` +
-      `holder p50 ${percentile(rtt.holder, 50).toFixed(2)} / p99 ${percentile(rtt.holder, 99).toFixed(2)} ms; speed ratio holder/direct (p50) ${ratio(percentile(rtt.direct, 50), percentile(rtt.holder, 50))}`,
-  );
-
-  const churns: Record<Side, number[]> = { direct: [], holder: [] };
-  for (let i = 0; i < 2; i++) for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) churns[side].push(await churn(daemons[side]));
-  console.log(
-    `churn, ${CHURN_SESSIONS} pty sessions of /bin/true ${CHURN_CONCURRENCY} at a time (sessions/s): direct ${churns.direct.map((n) => n.toFixed(0)).join(', ')}; ` +
-      `holder ${churns.holder.map((n) => n.toFixed(0)).join(', ')}; ratio holder/direct (medians) ${ratio(median(churns.holder), median(churns.direct))}`,
-  );
-
-  await memory(daemons.holder);
+  if (PARTS.has('prompt')) {
+    const prompts: Record<Side, number[]> = { direct: [], holder: [] };
+    await firstPrompt(daemons.direct);
+    await firstPrompt(daemons.holder);
+    for (let i = 0; i < PROMPT_SAMPLES; i++) for (const side of ['direct', 'holder'] as Side[]) prompts[side].push(await firstPrompt(daemons[side]));
+    console.log(
+      `create → first prompt (bash --norc -i, ${PROMPT_SAMPLES} each): direct p50 ${median(prompts.direct).toFixed(1)} ms, ` +
+        `holder p50 ${median(prompts.holder).toFixed(1)} ms; speed ratio holder/direct ${ratio(median(prompts.direct), median(prompts.holder))}`,
+    );
+  }
+  if (PARTS.has('rtt')) {
+    await roundTrips(daemons.direct);
+    await roundTrips(daemons.holder);
+    const rtt: Record<Side, number[]> = { direct: await roundTrips(daemons.direct), holder: await roundTrips(daemons.holder) };
+    console.log(
+      `keystroke round trip over the WebSocket (${RTT_ROUNDS} keys): direct p50 ${percentile(rtt.direct, 50).toFixed(2)} / p99 ${percentile(rtt.direct, 99).toFixed(2)} ms, ` +
+        `holder p50 ${percentile(rtt.holder, 50).toFixed(2)} / p99 ${percentile(rtt.holder, 99).toFixed(2)} ms; speed ratio holder/direct (p50) ${ratio(percentile(rtt.direct, 50), percentile(rtt.holder, 50))}`,
+    );
+  }
+  if (PARTS.has('churn')) {
+    const churns: Record<Side, number[]> = { direct: [], holder: [] };
+    for (let i = 0; i < CHURN_ROUNDS; i++) for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) churns[side].push(await churn(daemons[side]));
+    console.log(
+      `churn, ${CHURN_SESSIONS} pty sessions of /bin/true ${CHURN_CONCURRENCY} at a time (sessions/s): direct ${churns.direct.map((n) => n.toFixed(0)).join(', ')}; ` +
+        `holder ${churns.holder.map((n) => n.toFixed(0)).join(', ')}; ratio holder/direct (medians) ${ratio(median(churns.holder), median(churns.direct))}`,
+    );
+  }
+  if (PARTS.has('memory')) await memory(daemons.holder);
 } finally {
   for (const side of ['direct', 'holder'] as Side[]) {
     await daemons[side].handle.stop('end-sessions');

@@ -91,7 +91,7 @@ async function rawShell(argv: string[], env: Record<string, string>, cwd: string
 }
 
 async function corralShell(engine: EngineHarness, series: Series): Promise<Session> {
-  const { session } = engine.manager.create({
+  const { session } = await engine.manager.create({
     profile: 'shell',
     command: [series.shell, '-i'],
     env: series.env,

@@ -33,8 +33,8 @@ function options(file: string, args: string[]): SpawnOptions {
   return { kind: 'pty', file, args, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cols: 120, rows: 40, sessionId: `bench${sessions}` };
 }
 
-function run(backend: ProcessBackend, spawnOptions: SpawnOptions): { proc: BackendProcess; closed: Promise<void> } {
-  const proc = backend.spawn(spawnOptions);
+async function run(backend: ProcessBackend, spawnOptions: SpawnOptions): Promise<{ proc: BackendProcess; closed: Promise<void> }> {
+  const proc = await backend.spawn(spawnOptions);
   const closed = new Promise<void>((resolve) => proc.onClosed(() => resolve()));
   return { proc, closed };
 }
@@ -56,7 +56,7 @@ async function reap(pid: number): Promise<void> {
 
 async function firstOutput(backend: ProcessBackend): Promise<{ spawnMs: number; firstMs: number }> {
   const started = performance.now();
-  const { proc, closed } = run(backend, options('/bin/echo', ['ready']));
+  const { proc, closed } = await run(backend, options('/bin/echo', ['ready']));
   const spawnMs = performance.now() - started;
   const first = await new Promise<number>((resolve) => {
     const listener = proc.onData(() => {
@@ -87,7 +87,7 @@ async function startup(): Promise<void> {
 }
 
 async function floodOnce(backend: ProcessBackend): Promise<number> {
-  const { proc, closed } = run(backend, options(process.execPath, [FLOOD_FIXTURE, String(FLOOD_BYTES)]));
+  const { proc, closed } = await run(backend, options(process.execPath, [FLOOD_FIXTURE, String(FLOOD_BYTES)]));
   let bytes = 0;
   let first = 0;
   proc.onData(({ data }) => {
@@ -122,7 +122,7 @@ function memoryOf(pid: number): { rssKiB: number; pssKiB: number; ussKiB: number
 
 async function memory(): Promise<void> {
   const procs: HolderProcess[] = [];
-  for (let i = 0; i < IDLE_SESSIONS; i++) procs.push(holder.spawn(options('/bin/sleep', ['1000'])));
+  for (let i = 0; i < IDLE_SESSIONS; i++) procs.push(await holder.spawn(options('/bin/sleep', ['1000'])));
   await sleep(500);
   const holderMem = procs.map((proc) => memoryOf(proc.record.holder.pid));
   const socket = '/tmp/corral-bench-tmux';

@@ -28,7 +28,10 @@ async function reattachOf(daemon: DaemonHandle): Promise<{ reattached: number; l
 
 async function restart(previous: DaemonHandle): Promise<{ daemon: DaemonHandle; wallMs: number }> {
   const started = performance.now();
-  const daemon = await startDaemon({ dataDir: previous.dataDir, base: previous.base });
+  // REATTACH_CPU_PROF=<dir>: restarted daemons run from dist/ with --cpu-prof writing there (profiling the reattach).
+  const profileDir = process.env.REATTACH_CPU_PROF;
+  const nodeArgs = profileDir === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const daemon = await startDaemon({ dataDir: previous.dataDir, base: previous.base, useBin: process.env.BENCH_USE_BIN === '1', ...(nodeArgs === undefined ? {} : { nodeArgs }) });
   return { daemon, wallMs: performance.now() - started };
 }
 
@@ -39,11 +42,12 @@ function reapZombies(): void {
 
 native.setChildSubreaper();
 console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}; ${SESSIONS} sessions`);
-const first = await startDaemon({ args: ['--max-sessions', String(SESSIONS + 10)] });
+const useBin = process.env.BENCH_USE_BIN === '1';
+const first = await startDaemon({ args: ['--max-sessions', String(SESSIONS + 10)], useBin });
 let current = first;
 try {
   const coldStarted = performance.now();
-  const coldBaseline = await startDaemon({ args: ['--session-host', 'daemon'] });
+  const coldBaseline = await startDaemon({ args: ['--session-host', 'daemon'], useBin });
   const coldMs = performance.now() - coldStarted;
   await coldBaseline.stop('end-sessions');
   coldBaseline.cleanup();

@@ -521,15 +521,17 @@ static bool queue_frame(connection* c, uint8_t type, const void* payload, uint32
 }
 
 static void queue_exit(void) {
-  uint8_t payload[5];
+  uint8_t payload[6];
   payload[0] = (uint8_t)exit_kind;
   put_u32(payload + 1, (uint32_t)exit_value);
+  // As a subreaper, no child left means no descendant left: the daemon can skip its own sweep of the tree.
+  payload[5] = children_left ? 1 : 0;
   queue_frame(&client, FRAME_EXIT, payload, sizeof(payload));
   exit_sent = true;
 }
 
 static void queue_welcome(void) {
-  uint8_t p[2 + 4 + 8 + 4 + 8 + 1 + 1 + 4 + HOLDER_CHANNELS * 17];
+  uint8_t p[2 + 4 + 8 + 4 + 8 + 1 + 1 + 4 + HOLDER_CHANNELS * 17 + 1];
   put_u16(p, HOLDER_PROTOCOL_VERSION);
   put_u32(p + 2, (uint32_t)holder_pid);
   put_u64(p + 6, holder_start);
@@ -544,6 +546,9 @@ static void queue_welcome(void) {
     put_u64(q + 1, channels[i].read_end);
     put_u64(q + 9, channels[i].acked);
   }
+  // 1: like EXIT's tree byte, children were left (meaningless while the program runs); 2: a daemon closed the
+  // program's stdin (END_INPUT), which a reattaching daemon must keep refusing input for.
+  p[32 + HOLDER_CHANNELS * 17] = (uint8_t)((children_left ? 1 : 0) | (end_input_requested ? 2 : 0));
   queue_frame(&client, FRAME_WELCOME, p, sizeof(p));
   exit_sent = exit_kind != 0;
 }

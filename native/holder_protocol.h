@@ -26,10 +26,14 @@
 // Holder -> daemon
 //   WELCOME     u16 version, u32 holder pid, u64 holder start, u32 program pid, u64 program start, u8 kind
 //               (0 pty, 1 pipe), u8 exit (0 running, 1 exited, 2 killed by a signal), i32 exit value (code or
-//               signo), then per channel c in 0..2: u8 flags (1 present, 2 ended), u64 next offset, u64 acked
+//               signo), then per channel c in 0..2: u8 flags (1 present, 2 ended), u64 next offset, u64 acked,
+//               then u8 flags: 1 children left (as EXIT's tree), 2 input ended (END_INPUT was received);
+//               a holder of the first version ends before it
 //   DATA        u8 channel, u64 offset, bytes              offsets are continuous per channel
-//   EXIT        u8 exit (1 exited, 2 signal), i32 value    the program was reaped (sent once per connection, unless
-//                                                          WELCOME already carried it)
+//   EXIT        u8 exit (1 exited, 2 signal), i32 value,   the program was reaped (sent once per connection, unless
+//               u8 tree (0 no descendant left, 1 some)     WELCOME already carried it). tree: whether the holder
+//                                                          still had children when it sent it (a holder of the
+//                                                          first version sends no tree byte: unknown)
 //   CLOSED      u8 channel, u64 end offset                 EOF/EIO: every byte of the channel was sent before it
 //   GAP         u8 channel, u64 from, u64 to               the daemon asked for bytes no longer retained (cannot
 //                                                          happen when it only acknowledges what it journalled)

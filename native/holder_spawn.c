@@ -1,17 +1,15 @@
-// holderSpawn: starts a corral-holder (holder.c) with posix_spawn, hands it its configuration on stdin and returns
-// the line it prints once the session runs. posix_spawn (vfork-style) costs the same whatever the daemon's heap,
-// where child_process.spawnSync forks it (see pty.c).
-// Must never leave a holder that failed to start unreaped, nor give a holder an fd of the daemon beyond its stdio.
+// holderSpawn: starts a corral-holder (holder.c) with posix_spawn and hands back its pipes without waiting for it.
+// The daemon writes the spawn configuration to `stdin` and reads the holder's one-line report from `stdout` on its
+// own event loop (HolderBackend), so a starting holder never blocks the daemon. posix_spawn (vfork-style) costs the
+// same whatever the daemon's heap, where child_process.spawn forks it (see pty.c).
+// Must never give a holder an fd of the daemon beyond its stdio, nor leak a pipe end when the spawn fails.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -19,73 +17,21 @@
 #include "native_util.h"
 #include "spawn_defaults.h"
 
-/** The holder's report is one short line; anything longer is not a holder talking. */
-#define MAX_REPORT_BYTES 4096
-
-static int64_t now_ms(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+static bool set_int(napi_env env, napi_value object, const char* name, int32_t value) {
+  napi_value number;
+  return napi_create_int32(env, value, &number) == napi_ok && napi_set_named_property(env, object, name, number) == napi_ok;
 }
 
-static void write_all(int fd, const char* data, size_t length) {
-  while (length > 0) {
-    ssize_t n = write(fd, data, length);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;  // EPIPE: the holder died before reading it all; its (missing) report says why
-    }
-    data += n;
-    length -= (size_t)n;
-  }
-}
-
-// Reads stdout until EOF (the holder lets go of it after its report) or the deadline; returns the length read.
-static size_t read_report(int fd, char* report, int64_t deadline) {
-  size_t length = 0;
-  for (;;) {
-    int left = (int)(deadline - now_ms());
-    if (left <= 0) {
-      return length;
-    }
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int ready = poll(&p, 1, left);
-    if (ready < 0 && errno == EINTR) {
-      continue;
-    }
-    if (ready <= 0) {
-      return length;
-    }
-    char scratch[256];
-    char* into = length < MAX_REPORT_BYTES ? report + length : scratch;
-    size_t room = length < MAX_REPORT_BYTES ? MAX_REPORT_BYTES - length : sizeof(scratch);
-    ssize_t n = read(fd, into, room);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return length;
-    }
-    if (into != scratch) {
-      length += (size_t)n;
-    }
-  }
-}
-
-// holderSpawn(path, argv, config: Buffer, timeoutMs) -> the holder's stdout ("READY ..." or "ERROR ..."; "" if none)
+// holderSpawn(path, argv) -> { pid, pidfd, stdin, stdout }: the holder runs with an empty environment, stdin and
+// stdout on pipes whose other ends are returned (close-on-exec), stderr on /dev/null. The pidfd pins the holder for
+// a kill that cannot hit a reused pid. The holder stays our child: the orphan reaper collects it once it exits (it
+// is never registered as a direct child); the caller closes the three fds.
 static napi_value holder_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value args[4];
+  size_t argc = 2;
+  napi_value args[2];
   NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, args, NULL, NULL));
-  void* config = NULL;
-  size_t config_length = 0;
-  bool is_buffer = false;
-  int32_t timeout_ms = 0;
-  if (argc != 4 || napi_is_buffer(env, args[2], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_buffer_info(env, args[2], &config, &config_length) != napi_ok || !get_int_arg(env, info, 3, &timeout_ms)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "holderSpawn(path, argv, config: Buffer, timeoutMs)");
+  if (argc != 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "holderSpawn(path, argv)");
     return NULL;
   }
   char* path = read_string(env, args[0]);
@@ -115,6 +61,7 @@ static napi_value holder_spawn(napi_env env, napi_callback_info info) {
   napi_value result = NULL;
   int in[2] = {-1, -1};
   int out[2] = {-1, -1};
+  int pidfd = -1;
   if (argv != NULL) {
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
       throw_errno(env, "pipe2", errno);
@@ -139,28 +86,17 @@ static napi_value holder_spawn(napi_env env, napi_callback_info info) {
       if (err != 0) {
         throw_errno(env, "posix_spawn", err);
       } else {
-        int64_t deadline = now_ms() + timeout_ms;
-        write_all(in[1], config, config_length);
-        close(in[1]);
-        in[1] = -1;
-        char* report = malloc(MAX_REPORT_BYTES);
-        size_t length = report == NULL ? 0 : read_report(out[0], report, deadline);
-        // A running holder stays our child (the orphan reaper collects it when it exits). One that failed exits
-        // right after its ERROR line and is reaped here; one that said nothing by the deadline is ended first.
-        bool ready = length >= 6 && memcmp(report, "READY ", 6) == 0;
-        if (!ready) {
-          if (length == 0) {
-            kill(pid, SIGKILL);
-          }
-          int status = 0;
-          while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-          }
-        }
-        if (napi_create_string_latin1(env, report == NULL ? "" : report, length, &result) != napi_ok) {
+        // Nobody reaps the holder before this returns (the reaper runs on this thread), so the pid is still it.
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
+        napi_value object;
+        if (napi_create_object(env, &object) != napi_ok || !set_int(env, object, "pid", pid) || !set_int(env, object, "pidfd", pidfd) ||
+            !set_int(env, object, "stdin", in[1]) || !set_int(env, object, "stdout", out[0])) {
           throw_napi_failure(env);
-          result = NULL;
+          kill(pid, SIGKILL);  // still unreaped, so still the holder; the orphan reaper collects it
+        } else {
+          result = object;
+          in[1] = out[0] = pidfd = -1;  // the caller's now
         }
-        free(report);
       }
     }
   }
@@ -171,6 +107,9 @@ static napi_value holder_spawn(napi_env env, napi_callback_info info) {
     if (out[i] >= 0) {
       close(out[i]);
     }
+  }
+  if (pidfd >= 0) {
+    close(pidfd);
   }
   free(path);
   free_vector(argv);

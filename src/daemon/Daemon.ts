@@ -205,9 +205,9 @@ export class Daemon {
         version,
         events,
         webhookStore: store,
+        loginStore: store,
         webhookAllow: options.webhookAllow ?? [],
         tasks,
-        dataDir: options.dataDir,
       };
       routes.add({
         method: 'POST',

@@ -111,6 +111,8 @@ export interface RestoredState {
   rows: number;
   stdoutBytes: number;
   stderrBytes: number;
+  /** The last input or output an earlier daemon recorded: the idle timeout counts from it, not from the reattach. */
+  lastActivityAt?: string;
 }
 
 export interface WaitCondition {
@@ -194,6 +196,9 @@ export class Session {
         : new StateMachine({ state: restored.state, reason: restored.reason, source: restored.source, seq: restored.seq });
     if (restored !== undefined) {
       this.startedAt = restored.startedAt;
+      const lastActivity = restored.lastActivityAt === undefined ? NaN : Date.parse(restored.lastActivityAt);
+      // On this process's monotonic clock: as long ago as it was (never in the future).
+      if (Number.isFinite(lastActivity)) this.lastActivityMono = performance.now() - Math.max(0, Date.now() - lastActivity);
       this.stdoutBytes = restored.stdoutBytes;
       this.stderrBytes = restored.stderrBytes;
     }
@@ -236,34 +241,45 @@ export class Session {
     return this.machine.lastSeq;
   }
 
-  /** Starts the process. Throws CorralError(SPAWN_FAILED); the session is then terminated with reason spawn_failed. */
-  start(): void {
+  /**
+   * Starts the program; nothing of the session changes until `start()` takes the outcome (the manager records both
+   * in one commit), but for the cgroup it will run in. Asynchronous because a holder's start is a round trip the
+   * daemon's loop must not wait on.
+   */
+  async spawnProcess(): Promise<BackendProcess> {
     if (this.spec.command.length === 0) throw new CorralError('VALIDATION_FAILED', 'The command is empty.');
-    let proc: BackendProcess;
-    try {
-      // Outermost first: the program joins its cgroup before anything execs (corral-cgroup-enter), so the sandbox
-      // and everything under it are inside; then its rlimits (prlimit); then the sandbox (bwrap), then the program.
-      this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
-      const limited = withRlimits(this.spec.command, this.spec.limits);
-      const plan = this.spec.sandbox.plan;
-      const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup);
-      proc = this.deps.backend.spawn({
-        kind: this.spec.kind,
-        file,
-        args,
-        cwd: this.spec.cwd,
-        env: this.spec.childEnv,
-        cols: this.cols,
-        rows: this.rows,
-        sessionId: this.id,
-      });
-    } catch (error) {
-      this.ending.spawnFailed();
-      void this.finish({ code: null, signal: null });
-      throw error;
+    // Outermost first: the program joins its cgroup before anything execs (corral-cgroup-enter), so the sandbox
+    // and everything under it are inside; then its rlimits (prlimit); then the sandbox (bwrap), then the program.
+    this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
+    const limited = withRlimits(this.spec.command, this.spec.limits);
+    const plan = this.spec.sandbox.plan;
+    const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup);
+    return this.deps.backend.spawn({
+      kind: this.spec.kind,
+      file,
+      args,
+      cwd: this.spec.cwd,
+      env: this.spec.childEnv,
+      cols: this.cols,
+      rows: this.rows,
+      sessionId: this.id,
+    });
+  }
+
+  /**
+   * Takes the outcome of spawnProcess(): the running process, or the reason it did not start, which is rethrown
+   * after the session was terminated with reason spawn_failed (its cgroup removed).
+   */
+  start(spawned: { proc: BackendProcess } | { error: unknown }): void {
+    if ('error' in spawned) {
+      if (!(spawned.error instanceof CorralError && spawned.error.code === 'VALIDATION_FAILED')) {
+        this.ending.spawnFailed();
+        void this.finish({ code: null, signal: null });
+      }
+      throw spawned.error;
     }
     this.startedAt = nowIso();
-    this.attachProcess(proc);
+    this.attachProcess(spawned.proc);
     this.driver.detector.onStart();
     this.infoEmitter.fire();
   }
@@ -278,6 +294,8 @@ export class Session {
     this.combinedSkip = combinedSkip;
     // The cgroup an earlier daemon made for it (named after the session), so it still ends whole.
     this.cgroup = this.deps.containment.find(this.id);
+    // An earlier daemon closed the pipe's stdin: input stays refused (INPUT_CLOSED), as it was.
+    if (proc.host?.inputEnded === true) this.inputClosed = true;
     this.attachProcess(proc, this.output.endOffset - tail.length);
     this.replaying = true;
     try {
@@ -665,7 +683,10 @@ export class Session {
   private armLimits(): void {
     const { maxLifetimeMs, idleTimeoutMs } = this.spec.limits;
     if (maxLifetimeMs !== null) {
-      const timer = setTimeout(() => void this.terminate('timeout', 'timer'), maxLifetimeMs);
+      // From the program's start, also for a reattached session (its start was under an earlier daemon).
+      const started = this.startedAt === null ? NaN : Date.parse(this.startedAt);
+      const lived = Number.isFinite(started) ? Math.max(0, Date.now() - started) : 0;
+      const timer = setTimeout(() => void this.terminate('timeout', 'timer'), Math.max(0, maxLifetimeMs - lived));
       this.disposables.add(toDisposable(() => clearTimeout(timer)));
     }
     if (idleTimeoutMs !== null) {
@@ -678,7 +699,8 @@ export class Session {
         }
         timer = setTimeout(check, idleTimeoutMs - idleFor);
       };
-      timer = setTimeout(check, idleTimeoutMs);
+      // From the last activity (a reattached session's may be long before this daemon started).
+      timer = setTimeout(check, Math.max(0, idleTimeoutMs - (performance.now() - this.lastActivityMono)));
       this.disposables.add(toDisposable(() => clearTimeout(timer)));
     }
   }
@@ -691,6 +713,11 @@ export class Session {
     // SIGHUP, then the escalation); that also makes the output stream reach EOF.
     const root = this.rootIdentity;
     if (root === null) return;
+    if (status.treeGone === true) {
+      // Nothing left to sweep (the holder had no child left); the stream still gets its deadline to close.
+      this.closeAfterTreeDead();
+      return;
+    }
     const sweep = sweepOrphans({
       root,
       pgid: root.pid,

@@ -13,6 +13,7 @@ import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from 
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineEvent } from '../protocol/events.js';
 import { AgentService } from './agent/AgentService.js';
+import type { BackendProcess } from './backends/ProcessBackend.js';
 import { chooseBackends, type SessionBackends } from './backends/chooseBackends.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
@@ -75,6 +76,13 @@ export interface ScopedCaller {
   face: SecurityRefusal['face'];
 }
 
+/** What only Corral's own callers (a task's worktree) add to a create. */
+export interface CreateInternals {
+  cwd?: string;
+  worktree?: { repo: string; path: string; keep: boolean };
+  caller?: ScopedCaller;
+}
+
 export interface CreateResult {
   session: Session;
   /** True when a live session for the task already existed and was returned. */
@@ -89,6 +97,10 @@ export class SessionManager {
   private heldEvents: EngineEvent[] | null = null;
   /** Sessions whose create the store refused, being killed: shutdown waits for them too. */
   private readonly discarding = new Set<Promise<void>>();
+  /** Creates whose program is still starting: they count against the limit, and shutdown waits for them. */
+  private readonly starting = new Set<Promise<CreateResult>>();
+  /** The create of each task whose program is still starting: a second create of the task answers its session. */
+  private readonly startingTasks = new Map<string, Promise<CreateResult>>();
   private readonly usage: UsageSampler;
   private readonly retention: Retention;
   private readonly profiles: ProfileRegistry;
@@ -165,8 +177,10 @@ export class SessionManager {
       log: this.log,
       containment: this.containment,
       build: (spec, streams, restored) => this.newSession(spec, streams, restored),
-      adopt: (session) => {
+      adopt: (session, worktree) => {
         this.adopt(session);
+        // After adopt (the agent service's exit handler): the worktree goes when the session ends, as before.
+        if (worktree !== undefined) this.agents.adoptWorktree(session.id, worktree);
         this.persistence.markDirty(session.id);
       },
     });
@@ -201,8 +215,12 @@ export class SessionManager {
 
   // ---- create ----------------------------------------------------------------------------------------------
 
-  /** `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check. */
-  create(request: CreateSessionRequest, internal: { cwd?: string; caller?: ScopedCaller } = {}): CreateResult {
+  /**
+   * `internal.cwd`: a directory Corral made itself (a task's git worktree), used without the roots check;
+   * `internal.worktree`: that worktree, removed when the session ends (recorded with its holder, so also after a
+   * restart); `internal.caller`: a session's scoped token, confined to its own task (TOKEN_SCOPE otherwise).
+   */
+  async create(request: CreateSessionRequest, internal: CreateInternals = {}): Promise<CreateResult> {
     if (!this.accepting) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; no new sessions.');
     request = applyTemplate(this.store, request);
     const caller = internal.caller;
@@ -216,11 +234,32 @@ export class SessionManager {
         (message, target) => this.refuseScope(caller, 'create a session', target, message),
       );
     }
-    if (request.taskId !== undefined && request.forceNew !== true) {
-      const existing = this.liveSessionForTask(request.taskId);
+    const taskId = request.taskId !== undefined && request.forceNew !== true ? request.taskId : undefined;
+    if (taskId !== undefined) {
+      const existing = this.liveSessionForTask(taskId);
       if (existing !== undefined) return { session: existing, existing: true };
+      // A create of the task still starting its program: its session is the task's.
+      const starting = this.startingTasks.get(taskId);
+      if (starting !== undefined) return { session: (await starting).session, existing: true };
     }
-    const live = this.sessions.liveCount;
+    const creating = this.createNew(request, internal);
+    if (taskId !== undefined) {
+      this.startingTasks.set(taskId, creating);
+      void creating.then(
+        () => this.startingTasks.delete(taskId),
+        () => this.startingTasks.delete(taskId),
+      );
+    }
+    this.starting.add(creating);
+    void creating.then(
+      () => this.starting.delete(creating),
+      () => this.starting.delete(creating),
+    );
+    return creating;
+  }
+
+  private async createNew(request: CreateSessionRequest, internal: CreateInternals): Promise<CreateResult> {
+    const live = this.sessions.liveCount + this.starting.size;
     if (live >= this.config.maxLiveSessions) {
       throw new CorralError(
         'SESSION_LIMIT',
@@ -245,6 +284,14 @@ export class SessionManager {
       ),
     );
     const session = this.newSession(spec, (channel) => createSessionStream(this.config, spec.id, channel));
+    // The program starts first, off the loop's back (a holder's start is a round trip); the session joins the live
+    // ones and its record is written only with the outcome, in one commit as before.
+    let spawned: { proc: BackendProcess } | { error: unknown };
+    try {
+      spawned = { proc: await session.spawnProcess() };
+    } catch (error) {
+      spawned = { error };
+    }
     const listeners = this.adopt(session);
     const held: EngineEvent[] = [];
     this.heldEvents = held;
@@ -255,12 +302,13 @@ export class SessionManager {
         // session's events in order; pid and startedAt follow in that first state event.
         () => this.emit({ type: 'session.created', session: session.toInfo() }),
         () => {
-          session.start();
+          session.start(spawned);
           // In the same commit: what a later daemon needs to find, verify and resume it (deleted once it ended).
           const host = session.hostRecord;
           if (host !== null) {
             const { sessionId, ...holder } = host;
-            this.store.saveHost({ sessionId, holder, spec: toStoredSpec(spec) });
+            const worktree = internal.worktree;
+            this.store.saveHost({ sessionId, holder, spec: { ...toStoredSpec(spec), ...(worktree === undefined ? {} : { worktree }) } });
           }
         },
       );
@@ -281,6 +329,8 @@ export class SessionManager {
     }
     this.heldEvents = null;
     this.counters.created++;
+    // Only a committed start owns the worktree (a refused or failed one leaves it to the caller to discard).
+    if (internal.worktree !== undefined) this.agents.adoptWorktree(session.id, internal.worktree);
     for (const event of held) this.eventEmitter.fire(event);
     return { session, existing: false };
   }
@@ -472,7 +522,7 @@ export class SessionManager {
 
   /** POST /exec: a one-shot pipe session. Past the timeout it keeps running; the reply names it. */
   exec(request: ExecRequest, signal?: AbortSignal, caller?: ScopedCaller): Promise<ExecResult> {
-    return execCommand((create) => this.create(create, { caller }).session, request, signal);
+    return execCommand(async (create) => (await this.create(create, { caller })).session, request, signal);
   }
 
   // ---- bookkeeping -----------------------------------------------------------------------------------------
@@ -533,6 +583,8 @@ export class SessionManager {
 
   private async runShutdown(options: { endSessions: boolean }): Promise<void> {
     this.accepting = false;
+    // Creates whose program is starting become live sessions (or fail) first: then they end or detach like the rest.
+    await Promise.allSettled([...this.starting]);
     const live = this.sessions.liveSessions();
     const ending = Promise.all([
       ...live.map((session) => {

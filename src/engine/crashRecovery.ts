@@ -3,7 +3,7 @@
 // time checked, the marker env for escaped descendants, and its cgroup when it has one) and it ends as `lost`. It only touches processes that
 // carry the stale session's identity.
 
-import type { ExitInfo, StateEvent } from '../protocol/sessionTypes.js';
+import type { ExitInfo } from '../protocol/sessionTypes.js';
 import type { EventLog, SessionHosts, SessionRecords, StoredSession } from './ports.js';
 import type { EngineLogger } from './engineLogger.js';
 import { signalProcess } from './process/signals.js';
@@ -11,9 +11,6 @@ import { terminateProcessTree } from './process/treeKiller.js';
 import type { Containment } from './process/cgroups/Containment.js';
 import { SESSION_MARKER_ENV } from './Session.js';
 import { isStoreRefusal } from './StoreWriter.js';
-
-/** Events read to find a lost session's last sequence number: far more than any session records. */
-const MAX_EVENTS_SCANNED = 100_000;
 
 /** Ends one stale session as `lost`, killing what is left of its tree (and of its holder, when one still runs). */
 export async function endLostSession(
@@ -49,7 +46,7 @@ export async function endLostSession(
   }
   const at = new Date().toISOString();
   const exit: ExitInfo = { code: null, signal: null, reason: 'lost', forced: true, at };
-  const lastSeq = store.listEvents(stored.info.id, { limit: MAX_EVENTS_SCANNED }).at(-1)?.seq ?? 0;
+  const lastSeq = store.lastEvent(stored.info.id)?.seq ?? 0;
   try {
     store.batch(() => {
       store.deleteHost(stored.info.id);
@@ -74,9 +71,4 @@ export async function endLostSession(
     return;
   }
   log('warn', 'session lost; its leftover processes were ended', { session: stored.info.id, why });
-}
-
-/** The last recorded event of a session (a reattached session continues after it), or undefined when it has none. */
-export function lastEvent(store: EventLog, sessionId: string): StateEvent | undefined {
-  return store.listEvents(sessionId, { limit: MAX_EVENTS_SCANNED }).at(-1);
 }

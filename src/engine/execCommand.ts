@@ -12,13 +12,13 @@ const DEFAULT_EXEC_OUTPUT_BYTES = 1024 * 1024;
 
 /** `create` starts a session (the manager's create: limits, persistence, events). */
 export async function execCommand(
-  create: (request: CreateSessionRequest) => Session,
+  create: (request: CreateSessionRequest) => Promise<Session>,
   request: ExecRequest,
   signal?: AbortSignal,
 ): Promise<ExecResult> {
   const started = performance.now();
   const command = typeof request.command === 'string' ? ['/bin/sh', '-c', request.command] : request.command;
-  const session = create({
+  const session = await create({
     profile: 'command',
     kind: 'pipe',
     command,

@@ -81,6 +81,10 @@ export interface SessionRecords {
 export interface EventLog {
   appendEvent(sessionId: string, event: StateEvent): boolean;
   listEvents(sessionId: string, query: SeqPageQuery): StateEvent[];
+  /** The newest event of a session (highest seq), however many it has. */
+  lastEvent(sessionId: string): StateEvent | undefined;
+  /** The newest event of every session not `terminated`, by session id, in one read (a restart's recovery). */
+  lastEventsOfLiveSessions(): Map<string, StateEvent>;
 }
 
 /** Command and prompt history of each session, numbered by `seq`. */
@@ -129,6 +133,8 @@ export interface StoredSpec {
   sandbox?: SessionSandbox;
   /** SHA-256 of the session's scoped CORRAL_TOKEN: it keeps working for a session reattached after a restart. */
   scopedTokenHash?: string;
+  /** The task worktree Corral made for the session: removed when it ends (unless keep), also after a restart. */
+  worktree?: { repo: string; path: string; keep: boolean };
 }
 
 /** A live session run by a holder that outlives the daemon: what a later daemon needs to reattach it. */
@@ -149,6 +155,8 @@ export interface StoredHost {
 export interface SessionHosts {
   saveHost(host: StoredHost): void;
   getHost(sessionId: string): StoredHost | undefined;
+  /** Every holder row, in one read (a restart's reattach). */
+  listHosts(): StoredHost[];
   deleteHost(sessionId: string): void;
 }
 

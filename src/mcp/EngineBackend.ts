@@ -47,8 +47,8 @@ export class EngineBackend implements McpBackend {
     return this.engine.agents.answer(id, request, signal);
   }
 
-  createSession(request: CreateSessionRequest): Promise<SessionInfo> {
-    return Promise.resolve(this.engine.sessions.create(request, this.caller).session);
+  async createSession(request: CreateSessionRequest): Promise<SessionInfo> {
+    return (await this.engine.sessions.create(request, this.caller)).session;
   }
 
   getSession(id: string): Promise<SessionInfo> {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { TaskHealthBoard } from '../common/TaskHealthBoard.js';
 import type { Engine } from '../engine/Engine.js';
 import type { DoorPolicy } from './auth.js';
+import type { LoginStore } from './dashboard/loginStore.js';
 import type { EventHub } from './events/EventHub.js';
 import type { RouteTable } from './routeTable.js';
 import type { WebhookStore } from './webhooks/webhookStore.js';
@@ -29,10 +30,10 @@ export interface FaceContext {
   events: EventHub;
   /** Webhook subscriptions and deliveries (the daemon's store). */
   webhookStore: WebhookStore;
+  /** Dashboard logins (the daemon's store), so a restart logs no browser out; none: in memory only. */
+  loginStore?: LoginStore;
   /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */
   webhookAllow: readonly string[];
-  /** The daemon's private data dir (mode 0700): where a face keeps what must outlive a restart (dashboard logins). */
-  dataDir: string;
   /** Where a face lists its periodic tasks (PeriodicTask) so `/healthz` and the metrics show their health. */
   tasks: TaskHealthBoard;
 }

@@ -8,6 +8,7 @@ export class HostTable {
   private readonly upsert: Database.Statement<[{ sessionId: string; body: string }]>;
   private readonly getOne: Database.Statement<[string], { body: string }>;
   private readonly deleteOne: Database.Statement<[string]>;
+  private readonly getAll: Database.Statement<[], { body: string }>;
 
   constructor(db: Database.Database) {
     // INSERT … SELECT … WHERE EXISTS: a session already gone from the store gets no row (no foreign-key error).
@@ -17,6 +18,12 @@ export class HostTable {
     );
     this.getOne = db.prepare('SELECT body FROM session_hosts WHERE session_id = ?');
     this.deleteOne = db.prepare('DELETE FROM session_hosts WHERE session_id = ?');
+    this.getAll = db.prepare('SELECT body FROM session_hosts');
+  }
+
+  /** Every row; trusted like get()'s. */
+  list(): StoredHost[] {
+    return this.getAll.all().map((row) => JSON.parse(row.body) as StoredHost);
   }
 
   save(host: StoredHost): void {

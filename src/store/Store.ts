@@ -10,6 +10,7 @@ import type { CommandKind, CommandRecord } from '../protocol/commandHistory.js';
 import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
 import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
 import { HostTable } from './HostTable.js';
+import { LoginTable, type StoredLogin } from './LoginTable.js';
 import type { EngineStore, StoredHost } from '../engine/ports.js';
 
 export type { ReadOnlyReason };
@@ -164,6 +165,7 @@ export class Store implements EngineStore {
   private readonly templates: NamedBodyTable;
   private readonly macros: NamedBodyTable;
   private readonly hosts: HostTable;
+  private readonly logins: LoginTable;
 
   private readonly upsertSession: Database.Statement<[Record<string, string | number | null>]>;
   private readonly getSessionStmt: Database.Statement<[string], SessionRow>;
@@ -175,6 +177,8 @@ export class Store implements EngineStore {
 
   private readonly insertEvent: Database.Statement<[Record<string, string | number | null>]>;
   private readonly listEventsStmt: Database.Statement<[string, number, number], EventRow>;
+  private readonly lastEventStmt: Database.Statement<[string], EventRow>;
+  private readonly lastEventsOfLiveStmt: Database.Statement<[], EventRow & { session_id: string }>;
 
   private readonly insertCommand: Database.Statement<[Record<string, string | number | null>]>;
   private readonly finishCommandStmt: Database.Statement<[Record<string, string | number | null>]>;
@@ -200,6 +204,7 @@ export class Store implements EngineStore {
     this.templates = new NamedBodyTable(db, 'templates');
     this.macros = new NamedBodyTable(db, 'macros');
     this.hosts = new HostTable(db);
+    this.logins = new LoginTable(db);
 
     this.upsertSession = db.prepare(
       `INSERT INTO sessions (id, state, task_id, profile, created_at, ended_at, pid, pid_start_time, pgid, info)
@@ -244,6 +249,16 @@ export class Store implements EngineStore {
     this.listEventsStmt = db.prepare(
       `SELECT seq, from_state, to_state, at, reason, source FROM state_events
        WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    // Both walk the (session_id, seq) primary key backwards: one row per session, whatever its history's length.
+    this.lastEventStmt = db.prepare(
+      `SELECT seq, from_state, to_state, at, reason, source FROM state_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1`,
+    );
+    this.lastEventsOfLiveStmt = db.prepare(
+      `SELECT e.session_id, e.seq, e.from_state, e.to_state, e.at, e.reason, e.source
+       FROM sessions s JOIN state_events e ON e.session_id = s.id
+        AND e.seq = (SELECT MAX(seq) FROM state_events WHERE session_id = s.id)
+       WHERE s.state <> 'terminated'`,
     );
 
     this.insertCommand = db.prepare(
@@ -441,6 +456,17 @@ export class Store implements EngineStore {
     });
   }
 
+  lastEvent(sessionId: string): StateEvent | undefined {
+    return this.guard(() => {
+      const row = this.lastEventStmt.get(sessionId);
+      return row === undefined ? undefined : eventFromRow(row);
+    });
+  }
+
+  lastEventsOfLiveSessions(): Map<string, StateEvent> {
+    return this.guard(() => new Map(this.lastEventsOfLiveStmt.all().map((row) => [row.session_id, eventFromRow(row)])));
+  }
+
   // ── Command history ─────────────────────────────────────────────────────────
 
   /** False when the session is unknown. A repeated seq for one session is a caller bug and throws. */
@@ -506,6 +532,24 @@ export class Store implements EngineStore {
 
   getHost(sessionId: string): StoredHost | undefined {
     return this.guard(() => this.hosts.get(sessionId));
+  }
+
+  listHosts(): StoredHost[] {
+    return this.guard(() => this.hosts.list());
+  }
+
+  // ── Dashboard logins ────────────────────────────────────────────────────────
+
+  saveLogin(login: StoredLogin): void {
+    this.guard(() => this.logins.save(login));
+  }
+
+  deleteLogin(idHash: string): void {
+    this.guard(() => this.logins.delete(idHash));
+  }
+
+  liveLogins(now: number): StoredLogin[] {
+    return this.guard(() => this.logins.live(now));
   }
 
   deleteHost(sessionId: string): void {

@@ -92,6 +92,13 @@ export const MIGRATIONS: readonly string[] = [
     body       TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: dashboard logins (issue 14): a browser stays logged in across a daemon restart. Only a hash of the cookie.
+  `
+  CREATE TABLE dashboard_logins (
+    id_hash    TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

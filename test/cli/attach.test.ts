@@ -136,33 +136,36 @@ test('attach: type and see output, resize, detach with C-], reattach redraws the
   }
 });
 
-test('attach rides through a daemon restart: "reconnecting…", then the bytes made meanwhile, then typing works again', async () => {
-  const first = await startDaemon();
-  let second: DaemonHandle | null = null;
-  try {
-    const created = await first.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['bash', '--norc', '--noprofile'], cwd: first.root });
-    const id = created.body.id;
-    const terminal = attachInPty(first, [id]);
-    await terminal.until(`[attached to ${id}`, 'attached banner');
-    // Output that came through the attachment (the terminal's own echo of the typing shows only the command).
-    terminal.proc.write('echo ready-$((1+1))\r');
-    await terminal.until('ready-2', 'the attachment is live');
-    // Printed while no daemon runs: the holder keeps it, the reopened attachment gets it from its last offset.
-    terminal.proc.write('sleep 2; echo during-$((6*7))-downtime\r');
-    await terminal.until('sleep 2;', 'the command echoed');
-    assert.equal(await first.stop('keep-sessions'), 0);
-    await terminal.until('reconnecting…', 'the reconnecting line');
-    // The same port: the attachment reopens the URL it started with.
-    second = await startDaemon({ dataDir: first.dataDir, base: first.base, args: ['--port', new URL(first.url).port] });
-    await terminal.until('during-42-downtime', 'output made during the restart');
-    terminal.proc.write('echo after-$((40+2))-restart\r');
-    await terminal.until('after-42-restart', 'typing after the restart');
-    terminal.proc.write('\x1d');
-    assert.equal(await terminal.exited, 0);
-  } finally {
-    await stopLeavingNothing(first, second);
-  }
-});
+for (const how of ['SIGTERM', 'kill -9'] as const) {
+  test(`attach rides through a daemon restart (${how}): "reconnecting…", then the bytes made meanwhile, then typing works again`, async () => {
+    const first = await startDaemon();
+    let second: DaemonHandle | null = null;
+    try {
+      const created = await first.request<{ id: string }>('POST', '/api/v1/sessions', { command: ['bash', '--norc', '--noprofile'], cwd: first.root });
+      const id = created.body.id;
+      const terminal = attachInPty(first, [id]);
+      await terminal.until(`[attached to ${id}`, 'attached banner');
+      // Output that came through the attachment (the terminal's own echo of the typing shows only the command).
+      terminal.proc.write('echo ready-$((1+1))\r');
+      await terminal.until('ready-2', 'the attachment is live');
+      // Printed while no daemon runs: the holder keeps it, the reopened attachment gets it from its last offset.
+      terminal.proc.write('sleep 2; echo during-$((6*7))-downtime\r');
+      await terminal.until('sleep 2;', 'the command echoed');
+      if (how === 'kill -9') await first.crash();
+      else assert.equal(await first.stop('keep-sessions'), 0);
+      await terminal.until('reconnecting…', 'the reconnecting line');
+      // The same port: the attachment reopens the URL it started with.
+      second = await startDaemon({ dataDir: first.dataDir, base: first.base, args: ['--port', new URL(first.url).port] });
+      await terminal.until('during-42-downtime', 'output made during the restart');
+      terminal.proc.write('echo after-$((40+2))-restart\r');
+      await terminal.until('after-42-restart', 'typing after the restart');
+      terminal.proc.write('\x1d');
+      assert.equal(await terminal.exited, 0);
+    } finally {
+      await stopLeavingNothing(first, second);
+    }
+  });
+}
 
 test('attach of an unknown session fails with the not-found exit code', async () => {
   const d = await startDaemon();

@@ -51,7 +51,7 @@ async function runSessions(engine: EngineHarness, count: number, startAt: number
   const worker = async (): Promise<void> => {
     for (let n = next++; n < end; n = next++) {
       const orphans = n % ORPHAN_EVERY === 0;
-      const { session } = engine.manager.create({
+      const { session } = await engine.manager.create({
         kind: n % 2 === 0 ? 'pty' : 'pipe',
         command: orphans ? ['/bin/sh', fixture('spawn-zombie-orphans.sh'), '3'] : ['/bin/true'],
       });

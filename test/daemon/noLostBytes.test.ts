@@ -35,7 +35,7 @@ interface RunFailure {
 
 /** One run: create, wait for terminated, compare. Returns a description of what went wrong, or null. */
 async function oneRun(engine: EngineHarness, kind: SessionKind, expected: Buffer): Promise<string | null> {
-  const { session } = engine.manager.create({
+  const { session } = await engine.manager.create({
     kind,
     command: [process.execPath, FIXTURE, String(PAYLOAD_BYTES)],
   });

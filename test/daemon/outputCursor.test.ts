@@ -42,7 +42,7 @@ function readToEnd(session: Session, since: number, chunk: number): { data: Buff
 test('a flood past the ring and journal caps reports a gap equal to exactly the bytes lost', async () => {
   const engine = await startEngine({ ringBytes: RING_BYTES, journalCapBytes: JOURNAL_CAP_BYTES });
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('flood.mjs'), String(FLOOD_BYTES)] });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('flood.mjs'), String(FLOOD_BYTES)] });
     const exit = await session.whenTerminated();
     assert.equal(exit.code, 0);
     assert.equal(session.output.endOffset, FLOOD_BYTES);
@@ -64,7 +64,7 @@ test('a flood past the ring and journal caps reports a gap equal to exactly the 
 test('reads never consume: two readers with different chunk sizes and a live subscriber see the same bytes', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pty', command: [process.execPath, fixture('write-then-exit.mjs'), String(300 * 1024)] });
+    const { session } = await engine.manager.create({ kind: 'pty', command: [process.execPath, fixture('write-then-exit.mjs'), String(300 * 1024)] });
     const live: Buffer[] = [];
     const sub = session.output.onData(({ data }) => live.push(Buffer.from(data)));
     const readers = [
@@ -111,7 +111,7 @@ test('the text view strips ANSI escapes and resolves carriage returns; raw keeps
   const engine = await startEngine();
   try {
     const script = String.raw`printf '\033[31mred\033[0m \033[1mbold\033[0m\n\033]0;title\007progress 10%%\rprogress 99%%\n'`;
-    const { session } = engine.manager.create({ kind: 'pty', command: ['/bin/sh', '-c', script] });
+    const { session } = await engine.manager.create({ kind: 'pty', command: ['/bin/sh', '-c', script] });
     await session.whenTerminated();
     const text = session.readOutput({ since: 0, format: 'text', encoding: 'utf8', maxBytes: 1 << 20, stream: 'combined' });
     assert.equal(text.data, 'red bold\nprogress 99%\n');
@@ -125,8 +125,8 @@ test('the text view strips ANSI escapes and resolves carriage returns; raw keeps
 test('raw base64 reads carry binary output and invalid UTF-8 byte for byte; utf8 reads replace bad bytes', async () => {
   const engine = await startEngine();
   try {
-    const binary = engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('binary-output.mjs')] }).session;
-    const invalid = engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('invalid-utf8.mjs')] }).session;
+    const binary = (await engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('binary-output.mjs')] })).session;
+    const invalid = (await engine.manager.create({ kind: 'pipe', command: [process.execPath, fixture('invalid-utf8.mjs')] })).session;
     await Promise.all([binary.whenTerminated(), invalid.whenTerminated()]);
     const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     assert.ok(readRaw(binary, 0, 1024).data.equals(allBytes));
@@ -161,7 +161,7 @@ test('a follower of a live session never reads half a character: it gets a€b w
   try {
     // "a" and the first byte of "€" (e2 82 ac), then the rest once we send a line.
     const script = String.raw`printf 'a\342'; read -r _; printf '\202\254b'`;
-    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/bash', '-c', script] });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: ['/bin/bash', '-c', script] });
     await waitUntil(() => session.output.endOffset === 2, 'the first write');
     const first = readText(session, 0);
     assert.deepEqual({ data: first.data, nextOffset: first.nextOffset }, { data: 'a', nextOffset: 1 });
@@ -182,7 +182,7 @@ test('a follower of a live session never reads half a character: it gets a€b w
 test('a utf8 read with a limit smaller than one character returns that whole character and moves on', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', `printf 'é€'`] });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', `printf 'é€'`] });
     await session.whenTerminated();
     const utf8 = (since: number, maxBytes: number): { data: string; nextOffset: number } => {
       const read = session.readOutput({ since, format: 'raw', encoding: 'utf8', maxBytes, stream: 'combined' });
@@ -201,7 +201,7 @@ test('a utf8 read with a limit smaller than one character returns that whole cha
 test('once output has ended, an incomplete character at its very end is decoded as is', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', String.raw`printf 'a\342\202'`] });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: ['/bin/sh', '-c', String.raw`printf 'a\342\202'`] });
     await session.whenTerminated();
     const read = readText(session, 0);
     assert.deepEqual({ data: read.data, nextOffset: read.nextOffset }, { data: 'a\ufffd', nextOffset: 3 });

@@ -19,7 +19,7 @@ const INPUT_FOR_MS = IDLE_MS * 4;
 test('maxLifetimeMs ends a running session with exit.reason "timeout" and kills its process', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: ['/bin/sleep', '1000'], limits: { maxLifetimeMs: LIFETIME_MS } });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: ['/bin/sleep', '1000'], limits: { maxLifetimeMs: LIFETIME_MS } });
     const root = session.identity;
     assert.ok(root !== null);
     const exit = await session.whenTerminated();
@@ -35,7 +35,7 @@ test('maxLifetimeMs ends a running session with exit.reason "timeout" and kills 
 test('idleTimeoutMs ends a silent session with exit.reason "idle_timeout"', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pty', command: ['/bin/sleep', '1000'], limits: { idleTimeoutMs: IDLE_MS } });
+    const { session } = await engine.manager.create({ kind: 'pty', command: ['/bin/sleep', '1000'], limits: { idleTimeoutMs: IDLE_MS } });
     const exit = await session.whenTerminated();
     assert.equal(exit.reason, 'idle_timeout');
   } finally {
@@ -47,7 +47,7 @@ test('input resets idleness: a session that prints nothing but gets input stays 
   const engine = await startEngine();
   try {
     // A pipe session swallowing its input: no output at all, so only input can count as activity.
-    const { session } = engine.manager.create({
+    const { session } = await engine.manager.create({
       kind: 'pipe',
       command: ['/bin/sh', '-c', 'cat >/dev/null'],
       limits: { idleTimeoutMs: IDLE_MS },

@@ -38,7 +38,7 @@ test('a create whose commit the store refuses after the spawn leaves no process,
   const subscription = manager.onEvent((event) => events.push(event));
   try {
     // The program prints into its journal at once, so a directory would exist if the discard forgot it.
-    assert.throws(
+    await assert.rejects(
       () => manager.create({ command: ['/bin/sh', '-c', 'echo spawned; exec sleep 60'], cwd: root }),
       (error: unknown) => isCorralError(error) && error.code === 'STORAGE_FULL' && /No session was created/.test(error.message),
     );
@@ -58,7 +58,7 @@ test('a create whose commit the store refuses after the spawn leaves no process,
     }
 
     refuseCommits = false;
-    const { session } = manager.create({ command: ['/bin/sh', '-c', 'exec sleep 60'], cwd: root });
+    const { session } = await manager.create({ command: ['/bin/sh', '-c', 'exec sleep 60'], cwd: root });
     assert.equal(manager.stats().live, 1);
     assert.equal(store.getSession(session.id)?.info.id, session.id);
     assert.equal(events[0]?.type, 'session.created');

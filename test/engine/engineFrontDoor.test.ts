@@ -33,10 +33,10 @@ async function withEngine(body: (engine: Engine, root: string, dataDir: string) 
 
 test('a task create is idempotent through the front door, answers SessionInfo, and ending the task ends its session', async () => {
   await withEngine(async (engine) => {
-    const first = engine.sessions.create({ kind: 'pipe', command: ['/bin/sleep', '30'], taskId: 'front-1' });
+    const first = await engine.sessions.create({ kind: 'pipe', command: ['/bin/sleep', '30'], taskId: 'front-1' });
     assert.equal(first.existing, false);
     assert.equal(first.session.taskId, 'front-1');
-    const again = engine.sessions.create({ kind: 'pipe', command: ['/bin/sleep', '30'], taskId: 'front-1' });
+    const again = await engine.sessions.create({ kind: 'pipe', command: ['/bin/sleep', '30'], taskId: 'front-1' });
     assert.deepEqual([again.existing, again.session.id], [true, first.session.id]);
     assert.equal(engine.tasks.get('front-1').session.id, first.session.id);
     const { ended } = await engine.tasks.end('front-1');

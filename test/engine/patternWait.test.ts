@@ -29,7 +29,7 @@ function fillerThenMarker(fillerBytes: number, then: string): string[] {
 test('a pattern wait from offset 0 finds a match more than 4 MiB later in a live session', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: fillerThenMarker(FILLER_BYTES, 'sleep 30') });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: fillerThenMarker(FILLER_BYTES, 'sleep 30') });
     await outputReaches(session, FILLER_BYTES + 1 + MARKER.length + 1);
     const result = await engine.manager.wait(session.id, { pattern: MARKER, since: 0, timeoutMs: 3000 });
     assert.equal(result.outcome, 'pattern');
@@ -42,7 +42,7 @@ test('a pattern wait from offset 0 finds a match more than 4 MiB later in a live
 test('a pattern wait from offset 0 finds a match more than 4 MiB later in a session that has ended', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ kind: 'pipe', command: fillerThenMarker(FILLER_BYTES, 'exit 0') });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: fillerThenMarker(FILLER_BYTES, 'exit 0') });
     await session.whenTerminated();
     const result = await engine.manager.wait(session.id, { pattern: MARKER, since: 0, timeoutMs: 3000 });
     assert.equal(result.outcome, 'pattern');
@@ -60,7 +60,7 @@ test('a pattern wait finds a match that straddles two scan pieces, whole-text re
   try {
     // The marker starts 5 bytes before the end of the third piece and ends in the fourth.
     const filler = 3 * PATTERN_SCAN_PIECE_BYTES - 6;
-    const { session } = engine.manager.create({ kind: 'pipe', command: fillerThenMarker(filler, 'exit 0') });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: fillerThenMarker(filler, 'exit 0') });
     await session.whenTerminated();
     const straddling = await engine.manager.wait(session.id, { pattern: MARKER, since: 0, timeoutMs: 3000 });
     assert.equal(straddling.outcome, 'pattern');

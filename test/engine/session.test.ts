@@ -7,7 +7,7 @@ import { startEngine } from '../helpers/engineHarness.js';
 test('a pty command runs, its output is readable by cursor, and it ends terminated with its exit code', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ command: ['/bin/sh', '-c', 'printf "hello\\n"; exit 7'] });
+    const { session } = await engine.manager.create({ command: ['/bin/sh', '-c', 'printf "hello\\n"; exit 7'] });
     assert.equal(session.state, 'busy');
     const exit = await session.whenTerminated();
     assert.equal(exit.code, 7);
@@ -27,7 +27,7 @@ test('a pty command runs, its output is readable by cursor, and it ends terminat
 test('a session whose program closes its terminal and keeps running stays live until the program ends', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({
+    const { session } = await engine.manager.create({
       command: ['/bin/bash', '-c', 'echo started; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'],
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -58,7 +58,7 @@ test('a pipe session keeps stdout and stderr apart', async () => {
 test('rlimits apply from the first instruction: an open-files limit is what the program sees', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({
+    const { session } = await engine.manager.create({
       kind: 'pipe',
       command: ['/bin/sh', '-c', 'ulimit -n'],
       limits: { openFiles: 64 },
@@ -76,9 +76,9 @@ test('rlimits apply from the first instruction: an open-files limit is what the 
 test('retention removes ended sessions older than the policy, with their output on disk, and keeps live ones', async () => {
   const engine = await startEngine({ retentionMs: 1 });
   try {
-    const { session: ended } = engine.manager.create({ command: ['/bin/echo', 'output that goes to disk'] });
+    const { session: ended } = await engine.manager.create({ command: ['/bin/echo', 'output that goes to disk'] });
     await ended.whenTerminated();
-    const { session: live } = engine.manager.create({ command: ['/bin/sleep', '30'] });
+    const { session: live } = await engine.manager.create({ command: ['/bin/sleep', '30'] });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const dir = join(engine.dataDir, 'sessions', ended.id);
     assert.equal(existsSync(dir), true);
@@ -96,7 +96,7 @@ test('retention removes ended sessions older than the policy, with their output 
 test('a forced terminate goes straight to SIGKILL and says so', async () => {
   const engine = await startEngine({ graces: { politeMs: 5000, interruptMs: 5000, termMs: 5000 } });
   try {
-    const { session } = engine.manager.create({ command: ['/bin/sleep', '60'] });
+    const { session } = await engine.manager.create({ command: ['/bin/sleep', '60'] });
     const info = await engine.manager.terminate(session.id, { force: true });
     assert.equal(info.exit?.signal, 'SIGKILL');
     assert.equal(info.exit?.forced, true);
@@ -109,7 +109,7 @@ test('a forced terminate goes straight to SIGKILL and says so', async () => {
 test('a pattern wait from an offset matches output of a session that has already ended', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ command: ['/bin/echo', 'needle'] });
+    const { session } = await engine.manager.create({ command: ['/bin/echo', 'needle'] });
     await session.whenTerminated();
     const result = await engine.manager.wait(session.id, { pattern: 'needle', since: 0, timeoutMs: 1000 });
     assert.equal(result.matched, true);
@@ -124,7 +124,7 @@ test('engine events come in order: created before the first state change, and a 
   try {
     const seen: string[] = [];
     const sub = engine.manager.onEvent((event) => seen.push(event.type === 'session.state' ? `state:${event.event.to}` : event.type));
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash'] });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash'] });
     const { shellExec } = await import('../../src/engine/shell/ShellExec.js');
     const result = await shellExec(session, engine.manager.history, { command: 'exit 0 | true; echo hi', timeoutMs: 10_000 });
     assert.equal(result.exitCode, 0);

@@ -52,9 +52,9 @@ test('a program that ends on its own ends as exited; a failed spawn as spawn_fai
 test('a session has the driver of its profile: plain for commands, shell for the shell, switched on by kind', async () => {
   const engine = await startEngine();
   try {
-    const { session: command } = engine.manager.create({ command: ['/bin/sleep', '30'] });
+    const { session: command } = await engine.manager.create({ command: ['/bin/sleep', '30'] });
     assert.equal(command.driver.kind, 'plain');
-    const { session: shell } = engine.manager.create({ profile: 'shell', command: ['/bin/bash', '--norc'], cwd: engine.root });
+    const { session: shell } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash', '--norc'], cwd: engine.root });
     assert.equal(shell.driver.kind, 'shell');
     await engine.manager.terminate(command.id);
     await engine.manager.terminate(shell.id);

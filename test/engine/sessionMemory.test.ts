@@ -9,7 +9,7 @@ test('an ended session lets go of its output ring and screen, and its output and
   const engine = await startEngine();
   try {
     // ~300 KB of numbered lines, then a last line on the final screen.
-    const { session } = engine.manager.create({ command: ['/bin/sh', '-c', 'seq 1 50000; echo LAST-LINE'], cols: 80, rows: 24 });
+    const { session } = await engine.manager.create({ command: ['/bin/sh', '-c', 'seq 1 50000; echo LAST-LINE'], cols: 80, rows: 24 });
     const exit = await session.whenTerminated();
     assert.equal(exit.code, 0);
     assert.equal(session.output.memoryBytes, 0, 'the ring let go of the output');

@@ -15,9 +15,9 @@ import type { CreateSessionRequest } from '../../src/protocol/api.js';
 /** MAX_ARG_STRLEN: one argument, its NUL included, may take 32 pages. */
 const MAX_ARG_BYTES = 32 * native.pageSize() - 1;
 
-function refusal(create: () => unknown): { code: ErrorCode; message: string } {
+async function refusal(create: () => Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
   try {
-    create();
+    await create();
   } catch (error) {
     assert.ok(isCorralError(error), `not a catalog error: ${String(error)}`);
     return { code: error.code, message: error.message };
@@ -49,7 +49,7 @@ test('a directory, an empty program name, a missing #! interpreter and an overlo
     ];
     const problems: string[] = [];
     for (const c of cases) {
-      const { code, message } = refusal(() => engine.manager.create(c.request));
+      const { code, message } = await refusal(() => engine.manager.create(c.request));
       if (code !== c.code || !c.mentions.test(message)) problems.push(`${c.name}: ${code} ${message}`);
       const status = ERROR_CATALOG[code].status;
       if (status < 400 || status >= 500) problems.push(`${c.name}: HTTP ${status}`);
@@ -67,7 +67,7 @@ test('the limit is the kernel’s own: the longest argument exec takes runs, and
   const engine = await startEngine();
   try {
     for (const kind of ['pty', 'pipe'] as const) {
-      const { session } = engine.manager.create({ kind, command: ['/bin/sh', '-c', 'exit 7', 'a'.repeat(MAX_ARG_BYTES)] });
+      const { session } = await engine.manager.create({ kind, command: ['/bin/sh', '-c', 'exit 7', 'a'.repeat(MAX_ARG_BYTES)] });
       const exit = await session.whenTerminated();
       assert.equal(exit.code, 7, `${kind}: ${JSON.stringify(exit)}`);
     }
@@ -75,7 +75,7 @@ test('the limit is the kernel’s own: the longest argument exec takes runs, and
     const script = join(engine.root, 'good-script');
     writeFileSync(script, '#! /bin/sh -e\nexit 3\n');
     chmodSync(script, 0o755);
-    const { session } = engine.manager.create({ kind: 'pipe', command: [script] });
+    const { session } = await engine.manager.create({ kind: 'pipe', command: [script] });
     assert.equal((await session.whenTerminated()).code, 3);
   } finally {
     await engine.close();

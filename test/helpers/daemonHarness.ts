@@ -112,6 +112,10 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
           ...headers,
         },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      }).catch((error: unknown) => {
+        // "fetch failed" alone hides why: say whether the daemon is gone and what it last wrote.
+        const state = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : 'running';
+        throw new TypeError(`${method} ${path}: ${(error as Error).message} (${String((error as Error).cause ?? '')}); daemon ${state}; its stderr ends: ${stderr.slice(-2000)}`, { cause: error });
       });
       const text = await response.text();
       return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };

@@ -190,6 +190,26 @@ describe('Store', () => {
     assert.throws(() => store.appendEvent('s', event(2, 'busy', 'idle')), /UNIQUE|PRIMARY KEY/);
   });
 
+  test('the newest event of a session with more events than a page, alone and for every live session in one read', () => {
+    // More than MAX_PAGE_LIMIT (1,000): a first page's last event is not the session's last.
+    store.saveSession(makeSession('long', { state: 'busy' }));
+    store.saveSession(makeSession('short', { state: 'idle' }));
+    store.saveSession(makeSession('ended', { state: 'terminated', endedAt: minuteIso(3) }));
+    store.batch(() => {
+      store.appendEvent('long', event(1, null, 'initializing'));
+      for (let seq = 2; seq <= 1_500; seq++) store.appendEvent('long', event(seq, seq % 2 === 0 ? 'idle' : 'busy', seq % 2 === 0 ? 'busy' : 'idle'));
+    });
+    store.appendEvent('short', event(1, null, 'initializing'));
+    store.appendEvent('short', event(2, 'initializing', 'idle'));
+    store.appendEvent('ended', event(1, null, 'initializing'));
+    assert.deepEqual(store.lastEvent('long'), event(1_500, 'idle', 'busy'));
+    assert.equal(store.lastEvent('nope'), undefined);
+    const live = store.lastEventsOfLiveSessions();
+    assert.deepEqual([...live.keys()].sort(), ['long', 'short']);
+    assert.deepEqual(live.get('long'), event(1_500, 'idle', 'busy'));
+    assert.deepEqual(live.get('short'), event(2, 'initializing', 'idle'));
+  });
+
   test('commands are recorded, finished and listed', () => {
     store.saveSession(makeSession('s'));
     assert.equal(store.addCommand(command('s', 1)), true);

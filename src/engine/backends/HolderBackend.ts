@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Emitter } from '../../common/lifecycle.js';
 import { CorralError } from '../../protocol/errors.js';
-import { native } from '../process/nativeBinding.js';
+import { launchHolder } from './holderLaunch.js';
 import { ProcessLifecycle } from './ProcessLifecycle.js';
 import type {
   BackendProcess,
@@ -35,7 +35,6 @@ import {
   encodeSignal,
   FrameDecoder,
   HOLDER_SECRET_BYTES,
-  parseReadyLine,
   zeroOffsets,
   type ChannelOffsets,
   type HolderExit,
@@ -84,6 +83,11 @@ function statusOf(exit: HolderExit): ProcessStatus {
   return exit.kind === 'exited' ? { code: exit.code, signal: null } : { code: null, signal: signalName(exit.signo) };
 }
 
+/** The status of an EXIT (or a WELCOME with an exit): treeGone lets the engine skip its sweep of the tree. */
+function exitStatus(frame: { exit: HolderExit; treeGone: boolean }): ProcessStatus {
+  return frame.treeGone ? { ...statusOf(frame.exit), treeGone: true } : statusOf(frame.exit);
+}
+
 type Mode = { kind: 'spawned' } | { kind: 'reattaching'; resolve: () => void; reject: (error: Error) => void };
 
 export class HolderProcess extends ProcessLifecycle implements BackendProcess, HostControl {
@@ -103,6 +107,8 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
   private released = false;
   private detached = false;
   private paused = false;
+  /** The program's stdin was closed (by this daemon or, as the WELCOME of a reattach says, an earlier one). */
+  inputEnded = false;
 
   constructor(
     readonly record: HolderRecord,
@@ -178,7 +184,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
     switch (frame.type) {
       case 'welcome':
         // A program that exited before this connection: the WELCOME carries its status instead of an EXIT frame.
-        if (frame.exit !== null && this.status === null) this.reportExit(statusOf(frame.exit));
+        if (frame.exit !== null && this.status === null) this.reportExit(exitStatus({ exit: frame.exit, treeGone: frame.treeGone }));
         return;
       case 'data': {
         const expected = this.delivered[frame.channel];
@@ -196,7 +202,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
         return;
       }
       case 'exit':
-        if (this.status === null) this.reportExit(statusOf(frame.exit));
+        if (this.status === null) this.reportExit(exitStatus(frame));
         return;
       case 'closed':
         this.endedChannels.add(frame.channel);
@@ -232,12 +238,13 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
       return;
     }
     this.presentChannels = CHANNELS.filter((channel) => frame.channels[channel].present);
+    this.inputEnded = frame.inputEnded;
     mode.resolve();
     // A macrotask: runs after the awaiting caller's continuation (a microtask) has subscribed.
     setImmediate(() => {
       const backlog = this.backlog ?? [];
       this.backlog = null;
-      if (frame.exit !== null && this.status === null) this.reportExit(statusOf(frame.exit));
+      if (frame.exit !== null && this.status === null) this.reportExit(exitStatus({ exit: frame.exit, treeGone: frame.treeGone }));
       this.handleFrames(backlog);
     });
   }
@@ -266,6 +273,7 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
   }
 
   endInput(): void {
+    this.inputEnded = true;
     this.send(encodeCommand('endInput'));
   }
 
@@ -347,6 +355,7 @@ export class HolderBackend implements ProcessBackend {
   private readonly retainBytes: number;
   private readonly holderPath: string;
   private readonly manualAcks: boolean;
+  private holdersDirMade = false;
   readonly holdersDir: string;
 
   constructor(options: HolderBackendOptions) {
@@ -356,15 +365,22 @@ export class HolderBackend implements ProcessBackend {
     this.manualAcks = options.manualAcks ?? false;
   }
 
-  /** Starts a holder running the program and attaches to it. Synchronous, like the other backends. */
-  spawn(options: SpawnOptions): HolderProcess {
+  /**
+   * Starts a holder running the program and attaches to it. Asynchronous: the holder's start (exec, socket, the
+   * program's spawn) runs in parallel with the daemon's loop, which only reads its READY line when it comes.
+   */
+  async spawn(options: SpawnOptions): Promise<HolderProcess> {
     const sessionId = options.sessionId ?? options.env.CORRAL_SESSION_ID ?? `anon-${randomBytes(6).toString('hex')}`;
     // It names a file in the holders dir: nothing that could leave it or hide in it.
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new CorralError('SPAWN_FAILED', `Cannot name a holder socket after session id "${sessionId}".`);
     const socketPath = join(this.holdersDir, `${sessionId}.sock`);
     const secret = randomBytes(HOLDER_SECRET_BYTES);
     // The holder checks (and refuses) a directory others could enter; making it here keeps the first spawn simple.
-    mkdirSync(this.holdersDir, { recursive: true, mode: 0o700 });
+    // Once per backend: after that it exists (a missing one makes the holder fail with a clear ERROR).
+    if (!this.holdersDirMade) {
+      mkdirSync(this.holdersDir, { recursive: true, mode: 0o700 });
+      this.holdersDirMade = true;
+    }
     const config = encodeConfig({
       kind: options.kind,
       cols: options.cols,
@@ -377,20 +393,9 @@ export class HolderBackend implements ProcessBackend {
       argv: [options.file, ...options.args],
       env: Object.entries(options.env).map(([name, value]) => `${name}=${value}`),
     });
-    // Returns as soon as the holder printed its report and let go of stdout; the holder stays our child (the orphan
-    // reaper collects it once it exits). An empty environment: the holder itself carries no session marker, so a tree kill by marker
-    // never takes it down before it reported the exit.
-    let report: string;
-    try {
-      report = native.holderSpawn(this.holderPath, [this.holderPath, sessionId], config, SPAWN_TIMEOUT_MS);
-    } catch (error) {
-      throw new CorralError('SPAWN_FAILED', `Cannot start a holder for ${options.file}: ${(error as Error).message}`, { cause: error });
-    }
-    const ready = parseReadyLine(report);
-    if (ready === null || !ready.ok) {
-      const why = ready === null ? 'the holder reported nothing' : `${ready.step} failed with ${ready.errno}`;
-      throw new CorralError('SPAWN_FAILED', `Cannot start ${options.file}: ${why}`);
-    }
+    // The holder stays our child (the orphan reaper collects it once it exits). An empty environment: the holder
+    // itself carries no session marker, so a tree kill by marker never takes it down before it reported the exit.
+    const ready = await launchHolder(this.holderPath, [this.holderPath, sessionId], config, SPAWN_TIMEOUT_MS, options.file);
     const record: HolderRecord = {
       sessionId,
       kind: options.kind,

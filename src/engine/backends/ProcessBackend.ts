@@ -28,6 +28,11 @@ export interface ProcessStatus {
    * unknown (null), and the tree may still be running.
    */
   lost?: boolean;
+  /**
+   * True when the backend knows that nothing of the program's tree runs any more (a holder, as subreaper, had no
+   * child left when it reaped the program): the engine then skips its own sweep of the tree.
+   */
+  treeGone?: boolean;
 }
 
 export interface OutputChunk {
@@ -89,11 +94,17 @@ export interface HostControl {
   detach(): void;
   /** Signals every descendant of the holder, escapees that left the program's tree included. */
   signalTree(name: NodeJS.Signals): void;
+  /** The program's stdin was closed (endInput), possibly by an earlier daemon: a reattached session keeps it closed. */
+  readonly inputEnded: boolean;
 }
 
 export interface ProcessBackend {
-  /** Throws a CorralError(SPAWN_FAILED) when the program cannot be started. */
-  spawn(options: SpawnOptions): BackendProcess;
+  /**
+   * Throws (or rejects with) a CorralError(SPAWN_FAILED) when the program cannot be started. Backends whose start
+   * takes a round trip (a holder) answer a promise so the daemon's loop never waits for it; its events start only
+   * after the promise settled, so subscribing right after the await misses nothing.
+   */
+  spawn(options: SpawnOptions): BackendProcess | Promise<BackendProcess>;
   /**
    * Backends whose processes outlive the daemon: attaches to the holder of `record` and continues each channel at
    * `resume`. Rejects when no holder answers or it is not the recorded one. Subscribe right after the await.

@@ -70,10 +70,15 @@ export type HolderFrame =
       programStartTime: number;
       kind: SessionKind;
       exit: HolderExit | null;
+      /** With an exit: the holder had no child left, so nothing of the program's tree runs (as EXIT's treeGone). */
+      treeGone: boolean;
+      /** A daemon closed the program's stdin (END_INPUT): it stays closed. */
+      inputEnded: boolean;
       channels: Record<OutputChannel, ChannelState>;
     }
   | { type: 'data'; channel: OutputChannel; offset: number; data: Buffer }
-  | { type: 'exit'; exit: HolderExit }
+  /** treeGone: the holder (a subreaper) had no child left, so nothing of the program's tree runs any more. */
+  | { type: 'exit'; exit: HolderExit; treeGone: boolean }
   | { type: 'closed'; channel: OutputChannel; end: number }
   | { type: 'gap'; channel: OutputChannel; from: number; to: number }
   | { type: 'replaced' };
@@ -200,7 +205,9 @@ function expectLength(payload: Buffer, length: number, what: string): void {
 function decodeFrame(type: number, payload: Buffer): HolderFrame {
   switch (type) {
     case FrameType.welcome: {
-      expectLength(payload, 32 + 17 * CHANNELS.length, 'WELCOME');
+      // The tree byte at the end came with the second holder version; the first one's WELCOME ends before it.
+      const length = 32 + 17 * CHANNELS.length;
+      if (payload.length !== length + 1) expectLength(payload, length, 'WELCOME');
       const channels = {} as Record<OutputChannel, ChannelState>;
       CHANNELS.forEach((channel, i) => {
         const at = 32 + 17 * i;
@@ -216,6 +223,8 @@ function decodeFrame(type: number, payload: Buffer): HolderFrame {
         programStartTime: u64(payload, 18),
         kind: payload.readUInt8(26) === 0 ? 'pty' : 'pipe',
         exit: decodeExit(payload.readUInt8(27), payload.readInt32BE(28)),
+        treeGone: payload.length === length + 1 && (payload.readUInt8(length) & 1) === 0,
+        inputEnded: payload.length === length + 1 && (payload.readUInt8(length) & 2) !== 0,
         channels,
       };
     }
@@ -223,10 +232,11 @@ function decodeFrame(type: number, payload: Buffer): HolderFrame {
       if (payload.length < 9) throw new HolderProtocolError('short DATA frame');
       return { type: 'data', channel: channelAt(payload.readUInt8(0)), offset: u64(payload, 1), data: payload.subarray(9) };
     case FrameType.exit: {
-      expectLength(payload, 5, 'EXIT');
+      // 5 bytes from a holder of the first version (no tree byte), 6 since.
+      if (payload.length !== 6) expectLength(payload, 5, 'EXIT');
       const exit = decodeExit(payload.readUInt8(0), payload.readInt32BE(1));
       if (exit === null) throw new HolderProtocolError('EXIT frame without an exit');
-      return { type: 'exit', exit };
+      return { type: 'exit', exit, treeGone: payload.length === 6 && payload.readUInt8(5) === 0 };
     }
     case FrameType.closed:
       expectLength(payload, 9, 'CLOSED');

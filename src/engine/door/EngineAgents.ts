@@ -27,10 +27,9 @@ export class EngineAgents {
     const path = worktree === undefined ? undefined : await agents.createWorktree({ ...worktree, keep: worktree.keep === true });
     try {
       const request = AgentService.claudeRequest(body, path === undefined ? body.projectPath : undefined);
-      const { session, existing } = this.manager.create(request, { cwd: path });
-      if (worktree !== undefined && path !== undefined) {
-        agents.adoptWorktree(session.id, { repo: worktree.repo, path, keep: worktree.keep === true });
-      }
+      // The manager adopts the worktree with the session's start (and records it with its holder for a restart).
+      const made = worktree !== undefined && path !== undefined ? { repo: worktree.repo, path, keep: worktree.keep === true } : undefined;
+      const { session, existing } = await this.manager.create(request, { cwd: path, ...(made === undefined ? {} : { worktree: made }) });
       return { session: session.toInfo(), existing };
     } catch (error) {
       // The session never started: the worktree made for it goes too.

@@ -34,8 +34,8 @@ export class EngineSessions {
 
   /** Idempotent per taskId unless forceNew: a live session of the task is answered with `existing: true`. */
   /** `caller`: a session's scoped token, which may start sessions of its own task only (TOKEN_SCOPE otherwise). */
-  create(request: CreateSessionRequest, caller?: ScopedCaller): CreateReply {
-    const { session, existing } = this.manager.create(request, { caller });
+  async create(request: CreateSessionRequest, caller?: ScopedCaller): Promise<CreateReply> {
+    const { session, existing } = await this.manager.create(request, { caller });
     return { session: session.toInfo(), existing };
   }
 

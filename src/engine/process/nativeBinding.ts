@@ -91,12 +91,12 @@ export interface CorralNative {
   /** Calls `callback(readable, writable)` from the event loop while the started conditions hold (level-triggered). */
   watchFd(fd: number, callback: (readable: boolean, writable: boolean) => void): FdWatcher;
   /**
-   * posix_spawn of a corral-holder (native/holder_spawn.c) with `config` on its stdin and an empty environment;
-   * blocks until the holder reported (its stdout closed) or `timeoutMs`, and returns what it printed: "READY ..."
-   * or "ERROR ..." (holder_protocol.h), "" when it said nothing. A holder that failed is reaped here; a running one
-   * stays our child, for the orphan reaper to collect once it exits (it is never registered as a direct child).
+   * posix_spawn of a corral-holder (native/holder_spawn.c) with an empty environment, without waiting for it: its
+   * stdin and stdout pipes (our ends, close-on-exec) and a pidfd (-1 if pidfd_open failed) are the caller's to close.
+   * The caller writes the configuration and reads the report on its loop (holderLaunch.ts). The holder stays our
+   * child, for the orphan reaper to collect once it exits (it is never registered as a direct child).
    */
-  holderSpawn(path: string, argv: string[], config: Buffer, timeoutMs: number): string;
+  holderSpawn(path: string, argv: string[]): { pid: number; pidfd: number; stdin: number; stdout: number };
 }
 
 // src/engine/process and dist/engine/process both sit three levels below the repo root.

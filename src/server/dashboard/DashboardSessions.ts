@@ -1,8 +1,10 @@
 // Dashboard logins: one-time login codes (minted for `corral token --url`) and the browser sessions they open.
 // Holds only hashes of codes and session ids, never the API token; must never hand out a code twice.
+// Browser sessions are written through to the store (when given one), so a daemon restart logs nobody out; a
+// logout or an expiry ends them there too. Codes live a minute and stay in memory.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { LoginStore } from './loginStore.js';
 
 /** A login link is for the next minute: long enough to click from a terminal, short enough to be useless in a log. */
 export const LOGIN_CODE_TTL_MS = 60_000;
@@ -31,44 +33,12 @@ export class DashboardSessions {
   /** Hash of session id → expiry. */
   private readonly sessions = new Map<string, number>();
 
-  /**
-   * With `file`, browser logins (hashes and expiries only) are kept there so they outlive a daemon restart: an open
-   * dashboard reconnects to the next daemon instead of being sent to the login page. Codes stay in memory.
-   */
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly file: string | null = null,
-    private readonly warn: (message: string) => void = () => undefined,
+    private readonly store: LoginStore | null = null,
   ) {
-    if (file !== null) this.load(file);
-  }
-
-  private load(file: string): void {
-    let saved: unknown;
-    try {
-      saved = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      // None yet (first start), or a torn file: nobody stays logged in, which is the safe side.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`dashboard logins not restored from ${file}: ${(error as Error).message}`);
-      return;
-    }
-    if (typeof saved !== 'object' || saved === null) return;
-    const now = this.now();
-    for (const [key, expiresAt] of Object.entries(saved as Record<string, unknown>)) {
-      if (typeof expiresAt === 'number' && expiresAt > now && this.sessions.size < MAX_DASHBOARD_SESSIONS) this.sessions.set(key, expiresAt);
-    }
-  }
-
-  private save(): void {
-    if (this.file === null) return;
-    const temp = `${this.file}.tmp`;
-    try {
-      writeFileSync(temp, JSON.stringify(Object.fromEntries(this.sessions)), { mode: 0o600 });
-      renameSync(temp, this.file);
-    } catch (error) {
-      // A full disk: logins still work until the restart, then the user logs in again.
-      this.warn(`dashboard logins not saved: ${(error as Error).message}`);
-    }
+    // The logins of earlier daemon runs (expired ones are dropped by the store), oldest first like ours.
+    for (const login of store?.liveLogins(this.now()) ?? []) this.sessions.set(login.idHash, login.expiresAt);
   }
 
   mintCode(): LoginCode {
@@ -93,8 +63,10 @@ export class DashboardSessions {
     this.sweep();
     while (this.sessions.size >= MAX_DASHBOARD_SESSIONS) this.dropOldest(this.sessions);
     const id = randomBytes(SECRET_BYTES).toString('base64url');
-    this.sessions.set(hashOf(id), this.now() + DASHBOARD_SESSION_TTL_MS);
-    this.save();
+    const login = { idHash: hashOf(id), expiresAt: this.now() + DASHBOARD_SESSION_TTL_MS };
+    // The store first: a login it refused (a full disk) fails here rather than vanish at the next restart.
+    this.store?.saveLogin(login);
+    this.sessions.set(login.idHash, login.expiresAt);
     return { id, maxAgeMs: DASHBOARD_SESSION_TTL_MS };
   }
 
@@ -103,14 +75,27 @@ export class DashboardSessions {
     const expiresAt = this.sessions.get(key);
     if (expiresAt === undefined) return false;
     if (expiresAt <= this.now()) {
-      this.sessions.delete(key);
+      this.forget(key);
       return false;
     }
     return true;
   }
 
+  /** Logout. The store first: if it refuses, the login stays valid everywhere rather than come back after a restart. */
   closeSession(id: string): void {
-    if (this.sessions.delete(hashOf(id))) this.save();
+    const key = hashOf(id);
+    this.store?.deleteLogin(key);
+    this.sessions.delete(key);
+  }
+
+  /** An expired or evicted login: gone from memory at once; the store drops expired rows on the next start anyway. */
+  private forget(key: string): void {
+    this.sessions.delete(key);
+    try {
+      this.store?.deleteLogin(key);
+    } catch {
+      // Expired rows are never loaded again (liveLogins filters them); an evicted one is retried at its expiry.
+    }
   }
 
   get sessionCount(): number {
@@ -119,13 +104,14 @@ export class DashboardSessions {
 
   private sweep(): void {
     const now = this.now();
-    for (const map of [this.codes, this.sessions]) {
-      for (const [key, expiresAt] of map) if (expiresAt <= now) map.delete(key);
-    }
+    for (const [key, expiresAt] of this.codes) if (expiresAt <= now) this.codes.delete(key);
+    for (const [key, expiresAt] of this.sessions) if (expiresAt <= now) this.forget(key);
   }
 
   private dropOldest(map: Map<string, number>): void {
     const first = map.keys().next();
-    if (first.done !== true) map.delete(first.value);
+    if (first.done === true) return;
+    if (map === this.sessions) this.forget(first.value);
+    else map.delete(first.value);
   }
 }

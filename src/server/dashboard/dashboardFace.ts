@@ -18,7 +18,6 @@ const WEB_ASSETS_DIR = join(import.meta.dirname, '..', '..', '..', 'dist', 'web'
 /** Header the dashboard sends on every API call; with Origin, one of them must be on a cookie-authenticated write. */
 export const CSRF_HEADER = 'x-corral-request';
 /** Browser logins (hashes of their cookies, expiries) in the data dir, so a restart does not log everyone out. */
-const DASHBOARD_LOGINS_FILE = 'dashboard-logins.json';
 /** A login form body holds one token (43 chars) and a field name: 4 KiB is plenty and caps what we parse. */
 const LOGIN_BODY_LIMIT_BYTES = 4096;
 /** Only flat file names with these extensions are served from the assets dir: no paths, no dotfiles. */
@@ -40,7 +39,7 @@ export class DashboardFace implements DaemonFace {
   constructor(private readonly options: { assetsDir?: string } = {}) {}
 
   attach(context: FaceContext): void {
-    const sessions = new DashboardSessions(Date.now, join(context.dataDir, DASHBOARD_LOGINS_FILE), (message) => context.logger.warn(message));
+    const sessions = new DashboardSessions(Date.now, context.loginStore ?? null);
     this.last = sessions;
     context.door.cookieValid = (value) => sessions.isValid(value);
     const assetsDir = this.options.assetsDir ?? WEB_ASSETS_DIR;

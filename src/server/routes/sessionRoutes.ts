@@ -37,8 +37,8 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     tag: 'sessions',
     scope: 'caller',
     body: createSessionSchema,
-    handler: ({ body, reply, caller }) => {
-      const { session, existing } = engine.sessions.create(body, caller);
+    handler: async ({ body, reply, caller }) => {
+      const { session, existing } = await engine.sessions.create(body, caller);
       reply.code(existing ? 200 : 201);
       return session;
     },

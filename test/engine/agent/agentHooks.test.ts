@@ -69,7 +69,7 @@ describe('agent self-check', () => {
     );
     const engine = await startEngine({ profileDirs: [profiles] });
     try {
-      const { session } = engine.manager.create({ profile: 'mute', cwd: engine.root });
+      const { session } = await engine.manager.create({ profile: 'mute', cwd: engine.root });
       assert.equal(await session.waitFor({ states: ['error'] }, 15_000), 'state');
       assert.match(session.stateReason, /^profile_mismatch/);
       assert.equal(session.toInfo().stateSource, 'timer');

@@ -82,7 +82,7 @@ async function endAndCheckGone(session: Session): Promise<void> {
 
 describe('claude sessions against the real CLI', { concurrency: true }, () => {
   it('fresh HOME: trust dialog (waiting_input) → answered → API-key question (authenticating) → answered → ready', async () => {
-    const { session } = engine.manager.create(claudeRequest('fresh', {}));
+    const { session } = await engine.manager.create(claudeRequest('fresh', {}));
     const events = recordEvents(session);
     await waitState(session, ['waiting_input']);
     assert.match(session.stateReason, /trust/);
@@ -104,11 +104,11 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('opted-in auto-answers get a fresh HOME to ready with no caller action; without the opt-in the dialog waits', async () => {
-    const { session } = engine.manager.create(claudeRequest('auto', { autoAnswer: ['trust', 'api_key'] }));
+    const { session } = await engine.manager.create(claudeRequest('auto', { autoAnswer: ['trust', 'api_key'] }));
     const events = recordEvents(session);
     await waitState(session, ['ready']);
     assert.ok(events.some((e) => e.to === 'waiting_input'), 'the trust dialog was seen');
-    const { session: manual } = engine.manager.create(claudeRequest('noauto', {}));
+    const { session: manual } = await engine.manager.create(claudeRequest('noauto', {}));
     await waitState(manual, ['waiting_input']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(manual.state, 'waiting_input', 'nothing answered the dialog by default');
@@ -116,7 +116,7 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('pre-answered HOME: ready with no dialog; prompt → busy → idle with the reply; API errors recorded; interrupt and resize while busy', async () => {
-    const { session } = engine.manager.create(claudeRequest('main', { preAnswer: true }));
+    const { session } = await engine.manager.create(claudeRequest('main', { preAnswer: true }));
     const events = recordEvents(session);
     await waitState(session, ['ready']);
     assert.ok(!events.some((e) => e.to === 'waiting_input' || e.to === 'authenticating'), 'no dialog showed');
@@ -172,7 +172,7 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('a permission prompt in manual mode → waiting_input → answered → the tool runs → idle', async () => {
-    const { session } = engine.manager.create(claudeRequest('perm', { preAnswer: true }, ['--permission-mode', 'manual']));
+    const { session } = await engine.manager.create(claudeRequest('perm', { preAnswer: true }, ['--permission-mode', 'manual']));
     await waitState(session, ['ready']);
     // The PermissionRequest hook arrives 250–500 ms before the dialog is drawn, and the dialog drops keys in its first
     // ~150 ms; waiting_input is reported only once the dialog takes keys, so a raw Enter sent 400 ms after the report
@@ -195,10 +195,10 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('two Claude sessions for two tasks at once stay isolated (own HOME and cwd, replies not crossed)', async () => {
-    const a = engine.manager.create(claudeRequest('iso-a', { preAnswer: true })).session;
-    const b = engine.manager.create(claudeRequest('iso-b', { preAnswer: true })).session;
+    const a = (await engine.manager.create(claudeRequest('iso-a', { preAnswer: true }))).session;
+    const b = (await engine.manager.create(claudeRequest('iso-b', { preAnswer: true }))).session;
     assert.notEqual(a.spec.childEnv.HOME, b.spec.childEnv.HOME);
-    assert.equal(engine.manager.create(claudeRequest('iso-a', { preAnswer: true })).session, a, 'taskId is idempotent');
+    assert.equal((await engine.manager.create(claudeRequest('iso-a', { preAnswer: true }))).session, a, 'taskId is idempotent');
     await Promise.all([waitState(a, ['ready']), waitState(b, ['ready'])]);
     const [ra, rb] = await Promise.all([
       engine.manager.agents.prompt(a, { text: 'slow 2: alpha only', timeoutMs: TURN_MS }),

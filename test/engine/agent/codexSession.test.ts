@@ -69,7 +69,7 @@ function codexRequest(name: string, agent: CreateSessionRequest['agent'], extraA
 
 describe('codex sessions against the real CLI', { concurrency: true }, () => {
   it('ready; prompt → busy → idle with the reply (notify); slow turn busy; interrupt; API errors (500, 429) recorded; tree gone', async () => {
-    const { session } = engine.manager.create(codexRequest('main', {}));
+    const { session } = await engine.manager.create(codexRequest('main', {}));
     const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
     assert.equal(session.toInfo().env.OPENAI_API_KEY, '[redacted]');
@@ -108,7 +108,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('an approval dialog is waiting_input only when it takes keys: raw Enter at the reported moment runs the tool; answer works too', async () => {
-    const { session } = engine.manager.create(codexRequest('approve', {}, ['-a', 'on-request']));
+    const { session } = await engine.manager.create(codexRequest('approve', {}, ['-a', 'on-request']));
     await waitState(session, ['ready'], START_MS);
     const enter = enterOnWaiting(session);
     const events = recordEvents(session);
@@ -128,7 +128,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('a wrong API key: the turn ends in error with the 401 recorded', async () => {
-    const { session } = engine.manager.create(codexRequest('badkey', { authToken: 'sk-wrong-key-000000000000' }));
+    const { session } = await engine.manager.create(codexRequest('badkey', { authToken: 'sk-wrong-key-000000000000' }));
     await waitState(session, ['ready'], START_MS);
     const failed = await engine.manager.agents.prompt(session, { text: 'hello with a bad key', timeoutMs: TURN_MS });
     assert.equal(failed.state, 'error');
@@ -143,7 +143,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
       execFileSync('git', ['init', '-q'], { cwd: req.cwd });
       return req;
     };
-    const { session } = engine.manager.create(request('trust', {}));
+    const { session } = await engine.manager.create(request('trust', {}));
     const events = recordEvents(session);
     await waitState(session, ['waiting_input'], START_MS);
     assert.match(session.stateReason, /trust/);
@@ -156,7 +156,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     assert.equal(events.at(-1)?.event.to, 'ready');
     assert.match(readFileSync(join(session.spec.childEnv.HOME ?? '', '.codex', 'config.toml'), 'utf8'), /trust_level = "trusted"/, 'the CLI stored the trust');
 
-    const { session: auto } = engine.manager.create(request('trust-auto', { autoAnswer: ['trust'] }));
+    const { session: auto } = await engine.manager.create(request('trust-auto', { autoAnswer: ['trust'] }));
     const autoEvents = recordEvents(auto);
     const until = performance.now() + START_MS;
     const answeredThenReady = (): boolean => {

@@ -54,7 +54,7 @@ function geminiRequest(name: string, agent: CreateSessionRequest['agent']): Crea
 
 describe('gemini sessions against the real CLI', { concurrency: true }, () => {
   it('ready; prompt → busy → idle with the reply (AfterAgent hook); slow turn busy; interrupt; API error recorded; tree gone', async () => {
-    const { session } = engine.manager.create(geminiRequest('main', {}));
+    const { session } = await engine.manager.create(geminiRequest('main', {}));
     const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
     assert.equal(session.toInfo().env.GEMINI_API_KEY, '[redacted]');
@@ -95,7 +95,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('a tool confirmation is waiting_input only when it takes keys: raw Enter at the reported moment runs the tool; answer works too', async () => {
-    const { session } = engine.manager.create(geminiRequest('approve', {}));
+    const { session } = await engine.manager.create(geminiRequest('approve', {}));
     await waitState(session, ['ready'], START_MS);
     const enter = enterOnWaiting(session);
     const asked = await engine.manager.agents.prompt(session, { text: 'bash: touch by-raw-key.txt', timeoutMs: TURN_MS });
@@ -116,7 +116,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('a wrong API key: the turn ends in error with the API error recorded', async () => {
-    const { session } = engine.manager.create(geminiRequest('badkey', { authToken: 'gemini-wrong-key-000000' }));
+    const { session } = await engine.manager.create(geminiRequest('badkey', { authToken: 'gemini-wrong-key-000000' }));
     await waitState(session, ['ready'], START_MS);
     const failed = await engine.manager.agents.prompt(session, { text: 'hello with a bad key', timeoutMs: TURN_MS });
     assert.equal(failed.state, 'error');
@@ -126,7 +126,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
   });
 
   it('without preAnswer the trust dialog is waiting_input; answered, the CLI restarts itself and is ready', async () => {
-    const { session } = engine.manager.create(geminiRequest('trust', { preAnswer: false }));
+    const { session } = await engine.manager.create(geminiRequest('trust', { preAnswer: false }));
     const events = recordEvents(session);
     await waitState(session, ['waiting_input'], START_MS);
     assert.match(session.stateReason, /trust/);

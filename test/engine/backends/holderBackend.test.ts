@@ -54,8 +54,8 @@ afterEach(async () => {
 });
 after(() => data.dispose());
 
-function spawnTracked(backend: HolderBackend, spawnOptions: SpawnOptions): HolderProcess {
-  const proc = backend.spawn(spawnOptions);
+async function spawnTracked(backend: HolderBackend, spawnOptions: SpawnOptions): Promise<HolderProcess> {
+  const proc = await backend.spawn(spawnOptions);
   started.push(proc.record);
   return proc;
 }
@@ -96,15 +96,15 @@ async function finish(proc: HolderProcess, seen: Collected): Promise<void> {
 
 test('a pty program runs under a holder: input, resize, output and exit; after release the holder exits and removes its socket', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'read line; echo "got:$line"; stty size; exit 3'));
+  const proc = await spawnTracked(backend, options('pty', 'read line; echo "got:$line"; stty size; exit 3'));
   const seen = new Collected().attach(proc);
   assert.equal(parentOf(proc.pid), proc.record.holder.pid, 'the program is the holder\'s child, not the daemon\'s');
   assert.notEqual(proc.record.holder.pid, process.pid);
   proc.resize(100, 30);
   proc.write('hello\r');
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.exit, { code: 3, signal: null });
-  assert.deepEqual(seen.closed, { code: 3, signal: null });
+  assert.deepEqual(seen.exit, { code: 3, signal: null, treeGone: true });
+  assert.deepEqual(seen.closed, { code: 3, signal: null, treeGone: true });
   assert.match(seen.text(), /got:hello\r\n30 100\r\n/);
   assert.deepEqual(seen.discontinuities, []);
   // Auto-acknowledged and released after onClosed: the holder goes away by itself.
@@ -115,7 +115,7 @@ test('a pty program runs under a holder: input, resize, output and exit; after r
 
 test('a program that closes its terminal and runs on is not hung up: its session lasts until it exits', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'echo before; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'));
+  const proc = await spawnTracked(backend, options('pty', 'echo before; exec </dev/null >/dev/null 2>&1; sleep 1; exit 3'));
   const seen = new Collected().attach(proc);
   await waitUntil('the first line', () => seen.text().includes('before'));
   // Closing the terminal makes the master report EIO at once; a holder that took it for the end hung the program up.
@@ -123,7 +123,7 @@ test('a program that closes its terminal and runs on is not hung up: its session
   assert.equal(seen.exit, null, `the program was ended early: ${JSON.stringify(seen.exit)}`);
   assert.equal(seen.closed, null);
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: 3, signal: null });
+  assert.deepEqual(seen.closed, { code: 3, signal: null, treeGone: true });
   assert.deepEqual(seen.discontinuities, []);
   await reapExited(proc.record.holder.pid);
   await assertNothingLeft(baseline);
@@ -131,7 +131,7 @@ test('a program that closes its terminal and runs on is not hung up: its session
 
 test('the holder socket is owner-only and a connection with the wrong secret is dropped without effect', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const proc = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const seen = new Collected().attach(proc);
   assert.equal(statSync(proc.record.socketPath).mode & 0o777, 0o600);
   assert.equal(statSync(backend.holdersDir).mode & 0o777, 0o700);
@@ -152,7 +152,7 @@ test('the holder socket is owner-only and a connection with the wrong secret is 
 
 test('detach without release, the program keeps writing, a fresh backend reattaches: every byte once, offsets continuous', async () => {
   const first = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(first, options('pty', 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.002; done'));
+  const proc = await spawnTracked(first, options('pty', 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.002; done'));
   const before = new Collected().attach(proc);
   await waitUntil('some output', () => before.next.pty > 100);
   proc.detach();
@@ -164,7 +164,7 @@ test('detach without release, the program keeps writing, a fresh backend reattac
   const again = await second.reattach(record, resume);
   const after = new Collected(resume).attach(again);
   await waitUntil('close', () => after.closed !== null);
-  assert.deepEqual(after.closed, { code: 0, signal: null });
+  assert.deepEqual(after.closed, { code: 0, signal: null, treeGone: true });
   assert.deepEqual(after.discontinuities, []);
   assertCounted(before.text() + after.text(), 300);
   await reapExited(record.holder.pid);
@@ -214,7 +214,7 @@ test('flooding past the cap while detached blocks the program without dropping a
   const backend = new HolderBackend({ dataDir: data.dataDir, retainBytes: cap });
   // seq writes large buffered blocks, so the cap is reached in a moment even on a loaded machine; how much it has
   // written is read from the kernel's count (/proc/<pid>/io wchar), not from a file it would have to keep writing.
-  const proc = spawnTracked(backend, options('pty', 'exec seq 0 1000000000'));
+  const proc = await spawnTracked(backend, options('pty', 'exec seq 0 1000000000'));
   const record = proc.record;
   proc.detach();
   const written = (): number => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${record.program.pid}/io`, 'latin1'))?.[1] ?? NaN);
@@ -235,7 +235,7 @@ test('flooding past the cap while detached blocks the program without dropping a
   await waitUntil('the program to go on past where it blocked', () => written() > blockedAt + 256 * 1024, 60_000);
   again.signal('group', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL' });
+  assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL', treeGone: true });
   assert.deepEqual(seen.discontinuities, []);
   // The kill can cut the last line in half: check the whole ones.
   const text = seen.text();
@@ -254,12 +254,12 @@ test('flooding past the cap while detached blocks the program without dropping a
 
 test('pipe kind: stdout and stderr arrive apart, end of input closes stdin', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pipe', 'echo out; echo err >&2; cat; echo done'));
+  const proc = await spawnTracked(backend, options('pipe', 'echo out; echo err >&2; cat; echo done'));
   const seen = new Collected().attach(proc);
   proc.write('hello\n');
   proc.endInput();
   await waitUntil('close', () => seen.closed !== null);
-  assert.deepEqual(seen.closed, { code: 0, signal: null });
+  assert.deepEqual(seen.closed, { code: 0, signal: null, treeGone: true });
   assert.equal(seen.text('stdout'), 'out\nhello\ndone\n');
   assert.equal(seen.text('stderr'), 'err\n');
   assert.equal(seen.text('pty'), '');
@@ -269,7 +269,7 @@ test('pipe kind: stdout and stderr arrive apart, end of input closes stdin', asy
 
 test('a setsid escapee is re-parented to the holder, killed through it and reaped by it; then the holder exits', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir, manualAcks: true });
-  const proc = spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
+  const proc = await spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
@@ -277,6 +277,7 @@ test('a setsid escapee is re-parented to the holder, killed through it and reape
   // The program dies; its escapee, in a session of its own, survives the terminal's hang-up.
   proc.signal('program', 'SIGKILL');
   await waitUntil('close', () => seen.closed !== null);
+  // No treeGone: the holder still has a child (the escapee), so the engine's sweep must run.
   assert.deepEqual(seen.closed, { code: null, signal: 'SIGKILL' });
   await waitUntil('the escapee adopted by the holder', () => parentOf(escapee) === proc.record.holder.pid);
   // Manual acknowledgements: nothing released yet, so the holder stays with the escapee alive.
@@ -294,7 +295,7 @@ test('a setsid escapee is re-parented to the holder, killed through it and reape
 
 test('release after the program exited kills what is left of the tree: the holder never leaves orphans', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
+  const proc = await spawnTracked(backend, options('pty', `sh ${join(FIXTURES, 'setsid-grandchild.sh')}`));
   const seen = new Collected().attach(proc);
   await waitUntil('the escapee\'s pid', () => /\d+\r\n/.test(seen.text()));
   const escapee = Number(seen.text().trim());
@@ -309,7 +310,7 @@ test('release after the program exited kills what is left of the tree: the holde
 
 test('a holder killed with SIGKILL: the backend reports the session lost at once', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'echo up; sleep 1000'));
+  const proc = await spawnTracked(backend, options('pty', 'echo up; sleep 1000'));
   const seen = new Collected().attach(proc);
   await waitUntil('output', () => seen.text().includes('up'));
   process.kill(proc.record.holder.pid, 'SIGKILL');
@@ -327,7 +328,7 @@ test('a holder killed with SIGKILL: the backend reports the session lost at once
 
 test('reattach to a holder that is not the recorded one is refused', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const proc = spawnTracked(backend, options('pty', 'sleep 1000'));
+  const proc = await spawnTracked(backend, options('pty', 'sleep 1000'));
   const seen = new Collected().attach(proc);
   proc.detach();
   const forged: HolderRecord = { ...proc.record, program: { pid: proc.record.program.pid, startTime: proc.record.program.startTime + 1 } };
@@ -343,7 +344,7 @@ test('reattach to a holder that is not the recorded one is refused', async () =>
 
 test('a second daemon that attaches replaces the first: the first lets go quietly, the second gets the stream', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir });
-  const first = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const first = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const firstSeen = new Collected().attach(first);
   first.write('one\r');
   await waitUntil('the first line', () => firstSeen.text().includes('line:one'));
@@ -360,7 +361,7 @@ test('a second daemon that attaches replaces the first: the first lets go quietl
 
 test('asking for bytes that were acknowledged before gets a GAP naming them, then the stream from what is retained', async () => {
   const backend = new HolderBackend({ dataDir: data.dataDir, manualAcks: true });
-  const proc = spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
+  const proc = await spawnTracked(backend, options('pty', 'stty -echo; while read line; do echo "line:$line"; done'));
   const seen = new Collected().attach(proc);
   proc.write('one\r');
   await waitUntil('the first line', () => seen.text().includes('line:one'));
@@ -385,7 +386,7 @@ test('pause stops reading (the program blocks once the terminal is full) and res
   const backend = new HolderBackend({ dataDir: data.dataDir });
   const counter = join(data.dataDir, 'pause-counter');
   writeFileSync(counter, '');
-  const proc = spawnTracked(backend, options('pty', `i=0; while :; do echo $i; echo $i > ${counter}; i=$((i+1)); done`));
+  const proc = await spawnTracked(backend, options('pty', `i=0; while :; do echo $i; echo $i > ${counter}; i=$((i+1)); done`));
   const seen = new Collected().attach(proc);
   await waitUntil('output', () => seen.next.pty > 0);
   proc.pause();

@@ -50,7 +50,7 @@ test('strings ended by ST, CAN or ESC still end there, and a BEL outside any str
 test('a real program that prints an APC ended by BEL still has its screen, its text output and its search', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({
+    const { session } = await engine.manager.create({
       command: ['/bin/sh', '-c', String.raw`printf 'before\n\033_Gpayload\007after\n'; exit 0`],
     });
     await session.whenTerminated();

@@ -46,7 +46,7 @@ test('a dropped screen rebuilds cell for cell as the screen that was never dropp
   const engine = await startEngine({ screenDropAfterMs: 60 * 60_000 });
   const reference = new ScreenTracker(80, 24, () => undefined);
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
     // Fed in the same call as the session's own screen: both always have the same bytes.
     const feed = session.output.onData(({ data }) => reference.write(data));
     const resize = (cols: number, rows: number): void => {
@@ -100,7 +100,7 @@ test('a dropped screen rebuilds cell for cell as the screen that was never dropp
 test('a terminal query is answered while the screen is dropped (the program does not hang)', { timeout: 60_000 }, async () => {
   const engine = await startEngine({ screenDropAfterMs: 60 * 60_000 });
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
     assert.equal(await session.waitFor({ states: ['ready', 'idle'] }, WAIT_MS), 'state');
     const screen = screenOf(session);
     await session.screenSnapshot();
@@ -153,7 +153,7 @@ test('a rebuild does not answer the old queries again', async () => {
 test('an unread screen is dropped after the idle time, and a screen wait builds it again', { timeout: 60_000 }, async () => {
   const engine = await startEngine({ screenDropAfterMs: 100 });
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
     assert.equal(await session.waitFor({ states: ['ready', 'idle'] }, WAIT_MS), 'state');
     await run(session, 'echo visible-line', 'ECHO-DONE');
     const screen = screenOf(session);
@@ -173,7 +173,7 @@ test('output piling up behind a dropped screen rebuilds it before the ring lets 
   const engine = await startEngine({ ringBytes: 64 * 1024, screenDropAfterMs: 60 * 60_000 });
   const reference = new ScreenTracker(80, 24, () => undefined);
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/bash', '-i'], cols: 80, rows: 24 });
     const feed = session.output.onData(({ data }) => reference.write(data));
     try {
       assert.equal(await session.waitFor({ states: ['ready', 'idle'] }, WAIT_MS), 'state');

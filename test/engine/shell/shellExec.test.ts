@@ -11,7 +11,7 @@ const SHELLS = ['/bin/bash', '/usr/bin/zsh', '/bin/dash'].filter((path) => exist
 async function withShell(shell: string, body: (engine: EngineHarness, session: Session, run: (r: ShellExecRequest | string) => ReturnType<typeof shellExec>) => Promise<void>): Promise<void> {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: [shell, '-i'] });
+    const { session } = await engine.manager.create({ profile: 'shell', command: [shell, '-i'] });
     const run = (request: ShellExecRequest | string) =>
       shellExec(session, engine.manager.history, typeof request === 'string' ? { command: request, timeoutMs: 10_000 } : request);
     await body(engine, session, run);
@@ -153,7 +153,7 @@ test('bash: 1,000 execs in a row return their own output and exit code, none dri
 test('a shell without integration (an unknown shell) refuses exec with SHELL_INTEGRATION_UNAVAILABLE and says so in its state', async () => {
   const engine = await startEngine();
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: ['/bin/cat'] });
+    const { session } = await engine.manager.create({ profile: 'shell', command: ['/bin/cat'] });
     await assert.rejects(shellExec(session, engine.manager.history, { command: 'echo hi', timeoutMs: 300 }), { code: 'SHELL_INTEGRATION_UNAVAILABLE' });
     session.write('hello\n');
     assert.equal(await session.waitFor({ states: ['idle', 'ready'] }, 5000), 'state');

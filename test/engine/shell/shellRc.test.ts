@@ -17,7 +17,7 @@ async function withRcShell(
   // ENV runs code in every interactive sh: Corral refuses it unless the operator allows it.
   const engine = await startEngine({ allowEnv: ['ENV'] });
   try {
-    const { session } = engine.manager.create({ profile: 'shell', command: argv, env });
+    const { session } = await engine.manager.create({ profile: 'shell', command: argv, env });
     await body((command) => shellExec(session, engine.manager.history, { command, timeoutMs: 10_000 }));
   } finally {
     await engine.close();

@@ -2,6 +2,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../../src/store/Store.js';
 import {
   DASHBOARD_SESSION_TTL_MS,
   DashboardSessions,
@@ -50,31 +54,37 @@ test('a browser session is valid until it expires or is closed, and the count is
   assert.equal(sessions.isValid(ids[MAX_DASHBOARD_SESSIONS] ?? ''), true);
 });
 
-test('with a file, browser logins outlive a restart (hashes only on disk); a logout or expiry is kept too', async () => {
-  const { mkdtempSync, readFileSync, rmSync, statSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
+test('with a store, a login outlives its DashboardSessions (a daemon restart); logout and expiry end it there too', () => {
   const dir = mkdtempSync(join(tmpdir(), 'corral-logins-'));
+  let now = 1_000_000;
+  const clock = (): number => now;
+  let store = Store.open(dir);
   try {
-    const file = join(dir, 'dashboard-logins.json');
-    let now = 1_000_000;
-    const first = new DashboardSessions(() => now, file);
-    const kept = first.openSession().id;
-    const dropped = first.openSession().id;
-    first.closeSession(dropped);
-    assert.ok(!readFileSync(file, 'utf8').includes(kept), 'the file holds hashes, never the cookie value');
-    assert.equal(statSync(file).mode & 0o777, 0o600);
-    const second = new DashboardSessions(() => now, file);
-    assert.equal(second.isValid(kept), true, 'the login survived the restart');
-    assert.equal(second.isValid(dropped), false, 'the logout survived too');
+    const first = new DashboardSessions(clock, store);
+    const kept = first.openSession();
+    const loggedOut = first.openSession();
+    const expiring = first.openSession();
+    first.closeSession(loggedOut.id);
+    store.close();
+
+    // A new daemon on the same data dir: a new store, a new DashboardSessions.
+    store = Store.open(dir);
+    const second = new DashboardSessions(clock, store);
+    assert.equal(second.isValid(kept.id), true, 'the login survived the restart');
+    assert.equal(second.isValid(loggedOut.id), false, 'a logout stays a logout');
+    assert.equal(second.isValid('made-up'), false);
+    assert.equal(second.sessionCount, 2);
     now += DASHBOARD_SESSION_TTL_MS;
-    assert.equal(new DashboardSessions(() => now, file).isValid(kept), false, 'expired logins are not restored');
-    const warnings: string[] = [];
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(file, '{torn');
-    assert.equal(new DashboardSessions(() => now, file, (m) => warnings.push(m)).sessionCount, 0);
-    assert.equal(warnings.length, 1, 'a torn file is reported, and nobody is logged in');
+    assert.equal(second.isValid(expiring.id), false, 'expired');
+    store.close();
+
+    store = Store.open(dir);
+    const third = new DashboardSessions(clock, store);
+    assert.equal(third.isValid(kept.id), false, 'an expired login does not come back');
+    assert.equal(third.sessionCount, 0);
+    assert.deepEqual(store.liveLogins(0), [], 'nothing of the expired logins is left in the store');
   } finally {
+    store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
