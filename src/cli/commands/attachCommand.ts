@@ -151,26 +151,37 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
       attachment.resize(stdout.columns, stdout.rows, options.takeSize);
     };
     const onResize = (): void => sendSize();
+    // Keys typed before the attachment is open wait here (a user who types at once loses nothing), then go in order.
+    let pending: Buffer[] | null = [];
     const onInput = (chunk: Buffer | string): void => {
       const { forward, detach } = matcher.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      if (forward.length > 0 && !options.readOnly) attachment.write(forward);
+      if (forward.length > 0 && !options.readOnly) {
+        if (pending !== null) pending.push(forward);
+        else attachment.write(forward);
+      }
       if (detach) finish(EXIT.ok, `[detached from ${id}]`);
     };
     // Nothing more can be typed once standard input ends (`echo cmd | corral attach`): detach rather than hang.
     const onEnd = (): void => finish(EXIT.ok, `[detached from ${id}: end of input]`);
 
+    // Raw from the start: keys typed while the connection opens are neither echoed by the local terminal nor
+    // held in its line buffer; they wait in `pending`.
+    if (stdin.isTTY) {
+      stdin.setRawMode(true);
+      rawMode = true;
+    }
+    stdin.on('data', onInput);
+    stdin.once('end', onEnd);
+    stdin.resume();
     attachment.opened.then(
       () => {
         if (finished) return;
-        if (stdin.isTTY) {
-          stdin.setRawMode(true);
-          rawMode = true;
-        }
-        stdin.on('data', onInput);
-        stdin.once('end', onEnd);
-        stdin.resume();
         process.on('SIGWINCH', onResize);
         sendSize();
+        for (const keys of pending ?? []) attachment.write(keys);
+        pending = null;
+        // Said once the attachment is open: what is typed from here on reaches the session.
+        io.stderr.write(`[attached to ${id}; detach with ${options.detachLabel}${options.readOnly ? '; read-only' : ''}]\r\n`);
       },
       // A refusal or an unreachable daemon: `closed` carries the same error and says how to end.
       () => undefined,
@@ -197,7 +208,6 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
         finish(close.code === 1000 ? EXIT.ok : EXIT.failure, `[connection closed: ${close.code} ${close.reason}]`);
       }
     });
-    io.stderr.write(`[attached to ${id}; detach with ${options.detachLabel}${options.readOnly ? '; read-only' : ''}]\r\n`);
   });
 }
 

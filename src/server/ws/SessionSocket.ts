@@ -72,10 +72,13 @@ export class SessionSocket {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('message', (data, isBinary) => {
-      this.alive = true;
-      this.handleMessage(data, isBinary);
-    });
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+  }
+
+  /** A frame from the client (the server also hands over those that came while the attach was being set up). */
+  receive(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    this.handleMessage(data, isBinary);
   }
 
   get isClosed(): boolean {

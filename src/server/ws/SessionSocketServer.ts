@@ -5,7 +5,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { MAX_INPUT_BYTES } from '../../protocol/api.js';
 import { CorralError, isCorralError } from '../../protocol/errors.js';
 import { DisposableStore, toDisposable, type Disposable } from '../../common/lifecycle.js';
@@ -146,6 +146,13 @@ export class SessionSocketServer implements Disposable {
   }
 
   private async accept(ws: WebSocket, session: LiveSession, query: SocketQuery): Promise<void> {
+    // The client may send as soon as the upgrade completes (keys typed at once, its size), while the screen below is
+    // still being rendered: ws drops a message nobody listens for, so hold them and hand them over in order.
+    const early: [RawData, boolean][] = [];
+    const hold = (data: RawData, isBinary: boolean): void => {
+      early.push([data, isBinary]);
+    };
+    ws.on('message', hold);
     const stream = session.output;
     let cursor = query.since === undefined ? stream.endOffset : Math.min(query.since, stream.endOffset);
     let screen = null;
@@ -198,6 +205,9 @@ export class SessionSocketServer implements Disposable {
     });
     ws.on('error', (error) => this.log('warn', 'websocket error', { session: session.id, error: error.message }));
     owner.add(socket);
+    // The socket listens from here on (its own handler, added in its constructor); the held frames go first.
+    ws.off('message', hold);
+    for (const [data, isBinary] of early) socket.receive(data, isBinary);
   }
 
   private heartbeat(): void {

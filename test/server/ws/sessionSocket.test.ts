@@ -82,6 +82,24 @@ describe('session websocket', () => {
     assert.equal(last.type === 'exit' ? last.exit.code : null, 7);
   });
 
+  test('frames a client sends the moment it is connected reach the session while its screen is still being drawn', async () => {
+    // A fresh shell and ?screen=1: drawing the snapshot waits on the terminal emulator, and the client's first keys
+    // and size arrive during it (as `corral attach` sends a user's keys typed at once). Several rounds, since the
+    // window is a matter of scheduling; each one lost its keys about half the time before the server held them.
+    for (let round = 0; round < 6; round++) {
+      const info = await createSession(d, BASH);
+      const socket = await open(info.id, '?screen=1');
+      socket.send({ type: 'input', data: `echo early-$((6*7))-${round}\r` });
+      socket.send({ type: 'resize', cols: 91, rows: 27 });
+      const typed = await d.request<{ matched: boolean }>('POST', `/api/v1/sessions/${info.id}/wait`, { pattern: `^early-42-${round}`, since: 0, timeoutMs: 15_000 });
+      assert.equal(typed.body.matched, true, `round ${round}: the keys sent at once were typed`);
+      const resized = (await d.request<Info>('GET', `/api/v1/sessions/${info.id}`)).body;
+      assert.deepEqual([resized.cols, resized.rows], [91, 27], `round ${round}: the size sent at once was applied`);
+      socket.ws.close();
+      await d.request('DELETE', `/api/v1/sessions/${info.id}?force=true`);
+    }
+  });
+
   test('two clients attached at once receive identical output', async () => {
     const session = await createSession(d, BASH);
     const a = await open(session.id, '?since=0');
