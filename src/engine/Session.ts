@@ -811,6 +811,7 @@ export class Session {
       labels: this.spec.labels,
       limits: this.spec.limits,
       storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
+      ...(this.driver.kind === 'agent' ? { agent: this.driver.detector.info() } : {}),
     };
   }
 

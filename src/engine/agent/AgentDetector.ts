@@ -6,12 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
-import type { SessionState } from '../../protocol/sessionTypes.js';
+import type { AgentSessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import { keyToBytes } from '../../protocol/keys.js';
 import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
 import type { HookRule, ProfileDialog } from '../profiles/profileSchema.js';
 import type { HookEvent } from './HookServer.js';
-import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
+import { classifyScreen, dialogOptions, dialogQuestion, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
 
 /**
  * After a hook decides a state, the screen may lag it (UserPromptSubmit up to ~200 ms before the spinner, Stop
@@ -47,6 +47,8 @@ export interface AgentInsight {
   pendingTool: string | null;
   /** performance.now() of the last hook or screen change that moved the state (for latency benches). */
   lastDecisionAt: number;
+  /** The CLI's version (profile `agent.version`), read once the session starts; null until then or unreadable. */
+  version: string | null;
 }
 
 export class AgentDetector implements StateDetector {
@@ -76,6 +78,7 @@ export class AgentDetector implements StateDetector {
     dialogSince: 0,
     pendingTool: null,
     lastDecisionAt: 0,
+    version: null,
   };
 
   constructor(private readonly host: DetectorHost) {}
@@ -316,6 +319,45 @@ export class AgentDetector implements StateDetector {
     const reason = `profile_mismatch: nothing the ${this.host.profile.name} profile knows has shown for ${Math.round(silentFor / 1000)} s`;
     this.host.log('warn', 'agent profile does not match the screen', { profile: this.host.profile.name, silentMs: Math.round(silentFor) });
     this.apply('error', reason, 'timer', performance.now());
+  }
+
+  // ---- info --------------------------------------------------------------------------------------------------
+
+  /** The session info's `agent` block: version against the profile's verified ones, the dialog on screen. */
+  info(): AgentSessionInfo {
+    const verified = this.host.profile.verifiedVersions;
+    const version = this.insight.version;
+    const current = this.currentOptions();
+    const screen = this.host.screen;
+    return {
+      version,
+      versionVerified: version === null ? null : verified.includes(version),
+      verifiedVersions: [...verified],
+      dialog:
+        current === null || screen === null
+          ? null
+          : {
+              id: current.dialog.id,
+              state: current.dialog.state,
+              question: dialogQuestion(current.dialog, screen.snapshot().lines),
+              options: current.options.map((option) => ({ ...option, selected: option.index === current.selected })),
+              takesKeys: performance.now() - this.insight.dialogSince >= (current.dialog.keyGuardMs ?? DIALOG_KEY_GUARD_MS),
+            },
+      pendingTool: this.insight.pendingTool,
+      lastError: this.insight.lastError,
+    };
+  }
+
+  /** The CLI's version, once read: a version the profile was not verified against is logged once. */
+  setVersion(version: string | null): void {
+    this.insight.version = version;
+    if (version !== null && !this.host.profile.verifiedVersions.includes(version)) {
+      this.host.log('warn', 'agent CLI version not verified with this profile', {
+        profile: this.host.profile.name,
+        version,
+        verifiedVersions: this.host.profile.verifiedVersions,
+      });
+    }
   }
 
   // ---- answers -----------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CorralError } from '../../protocol/errors.js';
-import type { AgentOptions, AnswerRequest, ClaudeSessionRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
+import type { AgentOptions, AgentSessionRequest, AnswerRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import type { PromptReply } from '../../protocol/apiReplies.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
@@ -16,6 +16,7 @@ import type { Session } from '../Session.js';
 import type { AgentDetector } from './AgentDetector.js';
 import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
 import { installHooks, writeHomeFiles } from './agentHome.js';
+import { readAgentVersion } from './agentVersion.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
@@ -139,6 +140,13 @@ export class AgentService {
     session.onExit(() => {
       this.cleanups.set(session.id, this.cleanup(session.id));
     });
+    const driver = session.driver;
+    if (driver.kind === 'agent') {
+      // In the background: the session starts at once, its info says the version a moment later.
+      void readAgentVersion(session.spec.profile, session.spec.command, session.spec.childEnv, session.spec.cwd).then((version) => {
+        driver.detector.setVersion(version);
+      });
+    }
   }
 
 
@@ -178,13 +186,14 @@ export class AgentService {
     await removeWorktree(this.deps.resolveCwd(repo), path);
   }
 
-  /** `POST /sessions/claude` fields as a generic create request. */
-  static claudeRequest(body: ClaudeSessionRequest, cwd: string | undefined): CreateSessionRequest {
+  /** `POST /sessions/agent` (and `/sessions/claude`) fields as a generic create request for the named agent profile. */
+  static agentRequest(body: AgentSessionRequest, cwd: string | undefined): CreateSessionRequest {
     const size = body.terminalSize;
     const [cols, rows] = size === undefined ? [undefined, undefined] : Array.isArray(size) ? size : [size.cols, size.rows];
     return {
-      profile: 'claude',
-      ...(body.executable !== undefined || body.args !== undefined ? { command: [body.executable ?? 'claude', ...(body.args ?? [])] } : {}),
+      profile: body.agent,
+      // Without executable or args the profile's own command runs (its program in PATH).
+      ...(body.executable !== undefined || body.args !== undefined ? { command: [body.executable ?? body.agent, ...(body.args ?? [])] } : {}),
       cwd,
       env: body.environment,
       cols,

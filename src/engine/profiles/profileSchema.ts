@@ -50,6 +50,8 @@ const dialogSchema = z
     keyGuardMs: z.number().int().min(0).max(10_000).optional(),
     /** A pattern whose first group names the tool a permission dialog asks about (for `tool:<Name>` opt-ins). */
     toolPattern: pattern.optional(),
+    /** The line that holds the dialog's question (default: the first `match` pattern's line). */
+    question: pattern.optional(),
   })
   .strict();
 
@@ -117,6 +119,17 @@ const agentSchema = z
     transcript: z.enum(['claude-jsonl']).optional(),
     /** busy → idle on the screen's word alone waits for the frame to hold this long (a CLI whose turn has idle-looking gaps needs more). */
     idleSettleMs: z.number().int().min(0).max(10_000).default(120),
+    /**
+     * How the CLI reports its version, checked against `verifiedVersions` (a session with another version says so in
+     * its info): `args` run with the session's program and environment, the first group of `pattern` is the version.
+     */
+    version: z
+      .object({
+        args: z.array(z.string()).min(1).default(['--version']),
+        pattern: pattern.default('(\\d+\\.\\d+\\.\\d+[\\w.+-]*)'),
+      })
+      .strict()
+      .default({ args: ['--version'], pattern: '(\\d+\\.\\d+\\.\\d+[\\w.+-]*)' }),
     /** Nothing known on the screen for this long means the profile does not fit the program (`profile_mismatch`). */
     selfCheckMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     /** Screen text of a turn's reply: lines starting with this mark after the echoed prompt. */

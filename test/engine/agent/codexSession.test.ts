@@ -12,7 +12,7 @@ import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const CODEX = process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex');
 /** Startup to the input box is ~0.5 s idle; a loaded 2-core machine running other suites needs far more. */
@@ -120,6 +120,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
 
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
+    assertDialogInfo(second.session, { id: 'permission', question: /^Would you like to run the following command\?$/, selected: 'Yes, proceed (y)' });
     const answered = await engine.manager.agents.answer(session, { choice: 'Yes, proceed' });
     assert.equal(answered.dialog, 'permission');
     await waitState(session, ['idle'], TURN_MS);

@@ -12,7 +12,7 @@ import { startFakeGemini } from '../../helpers/fakeGemini.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const GEMINI = process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
 /** Startup to the input box is 2–4 s idle (a Node bundle); a loaded 2-core machine needs far more. */
@@ -108,6 +108,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     await sleep(2000);
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
+    assertDialogInfo(second.session, { id: 'permission', question: /^Allow execution of \[Shell\]\?/, selected: 'Allow once' });
     const answered = await engine.manager.agents.answer(session, { choice: 'Allow once' });
     assert.equal(answered.dialog, 'permission');
     await waitState(session, ['idle'], TURN_MS);
