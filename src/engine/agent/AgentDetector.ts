@@ -40,6 +40,8 @@ export interface AgentInsight {
   lastError: string | null;
   errors: number;
   hooksReceived: number;
+  /** Hook reports by event name (which hooks a CLI really sends). */
+  hookEvents: Record<string, number>;
   /** The dialog on screen now, and since when (performance.now()). */
   dialog: ProfileDialog | null;
   dialogSince: number;
@@ -74,6 +76,8 @@ export class AgentDetector implements StateDetector {
     lastError: null,
     errors: 0,
     hooksReceived: 0,
+    // No prototype: event names come from the CLI's payload.
+    hookEvents: Object.create(null) as Record<string, number>,
     dialog: null,
     dialogSince: 0,
     pendingTool: null,
@@ -117,6 +121,7 @@ export class AgentDetector implements StateDetector {
     if (this.disposed) return;
     const p = event.payload;
     this.insight.hooksReceived++;
+    this.insight.hookEvents[event.name] = (this.insight.hookEvents[event.name] ?? 0) + 1;
     this.lastKnownAt = performance.now();
     if (typeof p.session_id === 'string') this.insight.agentSessionId = p.session_id;
     if (typeof p.transcript_path === 'string') this.insight.transcriptPath = p.transcript_path;

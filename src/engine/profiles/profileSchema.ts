@@ -102,6 +102,21 @@ const agentSchema = z
         settingsFile: z.string().min(1).optional(),
         events: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/)).min(1),
         rules: z.array(hookRuleSchema).default([]),
+        /**
+         * More hooks in the CLI's own config format, given on its command line (Codex: `-c hooks.<Event>=[…]`), for
+         * events `format` does not carry (Codex's notify has no turn start). Codex runs such a hook only once it is
+         * trusted: Corral writes the trust (`[hooks.state."<trustKey>"] trusted_hash`, Codex's hash of the hook)
+         * into `trustFile` of the isolated HOME. Without an isolated HOME they are left out (the CLI would ask).
+         */
+        flagHooks: z
+          .object({
+            events: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/)).min(1),
+            trustFile: z.string().min(1),
+            /** `${event}` is the event in snake_case (UserPromptSubmit → user_prompt_submit). */
+            trustKey: z.string().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .superRefine((hooks, ctx) => {

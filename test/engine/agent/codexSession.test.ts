@@ -168,4 +168,25 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     assert.ok(answeredThenReady(), `the dialog was seen, then auto-answered: ${autoEvents.map((e) => e.event.to).join(' → ')}`);
     await Promise.all([endAndCheckGone(engine, session), endAndCheckGone(engine, auto)]);
   });
+
+  it('no login and the OpenAI provider: the sign-in screen is authenticating with its options in the info', async () => {
+    const cwd = project('nologin');
+    const { session } = engine.manager.create({
+      profile: 'codex',
+      command: [CODEX, '-c', 'model_provider="openai"'],
+      cwd,
+      env: { LANG: 'C.UTF-8' },
+      agent: { isolatedHome: true, preAnswer: true },
+    });
+    await waitState(session, ['authenticating'], START_MS);
+    const until = performance.now() + START_MS;
+    while (session.toInfo().agent?.dialog?.takesKeys !== true && performance.now() < until) await sleep(100);
+    const dialog = session.toInfo().agent?.dialog;
+    assert.equal(dialog?.id, 'login');
+    assert.match(dialog?.question ?? '', /Choose how you want to use Codex/);
+    assert.equal(dialog?.options[0]?.label, 'Sign in with ChatGPT');
+    assert.equal(dialog?.options.find((o) => o.selected)?.label, 'Sign in with ChatGPT');
+    assert.ok(dialog?.options.some((o) => /another way/.test(o.label)), JSON.stringify(dialog?.options));
+    await endAndCheckGone(engine, session);
+  });
 });
