@@ -10,7 +10,7 @@ import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { CorralError } from '../protocol/errors.js';
 import type { CreateSessionRequest } from '../protocol/api.js';
 import type { AgentService } from './agent/AgentService.js';
-import { HOOK_ENV } from './agent/claudeSetup.js';
+import { HOOK_ENV } from './agent/hookCommand.js';
 import type { StoredSpec } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { buildChildEnv } from './security/childEnv.js';

@@ -319,8 +319,15 @@ export class AgentDetector implements StateDetector {
     if (this.disposed) return;
     const state = this.host.state;
     if (state === 'error' || state === 'terminating' || state === 'terminated') return;
+    if (performance.now() - this.lastKnownAt < this.selfCheckMs) return;
+    // A screen that has not changed is judged again: a dialog waiting for a person, or an idle input line, is a
+    // screen the profile knows however long it stays (only changes are evaluated as they come).
+    const screen = this.host.screen;
+    if (screen !== null && classifyScreen(this.host.profile, screen.snapshot()) !== null) {
+      this.lastKnownAt = performance.now();
+      return;
+    }
     const silentFor = performance.now() - this.lastKnownAt;
-    if (silentFor < this.selfCheckMs) return;
     const reason = `profile_mismatch: nothing the ${this.host.profile.name} profile knows has shown for ${Math.round(silentFor / 1000)} s`;
     this.host.log('warn', 'agent profile does not match the screen', { profile: this.host.profile.name, silentMs: Math.round(silentFor) });
     this.apply('error', reason, 'timer', performance.now());

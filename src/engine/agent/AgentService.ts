@@ -14,12 +14,12 @@ import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
 import type { AgentDetector } from './AgentDetector.js';
-import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { findInPath, hookCommand, HOOK_ENV } from './hookCommand.js';
 import { installHooks, writeHomeFiles } from './agentHome.js';
 import { readAgentVersion } from './agentVersion.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
-import { guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
+import { lastReplyFromTranscript, newestTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
@@ -106,12 +106,8 @@ export class AgentService {
     let home: string | null = null;
     if (options.isolatedHome === true) {
       home = join(privateDir, 'home');
-      if (agent.homeSetup === 'claude' && options.preAnswer === true) {
-        prepareClaudeHome({ home, trustDirs: [cwd], apiKey: options.authToken ?? request.env?.[agent.authTokenEnv ?? ''] });
-      } else if (agent.homeSetup === 'claude') {
-        prepareBareClaudeHome(home);
-      }
-      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true });
+      const authToken = options.authToken ?? (agent.authTokenEnv === undefined ? undefined : request.env?.[agent.authTokenEnv]);
+      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true, authToken });
       launch.env.HOME = home;
     } else if (options.preAnswer === true) {
       throw new CorralError('VALIDATION_FAILED', 'preAnswer needs an isolated home: Corral never edits the daemon user\'s own HOME.');
@@ -353,11 +349,12 @@ export class AgentService {
       return { reply: detector.insight.lastAssistantMessage, source: 'hook' };
     }
     const agent = session.spec.profile.agent;
-    if (agent?.transcript === 'claude-jsonl' && session.state === 'idle') {
+    const transcript = agent?.transcript;
+    if (transcript !== undefined && session.state === 'idle') {
       const home = session.spec.childEnv.HOME;
-      const path = detector.insight.transcriptPath ?? (home === undefined ? null : guessTranscriptPath(home, session.spec.cwd));
+      const path = detector.insight.transcriptPath ?? (home === undefined || transcript.dir === undefined ? null : newestTranscript(home, transcript.dir, session.spec.cwd));
       const jsonl = path === null ? null : readTranscriptTail(path);
-      const reply = jsonl === null ? null : lastReplyFromTranscript(jsonl);
+      const reply = jsonl === null ? null : lastReplyFromTranscript(jsonl, transcript);
       if (reply !== null) return { reply, source: 'transcript' };
     }
     if (session.screenTracker !== null && agent?.promptMark !== undefined && agent.replyMark !== undefined) {

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writ
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Profile } from '../profiles/profileSchema.js';
-import { hookSettings } from './claudeSetup.js';
+import { hookSettings } from './hookCommand.js';
 
 type AgentProfile = NonNullable<Profile['agent']>;
 type HookSpec = NonNullable<AgentProfile['hooks']>;
@@ -16,16 +16,19 @@ function escaped(value: string): string {
   return JSON.stringify(value).slice(1, -1);
 }
 
-/** Writes the profile's `homeFiles` into `home` (mode 0600), with `${cwd}` replaced by the real cwd. */
-export function writeHomeFiles(home: string, agent: AgentProfile, options: { cwd: string; preAnswer: boolean }): void {
+/** Writes the profile's `homeFiles` into `home` (mode 0600), placeholders filled (profileSchema homeFileSchema). */
+export function writeHomeFiles(home: string, agent: AgentProfile, options: { cwd: string; preAnswer: boolean; authToken: string | undefined }): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   // CLIs key trusted folders by the resolved path (/tmp may be a symlink).
   const cwd = escaped(realpathSync(options.cwd));
+  const token = options.authToken ?? '';
   for (const file of agent.homeFiles) {
     if (file.preAnswerOnly && !options.preAnswer) continue;
     const path = join(home, file.path);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const content = file.content.replaceAll('${cwd}', cwd);
+    const content = file.content
+      .replaceAll('${cwd}', cwd)
+      .replace(/\$\{authToken\.slice\(-(\d+)\)\}/g, (_, count: string) => (token === '' ? '' : escaped(token.slice(-Number(count)))));
     if (file.append) appendFileSync(path, content, { mode: 0o600 });
     else writeFileSync(path, content, { mode: 0o600 });
   }

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Profile } from '../profiles/profileSchema.js';
-import { findInPath } from './claudeSetup.js';
+import { findInPath } from './hookCommand.js';
 
 /** A CLI that takes longer than this to print its version (a stalled Node bundle on a loaded machine) is unread. */
 const VERSION_TIMEOUT_MS = 20_000;

@@ -74,7 +74,11 @@ const hookRuleSchema = z
   })
   .strict();
 
-/** A file written into an isolated HOME before the CLI starts. `${cwd}` is the session's real cwd, JSON-escaped. */
+/**
+ * A file written into an isolated HOME before the CLI starts. Placeholders, JSON-escaped: `${cwd}` (the session's
+ * real cwd), `${authToken.slice(-N)}` (the last N characters of the session's auth token; Claude Code remembers an
+ * approved key by its last 20).
+ */
 const homeFileSchema = z
   .object({
     path: z.string().regex(/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/).refine((path) => !path.split('/').includes('..'), { message: 'no .. in a home file path' }),
@@ -126,12 +130,22 @@ const agentSchema = z
       .optional(),
     /** The variable an `authToken` is passed in (marked secret). */
     authTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-    /** How to prepare an isolated HOME so the trust/API-key questions are already answered: `claude` or none. */
-    homeSetup: z.enum(['claude']).optional(),
-    /** Files an isolated HOME starts with (config that keeps the CLI offline-friendly, pre-answered questions). */
+    /** Files an isolated HOME starts with (onboarding done, offline-friendly config, pre-answered questions). */
     homeFiles: z.array(homeFileSchema).default([]),
-    /** Where the turn's reply can be read besides the screen: `claude-jsonl` (hook `transcript_path`). */
-    transcript: z.enum(['claude-jsonl']).optional(),
+    /**
+     * Where the turn's reply can be read besides hooks and the screen: the CLI's JSONL transcript (the hook's
+     * `transcript_path`, else the newest `*.jsonl` in `dir` under HOME; `${cwdSlug}` is the cwd with every
+     * non-alphanumeric as `-`). One JSON object per line with `type` and `message.content`; the reply is the text of
+     * the `replyType` lines after the last `promptType` line whose content is a string (what was typed).
+     */
+    transcript: z
+      .object({
+        dir: z.string().min(1).optional(),
+        promptType: z.string().min(1),
+        replyType: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     /** busy → idle on the screen's word alone waits for the frame to hold this long (a CLI whose turn has idle-looking gaps needs more). */
     idleSettleMs: z.number().int().min(0).max(10_000).default(120),
     /**

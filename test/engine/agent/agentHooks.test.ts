@@ -118,4 +118,31 @@ describe('agent self-check', () => {
       rmSync(profiles, { recursive: true, force: true });
     }
   });
+
+  it('a screen the profile knows that stays unchanged (a dialog waiting for a person, an idle input line) is no mismatch', async () => {
+    const profiles = realpathSync(mkdtempSync(join(tmpdir(), 'corral-profiles-')));
+    writeFileSync(
+      join(profiles, 'still.json'),
+      JSON.stringify({
+        name: 'still',
+        description: 'an agent profile whose program draws its input line once and waits',
+        command: ['sh', '-c', 'printf "READY> "; sleep 60'],
+        stateDetection: 'agent',
+        screen: { inputReady: ['^READY> '] },
+        agent: { selfCheckMs: 1000 },
+      }),
+    );
+    const engine = await startEngine({ profileDirs: [profiles] });
+    try {
+      const { session } = engine.manager.create({ profile: 'still', cwd: engine.root });
+      assert.equal(await session.waitFor({ states: ['ready'] }, 15_000), 'state');
+      // Several self-check periods with nothing new on screen: still ready.
+      assert.equal(await session.waitFor({ states: ['error'] }, 5000), 'timeout', session.stateReason);
+      assert.equal(session.state, 'ready');
+      await engine.manager.terminate(session.id);
+    } finally {
+      await engine.close();
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
 });
