@@ -28,6 +28,8 @@ const DIALOG_KEY_GUARD_MS = 300;
 const HOOK_UNCONFIRMED_MS = 3000;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
+/** An arrow key whose cursor move has not shown within this long is sent again (it was lost in a stalled read). */
+const CURSOR_MOVE_MS = 1500;
 
 /** What the detector learned beyond the state: read by prompt/answer and stats. */
 export interface AgentInsight {
@@ -395,15 +397,38 @@ export class AgentDetector implements StateDetector {
     if (spec?.select === 'number' && option.number !== null) {
       this.host.write(String(option.number));
     } else {
-      const from = current.selected < 0 ? 0 : current.selected;
-      const key = option.index > from ? 'Down' : 'Up';
-      for (let i = 0; i < Math.abs(option.index - from); i++) {
-        this.host.write(keyToBytes(key) ?? '');
-        await sleep(KEY_GAP_MS, undefined, { signal });
-      }
+      await this.moveCursorTo(current.dialog, option.index, current.selected, signal);
       this.host.write(keyToBytes('Enter') ?? '\r');
     }
     return { dialog: current.dialog, option };
+  }
+
+  /**
+   * Arrows to the option, one key at a time, each waiting until the screen shows the cursor moved: a stalled CLI
+   * reads keys sent close together as one chunk and drops them (Gemini CLI under load), and an Enter on the wrong
+   * option answers the wrong thing. A dialog that shows no cursor mark gets the arrows counted blind.
+   */
+  private async moveCursorTo(dialog: ProfileDialog, target: number, selected: number, signal?: AbortSignal): Promise<void> {
+    if (selected < 0) {
+      for (let i = 0; i < target; i++) {
+        this.host.write(keyToBytes('Down') ?? '');
+        await sleep(KEY_GAP_MS, undefined, { signal });
+      }
+      return;
+    }
+    let at = selected;
+    for (let attempt = 0; at !== target && attempt < 4 * (Math.abs(target - selected) + 1); attempt++) {
+      this.host.write(keyToBytes(target > at ? 'Down' : 'Up') ?? '');
+      const until = performance.now() + CURSOR_MOVE_MS;
+      let now = at;
+      while (now === at && performance.now() < until) {
+        await sleep(KEY_GAP_MS, undefined, { signal });
+        const screen = this.host.screen;
+        if (screen === null || this.insight.dialog?.id !== dialog.id) return;
+        now = dialogOptions(dialog, screen.snapshot().lines).selected;
+      }
+      at = now;
+    }
   }
 
   private maybeAutoAnswer(dialog: ProfileDialog): void {
