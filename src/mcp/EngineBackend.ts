@@ -2,6 +2,7 @@
 // state of its own and must never bypass the engine's checks (cwd policy, limits, env allowlist).
 
 import type {
+  AgentSessionRequest,
   AnswerRequest,
   CreateSessionRequest,
   ExecRequest,
@@ -36,6 +37,10 @@ export class EngineBackend implements McpBackend {
 
   createSession(request: CreateSessionRequest): Promise<SessionInfo> {
     return Promise.resolve(this.engine.sessions.create(request).session);
+  }
+
+  async createAgentSession(request: AgentSessionRequest): Promise<SessionInfo> {
+    return (await this.engine.agents.create(request)).session;
   }
 
   getSession(id: string): Promise<SessionInfo> {
