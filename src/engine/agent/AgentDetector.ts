@@ -59,6 +59,8 @@ export class AgentDetector implements StateDetector {
   private readonly store = new DisposableStore();
   private disposed = false;
   private everWorked = false;
+  /** Keys reached the CLI since it was reported ready: before the first turn, only then can a spinner be a turn. */
+  private inputSinceReady = false;
   private hold: { state: SessionState; until: number } | null = null;
   private lastKnownAt = performance.now();
   private settleTimer: NodeJS.Timeout | null = null;
@@ -115,7 +117,9 @@ export class AgentDetector implements StateDetector {
 
   onOutput(): void {}
 
-  onInput(): void {}
+  onInput(): void {
+    this.inputSinceReady = true;
+  }
 
   // ---- hooks -------------------------------------------------------------------------------------------------
 
@@ -216,6 +220,7 @@ export class AgentDetector implements StateDetector {
     if (to === 'idle' || to === 'ready' || to === 'error') this.announced = null;
     if (to === 'busy') this.everWorked = true;
     if (this.host.state === to) return;
+    if (to === 'ready') this.inputSinceReady = false;
     if (this.host.state === 'terminating' || this.host.state === 'terminated') return;
     // Set before the transition: state listeners (benches) read it when the event fires.
     this.insight.lastDecisionAt = at;
@@ -273,9 +278,10 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
         return;
       case 'busy':
-        // Before the first turn, busy only comes from `ready`: a spinner while the CLI loads, at startup or after a
-        // startup dialog (Codex's title spins then), is not a turn.
-        if (!this.everWorked && this.host.state !== 'ready') return;
+        // Before the first turn, busy only comes from `ready` after keys were sent: a spinner while the CLI loads,
+        // at startup or after a startup dialog (Codex's title spins then, even after its input line is up), is not a
+        // turn. (A turn's start by hook needs no keys.)
+        if (!this.everWorked && (this.host.state !== 'ready' || !this.inputSinceReady)) return;
         if (held !== null && held !== 'busy') return;
         this.cancelSettle();
         this.apply('busy', verdict.reason, 'screen', at);

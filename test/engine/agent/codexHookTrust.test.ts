@@ -14,7 +14,7 @@ import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { codexHookHash } from '../../../src/engine/agent/agentHome.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { endAndCheckGone, recordEvents, waitState } from '../../helpers/agentTestKit.js';
+import { endAndCheckGone, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const CODEX = process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex');
 const START_MS = 45_000;
@@ -77,6 +77,9 @@ describe('codex hook trust', { concurrency: true }, () => {
     const { session } = engine.manager.create(codexRequest('trusted', {}, []));
     const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
+    // Codex's title spins for a while after its input line is up; with no keys sent that is no turn.
+    await sleep(2000);
+    assert.deepEqual(events.map((e) => e.event.to).filter((to) => to !== 'initializing'), ['ready'], events.map((e) => `${e.event.to} (${e.event.reason})`).join(' → '));
     const reply = await engine.manager.agents.prompt(session, { text: 'hello hooks', timeoutMs: TURN_MS });
     assert.equal(reply.reply, 'echo: hello hooks');
     assert.ok(!events.some((e) => e.event.to === 'waiting_input'), events.map((e) => `${e.event.to} (${e.event.reason})`).join(' → '));
