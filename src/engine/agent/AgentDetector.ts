@@ -59,6 +59,9 @@ export class AgentDetector implements StateDetector {
   private readonly store = new DisposableStore();
   private disposed = false;
   private everWorked = false;
+  /** Screen changes seen so far, and their count when a hook said a turn started. */
+  private frames = 0;
+  private framesAtHookBusy = -1;
   /** Keys reached the CLI since it was reported ready: before the first turn, only then can a spinner be a turn. */
   private inputSinceReady = false;
   private hold: { state: SessionState; until: number } | null = null;
@@ -98,7 +101,12 @@ export class AgentDetector implements StateDetector {
   onStart(): void {
     const screen = this.host.screen;
     if (screen !== null) {
-      this.store.add(screen.onChanged(() => this.evaluate()));
+      this.store.add(
+        screen.onChanged(() => {
+          this.frames++;
+          this.evaluate();
+        }),
+      );
       this.store.add(screen.onTitle(() => this.evaluate()));
     }
     // The self-check looks a few times per period so a mismatch is reported at most ~20% late.
@@ -205,6 +213,7 @@ export class AgentDetector implements StateDetector {
   /** A hook's decision, held against stale screen frames for HOOK_HOLD_MS. */
   private decide(to: SessionState, reason: string, source: 'hook', event: HookEvent): void {
     const target = to === 'idle' && !this.everWorked ? 'ready' : to;
+    this.framesAtHookBusy = target === 'busy' ? this.frames : -1;
     this.hold = { state: target, until: performance.now() + HOOK_HOLD_MS };
     this.apply(target, reason, source, event.receivedAt);
     // When the hold ends, the screen gets its say again (a hook that was wrong must not stick).
@@ -288,6 +297,9 @@ export class AgentDetector implements StateDetector {
         return;
       case 'input_ready': {
         if (held === 'busy' || held === 'error') return;
+        // A hook said a turn started and the screen has not drawn anything since: the CLI is stalled (a loaded
+        // machine), its last frame predates the turn. Only a newer frame can end it on the screen's word.
+        if (this.host.state === 'busy' && this.framesAtHookBusy === this.frames) return;
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
         // Leaving `busy` on the screen's word alone waits for the frame to hold (no hook reports interrupts).
@@ -317,7 +329,8 @@ export class AgentDetector implements StateDetector {
       const verdict = classifyScreen(this.host.profile, screen.snapshot());
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
       const from = this.host.state;
-      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn) {
+      const stale = from === 'busy' && this.framesAtHookBusy === this.frames;
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn && !stale) {
         this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
     }, settleMs);
@@ -403,7 +416,12 @@ export class AgentDetector implements StateDetector {
     if (spec?.select === 'number' && option.number !== null) {
       this.host.write(String(option.number));
     } else {
-      await this.moveCursorTo(current.dialog, option.index, current.selected, signal);
+      if (option.index !== Math.max(0, current.selected)) {
+        await this.moveCursorTo(current.dialog, option.index, current.selected, signal);
+        // An Enter close behind other keys is taken as part of a paste by some CLIs (Codex's paste-burst
+        // detection): it waits as long as a prompt's submit key does.
+        await sleep(Math.max(KEY_GAP_MS, this.host.profile.input.submitDelayMs), undefined, { signal });
+      }
       this.host.write(keyToBytes('Enter') ?? '\r');
     }
     return { dialog: current.dialog, option };
