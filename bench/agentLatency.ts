@@ -101,15 +101,22 @@ function nextState(session: Session, states: SessionState[]): Promise<number> {
   });
 }
 
+/** The CLI version each agent's sessions reported. */
+const versions = new Map<string, string>();
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Pastes `text`, waits until it shows, then submits; resolves with the submit key's time. */
-async function submit(session: Session, text: string): Promise<number> {
+/** Pastes `text` and waits until it shows (what `prompt` does before its submit key). */
+async function paste(session: Session, text: string): Promise<void> {
   session.write(`\x1b[200~${text}\x1b[201~`);
   await sleep(session.spec.profile.input.submitDelayMs);
   const until = performance.now() + 5000;
   while (performance.now() < until && !(await session.screenSnapshot()).lines.some((line) => line.includes(text.slice(0, 16)))) await sleep(20);
   await sleep(60);
+}
+
+/** Presses the submit key; its time. */
+function submitKey(session: Session): number {
   const at = performance.now();
   session.sendInput(undefined, session.spec.profile.input.submit);
   return at;
@@ -130,21 +137,24 @@ async function measure(engine: EngineHarness, name: string, agent: Agent, fake: 
   const out: Record<string, number> = { 'spawn → ready': readyAt - t0 };
 
   const echo = `bench echo ${round}`;
+  await paste(session, echo);
   const busy = nextState(session, ['busy']);
   const idle = nextState(session, ['idle']);
-  const submitted = await submit(session, echo);
+  const submitted = submitKey(session);
   out['submit key → busy'] = (await busy) - submitted;
   out['reply request → idle'] = (await idle) - requestAt(fake, echo, 'echo');
 
   await sleep(2000); // late hooks of the last turn pass
   const tool = `bash: touch bench-${round}.txt`;
+  await paste(session, tool);
   const waiting = nextState(session, ['waiting_input']);
-  await submit(session, tool);
+  submitKey(session);
   const waitingAt = await waiting;
   out['tool request → waiting_input'] = waitingAt - requestAt(fake, tool, 'bash');
   const idleAgain = nextState(session, ['idle']);
   await engine.manager.agents.answer(session, { choice: '1' });
   await idleAgain;
+  versions.set(name, session.toInfo().agent?.version ?? '?');
   await engine.manager.terminate(session.id);
   return out;
 }
@@ -164,16 +174,14 @@ async function main(): Promise<void> {
       if (agent === undefined) throw new Error(`unknown agent ${name}`);
       const fake = await agent.fake();
       const rows: Record<string, number[]> = {};
-      let version = '?';
       try {
         for (let round = 0; round < SESSIONS; round++) {
           for (const [key, value] of Object.entries(await measure(engine, name, agent, fake, round))) (rows[key] ??= []).push(value);
         }
-        version = engine.manager.liveSessions().at(0)?.toInfo().agent?.version ?? version;
       } finally {
         await fake.close();
       }
-      console.log(`\n${name}${version === '?' ? '' : ` ${version}`}`);
+      console.log(`\n${name} ${versions.get(name) ?? '?'}`);
       for (const [key, values] of Object.entries(rows)) console.log(`  ${key.padEnd(30)} ${summary(values)}`);
     }
   } finally {
