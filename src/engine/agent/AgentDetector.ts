@@ -59,9 +59,6 @@ export class AgentDetector implements StateDetector {
   private readonly store = new DisposableStore();
   private disposed = false;
   private everWorked = false;
-  /** Screen changes seen so far, and their count when a hook said a turn started. */
-  private frames = 0;
-  private framesAtHookBusy = -1;
   /** Keys reached the CLI since it was reported ready: before the first turn, only then can a spinner be a turn. */
   private inputSinceReady = false;
   private hold: { state: SessionState; until: number } | null = null;
@@ -101,12 +98,7 @@ export class AgentDetector implements StateDetector {
   onStart(): void {
     const screen = this.host.screen;
     if (screen !== null) {
-      this.store.add(
-        screen.onChanged(() => {
-          this.frames++;
-          this.evaluate();
-        }),
-      );
+      this.store.add(screen.onChanged(() => this.evaluate()));
       this.store.add(screen.onTitle(() => this.evaluate()));
     }
     // The self-check looks a few times per period so a mismatch is reported at most ~20% late.
@@ -213,7 +205,6 @@ export class AgentDetector implements StateDetector {
   /** A hook's decision, held against stale screen frames for HOOK_HOLD_MS. */
   private decide(to: SessionState, reason: string, source: 'hook', event: HookEvent): void {
     const target = to === 'idle' && !this.everWorked ? 'ready' : to;
-    this.framesAtHookBusy = target === 'busy' ? this.frames : -1;
     this.hold = { state: target, until: performance.now() + HOOK_HOLD_MS };
     this.apply(target, reason, source, event.receivedAt);
     // When the hold ends, the screen gets its say again (a hook that was wrong must not stick).
@@ -297,9 +288,6 @@ export class AgentDetector implements StateDetector {
         return;
       case 'input_ready': {
         if (held === 'busy' || held === 'error') return;
-        // A hook said a turn started and the screen has not drawn anything since: the CLI is stalled (a loaded
-        // machine), its last frame predates the turn. Only a newer frame can end it on the screen's word.
-        if (this.host.state === 'busy' && this.framesAtHookBusy === this.frames) return;
         const target: SessionState = this.everWorked ? 'idle' : 'ready';
         if (this.host.state === 'error') return; // an error stays until the next turn starts
         // Leaving `busy` on the screen's word alone waits for the frame to hold (no hook reports interrupts).
@@ -329,8 +317,7 @@ export class AgentDetector implements StateDetector {
       const verdict = classifyScreen(this.host.profile, screen.snapshot());
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
       const from = this.host.state;
-      const stale = from === 'busy' && this.framesAtHookBusy === this.frames;
-      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn && !stale) {
+      if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn) {
         this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
     }, settleMs);
