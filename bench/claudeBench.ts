@@ -14,7 +14,7 @@ import { startEngine } from '../test/helpers/engineHarness.js';
 import { startFakeAnthropic } from '../test/helpers/fakeAnthropic.js';
 import { REPO_ROOT } from '../test/helpers/daemonHarness.js';
 import { HookServer, newHookSecret } from '../src/engine/agent/HookServer.js';
-import { findInPath, hookCommand, HOOK_ENV } from '../src/engine/agent/claudeSetup.js';
+import { findInPath, hookCommand, HOOK_ENV } from '../src/engine/agent/hookCommand.js';
 import type { Session } from '../src/engine/Session.js';
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude');

@@ -3,6 +3,7 @@
 // Request and reply types are the protocol's; this file only names routes and shapes queries.
 
 import type {
+  AgentSessionRequest,
   AnswerRequest,
   CreateSessionRequest,
   InputRequest,
@@ -87,6 +88,11 @@ export class SessionsApi {
   /** 201 with the new session, or (a taskId with a live session, no forceNew) that session. */
   create(request: CreateSessionRequest): Promise<SessionInfo> {
     return this.transport.request<SessionInfo>('POST', '/api/v1/sessions', request);
+  }
+
+  /** `POST /sessions/agent`: an agent session of any agent profile, task worktree included; idempotent per taskId. */
+  createAgent(request: AgentSessionRequest): Promise<SessionInfo> {
+    return this.transport.request<SessionInfo>('POST', '/api/v1/sessions/agent', request);
   }
 
   get(id: string, options: CallOptions = {}): Promise<SessionInfo> {

@@ -903,6 +903,7 @@ export class Session {
       storage: { ...this.deps.storage(), journalGaps: this.journalGaps() },
       sandbox: this.spec.sandbox.info,
       scopedToken: this.spec.scopedTokenHash !== undefined,
+      ...(this.driver.kind === 'agent' ? { agent: this.driver.detector.info() } : {}),
     };
   }
 

@@ -16,7 +16,7 @@ import { planSandbox, sandboxHomeDir } from './sandbox/sandboxPlan.js';
 import type { SandboxSupport } from './sandbox/sandboxSupport.js';
 import { SCOPED_TOKEN_ENV, type ScopedTokens } from './tokens/ScopedTokens.js';
 import type { SessionKind } from '../protocol/sessionTypes.js';
-import { HOOK_ENV } from './agent/claudeSetup.js';
+import { HOOK_ENV } from './agent/hookCommand.js';
 import type { StoredSpec } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { buildChildEnv } from './security/childEnv.js';

@@ -3,6 +3,7 @@
 // session's scoped token (`caller`), every tool reaches that session and its task only (TOKEN_SCOPE otherwise).
 
 import type {
+  AgentSessionRequest,
   AnswerRequest,
   CreateSessionRequest,
   ExecRequest,
@@ -49,6 +50,10 @@ export class EngineBackend implements McpBackend {
 
   async createSession(request: CreateSessionRequest): Promise<SessionInfo> {
     return (await this.engine.sessions.create(request, this.caller)).session;
+  }
+
+  async createAgentSession(request: AgentSessionRequest): Promise<SessionInfo> {
+    return (await this.engine.agents.create(request)).session;
   }
 
   getSession(id: string): Promise<SessionInfo> {

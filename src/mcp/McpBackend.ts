@@ -3,6 +3,7 @@
 // never know which one they talk to; this file must never import Node, the engine or a transport.
 
 import type {
+  AgentSessionRequest,
   AnswerRequest,
   CreateSessionRequest,
   ExecRequest,
@@ -42,6 +43,8 @@ export interface McpBackend {
   answer(id: string, request: AnswerRequest, signal?: AbortSignal): Promise<AnswerReply>;
   /** With a taskId whose session is live (and no forceNew), answers that session. A template's fields lie under the request's. */
   createSession(request: CreateSessionRequest): Promise<SessionInfo>;
+  /** An agent session of any agent profile in a task worktree (`POST /sessions/agent`). */
+  createAgentSession(request: AgentSessionRequest): Promise<SessionInfo>;
   getSession(id: string): Promise<SessionInfo>;
   /** Newest first, live and recently ended. */
   listSessions(query: { live?: boolean; limit: number }): Promise<SessionInfo[]>;

@@ -2,6 +2,7 @@
 // live in the daemon and outlive the MCP client. Must never keep session state or talk to the engine.
 
 import type {
+  AgentSessionRequest,
   AnswerRequest,
   CreateSessionRequest,
   ExecRequest,
@@ -37,6 +38,10 @@ export class RemoteBackend implements McpBackend {
 
   createSession(request: CreateSessionRequest): Promise<SessionInfo> {
     return this.client.sessions.create(request);
+  }
+
+  createAgentSession(request: AgentSessionRequest): Promise<SessionInfo> {
+    return this.client.sessions.createAgent(request);
   }
 
   getSession(id: string): Promise<SessionInfo> {

@@ -455,3 +455,14 @@ export const claudeSessionSchema = z
   })
   .strict();
 export type ClaudeSessionRequest = z.infer<typeof claudeSessionSchema>;
+
+/**
+ * `POST /sessions/agent`: the same fields for any agent profile (claude, codex, gemini, or a user-defined one) named
+ * by `agent`; `executable` defaults to the profile's program. A task worktree works the same for every agent.
+ */
+export const agentSessionSchema = claudeSessionSchema
+  .extend({
+    agent: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*$/, 'a profile name: lowercase letters, digits, _ and -'),
+  })
+  .strict();
+export type AgentSessionRequest = z.infer<typeof agentSessionSchema>;

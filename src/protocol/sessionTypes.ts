@@ -105,6 +105,47 @@ export interface SessionInfo {
   sandbox?: SessionSandbox;
   /** Whether the session holds a CORRAL_TOKEN scoped to itself and its task (absent in records of older daemons). */
   scopedToken?: boolean;
+  /** Agent sessions only (profiles with `stateDetection: "agent"`): the CLI's version and the dialog on screen. */
+  agent?: AgentSessionInfo;
+}
+
+/** What an agent session knows about its CLI beyond the state. */
+export interface AgentSessionInfo {
+  /** The CLI's version as it reports it (`--version`); null until read (a moment after start) or when unreadable. */
+  version: string | null;
+  /** Whether `version` is one the profile was verified against; null while the version is unknown. */
+  versionVerified: boolean | null;
+  /** The versions the profile lists as verified (a session with another one may drift: watch for profile_mismatch). */
+  verifiedVersions: string[];
+  /** The dialog on screen now (trust, permission, login, retry, …), null when none. */
+  dialog: AgentDialogInfo | null;
+  /** The tool a pending permission is about (hook or screen), e.g. `Bash`. */
+  pendingTool: string | null;
+  /** The last turn error recorded (API error, failed turn), e.g. `API Error: 500 …`. */
+  lastError: string | null;
+}
+
+/** A dialog as the profile reads it off the screen: answer it with POST …/answer {choice: number or label}. */
+export interface AgentDialogInfo {
+  /** The profile's dialog id, e.g. `permission`, `trust`, `retry`. */
+  id: string;
+  /** The state it puts the session in. */
+  state: 'waiting_input' | 'authenticating';
+  /** Its question line as on screen, e.g. `Would you like to run the following command?`. */
+  question: string;
+  options: AgentDialogOption[];
+  /** Whether it has been on screen long enough to take keys (the state is reported from then on). */
+  takesKeys: boolean;
+}
+
+export interface AgentDialogOption {
+  /** 0-based position. */
+  index: number;
+  label: string;
+  /** The number printed before it, when the CLI numbers its options. */
+  number: number | null;
+  /** The cursor is on it (Enter picks it). */
+  selected: boolean;
 }
 
 /**

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { Session } from '../../src/engine/Session.js';
-import type { SessionState, StateEvent } from '../../src/protocol/sessionTypes.js';
+import type { SessionInfo, SessionState, StateEvent } from '../../src/protocol/sessionTypes.js';
 import type { EngineHarness } from './engineHarness.js';
 
 export interface TimedEvent {
@@ -119,6 +119,17 @@ export function enterOnWaiting(session: Session, afterMs = 0): { done: Promise<R
 export function assertDialogConfirmed(seen: ReportedDialog, dialog: string): void {
   assert.equal(seen.dialog, dialog, `waiting_input was reported (source ${seen.source}) before the ${dialog} dialog was on screen`);
   assert.ok(seen.dialogAgeMs >= 250, `waiting_input was reported ${Math.round(seen.dialogAgeMs)} ms after the dialog appeared, before it takes keys`);
+}
+
+/** The session info names the waiting dialog, its question and its options (what a dashboard or client shows). */
+export function assertDialogInfo(info: SessionInfo, expected: { id: string; question: RegExp; selected: string }): void {
+  const dialog = info.agent?.dialog ?? null;
+  assert.ok(dialog !== null, `no dialog in the session info (state ${info.state}: ${info.stateReason})`);
+  assert.equal(dialog.id, expected.id);
+  assert.match(dialog.question, expected.question);
+  assert.equal(dialog.takesKeys, true, 'reported waiting_input before the dialog takes keys');
+  assert.ok(dialog.options.length >= 2, `options: ${JSON.stringify(dialog.options)}`);
+  assert.equal(dialog.options.find((option) => option.selected)?.label, expected.selected, `options: ${JSON.stringify(dialog.options)}`);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

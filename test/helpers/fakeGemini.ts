@@ -106,6 +106,13 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
       }
       const directive = chooseDirective(text ?? '', toolResult, hasShellTool(body));
       ctx.record(text, directive.kind);
+      if (directive.kind === 'error' && directive.status === 503) {
+        // What Google answers when the model is overloaded: the CLI asks whether to keep trying (ProQuotaDialog).
+        sendError(ctx, 503, 'The model is overloaded: capacity exceeded.', [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_CAPACITY_EXHAUSTED', domain: 'googleapis.com' },
+        ]);
+        return;
+      }
       if (directive.kind === 'error') {
         sendError(ctx, directive.status, directive.status === 429 ? 'Resource has been exhausted (e.g. check quota).' : 'Internal error encountered.');
         return;

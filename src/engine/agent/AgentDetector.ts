@@ -6,12 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
-import type { SessionState } from '../../protocol/sessionTypes.js';
+import type { AgentSessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import { keyToBytes } from '../../protocol/keys.js';
 import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js';
 import type { HookRule, ProfileDialog } from '../profiles/profileSchema.js';
 import type { HookEvent } from './HookServer.js';
-import { classifyScreen, dialogOptions, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
+import { classifyScreen, dialogOptions, dialogQuestion, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
 
 /**
  * After a hook decides a state, the screen may lag it (UserPromptSubmit up to ~200 ms before the spinner, Stop
@@ -28,6 +28,8 @@ const DIALOG_KEY_GUARD_MS = 300;
 const HOOK_UNCONFIRMED_MS = 3000;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
+/** An arrow key whose cursor move has not shown within this long is sent again (it was lost in a stalled read). */
+const CURSOR_MOVE_MS = 1500;
 
 /** What the detector learned beyond the state: read by prompt/answer and stats. */
 export interface AgentInsight {
@@ -40,6 +42,8 @@ export interface AgentInsight {
   lastError: string | null;
   errors: number;
   hooksReceived: number;
+  /** Hook reports by event name (which hooks a CLI really sends). */
+  hookEvents: Record<string, number>;
   /** The dialog on screen now, and since when (performance.now()). */
   dialog: ProfileDialog | null;
   dialogSince: number;
@@ -47,12 +51,16 @@ export interface AgentInsight {
   pendingTool: string | null;
   /** performance.now() of the last hook or screen change that moved the state (for latency benches). */
   lastDecisionAt: number;
+  /** The CLI's version (profile `agent.version`), read once the session starts; null until then or unreadable. */
+  version: string | null;
 }
 
 export class AgentDetector implements StateDetector {
   private readonly store = new DisposableStore();
   private disposed = false;
   private everWorked = false;
+  /** Keys reached the CLI since it was reported ready: before the first turn, only then can a spinner be a turn. */
+  private inputSinceReady = false;
   private hold: { state: SessionState; until: number } | null = null;
   private lastKnownAt = performance.now();
   private settleTimer: NodeJS.Timeout | null = null;
@@ -72,10 +80,13 @@ export class AgentDetector implements StateDetector {
     lastError: null,
     errors: 0,
     hooksReceived: 0,
+    // No prototype: event names come from the CLI's payload.
+    hookEvents: Object.create(null) as Record<string, number>,
     dialog: null,
     dialogSince: 0,
     pendingTool: null,
     lastDecisionAt: 0,
+    version: null,
   };
 
   constructor(private readonly host: DetectorHost) {}
@@ -106,7 +117,9 @@ export class AgentDetector implements StateDetector {
 
   onOutput(): void {}
 
-  onInput(): void {}
+  onInput(): void {
+    this.inputSinceReady = true;
+  }
 
   // ---- hooks -------------------------------------------------------------------------------------------------
 
@@ -114,6 +127,7 @@ export class AgentDetector implements StateDetector {
     if (this.disposed) return;
     const p = event.payload;
     this.insight.hooksReceived++;
+    this.insight.hookEvents[event.name] = (this.insight.hookEvents[event.name] ?? 0) + 1;
     this.lastKnownAt = performance.now();
     if (typeof p.session_id === 'string') this.insight.agentSessionId = p.session_id;
     if (typeof p.transcript_path === 'string') this.insight.transcriptPath = p.transcript_path;
@@ -206,6 +220,7 @@ export class AgentDetector implements StateDetector {
     if (to === 'idle' || to === 'ready' || to === 'error') this.announced = null;
     if (to === 'busy') this.everWorked = true;
     if (this.host.state === to) return;
+    if (to === 'ready') this.inputSinceReady = false;
     if (this.host.state === 'terminating' || this.host.state === 'terminated') return;
     // Set before the transition: state listeners (benches) read it when the event fires.
     this.insight.lastDecisionAt = at;
@@ -263,9 +278,10 @@ export class AgentDetector implements StateDetector {
         if (held === 'busy' || held === null || held === 'error') this.apply('error', verdict.reason, 'screen', at);
         return;
       case 'busy':
-        // Before the first turn, busy only comes from `ready`: a spinner while the CLI loads, at startup or after a
-        // startup dialog (Codex's title spins then), is not a turn.
-        if (!this.everWorked && this.host.state !== 'ready') return;
+        // Before the first turn, busy only comes from `ready` after keys were sent: a spinner while the CLI loads,
+        // at startup or after a startup dialog (Codex's title spins then, even after its input line is up), is not a
+        // turn. (A turn's start by hook needs no keys.)
+        if (!this.everWorked && (this.host.state !== 'ready' || !this.inputSinceReady)) return;
         if (held !== null && held !== 'busy') return;
         this.cancelSettle();
         this.apply('busy', verdict.reason, 'screen', at);
@@ -311,11 +327,57 @@ export class AgentDetector implements StateDetector {
     if (this.disposed) return;
     const state = this.host.state;
     if (state === 'error' || state === 'terminating' || state === 'terminated') return;
+    if (performance.now() - this.lastKnownAt < this.selfCheckMs) return;
+    // A screen that has not changed is judged again: a dialog waiting for a person, or an idle input line, is a
+    // screen the profile knows however long it stays (only changes are evaluated as they come).
+    const screen = this.host.screen;
+    if (screen !== null && classifyScreen(this.host.profile, screen.snapshot()) !== null) {
+      this.lastKnownAt = performance.now();
+      return;
+    }
     const silentFor = performance.now() - this.lastKnownAt;
-    if (silentFor < this.selfCheckMs) return;
     const reason = `profile_mismatch: nothing the ${this.host.profile.name} profile knows has shown for ${Math.round(silentFor / 1000)} s`;
     this.host.log('warn', 'agent profile does not match the screen', { profile: this.host.profile.name, silentMs: Math.round(silentFor) });
     this.apply('error', reason, 'timer', performance.now());
+  }
+
+  // ---- info --------------------------------------------------------------------------------------------------
+
+  /** The session info's `agent` block: version against the profile's verified ones, the dialog on screen. */
+  info(): AgentSessionInfo {
+    const verified = this.host.profile.verifiedVersions;
+    const version = this.insight.version;
+    const current = this.currentOptions();
+    const screen = this.host.screen;
+    return {
+      version,
+      versionVerified: version === null ? null : verified.includes(version),
+      verifiedVersions: [...verified],
+      dialog:
+        current === null || screen === null
+          ? null
+          : {
+              id: current.dialog.id,
+              state: current.dialog.state,
+              question: dialogQuestion(current.dialog, screen.snapshot().lines),
+              options: current.options.map((option) => ({ ...option, selected: option.index === current.selected })),
+              takesKeys: performance.now() - this.insight.dialogSince >= (current.dialog.keyGuardMs ?? DIALOG_KEY_GUARD_MS),
+            },
+      pendingTool: this.insight.pendingTool,
+      lastError: this.insight.lastError,
+    };
+  }
+
+  /** The CLI's version, once read: a version the profile was not verified against is logged once. */
+  setVersion(version: string | null): void {
+    this.insight.version = version;
+    if (version !== null && !this.host.profile.verifiedVersions.includes(version)) {
+      this.host.log('warn', 'agent CLI version not verified with this profile', {
+        profile: this.host.profile.name,
+        version,
+        verifiedVersions: this.host.profile.verifiedVersions,
+      });
+    }
   }
 
   // ---- answers -----------------------------------------------------------------------------------------------
@@ -341,15 +403,43 @@ export class AgentDetector implements StateDetector {
     if (spec?.select === 'number' && option.number !== null) {
       this.host.write(String(option.number));
     } else {
-      const from = current.selected < 0 ? 0 : current.selected;
-      const key = option.index > from ? 'Down' : 'Up';
-      for (let i = 0; i < Math.abs(option.index - from); i++) {
-        this.host.write(keyToBytes(key) ?? '');
-        await sleep(KEY_GAP_MS, undefined, { signal });
+      if (option.index !== Math.max(0, current.selected)) {
+        await this.moveCursorTo(current.dialog, option.index, current.selected, signal);
+        // An Enter close behind other keys is taken as part of a paste by some CLIs (Codex's paste-burst
+        // detection): it waits as long as a prompt's submit key does.
+        await sleep(Math.max(KEY_GAP_MS, this.host.profile.input.submitDelayMs), undefined, { signal });
       }
       this.host.write(keyToBytes('Enter') ?? '\r');
     }
     return { dialog: current.dialog, option };
+  }
+
+  /**
+   * Arrows to the option, one key at a time, each waiting until the screen shows the cursor moved: a stalled CLI
+   * reads keys sent close together as one chunk and drops them (Gemini CLI under load), and an Enter on the wrong
+   * option answers the wrong thing. A dialog that shows no cursor mark gets the arrows counted blind.
+   */
+  private async moveCursorTo(dialog: ProfileDialog, target: number, selected: number, signal?: AbortSignal): Promise<void> {
+    if (selected < 0) {
+      for (let i = 0; i < target; i++) {
+        this.host.write(keyToBytes('Down') ?? '');
+        await sleep(KEY_GAP_MS, undefined, { signal });
+      }
+      return;
+    }
+    let at = selected;
+    for (let attempt = 0; at !== target && attempt < 4 * (Math.abs(target - selected) + 1); attempt++) {
+      this.host.write(keyToBytes(target > at ? 'Down' : 'Up') ?? '');
+      const until = performance.now() + CURSOR_MOVE_MS;
+      let now = at;
+      while (now === at && performance.now() < until) {
+        await sleep(KEY_GAP_MS, undefined, { signal });
+        const screen = this.host.screen;
+        if (screen === null || this.insight.dialog?.id !== dialog.id) return;
+        now = dialogOptions(dialog, screen.snapshot().lines).selected;
+      }
+      at = now;
+    }
   }
 
   private maybeAutoAnswer(dialog: ProfileDialog): void {

@@ -7,18 +7,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CorralError } from '../../protocol/errors.js';
-import type { AgentOptions, AnswerRequest, ClaudeSessionRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
+import type { AgentOptions, AgentSessionRequest, AnswerRequest, CreateSessionRequest, PromptRequest } from '../../protocol/api.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import type { ConversationReply, DialogReply, PromptReply } from '../../protocol/apiReplies.js';
 import { DisposableStore, toDisposable } from '../../common/lifecycle.js';
 import type { Profile } from '../profiles/profileSchema.js';
 import type { Session } from '../Session.js';
 import type { AgentDetector } from './AgentDetector.js';
-import { findInPath, hookCommand, HOOK_ENV, prepareBareClaudeHome, prepareClaudeHome } from './claudeSetup.js';
+import { findInPath, hookCommand, HOOK_ENV } from './hookCommand.js';
 import { installHooks, writeHomeFiles } from './agentHome.js';
+import { readAgentVersion } from './agentVersion.js';
 import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
-import { conversationFromTranscript, guessTranscriptPath, lastReplyFromTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
+import { conversationFromTranscript, lastReplyFromTranscript, newestTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
 import { describeDialog } from './pendingDialog.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
@@ -106,12 +107,8 @@ export class AgentService {
     let home: string | null = null;
     if (options.isolatedHome === true) {
       home = join(privateDir, 'home');
-      if (agent.homeSetup === 'claude' && options.preAnswer === true) {
-        prepareClaudeHome({ home, trustDirs: [cwd], apiKey: options.authToken ?? request.env?.[agent.authTokenEnv ?? ''] });
-      } else if (agent.homeSetup === 'claude') {
-        prepareBareClaudeHome(home);
-      }
-      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true });
+      const authToken = options.authToken ?? (agent.authTokenEnv === undefined ? undefined : request.env?.[agent.authTokenEnv]);
+      writeHomeFiles(home, agent, { cwd, preAnswer: options.preAnswer === true, authToken });
       launch.env.HOME = home;
     } else if (options.preAnswer === true) {
       throw new CorralError('VALIDATION_FAILED', 'preAnswer needs an isolated home: Corral never edits the daemon user\'s own HOME.');
@@ -140,6 +137,13 @@ export class AgentService {
     session.onExit(() => {
       this.cleanups.set(session.id, this.cleanup(session.id));
     });
+    const driver = session.driver;
+    if (driver.kind === 'agent') {
+      // In the background: the session starts at once, its info says the version a moment later.
+      void readAgentVersion(session.spec.profile, session.spec.command, session.spec.childEnv, session.spec.cwd).then((version) => {
+        driver.detector.setVersion(version);
+      });
+    }
   }
 
 
@@ -179,13 +183,14 @@ export class AgentService {
     await removeWorktree(this.deps.resolveCwd(repo), path);
   }
 
-  /** `POST /sessions/claude` fields as a generic create request. */
-  static claudeRequest(body: ClaudeSessionRequest, cwd: string | undefined): CreateSessionRequest {
+  /** `POST /sessions/agent` (and `/sessions/claude`) fields as a generic create request for the named agent profile. */
+  static agentRequest(body: AgentSessionRequest, cwd: string | undefined): CreateSessionRequest {
     const size = body.terminalSize;
     const [cols, rows] = size === undefined ? [undefined, undefined] : Array.isArray(size) ? size : [size.cols, size.rows];
     return {
-      profile: 'claude',
-      ...(body.executable !== undefined || body.args !== undefined ? { command: [body.executable ?? 'claude', ...(body.args ?? [])] } : {}),
+      profile: body.agent,
+      // Without executable or args the profile's own command runs (its program in PATH).
+      ...(body.executable !== undefined || body.args !== undefined ? { command: [body.executable ?? body.agent, ...(body.args ?? [])] } : {}),
       cwd,
       env: body.environment,
       cols,
@@ -345,11 +350,12 @@ export class AgentService {
       return { reply: detector.insight.lastAssistantMessage, source: 'hook' };
     }
     const agent = session.spec.profile.agent;
-    if (agent?.transcript === 'claude-jsonl' && session.state === 'idle') {
+    const transcript = agent?.transcript;
+    if (transcript !== undefined && session.state === 'idle') {
       const home = session.spec.childEnv.HOME;
-      const path = detector.insight.transcriptPath ?? (home === undefined ? null : guessTranscriptPath(home, session.spec.cwd));
+      const path = detector.insight.transcriptPath ?? (home === undefined || transcript.dir === undefined ? null : newestTranscript(home, transcript.dir, session.spec.cwd));
       const jsonl = path === null ? null : readTranscriptTail(path);
-      const reply = jsonl === null ? null : lastReplyFromTranscript(jsonl);
+      const reply = jsonl === null ? null : lastReplyFromTranscript(jsonl, transcript);
       if (reply !== null) return { reply, source: 'transcript' };
     }
     if (session.screenTracker !== null && agent?.promptMark !== undefined && agent.replyMark !== undefined) {
@@ -406,11 +412,13 @@ export class AgentService {
   /** Prompts and replies: from the CLI's transcript when the profile has one and it was found, else the prompts Corral sent. */
   conversation(session: Session): ConversationReply | null {
     const driver = session.driver;
-    if (driver.kind !== 'agent' || session.spec.profile.agent?.transcript !== 'claude-jsonl') return null;
+    const transcript = session.spec.profile.agent?.transcript;
+    if (driver.kind !== 'agent' || transcript === undefined) return null;
     const home = session.spec.childEnv.HOME;
-    const path = driver.detector.insight.transcriptPath ?? (home === undefined ? null : guessTranscriptPath(home, session.spec.cwd));
+    const path =
+      driver.detector.insight.transcriptPath ?? (home === undefined || transcript.dir === undefined ? null : newestTranscript(home, transcript.dir, session.spec.cwd));
     const jsonl = path === null ? null : readTranscriptTail(path);
-    return jsonl === null ? null : { turns: conversationFromTranscript(jsonl), source: 'transcript' };
+    return jsonl === null ? null : { turns: conversationFromTranscript(jsonl, transcript), source: 'transcript' };
   }
 
   // ---- stats -------------------------------------------------------------------------------------------------

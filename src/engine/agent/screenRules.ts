@@ -109,6 +109,18 @@ export function dialogTool(dialog: ProfileDialog, lines: readonly string[]): str
   return null;
 }
 
+/** The dialog's question as on screen: the line its `question` pattern (default: its first `match` pattern) finds. */
+export function dialogQuestion(dialog: ProfileDialog, lines: readonly string[]): string {
+  const pattern = re(dialog.question ?? dialog.match[0] ?? '');
+  const line = lines.find((candidate) => pattern.test(candidate));
+  return line === undefined ? dialog.description : stripBox(line);
+}
+
+/** A line of a dialog drawn in a box (Gemini CLI) without its borders. */
+function stripBox(line: string): string {
+  return line.trim().replace(/^[│┃]\s*/u, '').replace(/\s*[│┃]$/u, '').trim();
+}
+
 export interface DialogOption {
   /** 0-based position in the list. */
   index: number;
@@ -138,7 +150,7 @@ export function dialogOptions(dialog: ProfileDialog, lines: readonly string[]): 
     const line = lines[y] ?? '';
     if (before.test(line)) break;
     // Dialogs drawn in a box (Gemini CLI) carry its borders on each line.
-    let rest = line.trim().replace(/^[│┃]\s*/u, '').replace(/\s*[│┃]$/u, '');
+    let rest = stripBox(line);
     if (rest === '') continue;
     let marked = false;
     if (rest.startsWith(spec.selectedMark)) {

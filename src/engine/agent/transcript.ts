@@ -1,4 +1,5 @@
-// The assistant's reply of the last turn, from a Claude Code transcript (JSONL) or from the rendered screen.
+// The assistant's reply of the last turn, from an agent CLI's JSONL transcript (its shape named by the profile's
+// `agent.transcript`, e.g. Claude Code's) or from the rendered screen.
 // Reads only; a transcript is the CLI's file and is never written to.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -22,8 +23,8 @@ function textBlocks(content: unknown): string[] {
   );
 }
 
-/** Text of the `assistant` entries after the last typed (string-content) `user` entry; null when there is none. */
-export function lastReplyFromTranscript(jsonl: string): string | null {
+/** Text of the `replyType` entries after the last typed (string-content) `promptType` entry; null when there is none. */
+export function lastReplyFromTranscript(jsonl: string, shape: { promptType: string; replyType: string }): string | null {
   const entries: Entry[] = [];
   for (const line of jsonl.split('\n')) {
     if (line.trim() === '') continue;
@@ -37,7 +38,7 @@ export function lastReplyFromTranscript(jsonl: string): string | null {
   let start = -1;
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i];
-    if (entry?.type === 'user' && typeof entry.message?.content === 'string') {
+    if (entry?.type === shape.promptType && typeof entry.message?.content === 'string') {
       start = i;
       break;
     }
@@ -45,7 +46,7 @@ export function lastReplyFromTranscript(jsonl: string): string | null {
   if (start < 0) return null;
   const parts = entries
     .slice(start + 1)
-    .filter((entry) => entry.type === 'assistant')
+    .filter((entry) => entry.type === shape.replyType)
     .flatMap((entry) => textBlocks(entry.message?.content));
   return parts.length === 0 ? null : parts.join('\n').trim();
 }
@@ -57,9 +58,9 @@ export function readTranscriptTail(path: string): string | null {
   return text.subarray(Math.max(0, size - MAX_TRANSCRIPT_TAIL_BYTES)).toString('utf8');
 }
 
-/** Without hooks: the newest transcript of the project (`~/.claude/projects/<cwd, non-alphanumerics as '-'>/`). */
-export function guessTranscriptPath(home: string, cwd: string): string | null {
-  const dir = join(home, '.claude', 'projects', cwd.replace(/[^A-Za-z0-9]/g, '-'));
+/** Without hooks: the newest `*.jsonl` in the profile's transcript `dir` under HOME (`${cwdSlug}` filled in). */
+export function newestTranscript(home: string, dirTemplate: string, cwd: string): string | null {
+  const dir = join(home, dirTemplate.replaceAll('${cwdSlug}', cwd.replace(/[^A-Za-z0-9]/g, '-')));
   if (!existsSync(dir)) return null;
   const files = readdirSync(dir)
     .filter((file) => file.endsWith('.jsonl'))
@@ -105,7 +106,7 @@ export interface TranscriptTurn {
  * The conversation in a transcript: each typed prompt (string-content `user` entries; tool results are not
  * prompts) and the text of the assistant's replies, oldest first, consecutive assistant texts joined.
  */
-export function conversationFromTranscript(jsonl: string): TranscriptTurn[] {
+export function conversationFromTranscript(jsonl: string, shape: { promptType: string; replyType: string }): TranscriptTurn[] {
   const turns: TranscriptTurn[] = [];
   for (const line of jsonl.split('\n')) {
     if (line.trim() === '') continue;
@@ -118,9 +119,9 @@ export function conversationFromTranscript(jsonl: string): TranscriptTurn[] {
       continue;
     }
     const at = typeof entry.timestamp === 'string' ? entry.timestamp : null;
-    if (entry.type === 'user' && typeof entry.message?.content === 'string') {
+    if (entry.type === shape.promptType && typeof entry.message?.content === 'string') {
       turns.push({ role: 'user', text: entry.message.content, at });
-    } else if (entry.type === 'assistant') {
+    } else if (entry.type === shape.replyType) {
       const text = textBlocks(entry.message?.content).join('\n').trim();
       if (text === '') continue;
       const last = turns.at(-1);

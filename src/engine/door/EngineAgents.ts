@@ -1,23 +1,35 @@
-// engine.agents: agent sessions. The Claude create with its task worktree lives here, not in a face, so REST and
+// engine.agents: agent sessions. The agent create (any agent profile) with its task worktree lives here, not in a face, so REST and
 // MCP share one idempotent create; prompt and answer drive a session by id.
 
-import type { AnswerRequest, ClaudeSessionRequest, PromptRequest } from '../../protocol/api.js';
+import type { AgentSessionRequest, AnswerRequest, ClaudeSessionRequest, PromptRequest } from '../../protocol/api.js';
 import type { ConversationReply, DialogReply } from '../../protocol/apiReplies.js';
+import { CorralError } from '../../protocol/errors.js';
 import type { SessionInfo, SessionState } from '../../protocol/sessionTypes.js';
 import { AgentService, type PromptResult } from '../agent/AgentService.js';
 import type { CreateReply } from '../engineTypes.js';
 import type { SessionManager } from '../SessionManager.js';
 
-/** Agent sessions: the Claude create with its task worktree, prompt and answer, per-profile stats. */
+/** Agent sessions: the create with its task worktree (claude, codex, gemini, …), prompt and answer, per-profile stats. */
 export class EngineAgents {
   constructor(private readonly manager: SessionManager) {}
 
+  /** `POST /sessions/claude`: `POST /sessions/agent` with agent `claude`. */
+  createClaude(body: ClaudeSessionRequest): Promise<CreateReply> {
+    return this.create({ ...body, agent: 'claude' });
+  }
+
   /**
-   * `POST /sessions/claude`: idempotent per taskId unless forceNew. With `worktree`, a git worktree is made for the
-   * task first and the session runs in it; it is removed with the session (unless `keep`), or at once if the session
-   * cannot start.
+   * `POST /sessions/agent`: an agent session of any agent profile, idempotent per taskId unless forceNew. With
+   * `worktree`, a git worktree is made for the task first and the session runs in it; it is removed with the session
+   * (unless `keep`), or at once if the session cannot start. The profile is checked before any worktree is made.
    */
-  async createClaude(body: ClaudeSessionRequest): Promise<CreateReply> {
+  async create(body: AgentSessionRequest): Promise<CreateReply> {
+    const profile = this.manager.profileRegistry.get(body.agent);
+    if (profile.agent === undefined) {
+      throw new CorralError('VALIDATION_FAILED', `Profile ${profile.name} is not an agent profile (stateDetection "agent" with an "agent" block); use POST /sessions for it.`, {
+        details: { profile: profile.name },
+      });
+    }
     if (body.taskId !== undefined && body.forceNew !== true) {
       const existing = this.manager.liveSessionForTask(body.taskId);
       if (existing !== undefined) return { session: existing.toInfo(), existing: true };
@@ -26,7 +38,7 @@ export class EngineAgents {
     const worktree = body.worktree;
     const path = worktree === undefined ? undefined : await agents.createWorktree({ ...worktree, keep: worktree.keep === true });
     try {
-      const request = AgentService.claudeRequest(body, path === undefined ? body.projectPath : undefined);
+      const request = AgentService.agentRequest(body, path === undefined ? body.projectPath : undefined);
       // The manager adopts the worktree with the session's start (and records it with its holder for a restart).
       const made = worktree !== undefined && path !== undefined ? { repo: worktree.repo, path, keep: worktree.keep === true } : undefined;
       const { session, existing } = await this.manager.create(request, { cwd: path, ...(made === undefined ? {} : { worktree: made }) });

@@ -51,6 +51,8 @@ const dialogSchema = z
     keyGuardMs: z.number().int().min(0).max(10_000).optional(),
     /** A pattern whose first group names the tool a permission dialog asks about (for `tool:<Name>` opt-ins). */
     toolPattern: pattern.optional(),
+    /** The line that holds the dialog's question (default: the first `match` pattern's line). */
+    question: pattern.optional(),
   })
   .strict();
 
@@ -73,7 +75,11 @@ const hookRuleSchema = z
   })
   .strict();
 
-/** A file written into an isolated HOME before the CLI starts. `${cwd}` is the session's real cwd, JSON-escaped. */
+/**
+ * A file written into an isolated HOME before the CLI starts. Placeholders, JSON-escaped: `${cwd}` (the session's
+ * real cwd), `${authToken.slice(-N)}` (the last N characters of the session's auth token; Claude Code remembers an
+ * approved key by its last 20).
+ */
 const homeFileSchema = z
   .object({
     path: z.string().regex(/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/).refine((path) => !path.split('/').includes('..'), { message: 'no .. in a home file path' }),
@@ -101,6 +107,21 @@ const agentSchema = z
         settingsFile: z.string().min(1).optional(),
         events: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/)).min(1),
         rules: z.array(hookRuleSchema).default([]),
+        /**
+         * More hooks in the CLI's own config format, given on its command line (Codex: `-c hooks.<Event>=[…]`), for
+         * events `format` does not carry (Codex's notify has no turn start). Codex runs such a hook only once it is
+         * trusted: Corral writes the trust (`[hooks.state."<trustKey>"] trusted_hash`, Codex's hash of the hook)
+         * into `trustFile` of the isolated HOME. Without an isolated HOME they are left out (the CLI would ask).
+         */
+        flagHooks: z
+          .object({
+            events: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/)).min(1),
+            trustFile: z.string().min(1),
+            /** `${event}` is the event in snake_case (UserPromptSubmit → user_prompt_submit). */
+            trustKey: z.string().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .superRefine((hooks, ctx) => {
@@ -110,14 +131,35 @@ const agentSchema = z
       .optional(),
     /** The variable an `authToken` is passed in (marked secret). */
     authTokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-    /** How to prepare an isolated HOME so the trust/API-key questions are already answered: `claude` or none. */
-    homeSetup: z.enum(['claude']).optional(),
-    /** Files an isolated HOME starts with (config that keeps the CLI offline-friendly, pre-answered questions). */
+    /** Files an isolated HOME starts with (onboarding done, offline-friendly config, pre-answered questions). */
     homeFiles: z.array(homeFileSchema).default([]),
-    /** Where the turn's reply can be read besides the screen: `claude-jsonl` (hook `transcript_path`). */
-    transcript: z.enum(['claude-jsonl']).optional(),
+    /**
+     * Where the turn's reply can be read besides hooks and the screen: the CLI's JSONL transcript (the hook's
+     * `transcript_path`, else the newest `*.jsonl` in `dir` under HOME; `${cwdSlug}` is the cwd with every
+     * non-alphanumeric as `-`). One JSON object per line with `type` and `message.content`; the reply is the text of
+     * the `replyType` lines after the last `promptType` line whose content is a string (what was typed).
+     */
+    transcript: z
+      .object({
+        dir: z.string().min(1).optional(),
+        promptType: z.string().min(1),
+        replyType: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     /** busy → idle on the screen's word alone waits for the frame to hold this long (a CLI whose turn has idle-looking gaps needs more). */
     idleSettleMs: z.number().int().min(0).max(10_000).default(120),
+    /**
+     * How the CLI reports its version, checked against `verifiedVersions` (a session with another version says so in
+     * its info): `args` run with the session's program and environment, the first group of `pattern` is the version.
+     */
+    version: z
+      .object({
+        args: z.array(z.string()).min(1).default(['--version']),
+        pattern: pattern.default('(\\d+\\.\\d+\\.\\d+[\\w.+-]*)'),
+      })
+      .strict()
+      .default({ args: ['--version'], pattern: '(\\d+\\.\\d+\\.\\d+[\\w.+-]*)' }),
     /** Nothing known on the screen for this long means the profile does not fit the program (`profile_mismatch`). */
     selfCheckMs: z.number().int().min(1000).max(3_600_000).default(30_000),
     /** Screen text of a turn's reply: lines starting with this mark after the echoed prompt. */

@@ -1,7 +1,8 @@
 // `create_session`: starts a shell, an agent CLI, any program or a stored template as a session.
 
 import { z } from 'zod';
-import { createSessionSchema } from '../../protocol/api.js';
+import { createSessionSchema, worktreeSchema, type AgentSessionRequest } from '../../protocol/api.js';
+import { CorralError } from '../../protocol/errors.js';
 import { ok, guarded } from './toolResults.js';
 import { sessionSummarySchema, summarize } from './toolSchemas.js';
 import type { CorralTool } from './CorralTool.js';
@@ -35,13 +36,19 @@ export const createSessionTool: CorralTool = {
           agent: create.agent.describe(
             'Agent sessions: authToken (redacted everywhere), isolatedHome, preAnswer (with isolatedHome: trust the cwd and approve the token beforehand), autoAnswer dialog ids.',
           ),
+          worktree: worktreeSchema
+            .optional()
+            .describe(
+              'Agent sessions (claude, codex, gemini): run in a git worktree made for the task ({repo, branch, keep}); it is removed when the session ends unless keep. cwd is then ignored.',
+            ),
         }),
         outputSchema: { session: sessionSummarySchema, hint: z.string() },
         annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
       },
       (args) =>
         guarded(async () => {
-          const info = await backend.createSession(args);
+          const { worktree, ...rest } = args;
+          const info = worktree === undefined ? await backend.createSession(rest) : await backend.createAgentSession(agentRequest(rest, worktree));
           return ok({
             session: summarize(info),
             hint: `Session ${info.id} is ${info.state}. Next: wait_for {states:["ready","idle"]}, then exec_command (shell) or prompt_agent (agent); send_input, read_output, read_screen.`,
@@ -50,3 +57,25 @@ export const createSessionTool: CorralTool = {
     );
   },
 };
+
+/** create_session's fields with a worktree as the `POST /sessions/agent` request (the same create for every agent). */
+function agentRequest(args: z.infer<typeof createSessionSchema>, worktree: z.infer<typeof worktreeSchema>): AgentSessionRequest {
+  if (args.profile === undefined || args.template !== undefined) {
+    throw new CorralError('VALIDATION_FAILED', 'A worktree is for agent sessions: name the agent profile (claude, codex, gemini) and no template.');
+  }
+  const [executable, ...rest] = args.command ?? [];
+  return {
+    agent: args.profile,
+    ...(executable !== undefined ? { executable, args: rest } : {}),
+    environment: args.env,
+    ...(args.cols !== undefined && args.rows !== undefined ? { terminalSize: { cols: args.cols, rows: args.rows } } : {}),
+    taskId: args.taskId,
+    forceNew: args.forceNew,
+    name: args.name,
+    authToken: args.agent?.authToken,
+    home: args.agent?.isolatedHome === true ? 'isolated' : 'inherit',
+    preAnswer: args.agent?.preAnswer,
+    autoAnswer: args.agent?.autoAnswer,
+    worktree,
+  };
+}

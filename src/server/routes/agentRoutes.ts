@@ -1,8 +1,8 @@
 // REST routes for agent sessions (PRODUCT §1.3–§1.5, §2.1): the original design's `POST /sessions/claude` and
-// `GET /stats/claude`, and `prompt` / `answer` for any agent session. Thin: validate, call the engine, return.
+// `GET /stats/claude`, `POST /sessions/agent` (the same create for every agent profile), and `prompt` / `answer` for any agent session. Thin: validate, call the engine, return.
 
 import { z } from 'zod';
-import { answerSchema, claudeSessionSchema, promptSchema } from '../../protocol/api.js';
+import { agentSessionSchema, answerSchema, claudeSessionSchema, promptSchema } from '../../protocol/api.js';
 import type { RouteTable } from '../routeTable.js';
 import { idParams } from './sessionRoutes.js';
 import type { AppContext } from '../appContext.js';
@@ -24,6 +24,19 @@ export function registerAgentRoutes(routes: RouteTable, ctx: AppContext): void {
     body: claudeSessionSchema,
     handler: async ({ body, reply }) => {
       const { session, existing } = await engine.agents.createClaude(body);
+      reply.code(existing ? 200 : 201);
+      return session;
+    },
+  });
+
+  routes.add({
+    method: 'POST',
+    url: '/sessions/agent',
+    summary: 'Create an agent session of any agent profile (agent: claude, codex, gemini, …) with the same fields as /sessions/claude: taskId, projectPath, home, preAnswer, autoAnswer, worktree; idempotent per taskId',
+    tag: 'agents',
+    body: agentSessionSchema,
+    handler: async ({ body, reply }) => {
+      const { session, existing } = await engine.agents.create(body);
       reply.code(existing ? 200 : 201);
       return session;
     },

@@ -79,4 +79,70 @@ describe('agent self-check', () => {
       rmSync(profiles, { recursive: true, force: true });
     }
   });
+
+  it('a CLI whose screen stops matching mid-turn (a new release redrew it) is not left busy: error profile_mismatch', async () => {
+    // A real program in a real PTY standing in for a CLI upgraded under its profile: its input line and its first
+    // spinner match the profile, then the turn goes on under a status line the profile does not know.
+    const profiles = realpathSync(mkdtempSync(join(tmpdir(), 'corral-profiles-')));
+    const script = [
+      'printf "READY> "',
+      'read line',
+      'i=0; while [ $i -lt 10 ]; do printf "\\r* working %s (esc to interrupt)" $i; i=$((i+1)); sleep 0.1; done',
+      'while :; do printf "\\033[2J\\033[H~ pondering in a new way %s" $i; i=$((i+1)); sleep 0.2; done',
+    ].join('\n');
+    writeFileSync(
+      join(profiles, 'drifted.json'),
+      JSON.stringify({
+        name: 'drifted',
+        description: 'an agent profile whose CLI changed its busy screen',
+        command: ['sh', '-c', script],
+        stateDetection: 'agent',
+        screen: { inputReady: ['^READY> '], busy: ['esc to interrupt\\)'] },
+        agent: { selfCheckMs: 2000 },
+      }),
+    );
+    const engine = await startEngine({ profileDirs: [profiles] });
+    try {
+      const { session } = await engine.manager.create({ profile: 'drifted', cwd: engine.root });
+      const states: string[] = [];
+      session.onStateChange((event) => states.push(event.to));
+      assert.equal(await session.waitFor({ states: ['ready'] }, 15_000), 'state');
+      session.write('go\r');
+      assert.equal(await session.waitFor({ states: ['error'] }, 30_000), 'state', `states: ${states.join(' → ')}`);
+      assert.match(session.stateReason, /^profile_mismatch: nothing the drifted profile knows/);
+      assert.equal(session.toInfo().stateSource, 'timer');
+      assert.ok(states.includes('busy'), `the turn was busy before the screen stopped matching: ${states.join(' → ')}`);
+      await engine.manager.terminate(session.id);
+    } finally {
+      await engine.close();
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
+
+  it('a screen the profile knows that stays unchanged (a dialog waiting for a person, an idle input line) is no mismatch', async () => {
+    const profiles = realpathSync(mkdtempSync(join(tmpdir(), 'corral-profiles-')));
+    writeFileSync(
+      join(profiles, 'still.json'),
+      JSON.stringify({
+        name: 'still',
+        description: 'an agent profile whose program draws its input line once and waits',
+        command: ['sh', '-c', 'printf "READY> "; sleep 60'],
+        stateDetection: 'agent',
+        screen: { inputReady: ['^READY> '] },
+        agent: { selfCheckMs: 1000 },
+      }),
+    );
+    const engine = await startEngine({ profileDirs: [profiles] });
+    try {
+      const { session } = await engine.manager.create({ profile: 'still', cwd: engine.root });
+      assert.equal(await session.waitFor({ states: ['ready'] }, 15_000), 'state');
+      // Several self-check periods with nothing new on screen: still ready.
+      assert.equal(await session.waitFor({ states: ['error'] }, 5000), 'timeout', session.stateReason);
+      assert.equal(session.state, 'ready');
+      await engine.manager.terminate(session.id);
+    } finally {
+      await engine.close();
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const CODEX = process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex');
 /** Startup to the input box is ~0.5 s idle; a loaded 2-core machine running other suites needs far more. */
@@ -120,6 +120,7 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
 
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
+    assertDialogInfo(second.session, { id: 'permission', question: /^Would you like to run the following command\?$/, selected: 'Yes, proceed (y)' });
     const answered = await engine.manager.agents.answer(session, { choice: 'Yes, proceed' });
     assert.equal(answered.dialog, 'permission');
     await waitState(session, ['idle'], TURN_MS);
@@ -166,5 +167,26 @@ describe('codex sessions against the real CLI', { concurrency: true }, () => {
     while (!answeredThenReady() && performance.now() < until) await sleep(100);
     assert.ok(answeredThenReady(), `the dialog was seen, then auto-answered: ${autoEvents.map((e) => e.event.to).join(' → ')}`);
     await Promise.all([endAndCheckGone(engine, session), endAndCheckGone(engine, auto)]);
+  });
+
+  it('no login and the OpenAI provider: the sign-in screen is authenticating with its options in the info', async () => {
+    const cwd = project('nologin');
+    const { session } = await engine.manager.create({
+      profile: 'codex',
+      command: [CODEX, '-c', 'model_provider="openai"'],
+      cwd,
+      env: { LANG: 'C.UTF-8' },
+      agent: { isolatedHome: true, preAnswer: true },
+    });
+    await waitState(session, ['authenticating'], START_MS);
+    const until = performance.now() + START_MS;
+    while (session.toInfo().agent?.dialog?.takesKeys !== true && performance.now() < until) await sleep(100);
+    const dialog = session.toInfo().agent?.dialog;
+    assert.equal(dialog?.id, 'login');
+    assert.match(dialog?.question ?? '', /Choose how you want to use Codex/);
+    assert.equal(dialog?.options[0]?.label, 'Sign in with ChatGPT');
+    assert.equal(dialog?.options.find((o) => o.selected)?.label, 'Sign in with ChatGPT');
+    assert.ok(dialog?.options.some((o) => /another way/.test(o.label)), JSON.stringify(dialog?.options));
+    await endAndCheckGone(engine, session);
   });
 });

@@ -11,8 +11,9 @@ import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js'
 import { startFakeGemini } from '../../helpers/fakeGemini.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
+import type { SessionInfo } from '../../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
 
 const GEMINI = process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
 /** Startup to the input box is 2–4 s idle (a Node bundle); a loaded 2-core machine needs far more. */
@@ -108,6 +109,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     await sleep(2000);
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
+    assertDialogInfo(second.session, { id: 'permission', question: /^Allow execution of \[Shell\]\?/, selected: 'Allow once' });
     const answered = await engine.manager.agents.answer(session, { choice: 'Allow once' });
     assert.equal(answered.dialog, 'permission');
     await waitState(session, ['idle'], TURN_MS);
@@ -137,6 +139,55 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     assert.equal(events.at(-1)?.event.to, 'ready', events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → '));
     const reply = await engine.manager.agents.prompt(session, { text: 'after trusting', timeoutMs: TURN_MS });
     assert.equal(reply.reply, 'echo: after trusting');
+    await endAndCheckGone(engine, session);
+  });
+
+  it('the model overloaded (503): the Keep trying / Stop dialog is waiting_input with its options; raw Enter at the reported moment keeps trying; Stop ends the turn in error', async () => {
+    const { session } = await engine.manager.create(geminiRequest('retry', {}));
+    await waitState(session, ['ready'], START_MS);
+    const failures = (): number => fake.requests.filter((r) => r.userText === 'error 503 overloaded' && r.reply === 'error').length;
+    // Counted when the dialog is reported, before the raw Enter below goes in (listeners run in order).
+    let failuresAtDialog = -1;
+    let infoAtDialog: SessionInfo | null = null;
+    const counting = session.onStateChange((event) => {
+      if (event.to !== 'waiting_input' || failuresAtDialog >= 0) return;
+      failuresAtDialog = failures();
+      infoAtDialog = session.toInfo();
+    });
+    const enter = enterOnWaiting(session);
+    const asked = await engine.manager.agents.prompt(session, { text: 'error 503 overloaded', timeoutMs: TURN_MS });
+    counting.dispose();
+    assert.equal(asked.state, 'waiting_input', asked.session.stateReason);
+    assert.ok(infoAtDialog !== null);
+    assertDialogInfo(infoAtDialog, { id: 'retry', question: /high demand/, selected: 'Keep trying' });
+    assertDialogConfirmed(await enter.done, 'retry');
+    assert.ok(failuresAtDialog > 0);
+    // Keep trying sends the request again: the fake answers 503 again and the CLI asks again.
+    const until = performance.now() + TURN_MS;
+    while (failures() <= failuresAtDialog && performance.now() < until) await sleep(100);
+    assert.ok(failures() > failuresAtDialog, 'the raw Enter kept trying');
+    await waitState(session, ['waiting_input'], TURN_MS);
+    const stopped = await engine.manager.agents.answer(session, { choice: 'Stop' });
+    assert.equal(stopped.dialog, 'retry');
+    await waitState(session, ['error'], TURN_MS);
+    assert.match(session.toInfo().agent?.lastError ?? '', /overloaded/);
+    await endAndCheckGone(engine, session);
+  });
+
+  it('no API key: the key entry box is authenticating; Esc shows the auth dialog, authenticating with its options in the info', async () => {
+    const { session } = await engine.manager.create(geminiRequest('nokey', { authToken: undefined }));
+    await waitState(session, ['authenticating'], START_MS);
+    assert.ok((await session.screenSnapshot()).lines.some((line) => line.includes('Enter Gemini API Key')));
+    assert.equal(session.toInfo().agent?.dialog, null, 'a text box, not a dialog with options');
+    session.sendInput(undefined, ['Escape']);
+    const until = performance.now() + START_MS;
+    while (session.toInfo().agent?.dialog?.id !== 'login' && performance.now() < until) await sleep(100);
+    const info = session.toInfo();
+    assert.equal(info.state, 'authenticating');
+    const dialog = info.agent?.dialog;
+    assert.equal(dialog?.state, 'authenticating');
+    assert.match(dialog?.question ?? '', /How would you like to authenticate/);
+    assert.deepEqual(dialog?.options.map((o) => o.label), ['Sign in with Google', 'Use Gemini API Key', 'Vertex AI']);
     await endAndCheckGone(engine, session);
   });
 });

@@ -10,6 +10,9 @@ import { describeDialog } from '../../../src/engine/agent/pendingDialog.js';
 import { conversationFromTranscript } from '../../../src/engine/agent/transcript.js';
 import { fixture } from '../../helpers/fixtures.js';
 
+/** Claude's transcript shape, as profiles/claude.json gives it. */
+const CLAUDE_SHAPE = { promptType: 'user', replyType: 'assistant' };
+
 const claude = new ProfileRegistry().get('claude');
 
 function screenLines(name: string): string[] {
@@ -48,16 +51,16 @@ test('the trust dialog: its question line and its two options, the cursor on "No
 });
 
 test('the conversation of a transcript: typed prompts and the assistant text, oldest first; tool results are not prompts', () => {
-  const turns = conversationFromTranscript(readFileSync(join(fixture('claude-transcripts'), 'permission.jsonl'), 'utf8'));
+  const turns = conversationFromTranscript(readFileSync(join(fixture('claude-transcripts'), 'permission.jsonl'), 'utf8'), CLAUDE_SHAPE);
   assert.ok(turns.length >= 2, JSON.stringify(turns));
   assert.equal(turns[0]?.role, 'user');
   for (const turn of turns) assert.ok(turn.text.trim() !== '' && typeof turn.at === 'string');
   for (let i = 1; i < turns.length; i++) assert.ok(!(turns[i]?.role === 'assistant' && turns[i - 1]?.role === 'assistant'), 'replies of one turn are joined');
-  const all = conversationFromTranscript(readFileSync(join(fixture('claude-transcripts'), 'turns.jsonl'), 'utf8'));
+  const all = conversationFromTranscript(readFileSync(join(fixture('claude-transcripts'), 'turns.jsonl'), 'utf8'), CLAUDE_SHAPE);
   assert.deepEqual(all.filter((t) => t.role === 'user').map((t) => t.text).slice(0, 2), ['slow 6: hello world from a slow reply', 'slow 20: this one gets interrupted']);
   assert.ok(all.some((t) => t.role === 'assistant' && t.text.includes('hello world from a slow reply')));
   // A torn last line (the CLI mid-write) is skipped, not an error.
-  assert.deepEqual(conversationFromTranscript('{"type":"user","message":{"content":"hi"},"timestamp":"2026-01-01T00:00:00Z"}\n{"type":"assist'), [
+  assert.deepEqual(conversationFromTranscript('{"type":"user","message":{"content":"hi"},"timestamp":"2026-01-01T00:00:00Z"}\n{"type":"assist', CLAUDE_SHAPE), [
     { role: 'user', text: 'hi', at: '2026-01-01T00:00:00Z' },
   ]);
 });

@@ -2,7 +2,8 @@
 // (POST /sessions with the profile and agent options, wait, prompt, a raw key through /input the moment
 // waiting_input is reported, DELETE), the auth token redacted from every reply and log, the process tree gone.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +70,77 @@ const AGENTS: Agent[] = [
     env: () => ({ LANG: 'C.UTF-8', GOOGLE_GEMINI_BASE_URL: gemini.url }),
   },
 ];
+
+/** A git repo under the daemon's root with one commit on main, and a git runner in it. */
+function repoWithOneCommit(name: string): { repo: string; git: (...args: string[]) => string } {
+  const repo = join(daemon.root, name);
+  mkdirSync(repo);
+  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README'), 'hello\n');
+  git('add', 'README');
+  git('commit', '-qm', 'first');
+  return { repo, git };
+}
+
+describe('POST /api/v1/sessions/agent: the same create, task worktree included, for every agent', { concurrency: true }, () => {
+  for (const agent of AGENTS) {
+    it(`${agent.profile}: isolated, pre-answered, in a task worktree; prompt; DELETE /tasks removes the worktree and every process`, async () => {
+      const { repo, git } = repoWithOneCommit(`wt-${agent.profile}`);
+      const [executable, ...args] = agent.command();
+      const body = {
+        agent: agent.profile,
+        taskId: `wt-${agent.profile}`,
+        terminalSize: [120, 40],
+        environment: agent.env(),
+        authToken: agent.key,
+        home: 'isolated',
+        preAnswer: true,
+        executable,
+        args,
+        worktree: { repo, branch: `task/${agent.profile}` },
+      };
+      const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions/agent', body);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const info = created.body;
+      assert.equal(info.profile, agent.profile);
+      assert.equal(info.env[agent.keyEnv], '[redacted]');
+      assert.ok(existsSync(join(info.cwd, 'README')), 'the session runs in the worktree');
+      assert.notEqual(info.cwd, repo);
+      const again = await daemon.request<SessionInfo>('POST', '/api/v1/sessions/agent', body);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.id, info.id, 'taskId is idempotent');
+
+      // The worktree is a git repo: without preAnswer both CLIs would ask to trust it first.
+      const ready = await daemon.request<{ matched: boolean; session: SessionInfo }>('POST', `/api/v1/sessions/${info.id}/wait`, { states: ['ready'], timeoutMs: TIMEOUT_MS });
+      assert.ok(ready.body.matched, `ready: ${JSON.stringify(ready.body.session?.stateReason)}`);
+      const reply = await daemon.request<{ state: string; reply: string }>('POST', `/api/v1/sessions/${info.id}/prompt`, { text: 'in a worktree', timeoutMs: TIMEOUT_MS });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      assert.equal(reply.body.reply, 'echo: in a worktree');
+
+      assert.ok(info.pid !== null);
+      const tree = await treePids(info.pid);
+      const ended = await daemon.request<{ ended: SessionInfo[] }>('DELETE', `/api/v1/tasks/wt-${agent.profile}`);
+      assert.equal(ended.status, 200);
+      assert.equal(ended.body.ended[0]?.state, 'terminated');
+      assert.deepEqual(tree.filter((pid) => !pidGone(pid)), [], 'no process of the session is left');
+      assert.ok(!existsSync(info.cwd), 'the worktree was removed');
+      assert.match(git('branch', '--list', `task/${agent.profile}`), new RegExp(`task/${agent.profile}`), 'the branch stays');
+      assert.ok(!daemon.stderr().includes(agent.key), 'the token is in no log line');
+    });
+  }
+
+  it('a profile that is not an agent is refused before any worktree is made', async () => {
+    const { repo, git } = repoWithOneCommit('wt-shell');
+    const refused = await daemon.request<{ error: { code: string } }>('POST', '/api/v1/sessions/agent', { agent: 'shell', worktree: { repo, branch: 'task/shell' } });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'VALIDATION_FAILED');
+    const unknown = await daemon.request<{ error: { code: string } }>('POST', '/api/v1/sessions/agent', { agent: 'nosuchagent', worktree: { repo, branch: 'task/none' } });
+    assert.equal(unknown.body.error.code, 'PROFILE_NOT_FOUND');
+    assert.equal(git('worktree', 'list').trim().split('\n').length, 1, 'no worktree was added');
+    assert.equal(git('branch', '--list', 'task/*').trim(), '', 'no branch was made');
+  });
+});
 
 describe('agent sessions over REST', { concurrency: true }, () => {
   for (const agent of AGENTS) {

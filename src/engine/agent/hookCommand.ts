@@ -1,8 +1,8 @@
-// Files a Claude Code session starts with: an isolated HOME whose `.claude.json` already answers the trust and
-// API-key questions (only when the caller asks), and the `--settings` file whose hooks report to Corral.
+// The hook command every agent CLI runs to report to Corral (curl, or a node script), and the `--settings` hooks
+// file in Claude's format. An isolated HOME's files are profile data (agent.homeFiles, written by agentHome.ts).
 // It writes only inside the session's own private directory; it never reads or touches the user's real HOME.
 
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { HOOK_SECRET_HEADER } from './HookServer.js';
 
@@ -16,43 +16,6 @@ export const HOOK_ENV = {
 const HOOK_TIMEOUT_S = 5;
 /** curl gives up after this long, so a hook can never hold a turn for more than a moment. */
 const CURL_MAX_TIME_S = 3;
-
-/** The CLI remembers an approved key by its last 20 characters (measured, docs/claude-code-notes.md). */
-export function apiKeyFingerprint(apiKey: string): string {
-  return apiKey.slice(-20);
-}
-
-export interface ClaudeHomeOptions {
-  home: string;
-  /** Project dirs whose trust question is answered yes. */
-  trustDirs: string[];
-  /** The key whose "use this API key?" question is answered yes. */
-  apiKey: string | undefined;
-}
-
-/** Writes `<home>/.claude.json` with onboarding done and the given answers. */
-export function prepareClaudeHome(options: ClaudeHomeOptions): void {
-  mkdirSync(options.home, { recursive: true, mode: 0o700 });
-  const config: Record<string, unknown> = {
-    // Without it the first-run wizard calls api.anthropic.com directly (ignoring ANTHROPIC_BASE_URL) and exits.
-    hasCompletedOnboarding: true,
-    hasSeenAutoDefaultNotice: true,
-    numStartups: 1,
-  };
-  if (options.apiKey !== undefined) {
-    config.customApiKeyResponses = { approved: [apiKeyFingerprint(options.apiKey)], rejected: [] };
-  }
-  const projects: Record<string, unknown> = {};
-  // The CLI keys projects by the resolved path (/tmp may be a symlink).
-  for (const dir of options.trustDirs) projects[realpathSync(dir)] = { hasTrustDialogAccepted: true, allowedTools: [] };
-  config.projects = projects;
-  writeFileSync(join(options.home, '.claude.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-}
-
-/** A HOME with onboarding done but no answers: the dialogs show and can be answered (or auto-answered). */
-export function prepareBareClaudeHome(home: string): void {
-  prepareClaudeHome({ home, trustDirs: [], apiKey: undefined });
-}
 
 /** The first executable `name` in PATH, or null. */
 export function findInPath(name: string, path: string): string | null {
