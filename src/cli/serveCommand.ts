@@ -132,7 +132,23 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   await daemon.stopped;
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
+  exitOnceDrained();
   return 0;
+}
+
+/** How long a stopped daemon lets its last callbacks run before it exits whatever is still open. */
+const LINGER_AFTER_STOP_MS = 2000;
+
+/**
+ * Everything is closed by now; a handle left open by mistake must not keep a stopped daemon alive (a service
+ * manager, a script waiting for the exit, would hang). It says what was still open, so the leak can be found.
+ */
+function exitOnceDrained(): void {
+  const linger = setTimeout(() => {
+    process.stderr.write(`corral: still open after shutdown, exiting anyway: ${process.getActiveResourcesInfo().join(', ')}\n`);
+    process.exit(process.exitCode ?? 0);
+  }, LINGER_AFTER_STOP_MS);
+  linger.unref();
 }
 
 /** The command line, checked: anything malformed throws, and the caller prints usage (exit 2) before starting anything. */

@@ -34,9 +34,13 @@ export class LoginTable {
     this.deleteOne.run(idHash);
   }
 
-  /** Drops the expired ones and answers the rest, oldest first. */
+  /** The logins not expired at `now`, oldest first. A read only: a read-only store (full disk) still answers it. */
   live(now: number): StoredLogin[] {
-    this.deleteExpired.run(now);
     return this.listLive.all(now).map((row) => ({ idHash: row.id_hash, expiresAt: row.expires_at }));
+  }
+
+  /** Deletes the expired ones (they are never answered by live(); this only keeps the table small). */
+  dropExpired(now: number): void {
+    this.deleteExpired.run(now);
   }
 }

@@ -548,7 +548,16 @@ export class Store implements EngineStore {
     this.guard(() => this.logins.delete(idHash));
   }
 
+  /** The logins still valid at `now`. Expired rows are dropped on the way when the store takes writes. */
   liveLogins(now: number): StoredLogin[] {
+    if (this.readOnly === null) {
+      try {
+        this.guard(() => this.logins.dropExpired(now));
+      } catch (error) {
+        // A full disk or a locked store: expired rows are never answered anyway; the next start drops them.
+        if (!(error instanceof CorralError)) throw error;
+      }
+    }
     return this.guard(() => this.logins.live(now));
   }
 

@@ -74,6 +74,8 @@ export const sessionsApi = {
   create: (body: Record<string, unknown>) => api<SessionInfo>('POST', '/sessions', body),
   rename: (id: string, name: string | null) => api<SessionInfo>('PATCH', `/sessions/${encodeURIComponent(id)}`, { name }),
   kill: (id: string) => api<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(id)}`),
+  /** Removes an ended session for good: its record, history, events and output (DELETE …?purge=true). */
+  purge: (id: string) => api<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(id)}?purge=true`),
   interrupt: (id: string) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/interrupt`, {}),
   input: (id: string, body: { data?: string; keys?: string[] }) => api<unknown>('POST', `/sessions/${encodeURIComponent(id)}/input`, body),
   events: (id: string) => api<{ events: StateEvent[] }>('GET', `/sessions/${encodeURIComponent(id)}/events?limit=1000`),

@@ -102,6 +102,13 @@ export class LiveSessions implements Disposable {
     this.emit();
   }
 
+  /** A session removed for good (purged): out of every list at once. */
+  forget(id: string): void {
+    this.sessions.delete(id);
+    this.stateSince.delete(id);
+    this.emit();
+  }
+
   async refreshAll(): Promise<void> {
     try {
       const { sessions } = await sessionsApi.list();

@@ -171,11 +171,21 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
       class: 'small',
       attrs: {
         type: 'button',
-        disabled: '',
+        'data-remove': session.id,
         'aria-label': `Remove ${sessionTitle(session)}`,
-        title: 'Removing an ended session’s record needs the daemon’s purge of ended sessions, which this daemon does not offer yet; the retention policy removes old records.',
+        title: 'Remove this ended session for good: its record, history, events and output',
       },
     }, 'Remove');
+    remove.addEventListener('click', () => {
+      remove.disabled = true;
+      sessionsApi.purge(session.id).then(
+        () => live.forget(session.id),
+        (error: unknown) => {
+          remove.disabled = false;
+          showError(`Remove: ${error instanceof ApiError ? error.message : String(error)}`);
+        },
+      );
+    });
     return h('tr', { attrs: { 'data-session-id': session.id } },
       stateCell(session),
       nameCell(session),

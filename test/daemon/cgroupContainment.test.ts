@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
@@ -89,7 +89,10 @@ test('a fork bomb under limits.processes=100, as root, stays at 100 and ends who
     const pidsDir = sessionPidsDir(info.id);
     assert.ok(pidsDir !== undefined, 'the session has a pids cgroup');
     assert.equal(readFileSync(join(pidsDir, 'pids.max'), 'utf8').trim(), '100');
-    const current = (): number => Number(readFileSync(join(pidsDir, 'pids.current'), 'utf8'));
+    // The kernel's high-water mark where it keeps one (pids.peak): bomb processes come and go faster than a poll
+    // of pids.current sees (dash exits when a fork fails), so sampling may never catch the count at the limit.
+    const counter = existsSync(join(pidsDir, 'pids.peak')) ? 'pids.peak' : 'pids.current';
+    const current = (): number => Number(readFileSync(join(pidsDir, counter), 'utf8'));
     let peak = 0;
     await pollUntil('the bomb fills its cgroup', () => {
       peak = Math.max(peak, current());
@@ -112,8 +115,10 @@ test('a fork bomb under limits.processes=100, as root, stays at 100 and ends who
     }
     // Bomb processes exit as fast as they fork (the holder reaps them): any count up to the limit is right.
     assert.ok(usage.processCount >= 1 && usage.processCount <= 100, `cgroup process count ${usage.processCount}`);
+    // How the escalation got there (SIGTERM or the cgroup kill) depends on where the bomb was; that all of it is
+    // gone is what counts.
     const ended = await deleteSession(daemon, info.id);
-    assert.equal(ended.exit?.forced, true);
+    assert.equal(ended.state, 'terminated');
     assert.deepEqual(markedProcesses(info.id), [], 'a bomb process survived');
     assert.deepEqual(sessionCgroupDirs(info.id), [], 'the bomb’s cgroup was left behind');
   } finally {

@@ -11,7 +11,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -356,7 +356,10 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
       await waitState(shell.id, ['terminated']);
       const ended = page.locator(`#ended-sessions tr[data-session-id="${shell.id}"]`);
       await ended.waitFor({ timeout: UI_TIMEOUT_MS });
-      assert.ok(await ended.locator('button', { hasText: 'Remove' }).isDisabled(), 'removal waits for a purge API and says so');
+      // Remove purges the ended session: gone from the list and from the daemon (404 afterwards).
+      await ended.locator('button[data-remove]').click();
+      await poll('the removed row is gone', async () => (await ended.count()) === 0);
+      assert.equal((await daemon.request('GET', `/api/v1/sessions/${shell.id}`)).status, 404, 'the daemon no longer has it');
       // Ended sessions a page (20) at a time.
       const many: SessionInfo[] = [];
       for (let i = 0; i < 21; i++) many.push(await createSession({ command: ['true'], taskId: `paged-${i}` }));
@@ -370,6 +373,25 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
     } finally {
       await context.close();
       await daemon.request('DELETE', `/api/v1/sessions/${other.id}`);
+    }
+  });
+
+  test('an agent CLI version the profile was not verified with is called out in the session header', async () => {
+    // A real program that answers --version with a version no profile lists, and otherwise just waits: the daemon
+    // reads the version the same way whatever the agent does next.
+    const wrapper = join(daemon.root, 'codex-drift');
+    writeFileSync(wrapper, '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "codex-cli 0.999.0-drift"; exit 0; fi\nexec sleep 600\n');
+    chmodSync(wrapper, 0o755);
+    const session = await createSession({ profile: 'codex', command: [wrapper], sandbox: 'none' });
+    await poll('the daemon read the version', async () => (await info(session.id)).agent?.version === '0.999.0-drift', 60_000);
+    const { context, page } = await loggedInPage(LAPTOP, `#/s/${session.id}`);
+    try {
+      const warning = page.locator('#agent-version-warning');
+      await warning.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+      assert.match((await warning.textContent()) ?? '', /0\.999\.0-drift is not a version this profile was verified with/);
+    } finally {
+      await context.close();
+      await daemon.request('DELETE', `/api/v1/sessions/${session.id}?force=true`);
     }
   });
 

@@ -162,7 +162,12 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
       if (detach) finish(EXIT.ok, `[detached from ${id}]`);
     };
     // Nothing more can be typed once standard input ends (`echo cmd | corral attach`): detach rather than hang.
-    const onEnd = (): void => finish(EXIT.ok, `[detached from ${id}: end of input]`);
+    let endedBeforeOpen = false;
+    const onEnd = (): void => {
+      // Input that ended while connecting is sent first, once the attachment opens.
+      if (pending !== null) endedBeforeOpen = true;
+      else finish(EXIT.ok, `[detached from ${id}: end of input]`);
+    };
 
     // Raw from the start: keys typed while the connection opens are neither echoed by the local terminal nor
     // held in its line buffer; they wait in `pending`.
@@ -180,6 +185,10 @@ function attach(io: CliIO, api: Corral, id: string, options: AttachOptions): Pro
         sendSize();
         for (const keys of pending ?? []) attachment.write(keys);
         pending = null;
+        if (endedBeforeOpen) {
+          finish(EXIT.ok, `[detached from ${id}: end of input]`);
+          return;
+        }
         // Said once the attachment is open: what is typed from here on reaches the session.
         io.stderr.write(`[attached to ${id}; detach with ${options.detachLabel}${options.readOnly ? '; read-only' : ''}]\r\n`);
       },

@@ -4,7 +4,7 @@
 
 import type { PendingDialog } from '../../protocol/apiReplies.js';
 import type { ProfileDialog } from '../profiles/profileSchema.js';
-import { dialogOptions, dialogTool } from './screenRules.js';
+import { dialogOptions, dialogQuestion, dialogQuestionLine, dialogTool } from './screenRules.js';
 
 /** Lines above the question kept as its context (a permission dialog's tool and command). */
 const CONTEXT_LINES = 8;
@@ -16,12 +16,10 @@ function unboxed(line: string): string {
 
 /** The dialog `dialog` as shown on `lines`; `sinceMs` is how long ago it appeared. */
 export function describeDialog(dialog: ProfileDialog, lines: readonly string[], sinceMs: number, now: number = Date.now()): PendingDialog {
-  // The first of the dialog's own patterns names its question ("Do you want to proceed?").
-  const first = dialog.match[0];
-  const questionPattern = first === undefined ? null : new RegExp(first, 'u');
-  let at = questionPattern === null ? -1 : lines.findIndex((line) => questionPattern.test(line));
-  if (at < 0) at = lines.length;
-  const question = at < lines.length ? unboxed(lines[at] ?? '') : dialog.description;
+  // The question line as the session info names it (the profile's `question` pattern, else its first match).
+  const found = dialogQuestionLine(dialog, lines);
+  const at = found < 0 ? lines.length : found;
+  const question = dialogQuestion(dialog, lines);
   const context = lines
     .slice(Math.max(0, at - CONTEXT_LINES), at)
     .map(unboxed)

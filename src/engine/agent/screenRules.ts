@@ -111,9 +111,14 @@ export function dialogTool(dialog: ProfileDialog, lines: readonly string[]): str
 
 /** The dialog's question as on screen: the line its `question` pattern (default: its first `match` pattern) finds. */
 export function dialogQuestion(dialog: ProfileDialog, lines: readonly string[]): string {
+  const at = dialogQuestionLine(dialog, lines);
+  return at < 0 ? dialog.description : stripBox(lines[at] ?? '');
+}
+
+/** Where the dialog's question line is on screen (its `question` pattern, else its first match), or -1. */
+export function dialogQuestionLine(dialog: ProfileDialog, lines: readonly string[]): number {
   const pattern = re(dialog.question ?? dialog.match[0] ?? '');
-  const line = lines.find((candidate) => pattern.test(candidate));
-  return line === undefined ? dialog.description : stripBox(line);
+  return lines.findIndex((candidate) => pattern.test(candidate));
 }
 
 /** A line of a dialog drawn in a box (Gemini CLI) without its borders. */

@@ -11,11 +11,14 @@ export class SessionHeader {
   private readonly badgeSlot = h('span', { attrs: { id: 'session-state' } });
   private readonly titleEl = h('h2', { class: 'session-title' });
   private readonly meta = h('p', { class: 'meta' });
+  /** An agent CLI version the profile was not verified against: its screens may have drifted (profile_mismatch). */
+  private readonly versionWarning = h('p', { class: 'version-warning', attrs: { id: 'agent-version-warning', role: 'note' } });
   private readonly renameSlot = h('span', { class: 'rename-slot' });
   private readonly linkStatus = h('span', { class: 'link-status', attrs: { id: 'link-status', role: 'status' } });
 
   constructor(private readonly sessionId: string) {
-    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.renameSlot, this.linkStatus), this.meta);
+    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.renameSlot, this.linkStatus), this.meta, this.versionWarning);
+    this.versionWarning.hidden = true;
   }
 
   /** Shows `session`, or only its id while it is not known yet. */
@@ -38,6 +41,12 @@ export class SessionHeader {
     ].filter((p): p is string => p !== null);
     this.meta.textContent = parts.join(' · ');
     this.meta.title = session.command.join(' ');
+    const agent = session.agent;
+    const unverified = agent !== undefined && agent.versionVerified === false;
+    this.versionWarning.hidden = !unverified;
+    this.versionWarning.textContent = unverified
+      ? `${session.profile} ${agent.version ?? '?'} is not a version this profile was verified with (${agent.verifiedVersions.join(', ') || 'none'}): states may be wrong.`
+      : '';
   }
 
   /** The rename control beside the title. */

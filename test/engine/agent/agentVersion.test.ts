@@ -54,6 +54,9 @@ async function start(name: string, program: string): Promise<Session> {
     cwd,
     env: { LANG: 'C.UTF-8' },
     agent: { authToken: API_KEY, isolatedHome: true, preAnswer: true },
+    // A wrapper script outside node_modules execs the real binary: a sandbox binds the program's own install
+    // directory only (the wrapper's), so codex would not be found inside. Versions, not sandboxes, are tested here.
+    sandbox: 'none',
   });
   return session;
 }
