@@ -197,7 +197,7 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
     await fake?.close();
   });
 
-  test('the attention queue shows a Claude permission dialog from the daemon; answering it there runs the tool; the agent view prompts', async () => {
+  test('the attention queue shows a Claude permission dialog from the daemon; answering it there runs the tool; the agent view prompts', async (t) => {
     const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions/claude', {
       environment: { ANTHROPIC_BASE_URL: fake.url, CLAUDE_CODE_MAX_RETRIES: '0' },
       authToken: 'sk-ant-corral-dashboard-0123456789abcdefgh',
@@ -231,10 +231,14 @@ describe('the dashboard as mission control, in Chromium', { skip }, () => {
         timeoutMs: CLAUDE_TIMEOUT_MS,
       });
       assert.equal(asked.body.state, 'waiting_input', JSON.stringify(asked.body));
+      // The prompt answers at the moment waiting_input is reported (the dialog on screen, taking keys).
+      const reportedAt = performance.now();
 
       // The card: the dialog's question and options as the daemon read them, and the last reply.
       const card = page.locator(`#attention-list li[data-session-id="${session.id}"]`);
       await card.locator('button[data-choice="Yes"]').waitFor({ timeout: UI_TIMEOUT_MS });
+      // Measured, not asserted (a loaded machine stretches it): how long after the report the queue showed it.
+      t.diagnostic(`attention card answerable ${Math.round(performance.now() - reportedAt)} ms after waiting_input was reported`);
       const cardText = (await card.textContent()) ?? '';
       assert.match(cardText, /Do you want to proceed\?/);
       assert.match(cardText, /touch made-from-queue\.txt/, 'the command the tool wants to run is shown');
