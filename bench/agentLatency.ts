@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { startEngine, type EngineHarness } from '../test/helpers/engineHarness.js';
 import { startFakeAnthropic } from '../test/helpers/fakeAnthropic.js';
 import { startFakeGemini } from '../test/helpers/fakeGemini.js';
-import { startFakeOpenAI } from '../test/helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../test/helpers/fakeOpenAI.js';
 import { REPO_ROOT } from '../test/helpers/daemonHarness.js';
 import type { CreateSessionRequest } from '../src/protocol/api.js';
 import type { Session } from '../src/engine/Session.js';
@@ -66,10 +66,7 @@ const AGENT_SETUP: Record<string, Agent> = {
       profile: 'codex',
       command: [
         bin('codex', process.env.CODEX_BIN), '-a', 'on-request',
-        '-c', 'model_provider="fake"', '-c', 'model_providers.fake.name="fake"',
-        '-c', `model_providers.fake.base_url="${fake.url}/v1"`, '-c', 'model_providers.fake.wire_api="responses"',
-        '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"', '-c', 'model_providers.fake.supports_websockets=false',
-        '-c', 'model="gpt-5.5"',
+        ...codexProviderArgs(fake.url),
       ],
       cwd,
       env: { LANG: 'C.UTF-8' },

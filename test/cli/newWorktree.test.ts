@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { startFakeOpenAI } from '../helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../helpers/fakeProvider.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 
@@ -58,10 +58,7 @@ test('new --profile codex --worktree runs the agent in a task worktree; its end 
     'new', '--json', '--profile', 'codex', '--task', 'cli-wt', '--isolated-home', '--pre-answer', '--worktree', `${repo}:task/cli`,
     '--env', `OPENAI_API_KEY=${KEY}`, '--env', 'LANG=C.UTF-8', '--',
     CODEX,
-    '-c', 'model_provider="fake"', '-c', 'model_providers.fake.name="fake"',
-    '-c', `model_providers.fake.base_url="${fake.url}/v1"`, '-c', 'model_providers.fake.wire_api="responses"',
-    '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"', '-c', 'model_providers.fake.supports_websockets=false',
-    '-c', 'model="gpt-5.5"',
+    ...codexProviderArgs(fake.url),
   ]);
   assert.equal(created.code, 0, created.stderr);
   const session = JSON.parse(created.stdout) as SessionInfo;

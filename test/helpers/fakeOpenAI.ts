@@ -150,3 +150,20 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     sendError(ctx, 404);
   });
 }
+
+/**
+ * `codex` arguments that make the fake at `baseUrl` its model provider: 0.169+ ignores OPENAI_BASE_URL
+ * (docs/agent-clis.md). `noRetries`: errors show at once instead of after Codex's own retries.
+ */
+export function codexProviderArgs(baseUrl: string, options: { noRetries?: boolean } = {}): string[] {
+  return [
+    '-c', 'model_provider="fake"',
+    '-c', 'model_providers.fake.name="fake"',
+    '-c', `model_providers.fake.base_url="${baseUrl}/v1"`,
+    '-c', 'model_providers.fake.wire_api="responses"',
+    '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"',
+    '-c', 'model_providers.fake.supports_websockets=false',
+    ...(options.noRetries === true ? ['-c', 'model_providers.fake.request_max_retries=0', '-c', 'model_providers.fake.stream_max_retries=0'] : []),
+    '-c', 'model="gpt-5.5"',
+  ];
+}

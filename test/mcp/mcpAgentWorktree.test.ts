@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { startFakeOpenAI } from '../helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../helpers/fakeProvider.js';
 import { call, callOk, errorText } from '../helpers/mcpScenarios.js';
 
@@ -56,10 +56,7 @@ test('create_session with a worktree starts a codex session in a task worktree; 
     profile: 'codex',
     command: [
       CODEX,
-      '-c', 'model_provider="fake"', '-c', 'model_providers.fake.name="fake"',
-      '-c', `model_providers.fake.base_url="${fake.url}/v1"`, '-c', 'model_providers.fake.wire_api="responses"',
-      '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"', '-c', 'model_providers.fake.supports_websockets=false',
-      '-c', 'model="gpt-5.5"',
+      ...codexProviderArgs(fake.url),
     ],
     env: { LANG: 'C.UTF-8' },
     taskId: 'mcp-wt',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js';
-import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { Session } from '../../../src/engine/Session.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
@@ -34,15 +34,7 @@ after(async () => {
 });
 
 function providerArgs(): string[] {
-  return [
-    '-c', 'model_provider="fake"',
-    '-c', 'model_providers.fake.name="fake"',
-    '-c', `model_providers.fake.base_url="${fake.url}/v1"`,
-    '-c', 'model_providers.fake.wire_api="responses"',
-    '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"',
-    '-c', 'model_providers.fake.supports_websockets=false',
-    '-c', 'model="gpt-5.5"',
-  ];
+  return codexProviderArgs(fake.url);
 }
 
 async function start(name: string, program: string): Promise<Session> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js';
-import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
@@ -41,17 +41,7 @@ function project(name: string): string {
 
 /** The fake as a custom provider: 0.169 ignores OPENAI_BASE_URL (docs/agent-clis.md); no retries so errors show at once. */
 function providerArgs(): string[] {
-  return [
-    '-c', 'model_provider="fake"',
-    '-c', 'model_providers.fake.name="fake"',
-    '-c', `model_providers.fake.base_url="${fake.url}/v1"`,
-    '-c', 'model_providers.fake.wire_api="responses"',
-    '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"',
-    '-c', 'model_providers.fake.supports_websockets=false',
-    '-c', 'model_providers.fake.request_max_retries=0',
-    '-c', 'model_providers.fake.stream_max_retries=0',
-    '-c', 'model="gpt-5.5"',
-  ];
+  return codexProviderArgs(fake.url, { noRetries: true });
 }
 
 function codexRequest(name: string, agent: CreateSessionRequest['agent'], extraArgs: string[] = []): CreateSessionRequest {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT, startDaemon, type DaemonHandle } from '../../helpers/daemonHarness.js';
-import { startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
+import { codexProviderArgs, startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import { startFakeGemini } from '../../helpers/fakeGemini.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import { pidGone, treePids } from '../../helpers/agentTestKit.js';
@@ -50,15 +50,7 @@ const AGENTS: Agent[] = [
     command: () => [
       process.env.CODEX_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'codex'),
       '-a', 'on-request',
-      '-c', 'model_provider="fake"',
-      '-c', `model_providers.fake.base_url="${openai.url}/v1"`,
-      '-c', 'model_providers.fake.name="fake"',
-      '-c', 'model_providers.fake.wire_api="responses"',
-      '-c', 'model_providers.fake.env_key="OPENAI_API_KEY"',
-      '-c', 'model_providers.fake.supports_websockets=false',
-      '-c', 'model_providers.fake.request_max_retries=0',
-      '-c', 'model_providers.fake.stream_max_retries=0',
-      '-c', 'model="gpt-5.5"',
+      ...codexProviderArgs(openai.url, { noRetries: true }),
     ],
     env: () => ({ LANG: 'C.UTF-8' }),
   },
