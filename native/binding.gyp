@@ -18,6 +18,13 @@
       "sources": ["cgroup_enter.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "corral-sandbox-init",
+      "type": "executable",
+      "sources": ["sandbox_init.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -6,10 +6,16 @@
 // Must never exec the program when joining any of the cgroups failed (fail closed: exit 125 with the reason on
 // stderr, which is the session's terminal or stderr pipe), and must never fork.
 //
-// Usage: corral-cgroup-enter <cgroup.procs path>... -- <program> [args...]
+// A sandboxed session's program is bwrap, which shares the session's process group and would die of the signals
+// the group gets (Ctrl-C, Corral's TERM) before the program could handle them: --ignore-group-signals sets them
+// to ignored before the exec (corral-sandbox-init, inside, gives the program the defaults back). Done here rather
+// than by `env --ignore-signal`: one dynamically linked exec fewer on every sandboxed spawn.
+//
+// Usage: corral-cgroup-enter [--ignore-group-signals] <cgroup.procs path>... -- <program> [args...]
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,8 +35,15 @@ static int join_cgroup(const char* procs_path) {
   return err;
 }
 
+/** The same set as GROUP_SIGNALS in src/engine/sandbox/bwrapCommand.ts and native/sandbox_init.c. */
+static const int GROUP_SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+
 int main(int argc, char** argv) {
   int i = 1;
+  if (i < argc && strcmp(argv[i], "--ignore-group-signals") == 0) {
+    for (size_t s = 0; s < sizeof GROUP_SIGNALS / sizeof GROUP_SIGNALS[0]; s++) signal(GROUP_SIGNALS[s], SIG_IGN);
+    i++;
+  }
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     int err = join_cgroup(argv[i]);
     if (err != 0) {

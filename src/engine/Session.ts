@@ -46,6 +46,7 @@ import type { HookEvent } from './agent/HookServer.js';
 import type { WaitOutcome } from '../protocol/apiReplies.js';
 import type { SandboxDecision } from './sandbox/sandboxPlan.js';
 import { sandboxedArgv } from './sandbox/bwrapCommand.js';
+import { sandboxedExitStatus } from './sandbox/sandboxExit.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
 export const SESSION_MARKER_ENV = SESSION_MARKER_KEY;
@@ -96,6 +97,8 @@ export interface SessionDeps {
   storage(): Omit<SessionStorage, 'journalGaps'>;
   /** How long an unread screen is kept before it is dropped (rebuilt from the output on the next read); tests shorten it. */
   screenDropAfterMs?: number;
+  /** Where a sandboxed program's init says how it ended (sandboxExit.ts). */
+  sandboxExitFile: string;
 }
 
 /** What a session had when its daemon stopped: a restarted daemon rebuilds the session from it (issue 14). */
@@ -253,7 +256,9 @@ export class Session {
     this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
     const limited = withRlimits(this.spec.command, this.spec.limits);
     const plan = this.spec.sandbox.plan;
-    const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup);
+    const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup, {
+      ignoreGroupSignals: plan !== null,
+    });
     return this.deps.backend.spawn({
       kind: this.spec.kind,
       file,
@@ -831,7 +836,9 @@ export class Session {
   }
 
   /** Every byte is in the stream (the backend closed): persist it, then report terminated. */
-  private async finish(status: ProcessStatus): Promise<void> {
+  private async finish(bwrapStatus: ProcessStatus): Promise<void> {
+    if (this.ending.exit !== null) return;
+    const status = this.spec.sandbox.info.mode === 'bwrap' ? await sandboxedExitStatus(bwrapStatus, this.deps.sandboxExitFile) : bwrapStatus;
     if (this.ending.exit !== null) return;
     await this.ending.treeWorkDone();
     await this.removeCgroup();

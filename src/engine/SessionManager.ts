@@ -39,6 +39,7 @@ import { applyTemplate } from './templates/templates.js';
 import { UsageSampler } from './UsageSampler.js';
 import { isStoreRefusal, StoreWriter, type StorageHealth } from './StoreWriter.js';
 import { probeSandbox, type SandboxSupport } from './sandbox/sandboxSupport.js';
+import { sandboxExitFile } from './sandbox/sandboxPlan.js';
 import { ScopedTokens, type TokenScope } from './tokens/ScopedTokens.js';
 import { confineCreate } from './tokens/scopedCreate.js';
 import type { SecurityRefusal } from '../protocol/events.js';
@@ -376,6 +377,7 @@ export class SessionManager {
           return { saved: !queued, problem: queued ? this.writer.currentProblem : null };
         },
         ...(this.config.screenDropAfterMs === undefined ? {} : { screenDropAfterMs: this.config.screenDropAfterMs }),
+        sandboxExitFile: sandboxExitFile(sessionDir(this.config.dataDir, spec.id)),
       },
       restored,
     );
@@ -613,6 +615,8 @@ export class SessionManager {
     await this.agents.dispose();
     this.reaper.reapNow();
     this.reaper.dispose();
+    const cgroups = this.containment.release();
+    if (cgroups.removed.length + cgroups.kept.length > 0) this.log('info', 'shared session cgroups', cgroups);
     this.eventEmitter.dispose();
   }
 

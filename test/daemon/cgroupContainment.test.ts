@@ -1,7 +1,8 @@
 // Issue 16, kernel-enforced containment, end to end through a real daemon on this machine's real cgroups (the
 // escapee matrix per backend and kind is cgroupEscapees.test.ts): cgroup v2's path, the sweep opt-out, a cgroup
 // found again after a daemon restart, and a fork bomb under limits.processes=100 stays at 100 (as root, where RLIMIT_NPROC does not apply) and ends whole; the
-// session info says which containment it has; no session cgroup is left behind. The machine here has cgroup v1
+// session info says which containment it has; no session cgroup is left behind, and a stopping daemon removes its
+// shared `corral` directories unless a session left running under its holder is still inside. The machine here has cgroup v1
 // hierarchies (what `auto` picks) and an empty cgroup2 at /sys/fs/cgroup/unified, which `--containment cgroup-v2`
 // uses (cgroup.kill works there; it has no controllers, so v2 limits are not exercised here).
 
@@ -13,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { createSession, markedProcesses, stillAlive } from '../helpers/coreSupport.js';
-import { autoContainment, containmentWorks, deleteSession, pollUntil, WAIT_MS, sessionCgroupDirs, sessionPidsDir, startEscapees } from '../helpers/cgroupSupport.js';
+import { autoContainment, containmentWorks, deleteSession, pollUntil, privateDaemonCgroup, WAIT_MS, sessionCgroupDirs, sessionPidsDir, startEscapees } from '../helpers/cgroupSupport.js';
 import { signalProcess } from '../../src/engine/process/signals.js';
 import type { ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 
@@ -162,5 +163,31 @@ test('after kill -9 of a daemon that owns its sessions, the next start kills the
     await second?.stop();
     await first.stop();
     first.cleanup();
+  }
+});
+
+test('a daemon stopping with no session inside removes its shared corral cgroups; one leaving a session under its holder keeps them', { skip: noCgroups }, async () => {
+  // In a cgroup of the test's own: the daemons other tests and checkouts run beside us share ours.
+  const cgroup = privateDaemonCgroup('corral-release-test');
+  const first = await startDaemon({ prefix: cgroup.prefix });
+  let second: DaemonHandle | undefined;
+  try {
+    const info = await createSession(first, { kind: 'pipe', command: ['sleep', '1000'] });
+    assert.equal(info.containment, AUTO.mode);
+    const dirs = cgroup.sessionsDirs();
+    assert.notEqual(dirs.length, 0, 'the daemon made no corral directory in its own cgroup');
+    assert.equal(await first.stop('keep-sessions'), 0, first.stderr());
+    // The session runs on under its holder, in its cgroup inside corral/: the kernel would refuse, and nothing tries.
+    assert.deepEqual(cgroup.sessionsDirs(), dirs, 'a corral directory holding a running session was removed');
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base, prefix: cgroup.prefix });
+    await deleteSession(second, info.id);
+    assert.equal(await second.stop(), 0, second.stderr());
+    assert.deepEqual(cgroup.sessionsDirs(), [], 'the corral directories of a daemon that stopped with no session inside are still there');
+    assert.match(second.stderr(), /shared session cgroups/);
+  } finally {
+    await (second ?? first).stop();
+    second?.cleanup();
+    first.cleanup();
+    await cgroup.remove();
   }
 });

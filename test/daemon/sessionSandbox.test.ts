@@ -1,7 +1,8 @@
 // Proves PRODUCT §1.9 from inside real sessions of a real daemon (holder backend, bubblewrap): a sandboxed session
 // cannot see the daemon's token, its data dir or another session's cwd, cannot write outside its cwd, can write in
 // it; `sandbox: "none"` is an explicit opt-out shown in the info and logged; with no usable bubblewrap (simulated
-// by pointing `--bwrap` at a path that does not exist) sandboxed sessions are refused with SANDBOX_UNAVAILABLE.
+// by pointing `--bwrap` at a path that does not exist) sandboxed sessions are refused with SANDBOX_UNAVAILABLE; a
+// sandboxed program ended by a signal reports the signal (not bwrap's 128+n).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -179,6 +180,34 @@ test('Ctrl-C reaches a sandboxed program that catches it, as without a sandbox, 
     await waitForText(daemon, session.id, 'caught');
     const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${session.id}`);
     assert.equal(info.body.exit, null, 'the sandbox ended with the Ctrl-C the program caught');
+  } finally {
+    await daemon.stop();
+    daemon.cleanup();
+  }
+});
+
+test('a sandboxed program ended by a signal reports the signal, as without a sandbox; one that exits with 128+n keeps its code', async () => {
+  const daemon = await startDaemon();
+  try {
+    for (const kind of ['pipe', 'pty'] as const) {
+      for (const sandbox of [{}, 'none'] as const) {
+        const label = `${kind}, sandbox ${JSON.stringify(sandbox)}`;
+        // A real process killed by a real signal: by itself (TERM, KILL) and by Ctrl-C from its terminal (INT).
+        const killed = await runScript(daemon, 'kill -TERM $$; sleep 30', { kind, sandbox });
+        assert.equal(killed.info.sandbox?.mode, sandbox === 'none' ? 'none' : 'bwrap', label);
+        assert.deepEqual([killed.info.exit?.code, killed.info.exit?.signal], [null, 'SIGTERM'], label);
+        const slain = await runScript(daemon, 'kill -KILL $$; sleep 30', { kind, sandbox });
+        assert.deepEqual([slain.info.exit?.code, slain.info.exit?.signal], [null, 'SIGKILL'], label);
+        // bwrap's own report of a SIGTERM death is exit code 143: a program that says 143 itself must keep it.
+        const coded = await runScript(daemon, 'exit 143', { kind, sandbox });
+        assert.deepEqual([coded.info.exit?.code, coded.info.exit?.signal], [143, null], label);
+      }
+    }
+    const session = await createSession(daemon, { command: ['/bin/sh', '-c', 'echo go; exec sleep 60'], sandbox: {} });
+    await waitForText(daemon, session.id, 'go');
+    assert.equal((await daemon.request('POST', `/api/v1/sessions/${session.id}/input`, { keys: ['C-c'] })).status, 200);
+    const waited = await daemon.request<{ session: SessionInfo }>('POST', `/api/v1/sessions/${session.id}/wait`, { exit: true, timeoutMs: EXIT_WAIT_MS });
+    assert.deepEqual([waited.body.session.exit?.code, waited.body.session.exit?.signal], [null, 'SIGINT']);
   } finally {
     await daemon.stop();
     daemon.cleanup();

@@ -3,9 +3,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupMounts, processCgroups, readProcs } from '../../src/engine/process/cgroups/cgroupFs.js';
-import { Containment } from '../../src/engine/process/cgroups/Containment.js';
+import { cgroupMounts, makeCgroupDir, processCgroups, readProcs, removeCgroupDir } from '../../src/engine/process/cgroups/cgroupFs.js';
+import { CGROUP_ENTER_PATH, Containment } from '../../src/engine/process/cgroups/Containment.js';
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonHandle } from './daemonHarness.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
@@ -18,13 +19,16 @@ import { createSession, fixture, identitiesOfPids, waitForText } from './coreSup
  * cgroup behaviour skip, saying so, where the machine offers none (a container with a read-only /sys/fs/cgroup).
  */
 export function autoContainment(): Containment {
-  return Containment.detect('auto');
+  const containment = Containment.detect('auto');
+  // Its probe made the shared corral directories in our cgroup: removed after the file's tests, when empty.
+  after(() => void containment.release());
+  return containment;
 }
 
 /** Whether a forced cgroup version works here. */
 export function containmentWorks(mode: 'cgroup-v2' | 'cgroup-v1'): boolean {
   try {
-    Containment.detect(mode);
+    Containment.detect(mode).release();
     return true;
   } catch (error) {
     // detect() throws exactly when the forced mode is not usable here.
@@ -86,4 +90,32 @@ export async function deleteSession(daemon: DaemonHandle, id: string): Promise<S
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
   assert.equal(reply.body.state, 'terminated');
   return reply.body;
+}
+
+/** The hierarchies a daemon's sessions use (Containment.ts): the cgroup2 one, and the v1 ones of these controllers. */
+const SESSION_CONTROLLERS = ['pids', 'freezer', 'memory', 'cpu', 'cpuacct'];
+
+/**
+ * A cgroup of this test's own below ours in every hierarchy a daemon uses, to start a daemon in (`prefix` for
+ * startDaemon): its shared `corral` directories are then its alone, not shared with the other daemons that run in our
+ * cgroup (other tests, other checkouts on this machine), so a test can tell whether that daemon removed them.
+ */
+export function privateDaemonCgroup(name: string): { prefix: string[]; sessionsDirs: () => string[]; remove: () => Promise<void> } {
+  const own = processCgroups('self');
+  const dirs: string[] = [];
+  for (const mount of cgroupMounts()) {
+    if (mount.version === 1 && !mount.controllers.some((controller) => SESSION_CONTROLLERS.includes(controller))) continue;
+    const path = own.get(mount.version === 2 ? '' : mount.controllers.join(','));
+    if (path === undefined) continue;
+    const dir = join(mount.mountPoint, path, `${name}-${process.pid}`);
+    if (dirs.includes(dir)) continue;
+    makeCgroupDir(dir);
+    dirs.push(dir);
+  }
+  return {
+    prefix: [CGROUP_ENTER_PATH, ...dirs.map((dir) => join(dir, 'cgroup.procs')), '--'],
+    sessionsDirs: () => dirs.map((dir) => join(dir, 'corral')).filter((dir) => existsSync(dir)),
+    // Once its daemon and holders are gone (a holder leaves a moment after its session's end).
+    remove: () => pollUntil('the private cgroups are empty and removed', () => dirs.every((dir) => removeCgroupDir(join(dir, 'corral')) && removeCgroupDir(dir))),
+  };
 }

@@ -1,24 +1,27 @@
 // The argv that runs a session's program inside its sandbox: bubblewrap with the plan's mounts, its own pid and IPC
 // namespaces (no other process is visible or signalable, /proc is its own), the host's network or none, every
-// capability dropped when the daemon is root, then the program. The holder (or the daemon's backend) execs this argv
-// as it would the program, so the sandbox is in place before the program's first instruction.
+// capability dropped when the daemon is root, then the program under the sandbox's own init. The holder (or the
+// daemon's backend) execs this argv as it would the program, so the sandbox is in place before the program's first
+// instruction.
+// Signals the session's process group gets from its terminal (Ctrl-C, Ctrl-\\) and from Corral's escalation
+// (INT, QUIT, TERM, HUP): bwrap shares the program's process group and would die of them first (a program that
+// catches Ctrl-C would lose its sandbox). The caller has them ignored before bwrap starts (corral-cgroup-enter
+// --ignore-group-signals, see Containment.wrap), and corral-sandbox-init gives the program the defaults back.
 
 import { isWithin, type SandboxPlan } from './sandboxPlan.js';
 import { runningAsRoot } from './sandboxSupport.js';
 
-/** GNU env (coreutils >= 8.31, an essential Debian package): sets signal dispositions, then execs. */
-const ENV = '/usr/bin/env';
-/**
- * Signals the session's process group gets from its terminal (Ctrl-C, Ctrl-\\) and from Corral's escalation. bwrap
- * shares the program's process group and would die of them first (a program that catches Ctrl-C would lose its
- * sandbox, and the namespace's init would be orphaned): bwrap ignores them, and the program gets them back as defaults.
- */
-const GROUP_SIGNALS = 'INT,QUIT,TERM,HUP';
+/** Inside the sandbox: the init binary (read-only) and the directory it reports the program's end in (writable). */
+const INSIDE_INIT = '/run/corral/init';
+const INSIDE_STATUS_DIR = '/run/corral/status';
+/** Must match SANDBOX_EXIT_FILE (sandboxPlan.ts): the daemon reads the same file from outside. */
+const INSIDE_EXIT_FILE = `${INSIDE_STATUS_DIR}/exit`;
 
 export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): string[] {
   // --die-with-parent: the sandbox ends with the bwrap that watches it. No --new-session: the program keeps the
-  // terminal as its controlling tty (job control, Ctrl-C) that the holder gave it.
-  const args = [ENV, `--ignore-signal=${GROUP_SIGNALS}`, plan.bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc'];
+  // terminal as its controlling tty (job control, Ctrl-C) that the holder gave it. --as-pid-1: our init is the
+  // namespace's pid 1 instead of bwrap's reaper (one process, and it can say whether a signal ended the program).
+  const args = [plan.bwrap, '--die-with-parent', '--unshare-pid', '--unshare-ipc', '--as-pid-1'];
   if (plan.network === 'none') args.push('--unshare-net');
   // Root keeps its capabilities in a bwrap without a user namespace; a session has no use for them.
   if (runningAsRoot()) args.push('--cap-drop', 'ALL');
@@ -64,8 +67,10 @@ export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): strin
     }
   }
   if (!procAndDev) args.push('--proc', '/proc', '--dev', '/dev');
+  parents(INSIDE_INIT);
+  args.push('--ro-bind', plan.init, INSIDE_INIT, '--bind', plan.statusDir, INSIDE_STATUS_DIR);
   // The sandbox's root is bwrap's own tmpfs: read-only, so the only writable places are the binds and /tmp.
-  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', ENV, `--default-signal=${GROUP_SIGNALS}`);
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', INSIDE_INIT, INSIDE_EXIT_FILE, '--');
   // The program by its real path: the path it was found by (a node_modules/.bin symlink) may not exist inside.
   const index = argv.indexOf(plan.executable);
   return [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))];

@@ -31,6 +31,9 @@ export interface SandboxPlan {
   /** The program as found on the host (PATH lookup), and its real path, which is what the sandbox runs. */
   executable: string;
   program: string;
+  /** The sandbox's pid 1 (corral-sandbox-init) on the host, and the host directory it reports the program's end in. */
+  init: string;
+  statusDir: string;
 }
 
 /** The sandbox of one session: what its info shows, and the plan the spawn wraps the program with (null: none). */
@@ -57,6 +60,8 @@ export interface SandboxInputs {
   hooksDir: string | null;
   /** A writable directory of the session's own mounted as HOME when its HOME is not visible otherwise. */
   ownHome: string;
+  /** The session's own directory the sandbox's init writes how the program ended to (see sandboxExitFile). */
+  statusDir: string;
 }
 
 export function planSandbox(inputs: SandboxInputs): SandboxDecision {
@@ -101,6 +106,8 @@ export function planSandbox(inputs: SandboxInputs): SandboxDecision {
     mkdirSync(inputs.ownHome, { recursive: true, mode: 0o700 });
     mounts.push({ kind: 'rw', source: inputs.ownHome, target: home });
   }
+  // Made here, before the spawn: bwrap binds it at INSIDE_STATUS_DIR (bwrapCommand.ts).
+  mkdirSync(inputs.statusDir, { recursive: true, mode: 0o700 });
   const network = policy.network ?? 'full';
   return {
     info: {
@@ -109,7 +116,7 @@ export function planSandbox(inputs: SandboxInputs): SandboxDecision {
       readOnly: mounts.flatMap((m) => (m.kind === 'ro' && (m.optional !== true || existsSync(m.source)) ? [m.target] : [])),
       writable: mounts.flatMap((m) => (m.kind === 'rw' ? [m.target] : [])),
     },
-    plan: { bwrap: support.bwrap, network, cwd: inputs.cwd, mounts, executable: inputs.executable, program },
+    plan: { bwrap: support.bwrap, network, cwd: inputs.cwd, mounts, executable: inputs.executable, program, init: support.init, statusDir: inputs.statusDir },
   };
 }
 
@@ -155,3 +162,15 @@ function checkBind(cwdPolicy: CwdPolicy, dataDir: string, path: string): string 
 export function sandboxHomeDir(sessionDir: string): string {
   return join(sessionDir, 'sandbox-home');
 }
+
+/** The directory of a session's own the sandbox's init reports in (bound writable inside). */
+export function sandboxStatusDir(sessionDir: string): string {
+  return join(sessionDir, 'sandbox-status');
+}
+
+/** The file the sandbox's init writes how the program ended to: `signal N` or `exit N` (native/sandbox_init.c). */
+export function sandboxExitFile(sessionDir: string): string {
+  return join(sandboxStatusDir(sessionDir), SANDBOX_EXIT_FILE);
+}
+
+export const SANDBOX_EXIT_FILE = 'exit';

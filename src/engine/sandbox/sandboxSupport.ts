@@ -3,6 +3,8 @@
 // a machine that cannot is reported (log, `/healthz`) and sandboxed sessions are refused, never run unsandboxed.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** Debian's `bubblewrap` package installs it here. */
 export const DEFAULT_BWRAP_PATH = '/usr/bin/bwrap';
@@ -11,19 +13,27 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** Enough of bwrap's complaint to say why (a namespace refusal is one line). */
 const REASON_CHARS = 500;
 
-export type SandboxSupport = { available: true; bwrap: string } | { available: false; bwrap: string; reason: string };
+/** The sandbox's pid 1 (native/sandbox_init.c); src/engine/sandbox and dist/engine/sandbox are three levels down. */
+export const SANDBOX_INIT_PATH = fileURLToPath(new URL('../../../native/build/Release/corral-sandbox-init', import.meta.url));
+
+export type SandboxSupport = { available: true; bwrap: string; init: string } | { available: false; bwrap: string; reason: string };
 
 /** Whether the daemon runs as root: bwrap then keeps capabilities inside unless told to drop them. */
 export function runningAsRoot(): boolean {
   return process.geteuid?.() === 0;
 }
 
-/** Runs `/bin/true` in the namespaces a session sandbox uses (pid, mount, ipc; a user namespace when not root). */
-export function probeSandbox(bwrap: string): SandboxSupport {
+/**
+ * Runs `/bin/true` in the namespaces a session sandbox uses (pid, mount, ipc; a user namespace when not root), under
+ * the sandbox's own init as pid 1, as sessions run.
+ */
+export function probeSandbox(bwrap: string, init = SANDBOX_INIT_PATH): SandboxSupport {
+  if (!existsSync(init)) return { available: false, bwrap, reason: `${init} is missing (run npm run build:native)` };
   const args = [
     '--unshare-pid',
     '--unshare-ipc',
     '--die-with-parent',
+    '--as-pid-1',
     '--ro-bind',
     '/',
     '/',
@@ -32,6 +42,9 @@ export function probeSandbox(bwrap: string): SandboxSupport {
     '--dev',
     '/dev',
     ...(runningAsRoot() ? ['--cap-drop', 'ALL'] : []),
+    '--',
+    init,
+    '/dev/null',
     '--',
     '/bin/true',
   ];
@@ -49,5 +62,5 @@ export function probeSandbox(bwrap: string): SandboxSupport {
       reason: `${bwrap} could not create namespaces (exit ${result.status ?? result.signal}): ${said === '' ? 'no message' : said}`,
     };
   }
-  return { available: true, bwrap };
+  return { available: true, bwrap, init };
 }

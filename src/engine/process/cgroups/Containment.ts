@@ -37,6 +37,10 @@ interface Layout {
   cgroup(sessionId: string): CgroupV1 | CgroupV2;
   /** The session's cgroup if it exists (a restarted daemon finds the cgroups of sessions it reattaches). */
   existing(sessionId: string): SessionCgroup | null;
+  /** The shared `corral` directories the sessions' cgroups go in (one per hierarchy). */
+  sessionsDirs: string[];
+  /** Makes the sessions directories again, with their settings, when a stopping daemon removed them (see release). */
+  prepare(): void;
 }
 
 export class Containment {
@@ -81,7 +85,11 @@ export class Containment {
     const v2 = tryLayout('cgroup-v2', () => v2Layout(mounts));
     if (v2 !== null && v2.layout?.controllers.includes('pids') === true) return v2;
     const v1 = tryLayout('cgroup-v1', () => v1Layout(mounts));
-    if (v1 !== null) return v1;
+    if (v1 !== null) {
+      // The v2 probe made its sessions directory: not ours to keep when v1 holds the sessions.
+      v2?.release();
+      return v1;
+    }
     if (v2 !== null) return v2;
     return Containment.sweepOnly(`no usable cgroup hierarchy (${problems.join('; ')}): processes are found by tree and marker only`);
   }
@@ -95,6 +103,7 @@ export class Containment {
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new CorralError('SPAWN_FAILED', `Cannot name a cgroup after session id "${sessionId}".`);
     const cgroup = this.layout.cgroup(sessionId);
     try {
+      this.layout.prepare();
       for (const dir of cgroup.directories) makeCgroupDir(dir);
       cgroup.applyLimits(limits);
     } catch (error) {
@@ -104,16 +113,43 @@ export class Containment {
     return cgroup;
   }
 
+  /**
+   * At the daemon's stop: removes the shared `corral` directories that hold no session any more, so a machine keeps
+   * no trace of a daemon that is gone. The kernel refuses (EBUSY) to remove a cgroup with a child cgroup or a process
+   * in it, so a directory still holding a session (one left running under its holder by design, or another
+   * daemon's in the same cgroup) is kept, and is answered in `kept`.
+   */
+  release(): { removed: string[]; kept: string[] } {
+    const removed: string[] = [];
+    const kept: string[] = [];
+    for (const dir of this.layout?.sessionsDirs ?? []) {
+      let gone: boolean;
+      try {
+        gone = removeCgroupDir(dir);
+      } catch {
+        // EACCES/EROFS (the cgroupfs turned read-only for us): the directory stays, as a busy one does; the stop goes on.
+        gone = false;
+      }
+      (gone ? removed : kept).push(dir);
+    }
+    return { removed, kept };
+  }
+
   /** The cgroup of a session an earlier daemon started, when it still exists. */
   find(sessionId: string): SessionCgroup | null {
     if (this.layout === null || !SESSION_ID_PATTERN.test(sessionId)) return null;
     return this.layout.existing(sessionId);
   }
 
-  /** argv that joins `cgroup` and then execs `argv` in the same process (no fork, no window outside it). */
-  wrap(argv: readonly string[], cgroup: SessionCgroup | null): string[] {
-    if (cgroup === null) return [...argv];
-    return [this.enterPath, ...cgroup.procsFiles, '--', ...argv];
+  /**
+   * argv that joins `cgroup` and then execs `argv` in the same process (no fork, no window outside it).
+   * `ignoreGroupSignals`: the program (bwrap) gets the session's group signals ignored (see cgroup_enter.c); the
+   * wrapper then runs even without a cgroup.
+   */
+  wrap(argv: readonly string[], cgroup: SessionCgroup | null, options: { ignoreGroupSignals?: boolean } = {}): string[] {
+    const ignore = options.ignoreGroupSignals === true;
+    if (cgroup === null && !ignore) return [...argv];
+    return [this.enterPath, ...(ignore ? ['--ignore-group-signals'] : []), ...(cgroup?.procsFiles ?? []), '--', ...argv];
   }
 }
 
@@ -147,6 +183,14 @@ function v2Layout(mounts: readonly CgroupMount[]): Layout {
   return {
     mode: 'cgroup-v2',
     controllers,
+    sessionsDirs: [sessionsDir],
+    prepare: () => {
+      if (existsSync(sessionsDir)) return;
+      // Another daemon sharing our cgroup removed it at its stop: a fresh one hands the controllers down again (a
+      // session cgroup made in a bare one would have no limits files, and the limits would fail closed).
+      makeCgroupDir(sessionsDir);
+      for (const name of controllers) writeCgroupFile(join(sessionsDir, 'cgroup.subtree_control'), `+${name}`);
+    },
     cgroup: (sessionId) => new CgroupV2(sessionId, mount.mountPoint, posix.join(sessionsPath, sessionId)),
     existing: (sessionId) => {
       const cgroup = new CgroupV2(sessionId, mount.mountPoint, posix.join(sessionsPath, sessionId));
@@ -213,9 +257,13 @@ function v1Layout(mounts: readonly CgroupMount[]): Layout {
       sessionId,
       distinct.map((hierarchy) => ({ hierarchy, path: posix.join(hierarchy.own, SESSIONS_DIR, sessionId) })),
     );
+  const sessionsDirs = distinct.map((hierarchy) => join(hierarchy.mountPoint, hierarchy.own, SESSIONS_DIR));
   return {
     mode: 'cgroup-v1',
     controllers: [...hierarchies.keys()].filter((name) => name !== 'freezer' && name !== 'cpuacct'),
+    sessionsDirs,
+    // v1 directories carry no settings of their own: a session's cgroup is made with its parents (makeCgroupDir).
+    prepare: () => undefined,
     cgroup: build,
     existing: (sessionId) => {
       const cgroup = build(sessionId);
