@@ -179,6 +179,26 @@ describe('corral CLI against a running daemon', { concurrency: 3 }, () => {
     assert.match(shown.stdout, /^state\s+terminated/m);
     assert.match(shown.stdout, /^exit\s+exit 0$/m);
     assert.match(shown.stdout, /^profile\s+command \(pipe\)$/m);
+    assert.match(shown.stdout, /^sandbox\s+no sandbox$/m);
+  });
+
+  test('show says how a session is held and walled in: its cgroup and limits, its sandbox and what it sees', async () => {
+    const created = await daemon.request<SessionInfo>('POST', '/api/v1/sessions', {
+      kind: 'pipe',
+      command: ['sleep', '600'],
+      limits: { processes: 50, cpuWeight: 20 },
+      sandbox: { network: 'none' },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    try {
+      const shown = await cli(['show', created.body.id]);
+      assert.equal(shown.code, 0, shown.stderr);
+      // Which containment depends on the machine (cgroup v1 here); the limits and the sandbox do not.
+      assert.match(shown.stdout, /^contain\s+(cgroup v1|cgroup v2|no cgroup \(process sweep\)), limits: processes 50, cpu weight 20$/m);
+      assert.match(shown.stdout, new RegExp(`^sandbox\\s+sandbox bwrap, network none; writable: ${created.body.cwd}\\b.*; read-only: /usr\\b`, 'm'));
+    } finally {
+      await daemon.request('DELETE', `/api/v1/sessions/${created.body.id}?force=true`);
+    }
   });
 
   test('new --template starts from the stored template, flags win, and an unknown template exits 3 naming the templates', async () => {

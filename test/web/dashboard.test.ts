@@ -306,6 +306,30 @@ describe('web dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('the header says how the session is held and walled in: cgroup and limits, sandbox, and its binds on hover', async () => {
+    const session = await createSession({ command: ['cat'], name: 'walled', limits: { processes: 40 }, sandbox: { network: 'none' } });
+    const plain = await createSession({ command: ['cat'], name: 'open', sandbox: 'none' });
+    const { context, page, errors } = await loggedInPage();
+    try {
+      await openSession(page, session.id);
+      const line = page.locator('#session-isolation');
+      await line.waitFor({ timeout: UI_TIMEOUT_MS });
+      // Which containment depends on the machine (cgroup v1 here); the limit and the sandbox do not.
+      assert.match((await line.textContent()) ?? '', /^(cgroup v1|cgroup v2|no cgroup \(process sweep\)), limits: processes 40 · sandbox bwrap, network none$/);
+      assert.match((await line.getAttribute('title')) ?? '', new RegExp(`^writable: ${session.cwd}\\b.*; read-only: /usr\\b`));
+      await screenshot(page, 'session-isolation.png');
+      await openSession(page, plain.id);
+      await page.waitForFunction(() => document.querySelector('#session-isolation')?.textContent?.endsWith('no sandbox (opted out)') === true, undefined, {
+        timeout: UI_TIMEOUT_MS,
+      });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await killSession(session.id);
+      await killSession(plain.id);
+    }
+  });
+
   test('after the socket drops, the terminal resumes at its offset with no line lost or repeated', async (t) => {
     // 400 numbered lines at ~100/s: output keeps flowing while the browser is cut off.
     const script = 'for i in $(seq 1 400); do echo "line-$i"; sleep 0.01; done; echo finished; exec sleep 300';

@@ -2,6 +2,7 @@
 // Every string that came from a session (name, task, argv, cwd) is neutralized before it reaches the terminal.
 
 import type { ExitInfo, SessionInfo } from '../../protocol/sessionTypes.js';
+import { containmentText, sandboxBindsText, sandboxText } from '../../protocol/isolationText.js';
 import { formatDuration } from './duration.js';
 import { neutralize } from './neutralize.js';
 import { styleState, type Styler } from './style.js';
@@ -61,6 +62,13 @@ export function formatSessionDetails(info: SessionInfo, style: Styler, now: numb
     ['exit', describeExit(info.exit) || '-'],
     ['output', `${info.output.totalBytes} bytes` + (info.kind === 'pipe' ? ` (stdout ${info.output.stdoutBytes}, stderr ${info.output.stderrBytes})` : '')],
   ];
+  const held = containmentText(info);
+  if (held !== null) rows.push(['contain', held]);
+  const sandbox = sandboxText(info);
+  if (sandbox !== null) {
+    const binds = sandboxBindsText(info);
+    rows.push(['sandbox', binds === null ? sandbox : `${sandbox}; ${binds}`]);
+  }
   if (info.usage !== null) {
     rows.push(['usage', `cpu ${formatDuration(info.usage.cpuMs)}, rss ${Math.round(info.usage.rssBytes / 1024 / 1024)} MiB, ${info.usage.processCount} processes`]);
   }

@@ -1,7 +1,9 @@
-// The session view's header: state badge, title, a meta line (profile, kind, pid, task, cwd, size, age, exit)
-// and the link status of the terminal's socket. Names, cwds and commands are caller data: set as text only.
+// The session view's header: state badge, title, a meta line (profile, kind, pid, task, cwd, size, age, exit), a
+// line saying how the session is held and walled in (cgroup and limits, sandbox; the binds on hover) and the link
+// status of the terminal's socket. Names, cwds and commands are caller data: set as text only.
 
 import type { SessionInfo } from '../../protocol/sessionTypes.js';
+import { containmentText, sandboxBindsText, sandboxText } from '../../protocol/isolationText.js';
 import { h, replaceChildren } from '../dom.js';
 import { age, exitText, sessionTitle, stateBadge } from '../format.js';
 import type { LinkStatus } from '../terminalConnection.js';
@@ -11,13 +13,14 @@ export class SessionHeader {
   private readonly badgeSlot = h('span', { attrs: { id: 'session-state' } });
   private readonly titleEl = h('h2', { class: 'session-title' });
   private readonly meta = h('p', { class: 'meta' });
+  private readonly isolation = h('p', { class: 'meta isolation', attrs: { id: 'session-isolation' } });
   /** An agent CLI version the profile was not verified against: its screens may have drifted (profile_mismatch). */
   private readonly versionWarning = h('p', { class: 'version-warning', attrs: { id: 'agent-version-warning', role: 'note' } });
   private readonly renameSlot = h('span', { class: 'rename-slot' });
   private readonly linkStatus = h('span', { class: 'link-status', attrs: { id: 'link-status', role: 'status' } });
 
   constructor(private readonly sessionId: string) {
-    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.renameSlot, this.linkStatus), this.meta, this.versionWarning);
+    this.element = h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, this.badgeSlot, this.titleEl, this.renameSlot, this.linkStatus), this.meta, this.isolation, this.versionWarning);
     this.versionWarning.hidden = true;
   }
 
@@ -41,6 +44,10 @@ export class SessionHeader {
     ].filter((p): p is string => p !== null);
     this.meta.textContent = parts.join(' · ');
     this.meta.title = session.command.join(' ');
+    const isolation = [containmentText(session), sandboxText(session)].filter((p): p is string => p !== null);
+    this.isolation.hidden = isolation.length === 0;
+    this.isolation.textContent = isolation.join(' · ');
+    this.isolation.title = sandboxBindsText(session) ?? '';
     const agent = session.agent;
     const unverified = agent !== undefined && agent.versionVerified === false;
     this.versionWarning.hidden = !unverified;
