@@ -95,3 +95,47 @@ test('find() returns the cgroup of a session made earlier (a restarted daemon) a
   }
   assert.equal(existsSync(sessionCgroupDirs(id)[0] ?? '/nonexistent'), false);
 });
+
+test('cgroup v2 with real files (the cgroup2 here has no pids/memory/cpu controllers: they are bound to v1): the tree joins, its CPU time comes from cpu.stat, and limits without a controller are reported as not enforced', { skip: v2Skip() }, async () => {
+  const v2 = Containment.detect('cgroup-v2');
+  try {
+    const id = testId('v2');
+    const cgroup = v2.create(id, { processes: 20, memoryBytes: 64 * 1024 * 1024, cpuWeight: 50 });
+    assert.ok(cgroup !== null);
+    try {
+      assert.equal(cgroup.mode, 'cgroup-v2');
+      // Only what the kernel holds counts as enforced: none of these controllers is on this cgroup2.
+      const delegated = v2.detail;
+      const expected = {
+        ...(delegated.includes('pids') ? { processes: 20 } : {}),
+        ...(delegated.includes('memory') ? { memoryBytes: 64 * 1024 * 1024 } : {}),
+        ...(delegated.includes('cpu') ? { cpuWeight: 50 } : {}),
+      };
+      assert.deepEqual({ ...cgroup.enforced }, expected);
+      // A child burns CPU and forks a grandchild that burns more; both are reaped before the read: cpu.stat
+      // (core v2, no controller needed) still counts them, as the rusage of a live process could not.
+      const burn = 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done';
+      const argv = v2.wrap(['/bin/sh', '-c', `(${burn}) & ${burn}; wait`], cgroup);
+      const child = spawn(argv[0] ?? '', argv.slice(1), { stdio: 'ignore' });
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      assert.equal(code, 0);
+      const usage = cgroup.usage();
+      assert.equal(usage.processCount, 0);
+      assert.ok(usage.cpuMs !== null && usage.cpuMs > 0, `no CPU time from cpu.stat: ${JSON.stringify(usage)}`);
+    } finally {
+      await cgroup.kill();
+      assert.equal(await cgroup.remove(), true);
+    }
+  } finally {
+    v2.release();
+  }
+});
+
+function v2Skip(): string | false {
+  try {
+    Containment.detect('cgroup-v2').release();
+    return false;
+  } catch (error) {
+    return `no usable cgroup v2 here: ${(error as Error).message}`;
+  }
+}
