@@ -11,12 +11,19 @@
 // to ignored before the exec (corral-sandbox-init, inside, gives the program the defaults back). Done here rather
 // than by `env --ignore-signal`: one dynamically linked exec fewer on every sandboxed spawn.
 //
-// Usage: corral-cgroup-enter [--ignore-group-signals] <cgroup.procs path>... -- <program> [args...]
+// A sandboxed program also gets files opened here, outside the sandbox, at fixed descriptors (--open-read N PATH,
+// --open-write N PATH, not close-on-exec): the sandbox's init runs from one (bwrap execs /proc/self/fd/N) and reports
+// the program's end into the other, so neither needs a bind mount into the sandbox (each costs bwrap a mountinfo
+// walk) and the program never holds a path it could write its own exit report to.
+//
+// Usage: corral-cgroup-enter [--ignore-group-signals] [--open-read N PATH]... [--open-write N PATH]...
+//                            <cgroup.procs path>... -- <program> [args...]
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,11 +45,39 @@ static int join_cgroup(const char* procs_path) {
 /** The same set as GROUP_SIGNALS in src/engine/sandbox/bwrapCommand.ts and native/sandbox_init.c. */
 static const int GROUP_SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
 
+/** Opens `path` at descriptor `fd_text` (inherited across exec); 0 or an errno. */
+static int open_at(const char* fd_text, const char* path, int flags) {
+  char* end;
+  long want = strtol(fd_text, &end, 10);
+  if (*end != '\0' || want < 3 || want > 1000) return EBADF;
+  int fd = open(path, flags | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  if (fd != want) {
+    // dup2's copy has no close-on-exec: the one descriptor that crosses the exec.
+    int err = dup2(fd, (int)want) < 0 ? errno : 0;
+    close(fd);
+    return err;
+  }
+  return fcntl(fd, F_SETFD, 0) < 0 ? errno : 0;
+}
+
 int main(int argc, char** argv) {
   int i = 1;
-  if (i < argc && strcmp(argv[i], "--ignore-group-signals") == 0) {
-    for (size_t s = 0; s < sizeof GROUP_SIGNALS / sizeof GROUP_SIGNALS[0]; s++) signal(GROUP_SIGNALS[s], SIG_IGN);
-    i++;
+  for (;;) {
+    if (i < argc && strcmp(argv[i], "--ignore-group-signals") == 0) {
+      for (size_t s = 0; s < sizeof GROUP_SIGNALS / sizeof GROUP_SIGNALS[0]; s++) signal(GROUP_SIGNALS[s], SIG_IGN);
+      i++;
+    } else if (i + 2 < argc && (strcmp(argv[i], "--open-read") == 0 || strcmp(argv[i], "--open-write") == 0)) {
+      int flags = strcmp(argv[i], "--open-read") == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC;
+      int err = open_at(argv[i + 1], argv[i + 2], flags);
+      if (err != 0) {
+        dprintf(2, "corral: cannot open %s for the session (%s); not starting it\n", argv[i + 2], strerror(err));
+        return EXIT_NOT_CONTAINED;
+      }
+      i += 3;
+    } else {
+      break;
+    }
   }
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     int err = join_cgroup(argv[i]);

@@ -4,16 +4,18 @@
 // status file the daemon reads: bwrap can only pass on an exit code (128+n for a signal), which cannot tell a
 // program killed by SIGINT from one that exited with 130. Then it exits with bwrap's own code, and the kernel ends
 // everything left in the namespace.
+// Nothing of it is mounted in the sandbox: corral-cgroup-enter opened its binary and the status file outside, at
+// descriptors bwrap inherits; bwrap execs it as /proc/self/fd/<exe fd>, and the program gets neither descriptor.
 // As pid 1 it is immune to signals it has no handler for (the kernel drops them for a namespace's init), so Ctrl-C
 // and Corral's TERM reach the program, not it; a SIGKILL from outside (bwrap's --die-with-parent) still ends it.
 // Static, like corral-cgroup-enter: no loader and no libraries to map, and nothing of the host needed inside.
 //
-// Usage: corral-sandbox-init <status file> -- <program> [args...]
+// Usage: corral-sandbox-init <exe fd> <status fd> -- <program> [args...]
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,11 +26,15 @@
 /** Signals the bwrap outside ignores (GROUP_SIGNALS in bwrapCommand.ts): the program gets them as defaults. */
 static const int GROUP_SIGNALS[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
 
-static void write_status(const char* path, int status) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return;  // The daemon then reports what bwrap said (the exit code), as without this file.
-  }
+/** A descriptor number from argv; -1 when it is not one. */
+static int parse_fd(const char* text) {
+  char* end;
+  long fd = strtol(text, &end, 10);
+  return *end == '\0' && fd >= 3 && fd <= 1000 ? (int)fd : -1;
+}
+
+static void write_status(int fd, int status) {
+  // A failed write leaves the file empty: the daemon then reports what bwrap said (the exit code).
   if (WIFSIGNALED(status)) {
     dprintf(fd, "signal %d\n", WTERMSIG(status));
   } else {
@@ -38,24 +44,27 @@ static void write_status(const char* path, int status) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 4 || strcmp(argv[2], "--") != 0) {
-    dprintf(2, "usage: corral-sandbox-init <status file> -- <program> [args...]\n");
+  int exe_fd = argc > 2 ? parse_fd(argv[1]) : -1;
+  int status_fd = argc > 2 ? parse_fd(argv[2]) : -1;
+  if (argc < 5 || exe_fd < 0 || status_fd < 0 || strcmp(argv[3], "--") != 0) {
+    dprintf(2, "usage: corral-sandbox-init <exe fd> <status fd> -- <program> [args...]\n");
     return EXIT_NOT_STARTED;
   }
-  const char* status_path = argv[1];
+  close(exe_fd);
   pid_t child = fork();
   if (child < 0) {
     dprintf(2, "corral: cannot start the program in its sandbox: %s\n", strerror(errno));
     return EXIT_NOT_STARTED;
   }
   if (child == 0) {
+    close(status_fd);
     for (size_t i = 0; i < sizeof GROUP_SIGNALS / sizeof GROUP_SIGNALS[0]; i++) signal(GROUP_SIGNALS[i], SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execvp(argv[3], argv + 3);
+    execvp(argv[4], argv + 4);
     int err = errno;
-    dprintf(2, "corral: cannot run %s: %s\n", argv[3], strerror(err));
+    dprintf(2, "corral: cannot run %s: %s\n", argv[4], strerror(err));
     _exit(err == ENOENT ? 127 : 126);
   }
   for (;;) {
@@ -66,7 +75,7 @@ int main(int argc, char** argv) {
       return EXIT_NOT_STARTED;  // ECHILD before the program was seen: cannot happen, it is our child.
     }
     if (pid != child) continue;  // an orphan reparented to us
-    write_status(status_path, status);
+    write_status(status_fd, status);
     // bwrap's own convention, so a reader of the exit code alone sees what it always did.
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   }

@@ -45,7 +45,7 @@ import type { ShellIntegration } from './shell/shellIntegration.js';
 import type { HookEvent } from './agent/HookServer.js';
 import type { WaitOutcome } from '../protocol/apiReplies.js';
 import type { SandboxDecision } from './sandbox/sandboxPlan.js';
-import { sandboxedArgv } from './sandbox/bwrapCommand.js';
+import { sandboxedCommand } from './sandbox/bwrapCommand.js';
 import { sandboxedExitStatus } from './sandbox/sandboxExit.js';
 
 /** Env var set in every child: lets the tree sweep find descendants that left the process tree (setsid, double fork). */
@@ -256,9 +256,8 @@ export class Session {
     this.cgroup = this.deps.containment.create(this.id, this.spec.limits);
     const limited = withRlimits(this.spec.command, this.spec.limits);
     const plan = this.spec.sandbox.plan;
-    const [file = '', ...args] = this.deps.containment.wrap(plan === null ? limited : sandboxedArgv(plan, limited), this.cgroup, {
-      ignoreGroupSignals: plan !== null,
-    });
+    const sandboxed = plan === null ? null : sandboxedCommand(plan, limited);
+    const [file = '', ...args] = this.deps.containment.wrap(sandboxed?.argv ?? limited, this.cgroup, sandboxed ?? undefined);
     return this.deps.backend.spawn({
       kind: this.spec.kind,
       file,

@@ -12,7 +12,7 @@ import type { CreateSessionRequest } from '../protocol/api.js';
 import type { AgentLaunch, AgentService } from './agent/AgentService.js';
 import type { EngineLogger } from './engineLogger.js';
 import type { Profile } from './profiles/profileSchema.js';
-import { planSandbox, sandboxHomeDir, sandboxStatusDir } from './sandbox/sandboxPlan.js';
+import { planSandbox, sandboxExitFile, sandboxHomeDir } from './sandbox/sandboxPlan.js';
 import type { SandboxSupport } from './sandbox/sandboxSupport.js';
 import { SCOPED_TOKEN_ENV, type ScopedTokens } from './tokens/ScopedTokens.js';
 import type { SessionKind } from '../protocol/sessionTypes.js';
@@ -132,7 +132,7 @@ function finishSpec(context: SpecContext, request: CreateSessionRequest, soFar: 
     ],
     hooksDir: launch.hooks ? context.sandbox.hooksDir : null,
     ownHome: sandboxHomeDir(ownDir),
-    statusDir: sandboxStatusDir(ownDir),
+    statusFile: sandboxExitFile(ownDir),
   });
   if (sandbox.info.mode === 'none' && sandbox.info.reason === 'opted-out') {
     // An explicit opt-out is a decision someone will want to find later.

@@ -203,6 +203,9 @@ test('a sandboxed program ended by a signal reports the signal, as without a san
         assert.deepEqual([coded.info.exit?.code, coded.info.exit?.signal], [143, null], label);
       }
     }
+    // The init's binary and its report file reach it as descriptors the program never gets (it could forge its end).
+    const fds = await runScript(daemon, 'ls /proc/$$/fd', { kind: 'pipe', sandbox: {} });
+    assert.deepEqual(fds.stdout.split('\n').filter((fd) => Number(fd) > 2 && Number(fd) < 255), [], `descriptors the program inherited: ${fds.stdout}`);
     const session = await createSession(daemon, { command: ['/bin/sh', '-c', 'echo go; exec sleep 60'], sandbox: {} });
     await waitForText(daemon, session.id, 'go');
     assert.equal((await daemon.request('POST', `/api/v1/sessions/${session.id}/input`, { keys: ['C-c'] })).status, 200);

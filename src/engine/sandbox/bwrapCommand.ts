@@ -7,17 +7,30 @@
 // (INT, QUIT, TERM, HUP): bwrap shares the program's process group and would die of them first (a program that
 // catches Ctrl-C would lose its sandbox). The caller has them ignored before bwrap starts (corral-cgroup-enter
 // --ignore-group-signals, see Containment.wrap), and corral-sandbox-init gives the program the defaults back.
+// The init and its status file are not mounted in the sandbox: the caller opens them at INIT_FD and STATUS_FD
+// (`files`, corral-cgroup-enter --open-read/--open-write), bwrap inherits both and execs the init through
+// /proc/self/fd (the sandbox's own /proc still resolves it), and the init closes both for the program.
 
 import { isWithin, type SandboxPlan } from './sandboxPlan.js';
 import { runningAsRoot } from './sandboxSupport.js';
 
-/** Inside the sandbox: the init binary (read-only) and the directory it reports the program's end in (writable). */
-const INSIDE_INIT = '/run/corral/init';
-const INSIDE_STATUS_DIR = '/run/corral/status';
-/** Must match SANDBOX_EXIT_FILE (sandboxPlan.ts): the daemon reads the same file from outside. */
-const INSIDE_EXIT_FILE = `${INSIDE_STATUS_DIR}/exit`;
+/** Fixed descriptors, above what a program's own setup uses: the init binary and the file it reports the end in. */
+export const INIT_FD = 100;
+export const STATUS_FD = 101;
 
-export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): string[] {
+/** A file the caller opens at a fixed descriptor before bwrap starts. */
+export interface PassedFile {
+  fd: number;
+  path: string;
+  mode: 'read' | 'write';
+}
+
+export interface SandboxCommand {
+  argv: string[];
+  files: PassedFile[];
+}
+
+export function sandboxedCommand(plan: SandboxPlan, argv: readonly string[]): SandboxCommand {
   // --die-with-parent: the sandbox ends with the bwrap that watches it. No --new-session: the program keeps the
   // terminal as its controlling tty (job control, Ctrl-C) that the holder gave it. --as-pid-1: our init is the
   // namespace's pid 1 instead of bwrap's reaper (one process, and it can say whether a signal ended the program).
@@ -67,11 +80,15 @@ export function sandboxedArgv(plan: SandboxPlan, argv: readonly string[]): strin
     }
   }
   if (!procAndDev) args.push('--proc', '/proc', '--dev', '/dev');
-  parents(INSIDE_INIT);
-  args.push('--ro-bind', plan.init, INSIDE_INIT, '--bind', plan.statusDir, INSIDE_STATUS_DIR);
   // The sandbox's root is bwrap's own tmpfs: read-only, so the only writable places are the binds and /tmp.
-  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', INSIDE_INIT, INSIDE_EXIT_FILE, '--');
+  args.push('--remount-ro', '/', '--chdir', plan.cwd, '--', `/proc/self/fd/${INIT_FD}`, String(INIT_FD), String(STATUS_FD), '--');
   // The program by its real path: the path it was found by (a node_modules/.bin symlink) may not exist inside.
   const index = argv.indexOf(plan.executable);
-  return [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))];
+  return {
+    argv: [...args, ...argv.map((arg, i) => (i === index ? plan.program : arg))],
+    files: [
+      { fd: INIT_FD, path: plan.init, mode: 'read' },
+      { fd: STATUS_FD, path: plan.statusFile, mode: 'write' },
+    ],
+  };
 }

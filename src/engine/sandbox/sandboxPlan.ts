@@ -31,9 +31,9 @@ export interface SandboxPlan {
   /** The program as found on the host (PATH lookup), and its real path, which is what the sandbox runs. */
   executable: string;
   program: string;
-  /** The sandbox's pid 1 (corral-sandbox-init) on the host, and the host directory it reports the program's end in. */
+  /** The sandbox's pid 1 (corral-sandbox-init) on the host, and the host file it reports the program's end in. */
   init: string;
-  statusDir: string;
+  statusFile: string;
 }
 
 /** The sandbox of one session: what its info shows, and the plan the spawn wraps the program with (null: none). */
@@ -60,8 +60,8 @@ export interface SandboxInputs {
   hooksDir: string | null;
   /** A writable directory of the session's own mounted as HOME when its HOME is not visible otherwise. */
   ownHome: string;
-  /** The session's own directory the sandbox's init writes how the program ended to (see sandboxExitFile). */
-  statusDir: string;
+  /** The session's own file the sandbox's init writes how the program ended to (see sandboxExitFile). */
+  statusFile: string;
 }
 
 export function planSandbox(inputs: SandboxInputs): SandboxDecision {
@@ -106,8 +106,8 @@ export function planSandbox(inputs: SandboxInputs): SandboxDecision {
     mkdirSync(inputs.ownHome, { recursive: true, mode: 0o700 });
     mounts.push({ kind: 'rw', source: inputs.ownHome, target: home });
   }
-  // Made here, before the spawn: bwrap binds it at INSIDE_STATUS_DIR (bwrapCommand.ts).
-  mkdirSync(inputs.statusDir, { recursive: true, mode: 0o700 });
+  // Its directory is made here; the file is opened (emptied) by the spawn, outside the sandbox (bwrapCommand.ts).
+  mkdirSync(dirname(inputs.statusFile), { recursive: true, mode: 0o700 });
   const network = policy.network ?? 'full';
   return {
     info: {
@@ -116,7 +116,7 @@ export function planSandbox(inputs: SandboxInputs): SandboxDecision {
       readOnly: mounts.flatMap((m) => (m.kind === 'ro' && (m.optional !== true || existsSync(m.source)) ? [m.target] : [])),
       writable: mounts.flatMap((m) => (m.kind === 'rw' ? [m.target] : [])),
     },
-    plan: { bwrap: support.bwrap, network, cwd: inputs.cwd, mounts, executable: inputs.executable, program, init: support.init, statusDir: inputs.statusDir },
+    plan: { bwrap: support.bwrap, network, cwd: inputs.cwd, mounts, executable: inputs.executable, program, init: support.init, statusFile: inputs.statusFile },
   };
 }
 
@@ -163,14 +163,7 @@ export function sandboxHomeDir(sessionDir: string): string {
   return join(sessionDir, 'sandbox-home');
 }
 
-/** The directory of a session's own the sandbox's init reports in (bound writable inside). */
-export function sandboxStatusDir(sessionDir: string): string {
-  return join(sessionDir, 'sandbox-status');
-}
-
 /** The file the sandbox's init writes how the program ended to: `signal N` or `exit N` (native/sandbox_init.c). */
 export function sandboxExitFile(sessionDir: string): string {
-  return join(sandboxStatusDir(sessionDir), SANDBOX_EXIT_FILE);
+  return join(sessionDir, 'sandbox-exit');
 }
-
-export const SANDBOX_EXIT_FILE = 'exit';

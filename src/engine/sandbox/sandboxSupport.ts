@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CGROUP_ENTER_PATH } from '../process/cgroups/Containment.js';
+import { INIT_FD, STATUS_FD } from './bwrapCommand.js';
 
 /** Debian's `bubblewrap` package installs it here. */
 export const DEFAULT_BWRAP_PATH = '/usr/bin/bwrap';
@@ -25,11 +27,23 @@ export function runningAsRoot(): boolean {
 
 /**
  * Runs `/bin/true` in the namespaces a session sandbox uses (pid, mount, ipc; a user namespace when not root), under
- * the sandbox's own init as pid 1, as sessions run.
+ * the sandbox's own init as pid 1, started as sessions start it (bwrapCommand.ts).
  */
 export function probeSandbox(bwrap: string, init = SANDBOX_INIT_PATH): SandboxSupport {
-  if (!existsSync(init)) return { available: false, bwrap, reason: `${init} is missing (run npm run build:native)` };
+  // Asked first: the probe runs bwrap through corral-cgroup-enter, whose exec failure would say less.
+  if (!existsSync(bwrap)) return { available: false, bwrap, reason: `bubblewrap is not installed at ${bwrap} (Debian: apt-get install bubblewrap)` };
+  for (const binary of [init, CGROUP_ENTER_PATH]) {
+    if (!existsSync(binary)) return { available: false, bwrap, reason: `${binary} is missing (run npm run build:native)` };
+  }
   const args = [
+    '--open-read',
+    String(INIT_FD),
+    init,
+    '--open-write',
+    String(STATUS_FD),
+    '/dev/null',
+    '--',
+    bwrap,
     '--unshare-pid',
     '--unshare-ipc',
     '--die-with-parent',
@@ -43,16 +57,16 @@ export function probeSandbox(bwrap: string, init = SANDBOX_INIT_PATH): SandboxSu
     '/dev',
     ...(runningAsRoot() ? ['--cap-drop', 'ALL'] : []),
     '--',
-    init,
-    '/dev/null',
+    `/proc/self/fd/${INIT_FD}`,
+    String(INIT_FD),
+    String(STATUS_FD),
     '--',
     '/bin/true',
   ];
-  const result = spawnSync(bwrap, args, { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(CGROUP_ENTER_PATH, args, { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (result.error !== undefined) {
     const code = (result.error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? `bubblewrap is not installed at ${bwrap} (Debian: apt-get install bubblewrap)` : `could not run ${bwrap}: ${result.error.message}`;
-    return { available: false, bwrap, reason };
+    return { available: false, bwrap, reason: `could not run ${bwrap} (${code ?? 'error'}): ${result.error.message}` };
   }
   if (result.status !== 0) {
     const said = (result.stderr ?? '').trim().slice(0, REASON_CHARS);

@@ -14,6 +14,7 @@ import { CgroupV1, type V1Controller, type V1Hierarchy } from './CgroupV1.js';
 import { CgroupV2 } from './CgroupV2.js';
 import type { CgroupLimits, SessionCgroup } from './SessionCgroup.js';
 import type { ContainmentChoice } from '../../EngineConfig.js';
+import type { PassedFile } from '../../sandbox/bwrapCommand.js';
 
 // src/engine/process/cgroups and dist/engine/process/cgroups both sit four levels below the repo root.
 export const CGROUP_ENTER_PATH = fileURLToPath(new URL('../../../../native/build/Release/corral-cgroup-enter', import.meta.url));
@@ -143,13 +144,16 @@ export class Containment {
 
   /**
    * argv that joins `cgroup` and then execs `argv` in the same process (no fork, no window outside it).
-   * `ignoreGroupSignals`: the program (bwrap) gets the session's group signals ignored (see cgroup_enter.c); the
-   * wrapper then runs even without a cgroup.
+   * A sandbox's bwrap also gets the session's group signals ignored and its init's files opened at fixed
+   * descriptors (see cgroup_enter.c, bwrapCommand.ts); the wrapper then runs even without a cgroup.
    */
-  wrap(argv: readonly string[], cgroup: SessionCgroup | null, options: { ignoreGroupSignals?: boolean } = {}): string[] {
-    const ignore = options.ignoreGroupSignals === true;
-    if (cgroup === null && !ignore) return [...argv];
-    return [this.enterPath, ...(ignore ? ['--ignore-group-signals'] : []), ...(cgroup?.procsFiles ?? []), '--', ...argv];
+  wrap(argv: readonly string[], cgroup: SessionCgroup | null, sandbox?: { files: readonly PassedFile[] }): string[] {
+    if (cgroup === null && sandbox === undefined) return [...argv];
+    const sandboxArgs =
+      sandbox === undefined
+        ? []
+        : ['--ignore-group-signals', ...sandbox.files.flatMap((file) => [file.mode === 'read' ? '--open-read' : '--open-write', String(file.fd), file.path])];
+    return [this.enterPath, ...sandboxArgs, ...(cgroup?.procsFiles ?? []), '--', ...argv];
   }
 }
 
