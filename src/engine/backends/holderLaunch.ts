@@ -1,10 +1,10 @@
 // Starts a corral-holder without blocking the daemon: native.holderSpawn (native/holder_spawn.c) only posix_spawns
-// it and hands back its pipes; the configuration is written and the READY line read on the event loop, so a daemon
+// it, on a worker thread, and hands back its pipes; the configuration is written and the READY line read on the event loop, so a daemon
 // starting fifty sessions keeps serving while their holders start the programs in parallel.
 // Must never leave a holder running that did not report READY in time (it is killed through its pidfd, which
 // cannot hit a reused pid), and never accept a report from another process than the one it spawned.
 
-import { close } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { CorralError } from '../../protocol/errors.js';
 import { native } from '../process/nativeBinding.js';
@@ -19,12 +19,12 @@ const SIGKILL = 9;
  * checked against the one spawned). Rejects with SPAWN_FAILED when it reports an ERROR, says nothing, or takes
  * longer than `timeoutMs` (then it is killed; the orphan reaper collects every holder that exits).
  */
-export function launchHolder(path: string, argv: string[], config: Buffer, timeoutMs: number, what: string): Promise<Extract<HolderReadyLine, { ok: true }>> {
+export async function launchHolder(path: string, argv: string[], config: Buffer, timeoutMs: number, what: string): Promise<Extract<HolderReadyLine, { ok: true }>> {
   let launched: { pid: number; pidfd: number; stdin: number; stdout: number };
   try {
-    launched = native.holderSpawn(path, argv);
+    launched = await native.holderSpawn(path, argv);
   } catch (error) {
-    return Promise.reject(new CorralError('SPAWN_FAILED', `Cannot start a holder for ${what}: ${(error as Error).message}`, { cause: error }));
+    throw new CorralError('SPAWN_FAILED', `Cannot start a holder for ${what}: ${(error as Error).message}`, { cause: error });
   }
   const { pid, pidfd } = launched;
   const input = new Socket({ fd: launched.stdin, readable: false, writable: true });
@@ -41,7 +41,8 @@ export function launchHolder(path: string, argv: string[], config: Buffer, timeo
       clearTimeout(timer);
       input.destroy();
       output.destroy();
-      if (pidfd >= 0) close(pidfd, () => undefined);
+      // A pidfd's close never blocks: no round trip through the thread pool for it.
+      if (pidfd >= 0) closeSync(pidfd);
       outcome();
     };
     const fail = (why: string): void => finish(() => reject(new CorralError('SPAWN_FAILED', `Cannot start ${what}: ${why}`)));
