@@ -1,6 +1,6 @@
-// holderSpawn: starts a corral-holder (holder.c) with posix_spawn on a worker thread and hands back its pipes without
-// waiting for it. The daemon writes the spawn configuration to `stdin` and reads the holder's one-line report from
-// `stdout` on its own event loop (HolderBackend), so a starting holder never blocks the daemon. posix_spawn
+// holderSpawn: starts a corral-holder (holder.c) with posix_spawn on a worker thread and hands back a socket connected
+// to it without waiting for it. The daemon writes the spawn configuration on it and reads the holder's one-line
+// report on its own event loop (HolderBackend), so a starting holder never blocks the daemon. posix_spawn
 // (vfork-style) costs the same whatever the daemon's heap, where child_process.spawn forks it (see pty.c).
 // Must never give a holder an fd of the daemon beyond its stdio, nor leak a pipe end when the spawn fails.
 #define _GNU_SOURCE
@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,8 +35,7 @@ typedef struct {
   int err;
   pid_t pid;
   int pidfd;
-  int stdin_fd;
-  int stdout_fd;
+  int fd;
   napi_async_work work;
   napi_deferred deferred;
 } spawn_job;
@@ -47,11 +47,10 @@ typedef struct {
 static void spawn_work(napi_env env, void* data) {
   (void)env;
   spawn_job* job = data;
-  int in[2] = {-1, -1};
-  int out[2] = {-1, -1};
-  job->pidfd = job->stdin_fd = job->stdout_fd = -1;
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-    job->failed_step = "pipe2";
+  int pair[2] = {-1, -1};
+  job->pidfd = job->fd = -1;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    job->failed_step = "socketpair";
     job->err = errno;
   } else {
     posix_spawnattr_t attr;
@@ -59,8 +58,8 @@ static void spawn_work(napi_env env, void* data) {
     // The holder starts clean: no blocked signal, every disposition default (node ignores SIGPIPE, for one).
     corral_clean_spawnattr(&attr, 0);
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 0);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 1);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     char* no_env[] = {NULL};
@@ -72,31 +71,20 @@ static void spawn_work(napi_env env, void* data) {
     pthread_mutex_unlock(&corral_reap_lock);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    close(in[0]);
-    close(out[1]);
-    in[0] = out[1] = -1;
+    close(pair[1]);
     if (err != 0) {
       job->failed_step = "posix_spawn";
       job->err = err;
+      close(pair[0]);
     } else {
-      job->stdin_fd = in[1];
-      job->stdout_fd = out[0];
-      in[1] = out[0] = -1;
-    }
-  }
-  for (int i = 0; i < 2; i++) {
-    if (in[i] >= 0) {
-      close(in[i]);
-    }
-    if (out[i] >= 0) {
-      close(out[i]);
+      job->fd = pair[0];
     }
   }
 }
 
 static void close_job_fds(spawn_job* job) {
-  int fds[3] = {job->pidfd, job->stdin_fd, job->stdout_fd};
-  for (int i = 0; i < 3; i++) {
+  int fds[2] = {job->pidfd, job->fd};
+  for (int i = 0; i < 2; i++) {
     if (fds[i] >= 0) {
       close(fds[i]);
     }
@@ -110,13 +98,13 @@ static napi_value errno_error(napi_env env, const char* step, int err) {
   return error;
 }
 
-// Back on the loop: resolves with { pid, pidfd, stdin, stdout } or rejects with the errno of the failing step.
+// Back on the loop: resolves with { pid, pidfd, fd } or rejects with the errno of the failing step.
 static void spawn_done(napi_env env, napi_status status, void* data) {
   spawn_job* job = data;
   napi_value object = NULL;
   bool ok = status == napi_ok && job->failed_step == NULL && napi_create_object(env, &object) == napi_ok &&
             set_int(env, object, "pid", job->pid) && set_int(env, object, "pidfd", job->pidfd) &&
-            set_int(env, object, "stdin", job->stdin_fd) && set_int(env, object, "stdout", job->stdout_fd);
+            set_int(env, object, "fd", job->fd);
   if (ok) {
     napi_resolve_deferred(env, job->deferred, object);
   } else {
@@ -139,10 +127,12 @@ static void spawn_done(napi_env env, napi_status status, void* data) {
   free(job);
 }
 
-// holderSpawn(path, argv) -> Promise<{ pid, pidfd, stdin, stdout }>: the holder runs with an empty environment,
-// stdin and stdout on pipes whose other ends are returned (close-on-exec), stderr on /dev/null. The pidfd pins the
-// holder for a kill that cannot hit a reused pid. The holder stays our child: the orphan reaper collects it once it
-// exits (it is never registered as a direct child); the caller closes the three fds.
+// holderSpawn(path, argv) -> Promise<{ pid, pidfd, fd }>: the holder runs with an empty environment, stdin and
+// stdout on one end of a socket pair whose other end is `fd` (close-on-exec), stderr on /dev/null. The daemon
+// writes the configuration and its HELLO on it, reads the READY line, and stays connected through it (no connect
+// to the holder's listening socket). The pidfd pins the holder for a kill that cannot hit a reused pid. The holder
+// stays our child: the orphan reaper collects it once it exits (it is never registered as a direct child); the
+// caller closes both fds.
 static napi_value holder_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
