@@ -100,6 +100,16 @@ async function roundTrips(d: Bench): Promise<number[]> {
   return times;
 }
 
+/** CPU ms the daemon used, its own and its reaped children's (holders, or the direct backend's programs). */
+function cpuMs(pid: number): { own: number; children: number } {
+  // Fields after the command's closing parenthesis: utime, stime, cutime, cstime are fields 14–17 of the line.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.split(' ') ?? [];
+  const ticks = (i: number): number => (Number(fields[i - 3]) * 1000) / CLOCK_TICKS;
+  return { own: ticks(14) + ticks(15), children: ticks(16) + ticks(17) };
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** Wall-clock churn rate, and CPU ms per session (daemon and its children): the latter barely moves with load. */
 async function churn(d: Bench): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < CHURN_SESSIONS; i += CHURN_CONCURRENCY) {
@@ -200,10 +210,28 @@ try {
   }
   if (PARTS.has('churn')) {
     const churns: Record<Side, number[]> = { direct: [], holder: [] };
-    for (let i = 0; i < CHURN_ROUNDS; i++) for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) churns[side].push(await churn(daemons[side]));
+    const cpu: Record<Side, { own: number; children: number }> = { direct: { own: 0, children: 0 }, holder: { own: 0, children: 0 } };
+    for (let i = 0; i < CHURN_ROUNDS; i++) {
+      for (const side of (i % 2 === 0 ? ['direct', 'holder'] : ['holder', 'direct']) as Side[]) {
+        const before = cpuMs(daemons[side].handle.pid);
+        churns[side].push(await churn(daemons[side]));
+        await sleep(200); // the last holders exit and are reaped
+        const after = cpuMs(daemons[side].handle.pid);
+        cpu[side].own += after.own - before.own;
+        cpu[side].children += after.children - before.children;
+      }
+    }
+    const perSession = (side: Side): string => {
+      const n = CHURN_ROUNDS * CHURN_SESSIONS;
+      return `${((cpu[side].own + cpu[side].children) / n).toFixed(2)} (daemon ${(cpu[side].own / n).toFixed(2)} + children ${(cpu[side].children / n).toFixed(2)})`;
+    };
     console.log(
       `churn, ${CHURN_SESSIONS} pty sessions of /bin/true ${CHURN_CONCURRENCY} at a time (sessions/s): direct ${churns.direct.map((n) => n.toFixed(0)).join(', ')}; ` +
         `holder ${churns.holder.map((n) => n.toFixed(0)).join(', ')}; ratio holder/direct (medians) ${ratio(median(churns.holder), median(churns.direct))}`,
+    );
+    console.log(
+      `  CPU ms per session: direct ${perSession('direct')}; holder ${perSession('holder')}; ` +
+        `speed ratio by CPU holder/direct ${ratio(cpu.direct.own + cpu.direct.children, cpu.holder.own + cpu.holder.children)}`,
     );
   }
   if (PARTS.has('memory')) await memory(daemons.holder);

@@ -74,9 +74,13 @@ static napi_value waitpid_no_hang(napi_env env, napi_callback_info info) {
   }
   int status = 0;
   pid_t result;
+  pthread_mutex_lock(&corral_reap_lock);
   do {
     result = waitpid(pid, &status, WNOHANG);
   } while (result < 0 && errno == EINTR);
+  int wait_errno = errno;
+  pthread_mutex_unlock(&corral_reap_lock);
+  errno = wait_errno;
   if (result < 0) {
     return throw_errno(env, "waitpid", errno);
   }

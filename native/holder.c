@@ -296,33 +296,49 @@ static char** take_vector(reader* r) {
   return v;
 }
 
-/** Reads the whole configuration from stdin (until EOF) and parses it; false when it is malformed or too large. */
-static bool read_config(holder_config* config) {
-  bytes in = {0};
-  for (;;) {
-    if (!bytes_reserve(&in, 65536)) {
-      return false;
-    }
-    ssize_t n = read(STDIN_FILENO, in.data + in.len, in.cap - in.len);
-    if (n < 0 && errno == EINTR) {
+/** Reads exactly `n` bytes from stdin; false on EOF or an error before that. */
+static bool read_exactly(void* into, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(STDIN_FILENO, (uint8_t*)into + got, n - got);
+    if (r < 0 && errno == EINTR) {
       continue;
     }
-    if (n < 0) {
+    if (r <= 0) {
+      if (r == 0) {
+        errno = EINVAL;
+      }
       return false;
     }
-    if (n == 0) {
-      break;
-    }
-    in.len += (size_t)n;
-    if (in.len > MAX_CONFIG_BYTES) {
-      errno = E2BIG;
-      return false;
-    }
+    got += (size_t)r;
   }
+  return true;
+}
+
+/**
+ * Reads the configuration from stdin ("CHC2", u32 length, then that many bytes: stdin stays open, as it is the
+ * spawning daemon's connection when the holder was started on a socket pair) and parses it; false when it is
+ * malformed or too large.
+ */
+static bool read_config(holder_config* config) {
+  uint8_t prefix[8];
+  if (!read_exactly(prefix, sizeof(prefix)) || memcmp(prefix, HOLDER_CONFIG_MAGIC, 4) != 0) {
+    errno = EINVAL;
+    return false;
+  }
+  uint32_t length = get_u32(prefix + 4);
+  if (length > MAX_CONFIG_BYTES) {
+    errno = E2BIG;
+    return false;
+  }
+  bytes in = {0};
+  if (!bytes_reserve(&in, length) || !read_exactly(in.data, length)) {
+    return false;
+  }
+  in.len = length;
   reader r = {.p = (const uint8_t*)in.data, .left = in.len, .ok = true};
-  const uint8_t* magic = take(&r, 4);
   const uint8_t* head = take(&r, 1 + 2 + 2 + 8 + HOLDER_SECRET_BYTES);
-  if (magic == NULL || head == NULL || memcmp(magic, HOLDER_CONFIG_MAGIC, 4) != 0) {
+  if (head == NULL) {
     errno = EINVAL;
     return false;
   }
@@ -1111,6 +1127,18 @@ static void start(void) {
   }
   dprintf(STDOUT_FILENO, "READY %d %llu %d %llu\n", (int)holder_pid, (unsigned long long)holder_start,
           (int)program_pid, (unsigned long long)program_start);
+  // Started on a socket pair (holder_spawn.c): the spawning daemon stays connected through it, with no connect to
+  // the listening socket. It is a pending connection like any other: nothing is accepted on it before its HELLO
+  // (which the daemon sent right after the configuration).
+  struct stat st;
+  if (fstat(STDIN_FILENO, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0) {
+      set_nonblocking(fd);
+      pending[0].fd = fd;
+      pending[0].deadline_ms = monotonic_ms() + HELLO_DEADLINE_MS;
+    }
+  }
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd >= 0) {
     dup2(null_fd, STDIN_FILENO);

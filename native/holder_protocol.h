@@ -68,11 +68,15 @@ enum holder_frame_type {
 
 enum holder_signal_scope { SIGNAL_PROGRAM = 0, SIGNAL_GROUP = 1, SIGNAL_TREE = 2 };
 
-// The spawn configuration the daemon writes to the holder's stdin (then closes it):
-//   "CHC1", u8 kind, u16 cols, u16 rows, u64 retain cap (bytes per channel), u8[32] secret,
-//   str socket path, str cwd, str file, u32 argc + str * argc, u32 envc + str * envc    (str = u32 length + bytes)
+// The spawn configuration the daemon writes to the holder's stdin:
+//   "CHC2", u32 length of the rest, then: u8 kind, u16 cols, u16 rows, u64 retain cap (bytes per channel),
+//   u8[32] secret, str socket path, str cwd, str file, u32 argc + str * argc, u32 envc + str * envc
+//   (str = u32 length + bytes)
 // The holder answers on stdout with one line, then lets go of the spawner's stdio:
 //   "READY <holder pid> <holder start> <program pid> <program start>\n"  or  "ERROR <step> <errno name>\n"
-#define HOLDER_CONFIG_MAGIC "CHC1"
+// When stdin and stdout are one socket (the daemon's spawn: a socket pair), that socket then becomes a pending
+// connection, as if accepted on the listening socket: the daemon's HELLO (sent right after the configuration) makes
+// it the client, and frames follow the READY line on it.
+#define HOLDER_CONFIG_MAGIC "CHC2"
 
 #endif

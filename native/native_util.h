@@ -2,6 +2,7 @@
 #ifndef CORRAL_NATIVE_UTIL_H
 #define CORRAL_NATIVE_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,5 +35,8 @@ bool register_pty_functions(napi_env env, napi_value exports);
 bool register_output_reader_functions(napi_env env, napi_value exports);
 // holder_spawn.c
 bool register_holder_spawn_functions(napi_env env, napi_value exports);
+// Held while a holder is spawned (until its pidfd is open) and around every waitpid of a named child: the pid of a
+// child spawned on a worker thread cannot be reaped, then reused, before its pidfd pins it.
+extern pthread_mutex_t corral_reap_lock;
 
 #endif

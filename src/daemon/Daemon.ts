@@ -174,6 +174,15 @@ export class Daemon {
         backends: chooseBackends(config),
       });
       opened.unshift(() => engine.shutdown());
+      // One numbering of the engine's events for every face that sends them (SSE, webhooks), logged in the store so
+      // ids stay valid across restarts. Made before the engine starts: what a start finds (a session that ended
+      // while no daemon ran, a re-derived state) is numbered and logged like any other event.
+      const events = new EventHub(engine, {
+        capacity: options.eventBacklog,
+        log: store,
+        warn: (message, fields) => logger.warn(fields, message),
+      });
+      opened.unshift(() => events.dispose());
       const { subreaper, recovered, reattach } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       // Sessions' scoped tokens (CORRAL_TOKEN) pass the door too, confined to their session and task.
@@ -189,8 +198,6 @@ export class Daemon {
       };
       app.get('/metrics', metricsHandler);
       app.get(`${API_PREFIX}/metrics`, metricsHandler);
-      // One numbering of the engine's events for every face that sends them (SSE, webhooks).
-      const events = new EventHub(engine, options.eventBacklog);
       app.addHook('onClose', (_instance, done) => {
         events.dispose();
         done();

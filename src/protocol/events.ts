@@ -1,5 +1,5 @@
 // The engine's events as every face sends them: SSE `/api/v1/events` frames and webhook bodies carry these,
-// numbered by the event hub (`<boot>.<seq>` ids, so a client resumes with Last-Event-ID).
+// numbered by the event hub (`<boot>.<seq>` ids, so a client resumes with Last-Event-ID, across restarts too).
 
 import type { CommandRecord } from './commandHistory.js';
 import type { ExitInfo, SessionInfo, StateEvent } from './sessionTypes.js';
@@ -38,12 +38,15 @@ export interface HubEvent {
 }
 
 /**
- * The SSE `gap` event: a resume (Last-Event-ID) could not replay everything missed. `lost` is the count when known
- * (`evicted`), null when the id was malformed or came from an earlier daemon (`other-boot`).
+ * The SSE `gap` event: a resume (Last-Event-ID) could not replay everything missed. Events are logged before they
+ * are sent and ids stay valid across daemon restarts (kill -9 included), so a gap means: `evicted` — older than
+ * the log's window (`lost` counts them); `not-logged` — the store refused to log some events (a full disk, a
+ * foreign lock) and a restart came since (`lost` counts them, null when the id's own event is one of them);
+ * `malformed`; `other-boot` — an id this daemon's log never issued (another data dir, a store wiped since).
  */
 export interface EventGap {
   type: 'gap';
   lastEventId: string;
   lost: number | null;
-  reason: 'evicted' | 'malformed' | 'other-boot';
+  reason: 'evicted' | 'not-logged' | 'malformed' | 'other-boot';
 }

@@ -11,6 +11,7 @@ import { migrate, readUserVersion, SCHEMA_VERSION } from './migrations.js';
 import { isDiskFullError, translateStoreError, type ReadOnlyReason } from './storeErrors.js';
 import { HostTable } from './HostTable.js';
 import { LoginTable, type StoredLogin } from './LoginTable.js';
+import { EventLogTable, type LoggedEvent } from './EventLogTable.js';
 import type { EngineStore, StoredHost } from '../engine/ports.js';
 
 export type { ReadOnlyReason };
@@ -166,6 +167,7 @@ export class Store implements EngineStore {
   private readonly macros: NamedBodyTable;
   private readonly hosts: HostTable;
   private readonly logins: LoginTable;
+  private readonly eventLog: EventLogTable;
 
   private readonly upsertSession: Database.Statement<[Record<string, string | number | null>]>;
   private readonly getSessionStmt: Database.Statement<[string], SessionRow>;
@@ -205,6 +207,7 @@ export class Store implements EngineStore {
     this.macros = new NamedBodyTable(db, 'macros');
     this.hosts = new HostTable(db);
     this.logins = new LoginTable(db);
+    this.eventLog = new EventLogTable(db);
 
     this.upsertSession = db.prepare(
       `INSERT INTO sessions (id, state, task_id, profile, created_at, ended_at, pid, pid_start_time, pgid, info)
@@ -559,6 +562,27 @@ export class Store implements EngineStore {
       }
     }
     return this.guard(() => this.logins.live(now));
+  }
+
+  // ── Event log (SSE / webhook events, for resume across a restart) ─────────────
+
+  /** True inside a commit (batch): what is written now is durable once it is done. */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  /** Appends the events in one transaction (all or none). */
+  appendLoggedEvents(events: readonly LoggedEvent[]): void {
+    this.guard(() => this.eventLog.append(events));
+  }
+
+  /** The newest `limit` logged events, oldest first. A read only: a read-only store still answers it. */
+  recentLoggedEvents(limit: number): LoggedEvent[] {
+    return this.guard(() => this.eventLog.recent(limit));
+  }
+
+  dropLoggedEventsUpTo(seq: number): void {
+    this.guard(() => this.eventLog.dropUpTo(seq));
   }
 
   deleteHost(sessionId: string): void {

@@ -99,6 +99,15 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: the event log (issue 14): every SSE/webhook event, written before it is sent, so a client resuming with
+  // Last-Event-ID after a restart (kill -9 included) gets what it missed. Bounded: the newest events only.
+  `
+  CREATE TABLE event_log (
+    seq  INTEGER PRIMARY KEY,
+    boot TEXT NOT NULL,
+    body TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,8 @@
 // Clients ride through a daemon restart (issue 14), with real daemon processes stopped by kill -9 and by SIGTERM:
 // a WebSocket client that reconnects with `since` gets exactly the bytes it missed (offsets continuous, nothing
-// twice), and an SSE client that reconnects with Last-Event-ID gets every event of the new daemon run, once, after a
-// gap notice for the run it came from. (`corral attach` riding through a restart: test/cli/attach.test.ts.)
+// twice), and an SSE client that reconnects with Last-Event-ID gets every event it missed, of the old run and the
+// new, once and as first sent: events are logged before they are sent, so a kill -9 mid-churn loses none.
+// (`corral attach` riding through a restart: test/cli/attach.test.ts.)
 
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -131,20 +132,28 @@ class SseReader {
   }
 }
 
+/** The seq of an event id (`<boot>.<seq>`): it runs on across daemon runs. */
+const seqOf = (id: string | null): number => Number((id ?? '').split('.')[1]);
+
 for (const how of ['kill -9', 'SIGTERM'] as const) {
-  test(`after ${how} of the daemon, an SSE client resuming with Last-Event-ID gets every event of the new run once, after a gap notice`, async () => {
+  test(`after ${how} of the daemon, an SSE client resuming with Last-Event-ID gets every event it missed, of both runs, once`, async () => {
     const first = await startDaemon();
     let second: DaemonHandle | null = null;
     try {
-      const events = new SseReader(`${first.url}/api/v1/events`, auth(first));
+      // One client stays until the daemon dies (what was sent), one leaves early and resumes later.
+      const watcher = new SseReader(`${first.url}/api/v1/events`, auth(first));
+      const leaver = new SseReader(`${first.url}/api/v1/events`, auth(first));
       const created = await first.request<{ id: string }>('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/sh', '-c', 'exec sleep 1000'], cwd: first.root });
       const survivor = created.body.id;
-      await events.until((seen) => seen.some((e) => e.event === 'session.created' && e.data.includes(survivor)), 'the first run\'s created event');
-      await stopDaemon(first, how);
-      await events.close();
-      const lastId = events.events.at(-1)?.id;
+      await leaver.until((seen) => seen.some((e) => e.event === 'session.created' && e.data.includes(survivor)), 'the first run\'s created event');
+      await leaver.close();
+      const lastId = leaver.events.at(-1)?.id;
       assert.ok(lastId !== null && lastId !== undefined, 'events carry ids');
-      const oldBoot = lastId.split('.')[0];
+      // Events of the first run the leaver never saw: a session that starts and ends while it is away.
+      const missed = await first.request<{ id: string }>('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/true'], cwd: first.root });
+      await watcher.until((seen) => seen.some((e) => e.event === 'session.exited' && e.data.includes(missed.body.id)), 'the missed session\'s exit');
+      await stopDaemon(first, how);
+      await watcher.close();
 
       second = await startDaemon({ dataDir: first.dataDir, base: first.base });
       // While the client is away: the reattached session ends, a new one starts and ends.
@@ -152,7 +161,6 @@ for (const how of ['kill -9', 'SIGTERM'] as const) {
       assert.equal(ended.body.state, 'terminated');
       const other = await second.request<{ id: string }>('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/true'], cwd: second.root });
       await second.request('POST', `/api/v1/sessions/${other.body.id}/wait`, { exit: true, timeoutMs: 30_000 });
-      // What a client that never left would have seen of the new run (it connects after the new run's events).
       const resumed = new SseReader(`${second.url}/api/v1/events`, { ...auth(second), 'last-event-id': lastId });
       await resumed.until(
         (seen) => seen.some((e) => e.event === 'session.exited' && e.data.includes(other.body.id)),
@@ -160,18 +168,18 @@ for (const how of ['kill -9', 'SIGTERM'] as const) {
       );
       await resumed.close();
 
-      const [gap, ...replayed] = resumed.events;
-      assert.equal(gap?.event, 'gap', 'a notice first: the run the id came from is over');
-      assert.equal((JSON.parse(gap.data) as { reason: string }).reason, 'other-boot');
-      const ids = replayed.map((e) => e.id ?? '');
-      const newBoot = ids[0]?.split('.')[0];
-      assert.notEqual(newBoot, oldBoot);
-      // Every event of the new run, in order, once: seq 1, 2, 3, … of its boot.
+      assert.deepEqual(resumed.events.filter((e) => e.event === 'gap'), [], 'nothing announced as lost');
+      // Every event after the id, in order, once: the seqs run on from the id's across the restart.
+      const ids = resumed.events.map((e) => e.id);
       assert.deepEqual(
-        ids,
-        ids.map((_, i) => `${newBoot}.${i + 1}`),
+        ids.map(seqOf),
+        ids.map((_, i) => seqOf(lastId) + i + 1),
       );
-      const kinds = (id: string): string[] => replayed.filter((e) => e.data.includes(id)).map((e) => e.event);
+      // What the first run sent after the id comes back exactly as it was sent.
+      const sentAfter = watcher.events.filter((e) => seqOf(e.id) > seqOf(lastId));
+      assert.deepEqual(resumed.events.slice(0, sentAfter.length), sentAfter);
+      const kinds = (id: string): string[] => resumed.events.filter((e) => e.data.includes(id)).map((e) => e.event);
+      assert.deepEqual(kinds(missed.body.id).filter((kind) => kind !== 'session.state'), ['session.created', 'session.exited']);
       assert.ok(kinds(survivor).includes('session.exited'), `the reattached session's end: ${JSON.stringify(kinds(survivor))}`);
       assert.deepEqual(kinds(other.body.id).filter((kind) => kind !== 'session.state'), ['session.created', 'session.exited']);
     } finally {
@@ -179,3 +187,42 @@ for (const how of ['kill -9', 'SIGTERM'] as const) {
     }
   });
 }
+
+test('kill -9 of a daemon in the middle of a churn of sessions: every event any client was sent is replayed after the restart', async () => {
+  const first = await startDaemon();
+  let second: DaemonHandle | null = null;
+  try {
+    const watcher = new SseReader(`${first.url}/api/v1/events`, auth(first));
+    const before = await first.request<{ id: string }>('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/true'], cwd: first.root });
+    await watcher.until((seen) => seen.some((e) => e.event === 'session.exited' && e.data.includes(before.body.id)), 'a first session\'s exit');
+    const fromId = watcher.events.at(-1)?.id ?? null;
+    assert.notEqual(fromId, null);
+    // Sessions start and end back to back; the daemon dies while events are being sent.
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        try {
+          await first.request('POST', '/api/v1/sessions', { kind: 'pipe', command: ['/bin/true'], cwd: first.root });
+        } catch {
+          return; // the daemon is gone
+        }
+      }
+    })();
+    await watcher.until((seen) => seen.length >= 60, 'events of the churn');
+    await first.crash();
+    churning = false;
+    await churn;
+    await watcher.close();
+    const sent = watcher.events.filter((e) => seqOf(e.id) > seqOf(fromId));
+    assert.ok(sent.length >= 40, `${sent.length} events sent during the churn`);
+
+    second = await startDaemon({ dataDir: first.dataDir, base: first.base });
+    const resumed = new SseReader(`${second.url}/api/v1/events`, { ...auth(second), 'last-event-id': fromId ?? '' });
+    await resumed.until((seen) => seen.length >= sent.length, 'the replay');
+    await resumed.close();
+    assert.deepEqual(resumed.events.filter((e) => e.event === 'gap'), [], 'nothing announced as lost');
+    assert.deepEqual(resumed.events.slice(0, sent.length), sent, 'every event sent before the kill, as it was sent');
+  } finally {
+    await stopLeavingNothing(first, second);
+  }
+});

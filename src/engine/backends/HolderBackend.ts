@@ -115,14 +115,20 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
     resume: ChannelOffsets,
     private readonly manualAcks: boolean,
     mode: Mode,
+    /** The spawn's connection (HELLO sent, paused) and the bytes read past READY; null: connect to the socket. */
+    launched: { socket: Socket; rest: Buffer } | null = null,
   ) {
     super();
     this.pid = record.program.pid;
     this.mode = mode;
     this.delivered = { ...resume };
     this.presentChannels = record.kind === 'pty' ? ['pty'] : ['stdout', 'stderr'];
-    this.socket = createConnection({ path: record.socketPath });
-    this.socket.write(encodeHello(Buffer.from(record.secret, 'hex'), resume));
+    if (launched === null) {
+      this.socket = createConnection({ path: record.socketPath });
+      this.socket.write(encodeHello(Buffer.from(record.secret, 'hex'), resume));
+    } else {
+      this.socket = launched.socket;
+    }
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     // The 'close' that follows reports the loss: ENOENT/ECONNREFUSED (no holder), EPIPE/ECONNRESET (it died).
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -134,6 +140,13 @@ export class HolderProcess extends ProcessLifecycle implements BackendProcess, H
     if (!manualAcks) {
       // After every listener of onClosed ran (they were added after this one, and fire in order).
       this.onClosed(() => queueMicrotask(() => this.release()));
+    }
+    if (launched !== null) {
+      // The caller subscribes right after spawn() resolves (a microtask); the frames wait for the next macrotask.
+      setImmediate(() => {
+        if (launched.rest.length > 0) this.received(launched.rest);
+        this.socket.resume();
+      });
     }
   }
 
@@ -366,8 +379,9 @@ export class HolderBackend implements ProcessBackend {
   }
 
   /**
-   * Starts a holder running the program and attaches to it. Asynchronous: the holder's start (exec, socket, the
-   * program's spawn) runs in parallel with the daemon's loop, which only reads its READY line when it comes.
+   * Starts a holder running the program and stays connected to it through the socket pair it was started on.
+   * Asynchronous: the holder's start (exec, socket, the program's spawn) runs in parallel with the daemon's loop,
+   * which only reads its READY line when it comes. Events start on the next macrotask: subscribe after the await.
    */
   async spawn(options: SpawnOptions): Promise<HolderProcess> {
     const sessionId = options.sessionId ?? options.env.CORRAL_SESSION_ID ?? `anon-${randomBytes(6).toString('hex')}`;
@@ -395,7 +409,8 @@ export class HolderBackend implements ProcessBackend {
     });
     // The holder stays our child (the orphan reaper collects it once it exits). An empty environment: the holder
     // itself carries no session marker, so a tree kill by marker never takes it down before it reported the exit.
-    const ready = await launchHolder(this.holderPath, [this.holderPath, sessionId], config, SPAWN_TIMEOUT_MS, options.file);
+    const hello = encodeHello(secret, zeroOffsets());
+    const { ready, socket, rest } = await launchHolder(this.holderPath, [this.holderPath, sessionId], config, hello, SPAWN_TIMEOUT_MS, options.file);
     const record: HolderRecord = {
       sessionId,
       kind: options.kind,
@@ -404,7 +419,7 @@ export class HolderBackend implements ProcessBackend {
       holder: { pid: ready.holderPid, startTime: ready.holderStartTime },
       program: { pid: ready.programPid, startTime: ready.programStartTime },
     };
-    return new HolderProcess(record, zeroOffsets(), this.manualAcks, { kind: 'spawned' });
+    return new HolderProcess(record, zeroOffsets(), this.manualAcks, { kind: 'spawned' }, { socket, rest });
   }
 
   /**

@@ -1,10 +1,11 @@
 // Starts a corral-holder without blocking the daemon: native.holderSpawn (native/holder_spawn.c) only posix_spawns
-// it and hands back its pipes; the configuration is written and the READY line read on the event loop, so a daemon
-// starting fifty sessions keeps serving while their holders start the programs in parallel.
+// it, on a worker thread, and hands back its end of a socket pair; the configuration and the HELLO are written and
+// the READY line read on the event loop, so a daemon starting fifty sessions keeps serving while their holders start
+// the programs in parallel. The socket then stays the daemon's connection to the holder.
 // Must never leave a holder running that did not report READY in time (it is killed through its pidfd, which
 // cannot hit a reused pid), and never accept a report from another process than the one it spawned.
 
-import { close } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { CorralError } from '../../protocol/errors.js';
 import { native } from '../process/nativeBinding.js';
@@ -14,61 +15,76 @@ import { parseReadyLine, type HolderReadyLine } from './holderProtocol.js';
 const MAX_REPORT_BYTES = 4096;
 const SIGKILL = 9;
 
+/** A holder that reported READY, and the socket the daemon stays connected through. */
+export interface LaunchedHolder {
+  ready: Extract<HolderReadyLine, { ok: true }>;
+  /** Paused; the HELLO is already sent on it. Whoever takes it resumes it after subscribing to 'data'. */
+  socket: Socket;
+  /** Bytes that followed the READY line in the same read: the first frames. */
+  rest: Buffer;
+}
+
 /**
- * Runs `path argv[1..]` as a holder with `config` on its stdin and resolves with its READY report (holder pid
- * checked against the one spawned). Rejects with SPAWN_FAILED when it reports an ERROR, says nothing, or takes
- * longer than `timeoutMs` (then it is killed; the orphan reaper collects every holder that exits).
+ * Runs `path argv[1..]` as a holder with `config`, then `hello`, on the socket pair that is its stdin and stdout,
+ * and resolves with its READY report (holder pid checked against the one spawned) and the socket, which is then
+ * the holder's connection to this daemon (no connect to its listening socket, no second handshake round trip).
+ * Rejects with SPAWN_FAILED when it reports an ERROR, says nothing, or takes longer than `timeoutMs` (then it is
+ * killed; the orphan reaper collects every holder that exits).
  */
-export function launchHolder(path: string, argv: string[], config: Buffer, timeoutMs: number, what: string): Promise<Extract<HolderReadyLine, { ok: true }>> {
-  let launched: { pid: number; pidfd: number; stdin: number; stdout: number };
+export async function launchHolder(path: string, argv: string[], config: Buffer, hello: Buffer, timeoutMs: number, what: string): Promise<LaunchedHolder> {
+  let launched: { pid: number; pidfd: number; fd: number };
   try {
-    launched = native.holderSpawn(path, argv);
+    launched = await native.holderSpawn(path, argv);
   } catch (error) {
-    return Promise.reject(new CorralError('SPAWN_FAILED', `Cannot start a holder for ${what}: ${(error as Error).message}`, { cause: error }));
+    throw new CorralError('SPAWN_FAILED', `Cannot start a holder for ${what}: ${(error as Error).message}`, { cause: error });
   }
   const { pid, pidfd } = launched;
-  const input = new Socket({ fd: launched.stdin, readable: false, writable: true });
-  const output = new Socket({ fd: launched.stdout, readable: true, writable: false });
-  // EPIPE: the holder died before reading it all; its report (or its silence) says why.
-  input.on('error', () => undefined);
-  input.end(config);
+  const socket = new Socket({ fd: launched.fd, readable: true, writable: true });
+  socket.write(Buffer.concat([config, hello]));
   return new Promise((resolve, reject) => {
-    let report = '';
+    let report: Buffer = Buffer.alloc(0);
     let settled = false;
-    const finish = (outcome: () => void): void => {
+    const finish = (ok: boolean, outcome: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      input.destroy();
-      output.destroy();
-      if (pidfd >= 0) close(pidfd, () => undefined);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      if (ok) socket.pause();
+      else socket.destroy();
+      // A pidfd's close never blocks: no round trip through the thread pool for it.
+      if (pidfd >= 0) closeSync(pidfd);
       outcome();
     };
-    const fail = (why: string): void => finish(() => reject(new CorralError('SPAWN_FAILED', `Cannot start ${what}: ${why}`)));
-    const judge = (line: string): void => {
+    const fail = (why: string): void => finish(false, () => reject(new CorralError('SPAWN_FAILED', `Cannot start ${what}: ${why}`)));
+    const judge = (line: string, rest: Buffer): void => {
       const ready = parseReadyLine(line);
       if (ready === null) return fail('the holder reported nothing');
       if (!ready.ok) return fail(`${ready.step} failed with ${ready.errno}`);
       if (ready.holderPid !== pid) return fail(`the report came from pid ${ready.holderPid}, not the holder ${pid}`);
-      finish(() => resolve(ready));
+      finish(true, () => resolve({ ready, socket, rest }));
     };
     const timer = setTimeout(() => {
       killHolder(pidfd);
       fail(`the holder did not report within ${timeoutMs} ms`);
     }, timeoutMs);
-    output.setEncoding('latin1');
-    output.on('data', (chunk: string) => {
-      report += chunk;
-      const end = report.indexOf('\n');
-      if (end >= 0) judge(report.slice(0, end + 1));
+    const onData = (chunk: Buffer): void => {
+      report = report.length === 0 ? chunk : Buffer.concat([report, chunk]);
+      const end = report.indexOf(0x0a);
+      if (end >= 0) judge(report.subarray(0, end + 1).toString('latin1'), report.subarray(end + 1));
       else if (report.length > MAX_REPORT_BYTES) {
         killHolder(pidfd);
         fail('the holder sent an overlong report');
       }
-    });
+    };
     // EOF without a full line: a holder that died (its exit status goes to the orphan reaper).
-    output.on('end', () => judge(report));
-    output.on('error', (error) => fail(`reading the holder's report failed: ${error.message}`));
+    const onEnd = (): void => judge(report.toString('latin1'), Buffer.alloc(0));
+    // EPIPE / ECONNRESET: the holder died before reading it all; its report (or its silence) says why.
+    const onError = (error: Error): void => fail(`talking to the holder failed: ${error.message}`);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
   });
 }
 

@@ -15,7 +15,7 @@ export const MAX_INPUT_FRAME_BYTES = 1024 * 1024;
  * Generous so that a future holder with bigger chunks still parses.
  */
 const MAX_HOLDER_FRAME_BYTES = 16 * 1024 * 1024;
-const CONFIG_MAGIC = 'CHC1';
+const CONFIG_MAGIC = 'CHC2';
 
 export const FrameType = {
   hello: 0x01,
@@ -125,16 +125,12 @@ export function encodeConfig(config: HolderConfig): Buffer {
   head.writeUInt16BE(config.cols, 1);
   head.writeUInt16BE(config.rows, 3);
   head.writeBigUInt64BE(BigInt(config.retainBytes), 5);
-  return Buffer.concat([
-    Buffer.from(CONFIG_MAGIC, 'latin1'),
-    head,
-    config.secret,
-    str(config.socketPath),
-    str(config.cwd),
-    str(config.file),
-    vector(config.argv),
-    vector(config.env),
-  ]);
+  const body = Buffer.concat([head, config.secret, str(config.socketPath), str(config.cwd), str(config.file), vector(config.argv), vector(config.env)]);
+  // Length-prefixed: the holder's stdin stays open after it (on a socket pair it is the daemon's connection).
+  const prefix = Buffer.alloc(8);
+  prefix.write(CONFIG_MAGIC, 0, 'latin1');
+  prefix.writeUInt32BE(body.length, 4);
+  return Buffer.concat([prefix, body]);
 }
 
 export function encodeHello(secret: Buffer, resume: ChannelOffsets): Buffer {

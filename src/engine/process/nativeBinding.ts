@@ -96,7 +96,11 @@ export interface CorralNative {
    * The caller writes the configuration and reads the report on its loop (holderLaunch.ts). The holder stays our
    * child, for the orphan reaper to collect once it exits (it is never registered as a direct child).
    */
-  holderSpawn(path: string, argv: string[]): { pid: number; pidfd: number; stdin: number; stdout: number };
+  /**
+   * posix_spawn on a worker thread (it blocks until the holder exec'd): the loop never waits for it. `fd` is the
+   * daemon's end of the socket pair that is the holder's stdin and stdout.
+   */
+  holderSpawn(path: string, argv: string[]): Promise<{ pid: number; pidfd: number; fd: number }>;
 }
 
 // src/engine/process and dist/engine/process both sit three levels below the repo root.
