@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, waitForText } from '../helpers/coreSupport.js';
+import { createSession, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 import { mountSmallDisk } from '../helpers/smallDisk.js';
 
 const DISK_MIB = 6;
@@ -35,6 +35,11 @@ interface Health {
   status: 'ok' | 'degraded';
   details: { storage: { readOnly: boolean; problem: { code: string; message: string } | null; queued: number } };
 }
+
+/** A refused create's program: one that would still run if the refusal left it behind. */
+const SLEEPER = ['/bin/sh', '-c', 'exec sleep 60'];
+/** A refused create's holder and program end within milliseconds (SIGKILL); generous for a shared machine. */
+const LEFTOVER_MS = 10_000;
 
 /** ~120 bytes a line, 50 lines a second: a journal page fills in well under a second. */
 const TICKER = ['/bin/sh', '-c', `i=0; while :; do i=$((i+1)); echo "line $i ${'x'.repeat(100)}"; sleep 0.02; done`];
@@ -83,11 +88,13 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
     const gap = info.body.storage?.journalGaps.find((g) => g.stream === 'combined');
     assert.ok(gap !== undefined && gap.code === 'ENOSPC' && gap.end === null, JSON.stringify(info.body.storage?.journalGaps));
 
-    // Nothing new can be recorded: a create is 507 and leaves nothing behind.
-    const refused = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: ['/bin/true'] });
+    // Nothing new can be recorded: a create is 507 and leaves nothing behind (no count, no holder, no program).
+    const refused = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: SLEEPER });
     assert.equal(refused.status, 507, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'STORAGE_FULL');
     assert.equal((await daemon.request<{ live: number }>('GET', '/api/v1/stats')).body.live, 1);
+    const full = daemon;
+    await eventually(async () => assert.deepEqual(strayProcesses(full.pid, [ticker.id]), []), LEFTOVER_MS);
 
     // Space again: the queued records are stored, the journal resumes and its gap closes, creating works.
     disk.unfill();
@@ -118,9 +125,11 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
     const archived = await daemon.request<OutputRead>('GET', `/api/v1/sessions/${ticker.id}/output?format=text&since=0`);
     assert.equal(archived.status, 200);
     assert.match(archived.body.data, /line 1 /);
-    const readOnlyCreate = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: ['/bin/true'] });
+    const readOnlyCreate = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: SLEEPER });
     assert.equal(readOnlyCreate.status, 507);
     assert.match(readOnlyCreate.body.error.message, /read-only/);
+    const readOnly = daemon;
+    await eventually(async () => assert.deepEqual(strayProcesses(readOnly.pid, [ticker.id]), []), LEFTOVER_MS);
     assert.equal(await daemon.stop(), 0, daemon.stderr().slice(-3000));
   } finally {
     if (daemon !== null) await daemon.stop();

@@ -13,7 +13,7 @@ import { defaultEngineConfig } from '../../src/engine/EngineConfig.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { DB_FILE_NAME } from '../../src/store/Store.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, listIds, markedProcesses, sessionTree, stillAlive, waitForText } from '../helpers/coreSupport.js';
+import { createSession, listIds, markedProcesses, sessionTree, stillAlive, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 
 /** An answer from memory on a loaded 2-core machine; the bug answered in 4,983 ms. */
 const FAST_ANSWER_MS = 500;
@@ -81,6 +81,8 @@ test('under an external BEGIN EXCLUSIVE the daemon answers fast, refuses a creat
     assert.equal(stats.body.live, 1, JSON.stringify(stats.body));
     assert.equal(stats.body.totals.created, 1);
     assert.deepEqual(await listIds(daemon), [running.id]);
+    // Nor its holder and program: the refusal came before the session took them, and they still end.
+    await eventually(async () => assert.deepEqual(strayProcesses(daemon.pid, [running.id]), []));
 
     // The running session keeps running; its records wait in memory, and /healthz says why.
     await sleep(SAVE_ATTEMPT_MS);
@@ -123,6 +125,7 @@ test('SIGTERM with the store still locked finishes within the shutdown deadline 
     // A refused create first: the state that once made SIGTERM hang forever.
     const refused = await daemon.request<{ error: { code: string } }>('POST', '/api/v1/sessions', { command: TICKER });
     assert.equal(refused.status, 503);
+    await eventually(async () => assert.deepEqual(strayProcesses(daemon.pid, [running.id]), []));
 
     const deadline = shutdownDeadlineMs(defaultEngineConfig('/unused', []).graces);
     const started = performance.now();
