@@ -25,7 +25,7 @@ import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
 import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { native } from '../engine/process/nativeBinding.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
-import { writeDaemonInfo } from './daemonInfoFile.js';
+import { DaemonInfoFile } from './daemonInfoFile.js';
 import { readOnlyIfDiskFull } from './diskSpace.js';
 import { createLogger } from './logger.js';
 import { shutdownSchema } from '../protocol/api.js';
@@ -88,6 +88,7 @@ export class Daemon {
   })();
   private readonly store: Store;
   private readonly lock: DataDirLock;
+  private readonly infoFile: DaemonInfoFile;
   /** What the engine's start found, for the "listening" log line. */
   private readonly started: StartFacts;
 
@@ -101,10 +102,12 @@ export class Daemon {
       door: DoorPolicy;
       logger: Logger;
       lock: DataDirLock;
+      infoFile: DaemonInfoFile;
       started: StartFacts;
     },
   ) {
     this.started = parts.started;
+    this.infoFile = parts.infoFile;
     this.lock = parts.lock;
     this.app = parts.app;
     this.routes = parts.routes;
@@ -160,6 +163,9 @@ export class Daemon {
     // exits instead of lingering with its store, hook socket and lock held.
     const opened: (() => void | Promise<void>)[] = [() => lock.release()];
     try {
+      // First, before reattached sessions' journals can take the disk's last blocks: a read-only start must still be found.
+      const infoFile = DaemonInfoFile.reserve(join(options.dataDir, DAEMON_INFO_FILE));
+      opened.unshift(() => infoFile.discard());
       const token = loadOrCreateToken(options.dataDir);
       const store = Store.open(options.dataDir, { ...readOnlyIfDiskFull(options.dataDir) });
       opened.unshift(() => store.close());
@@ -195,7 +201,7 @@ export class Daemon {
         events.dispose();
         done();
       });
-      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, infoFile, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
       const context: FaceContext = {
         engine,
         app,
@@ -249,7 +255,12 @@ export class Daemon {
     const port = (this.server.address() as AddressInfo).port;
     this.openDoor(port);
     const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
-    writeDaemonInfo(join(dataDir, DAEMON_INFO_FILE), info);
+    if (!this.infoFile.write(info)) {
+      this.logger.error(
+        { url: info.url, dataDir },
+        `The disk is full: ${DAEMON_INFO_FILE} could not be written, so clients that look for it will not find this daemon. It listens on ${info.url}; free space and restart corral.`,
+      );
+    }
     // Sessions holding a scoped token find the daemon through CORRAL_URL.
     this.engine.tokens.setEndpoint(info.url);
     const sandbox = this.engine.tokens.sandboxSupport();
@@ -276,6 +287,7 @@ export class Daemon {
         await this.engine.shutdown(options);
         await closing;
         this.store.close();
+        this.infoFile.discard();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
         this.lock.release();
         this.logger.info('shutdown complete');
