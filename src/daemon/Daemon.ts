@@ -21,7 +21,7 @@ import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/a
 import { EventHub } from '../server/events/EventHub.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
-import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
+import { TaskHealthBoard, type TaskHealthSource } from '../common/TaskHealthBoard.js';
 import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { native } from '../engine/process/nativeBinding.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
@@ -50,6 +50,8 @@ export interface DaemonOptions {
   webhookAllow?: string[];
   /** Engine events kept for SSE resume (Last-Event-ID) and webhooks; default DEFAULT_EVENT_BACKLOG. */
   eventBacklog?: number;
+  /** Health the process reports beside the daemon's own tasks (`corral serve`: its uncaught errors, ProcessFaults). */
+  healthSources?: TaskHealthSource[];
 }
 
 /** What the start-up found, logged once the daemon listens. */
@@ -186,6 +188,7 @@ export class Daemon {
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set(), scopedToken: (given) => engine.tokens.resolve(given) };
       const version = packageVersion();
       const tasks = new TaskHealthBoard();
+      for (const source of options.healthSources ?? []) tasks.add(source);
       const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
       opened.unshift(() => app.close());
       const metrics = createMetrics(engine, { tasks: () => tasks.all(), connections, authFailures });

@@ -23,7 +23,7 @@ const SAVE_ATTEMPT_MS = 3_500;
 interface Health {
   ok: boolean;
   status: 'ok' | 'degraded';
-  details: { storage: { ok: boolean; problem: { code: string } | null; queued: number } };
+  details: { storage: { ok: boolean; problem: { code: string } | null; queued: number }; tasks: { name: string; ok: boolean; totalFailures: number }[] };
 }
 
 async function timedGet<T>(daemon: DaemonHandle, path: string): Promise<{ status: number; body: T; ms: number }> {
@@ -99,6 +99,11 @@ test('under an external BEGIN EXCLUSIVE the daemon answers fast, refuses a creat
     await eventually(async () => {
       const health = await daemon.request<Health>('GET', '/healthz');
       assert.equal(health.body.status, 'ok', JSON.stringify(health.body));
+      // Nothing of this went uncaught (corral serve counts those in /healthz).
+      assert.deepEqual(
+        health.body.details.tasks.filter((task) => task.name === 'uncaught errors').map((task) => task.totalFailures),
+        [0],
+      );
       const caughtUp = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${running.id}`);
       assert.equal(caughtUp.body.storage?.saved, true);
     });
