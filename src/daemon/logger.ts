@@ -2,7 +2,6 @@
 
 import pino, { type Logger } from 'pino';
 import { REDACTED } from '../protocol/sessionTypes.js';
-import { LogDestination } from './logDestination.js';
 
 const REDACT_PATHS = [
   'req.headers.authorization',
@@ -22,6 +21,6 @@ const REDACT_PATHS = [
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: REDACTED }, base: { name: 'corral' } },
-    options.destination ?? new LogDestination(),
+    options.destination ?? pino.destination(2),
   );
 }
