@@ -91,10 +91,14 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
       const last = lastLineNumber(await tail(printing, ticker));
       assert.ok(last > lineAtFull + 50, `the session stopped printing, or its output is not readable (line ${last}, ${lineAtFull} at full)`);
     }, PROGRESS_MS);
-    assert.equal(info.body.storage?.saved, false, JSON.stringify(info.body.storage));
-    assert.equal(info.body.storage?.problem?.code, 'STORAGE_FULL');
-    const gap = info.body.storage?.journalGaps.find((g) => g.stream === 'combined');
-    assert.ok(gap !== undefined && gap.code === 'ENOSPC' && gap.end === null, JSON.stringify(info.body.storage?.journalGaps));
+    // The journal's gap opens once the ticker outgrew its last page: waited for, as the 50 lines above.
+    await eventually(async () => {
+      const now = await printing.request<SessionInfo>('GET', `/api/v1/sessions/${ticker.id}`);
+      assert.equal(now.body.storage?.saved, false, JSON.stringify(now.body.storage));
+      assert.equal(now.body.storage?.problem?.code, 'STORAGE_FULL');
+      const gap = now.body.storage?.journalGaps.find((g) => g.stream === 'combined');
+      assert.ok(gap !== undefined && gap.code === 'ENOSPC' && gap.end === null, JSON.stringify(now.body.storage?.journalGaps));
+    }, PROGRESS_MS);
 
     // Nothing new can be recorded: a create is 507 and leaves nothing behind (no count, no holder, no program).
     const refused = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: SLEEPER });
