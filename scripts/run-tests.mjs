@@ -23,6 +23,8 @@ const files = only.length > 0 ? only : findTests('test').sort();
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
+  // Daemons the tests start exit on an uncaught error instead of running on (src/daemon/processFaults.ts): a test
+  // must fail on such a bug, not pass over it.
+  { stdio: 'inherit', env: { ...process.env, CORRAL_FATAL_FAULTS: '1' } },
 );
 process.exit(result.status ?? 1);

@@ -10,6 +10,7 @@ import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
 import { logLineBanner, terminalBanner } from './startBanner.js';
+import { ProcessFaults } from '../daemon/processFaults.js';
 
 /** The default port: fixed so the README's URL works; --port 0 picks a free one. */
 export const DEFAULT_PORT = 7433;
@@ -97,6 +98,9 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   }
   const { port, dataDir, roots, maxSessions, retentionDays, ringBytes, journalCapBytes, ptyBackend } = values;
   const logger = createLogger({ level: values['log-level'] });
+  // Process-wide, from here on: a stray exception or rejection is logged and counted, never the daemon's end.
+  const faults = new ProcessFaults((fields, message) => logger.error(fields, message));
+  faults.install();
   const daemon = await Daemon.start(
     {
       host: values.host,
@@ -107,6 +111,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       allowedHosts: values['allowed-host'] ?? [],
       webhookAllow: values['webhook-allow'] ?? [],
       logger,
+      healthSources: [faults],
       engine: {
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],

@@ -21,11 +21,11 @@ import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/a
 import { EventHub } from '../server/events/EventHub.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { createMetrics } from '../server/metrics.js';
-import { TaskHealthBoard } from '../common/TaskHealthBoard.js';
+import { TaskHealthBoard, type TaskHealthSource } from '../common/TaskHealthBoard.js';
 import { raiseOpenFilesLimit } from '../engine/process/openFilesLimit.js';
 import { native } from '../engine/process/nativeBinding.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
-import { writeDaemonInfo } from './daemonInfoFile.js';
+import { DaemonInfoFile } from './daemonInfoFile.js';
 import { readOnlyIfDiskFull } from './diskSpace.js';
 import { createLogger } from './logger.js';
 import { shutdownSchema } from '../protocol/api.js';
@@ -50,6 +50,8 @@ export interface DaemonOptions {
   webhookAllow?: string[];
   /** Engine events kept for SSE resume (Last-Event-ID) and webhooks; default DEFAULT_EVENT_BACKLOG. */
   eventBacklog?: number;
+  /** Health the process reports beside the daemon's own tasks (`corral serve`: its uncaught errors, ProcessFaults). */
+  healthSources?: TaskHealthSource[];
 }
 
 /** What the start-up found, logged once the daemon listens. */
@@ -88,6 +90,7 @@ export class Daemon {
   })();
   private readonly store: Store;
   private readonly lock: DataDirLock;
+  private readonly infoFile: DaemonInfoFile;
   /** What the engine's start found, for the "listening" log line. */
   private readonly started: StartFacts;
 
@@ -101,10 +104,12 @@ export class Daemon {
       door: DoorPolicy;
       logger: Logger;
       lock: DataDirLock;
+      infoFile: DaemonInfoFile;
       started: StartFacts;
     },
   ) {
     this.started = parts.started;
+    this.infoFile = parts.infoFile;
     this.lock = parts.lock;
     this.app = parts.app;
     this.routes = parts.routes;
@@ -160,6 +165,9 @@ export class Daemon {
     // exits instead of lingering with its store, hook socket and lock held.
     const opened: (() => void | Promise<void>)[] = [() => lock.release()];
     try {
+      // First, before reattached sessions' journals can take the disk's last blocks: a read-only start must still be found.
+      const infoFile = DaemonInfoFile.reserve(join(options.dataDir, DAEMON_INFO_FILE));
+      opened.unshift(() => infoFile.discard());
       const token = loadOrCreateToken(options.dataDir);
       const store = Store.open(options.dataDir, { ...readOnlyIfDiskFull(options.dataDir) });
       opened.unshift(() => store.close());
@@ -189,6 +197,7 @@ export class Daemon {
       const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set(), scopedToken: (given) => engine.tokens.resolve(given) };
       const version = packageVersion();
       const tasks = new TaskHealthBoard();
+      for (const source of options.healthSources ?? []) tasks.add(source);
       const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
       opened.unshift(() => app.close());
       const metrics = createMetrics(engine, { tasks: () => tasks.all(), connections, authFailures });
@@ -202,7 +211,7 @@ export class Daemon {
         events.dispose();
         done();
       });
-      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
+      const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, infoFile, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
       const context: FaceContext = {
         engine,
         app,
@@ -256,7 +265,12 @@ export class Daemon {
     const port = (this.server.address() as AddressInfo).port;
     this.openDoor(port);
     const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
-    writeDaemonInfo(join(dataDir, DAEMON_INFO_FILE), info);
+    if (!this.infoFile.write(info)) {
+      this.logger.error(
+        { url: info.url, dataDir },
+        `The disk is full: ${DAEMON_INFO_FILE} could not be written, so clients that look for it will not find this daemon. It listens on ${info.url}; free space and restart corral.`,
+      );
+    }
     // Sessions holding a scoped token find the daemon through CORRAL_URL.
     this.engine.tokens.setEndpoint(info.url);
     const sandbox = this.engine.tokens.sandboxSupport();
@@ -283,6 +297,7 @@ export class Daemon {
         await this.engine.shutdown(options);
         await closing;
         this.store.close();
+        this.infoFile.discard();
         rmSync(join(this.options.dataDir, DAEMON_INFO_FILE), { force: true });
         this.lock.release();
         this.logger.info('shutdown complete');

@@ -30,9 +30,18 @@ export function lockDataDir(dataDir: string): DataDirLock {
       code: 'DATA_DIR_IN_USE',
     });
   }
-  // For people reading the file; the lock itself is what counts.
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`);
+  // For people reading the file; the lock itself is what counts, so a full disk (the pid needs a block the truncate
+  // gave back) leaves the file empty rather than stopping a start that may come up read-only.
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') {
+      closeSync(fd);
+      throw error;
+    }
+  }
   let released = false;
   return {
     release() {

@@ -82,6 +82,9 @@ export interface SessionSpec {
   scopedTokenHash?: string;
 }
 
+/** What spawnProcess() gave: the running process, or why it did not start. */
+export type SpawnOutcome = { proc: BackendProcess } | { error: unknown };
+
 export interface SessionDeps {
   backend: ProcessBackend;
   /** Gives the session its own cgroup (or none, in sweep mode): the tree is held and killed by the kernel. */
@@ -155,6 +158,10 @@ export class Session {
   private rows: number;
   readonly createdAt: string;
   private startedAt: string | null = null;
+  /** start() took spawnProcess()'s outcome (abandon() must not take it again). */
+  private outcomeTaken = false;
+  /** The end of a session whose spawn failed (start() ends it): what abandon() waits for. */
+  private failedStart: Promise<void> | null = null;
   private lastActivityMono = performance.now();
   /** Why and how the session ends, and when it has. */
   private readonly ending = new SessionEnding();
@@ -274,11 +281,12 @@ export class Session {
    * Takes the outcome of spawnProcess(): the running process, or the reason it did not start, which is rethrown
    * after the session was terminated with reason spawn_failed (its cgroup removed).
    */
-  start(spawned: { proc: BackendProcess } | { error: unknown }): void {
+  start(spawned: SpawnOutcome): void {
+    this.outcomeTaken = true;
     if ('error' in spawned) {
       if (!(spawned.error instanceof CorralError && spawned.error.code === 'VALIDATION_FAILED')) {
         this.ending.spawnFailed();
-        void this.finish({ code: null, signal: null });
+        this.failedStart = this.finish({ code: null, signal: null });
       }
       throw spawned.error;
     }
@@ -286,6 +294,27 @@ export class Session {
     this.attachProcess(spawned.proc);
     this.driver.detector.onStart();
     this.infoEmitter.fire();
+  }
+
+  /**
+   * Undoes a start the store refused (issue 15): the session takes spawnProcess()'s outcome if start() never did
+   * (the refusal can come before it ran, and nobody else holds that process or its holder), then ends whatever
+   * runs at once (SIGKILL to the tree, the holder released). Resolves when nothing of the session runs any more.
+   */
+  async abandon(spawned: SpawnOutcome): Promise<void> {
+    if (!this.outcomeTaken) {
+      try {
+        this.start(spawned);
+      } catch {
+        // The spawn had failed as well: start() ended the session (its cgroup removed), awaited below.
+      }
+    }
+    if (this.proc !== null) {
+      await this.terminate('killed', 'api', { force: true });
+      this.releaseHost();
+      return;
+    }
+    if (this.failedStart !== null) await this.failedStart;
   }
 
   /**

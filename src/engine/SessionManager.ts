@@ -13,7 +13,6 @@ import type { CreateSessionRequest, ExecRequest, ExecResult, WaitRequest } from 
 import type { ExitInfo, OutputRead, SessionInfo, SessionState, StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineEvent } from '../protocol/events.js';
 import { AgentService } from './agent/AgentService.js';
-import type { BackendProcess } from './backends/ProcessBackend.js';
 import { chooseBackends, type SessionBackends } from './backends/chooseBackends.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
@@ -28,7 +27,7 @@ import { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import { Retention } from './Retention.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { compileWaitPattern } from './security/userPattern.js';
-import { Session, type RestoredState, type SessionSpec, type WaitOutcome } from './Session.js';
+import { Session, type RestoredState, type SessionSpec, type SpawnOutcome, type WaitOutcome } from './Session.js';
 import { createSessionStream, readArchivedOutput, sessionDir, type OutputChannel } from './sessionFiles.js';
 import type { OutputStream } from './output/OutputStream.js';
 import { reattachSessions, type ReattachOutcome } from './sessionReattach.js';
@@ -287,7 +286,7 @@ export class SessionManager {
     const session = this.newSession(spec, (channel) => createSessionStream(this.config, spec.id, channel));
     // The program starts first, off the loop's back (a holder's start is a round trip); the session joins the live
     // ones and its record is written only with the outcome, in one commit as before.
-    let spawned: { proc: BackendProcess } | { error: unknown };
+    let spawned: SpawnOutcome;
     try {
       spawned = { proc: await session.spawnProcess() };
     } catch (error) {
@@ -318,7 +317,7 @@ export class SessionManager {
       if (isStoreRefusal(error)) {
         // Issue 15: the store refused the start (locked, full disk). Nothing of it may remain: no process, no count,
         // no row (the commit rolled back), no event; the caller gets the refusal (503/507) and may retry.
-        this.discard(session, listeners);
+        this.discard(session, listeners, spawned);
         this.log('warn', 'session not created: the store refused its record', { session: session.id, code: error.code });
         throw new CorralError(error.code, `No session was created: ${error.message}`, { cause: error });
       }
@@ -336,17 +335,20 @@ export class SessionManager {
     return { session, existing: false };
   }
 
-  /** Undoes a create the store refused: out of the registry at once, its process (if one started) killed. */
-  private discard(session: Session, listeners: Disposable[]): void {
+  /**
+   * Undoes a create the store refused: out of the registry at once, its process (and holder) killed, whether or not
+   * start() took it before the refusal (a locked or read-only store refuses the first row, before start() runs).
+   */
+  private discard(session: Session, listeners: Disposable[], spawned: SpawnOutcome): void {
     this.sessions.removeLive(session.id);
     this.persistence.forget(session.id);
+    // Nobody listens any more: the end below announces nothing and writes nothing.
     for (const listener of listeners) listener.dispose();
-    // A session that never started has no process to wait for: terminate() would wait for an exit forever.
-    // A holder of such a session is released once its program is gone: nobody else would ever release it.
-    const ended =
-      session.identity === null ? Promise.resolve() : session.terminate('killed', 'api', { force: true }).then(() => session.releaseHost());
     // Then its memory and whatever output it wrote to disk: no row will ever point at that directory.
-    const ending = ended.then(() => session.dispose()).then(() => rm(sessionDir(this.config.dataDir, session.id), { recursive: true, force: true }));
+    const ending = session
+      .abandon(spawned)
+      .then(() => session.dispose())
+      .then(() => rm(sessionDir(this.config.dataDir, session.id), { recursive: true, force: true }));
     const tracked = ending.then(
       () => undefined,
       (error: unknown) => this.log('error', 'could not end a session whose create was refused', { session: session.id, error: (error as Error).message }),

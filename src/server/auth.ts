@@ -3,7 +3,7 @@
 // and never accept it from a URL.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { CorralError, isCorralError } from '../protocol/errors.js';
@@ -21,7 +21,15 @@ export const SESSION_COOKIE = 'corral_session';
 export function loadOrCreateToken(dataDir: string): string {
   const path = join(dataDir, TOKEN_FILE);
   if (!existsSync(path)) {
-    writeFileSync(path, randomBytes(TOKEN_BYTES).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(path, randomBytes(TOKEN_BYTES).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // A first start on a full disk: without a token file no client could ever authenticate, so no start at all.
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      rmSync(path, { force: true });
+      throw new Error(`The disk is full: ${path} (the API token) could not be created. Free space and start corral again.`, { cause: error });
+    }
   }
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
   const token = readFileSync(path, 'utf8').trim();

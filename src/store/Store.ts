@@ -737,7 +737,7 @@ function openWritable(file: string, dataDir: string): Database.Database {
 
 /** The full-disk fallback: reads only, and only a store whose schema this Corral already wrote (nothing can migrate). */
 function openReadOnly(file: string): Database.Database {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const db = openReadOnlyConnection(file);
   try {
     const version = readUserVersion(db);
     if (version !== SCHEMA_VERSION) {
@@ -748,6 +748,40 @@ function openReadOnly(file: string): Database.Database {
     return db;
   } catch (error) {
     db.close();
+    throw error;
+  }
+}
+
+/**
+ * A read-only connection to the file, or, when a full disk refuses even that, a copy of the file in memory: a WAL
+ * database closed cleanly has no -shm, and a read-only connection must create and size one (SQLITE_IOERR_SHMSIZE on a
+ * full tmpfs). The copy is the whole store only while no WAL waits to be replayed; a crash leaves -wal and -shm
+ * behind with their space, and then the connection itself opens.
+ */
+function openReadOnlyConnection(file: string): Database.Database {
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    // Opening alone maps nothing: the first read does.
+    readUserVersion(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (!isDiskFullError(error) || walSize(file) > 0) throw error;
+    const image = fs.readFileSync(file);
+    // The header's read and write versions (bytes 18 and 19) say WAL (2); a database in memory has none: legacy (1).
+    image[18] = 1;
+    image[19] = 1;
+    return new Database(image, { readonly: true });
+  }
+}
+
+/** Bytes in the database's WAL file (0 when there is none). */
+function walSize(file: string): number {
+  try {
+    return fs.statSync(`${file}-wal`).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
 }

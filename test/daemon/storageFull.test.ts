@@ -7,12 +7,15 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, waitForText } from '../helpers/coreSupport.js';
+import { createSession, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 import { mountSmallDisk } from '../helpers/smallDisk.js';
 
 const DISK_MIB = 6;
 /** The periodic info save (every 2 s) meets the full disk, and the ticker outgrows its last journal page. */
 const FULL_DISK_MS = 4_000;
+
+/** Ample for the ticker's next 50 lines on a loaded machine (it prints them in about a second when idle). */
+const PROGRESS_MS = 30_000;
 
 /** The store retry backs off to 10 s and the journal retries every 5 s: both catch up well within this. */
 const RECOVERY_MS = 20_000;
@@ -35,6 +38,11 @@ interface Health {
   status: 'ok' | 'degraded';
   details: { storage: { readOnly: boolean; problem: { code: string; message: string } | null; queued: number } };
 }
+
+/** A refused create's program: one that would still run if the refusal left it behind. */
+const SLEEPER = ['/bin/sh', '-c', 'exec sleep 60'];
+/** A refused create's holder and program end within milliseconds (SIGKILL); generous for a shared machine. */
+const LEFTOVER_MS = 10_000;
 
 /** ~120 bytes a line, 50 lines a second: a journal page fills in well under a second. */
 const TICKER = ['/bin/sh', '-c', `i=0; while :; do i=$((i+1)); echo "line $i ${'x'.repeat(100)}"; sleep 0.02; done`];
@@ -77,17 +85,28 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
     // The session runs on, its newest output is readable (from memory), and its info says what is not on disk.
     const info = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${ticker.id}`);
     assert.equal(info.body.state === 'terminated', false, JSON.stringify(info.body));
-    assert.ok(lastLineNumber(await tail(daemon, ticker)) > lineAtFull + 50, 'the session stopped printing, or its output is not readable');
-    assert.equal(info.body.storage?.saved, false, JSON.stringify(info.body.storage));
-    assert.equal(info.body.storage?.problem?.code, 'STORAGE_FULL');
-    const gap = info.body.storage?.journalGaps.find((g) => g.stream === 'combined');
-    assert.ok(gap !== undefined && gap.code === 'ENOSPC' && gap.end === null, JSON.stringify(info.body.storage?.journalGaps));
+    // Waited for, not timed: a loaded CI machine forks the ticker's `sleep` far slower than 50 a second.
+    const printing = daemon;
+    await eventually(async () => {
+      const last = lastLineNumber(await tail(printing, ticker));
+      assert.ok(last > lineAtFull + 50, `the session stopped printing, or its output is not readable (line ${last}, ${lineAtFull} at full)`);
+    }, PROGRESS_MS);
+    // The journal's gap opens once the ticker outgrew its last page: waited for, as the 50 lines above.
+    await eventually(async () => {
+      const now = await printing.request<SessionInfo>('GET', `/api/v1/sessions/${ticker.id}`);
+      assert.equal(now.body.storage?.saved, false, JSON.stringify(now.body.storage));
+      assert.equal(now.body.storage?.problem?.code, 'STORAGE_FULL');
+      const gap = now.body.storage?.journalGaps.find((g) => g.stream === 'combined');
+      assert.ok(gap !== undefined && gap.code === 'ENOSPC' && gap.end === null, JSON.stringify(now.body.storage?.journalGaps));
+    }, PROGRESS_MS);
 
-    // Nothing new can be recorded: a create is 507 and leaves nothing behind.
-    const refused = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: ['/bin/true'] });
+    // Nothing new can be recorded: a create is 507 and leaves nothing behind (no count, no holder, no program).
+    const refused = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: SLEEPER });
     assert.equal(refused.status, 507, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'STORAGE_FULL');
     assert.equal((await daemon.request<{ live: number }>('GET', '/api/v1/stats')).body.live, 1);
+    const full = daemon;
+    await eventually(async () => assert.deepEqual(strayProcesses(full.pid, [ticker.id]), []), LEFTOVER_MS);
 
     // Space again: the queued records are stored, the journal resumes and its gap closes, creating works.
     disk.unfill();
@@ -118,9 +137,11 @@ test(`a full ${DISK_MIB} MiB disk neither crashes the daemon nor stops its sessi
     const archived = await daemon.request<OutputRead>('GET', `/api/v1/sessions/${ticker.id}/output?format=text&since=0`);
     assert.equal(archived.status, 200);
     assert.match(archived.body.data, /line 1 /);
-    const readOnlyCreate = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: ['/bin/true'] });
+    const readOnlyCreate = await daemon.request<{ error: { code: string; message: string } }>('POST', '/api/v1/sessions', { command: SLEEPER });
     assert.equal(readOnlyCreate.status, 507);
     assert.match(readOnlyCreate.body.error.message, /read-only/);
+    const readOnly = daemon;
+    await eventually(async () => assert.deepEqual(strayProcesses(readOnly.pid, [ticker.id]), []), LEFTOVER_MS);
     assert.equal(await daemon.stop(), 0, daemon.stderr().slice(-3000));
   } finally {
     if (daemon !== null) await daemon.stop();

@@ -13,17 +13,20 @@ import { defaultEngineConfig } from '../../src/engine/EngineConfig.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { DB_FILE_NAME } from '../../src/store/Store.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, listIds, markedProcesses, sessionTree, stillAlive, waitForText } from '../helpers/coreSupport.js';
+import { createSession, listIds, markedProcesses, sessionTree, stillAlive, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 
-/** An answer from memory on a loaded 2-core machine; the bug answered in 4,983 ms. */
-const FAST_ANSWER_MS = 500;
+/**
+ * Far below the bug's stall (SQLite's 5 s busy timeout: /healthz answered in 4,983 ms) and far above an answer from
+ * memory, which a loaded 2-core CI machine once stretched past 500 ms (506 ms in a loop of 10 runs).
+ */
+const FAST_ANSWER_MS = 2_000;
 /** Long enough for the periodic info save (every 2 s) to meet the lock and for its retry to run. */
 const SAVE_ATTEMPT_MS = 3_500;
 
 interface Health {
   ok: boolean;
   status: 'ok' | 'degraded';
-  details: { storage: { ok: boolean; problem: { code: string } | null; queued: number } };
+  details: { storage: { ok: boolean; problem: { code: string } | null; queued: number }; tasks: { name: string; ok: boolean; totalFailures: number }[] };
 }
 
 async function timedGet<T>(daemon: DaemonHandle, path: string): Promise<{ status: number; body: T; ms: number }> {
@@ -81,6 +84,8 @@ test('under an external BEGIN EXCLUSIVE the daemon answers fast, refuses a creat
     assert.equal(stats.body.live, 1, JSON.stringify(stats.body));
     assert.equal(stats.body.totals.created, 1);
     assert.deepEqual(await listIds(daemon), [running.id]);
+    // Nor its holder and program: the refusal came before the session took them, and they still end.
+    await eventually(async () => assert.deepEqual(strayProcesses(daemon.pid, [running.id]), []));
 
     // The running session keeps running; its records wait in memory, and /healthz says why.
     await sleep(SAVE_ATTEMPT_MS);
@@ -97,6 +102,11 @@ test('under an external BEGIN EXCLUSIVE the daemon answers fast, refuses a creat
     await eventually(async () => {
       const health = await daemon.request<Health>('GET', '/healthz');
       assert.equal(health.body.status, 'ok', JSON.stringify(health.body));
+      // Nothing of this went uncaught (corral serve counts those in /healthz).
+      assert.deepEqual(
+        health.body.details.tasks.filter((task) => task.name === 'uncaught errors').map((task) => task.totalFailures),
+        [0],
+      );
       const caughtUp = await daemon.request<SessionInfo>('GET', `/api/v1/sessions/${running.id}`);
       assert.equal(caughtUp.body.storage?.saved, true);
     });
@@ -123,6 +133,7 @@ test('SIGTERM with the store still locked finishes within the shutdown deadline 
     // A refused create first: the state that once made SIGTERM hang forever.
     const refused = await daemon.request<{ error: { code: string } }>('POST', '/api/v1/sessions', { command: TICKER });
     assert.equal(refused.status, 503);
+    await eventually(async () => assert.deepEqual(strayProcesses(daemon.pid, [running.id]), []));
 
     const deadline = shutdownDeadlineMs(defaultEngineConfig('/unused', []).graces);
     const started = performance.now();

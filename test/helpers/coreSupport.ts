@@ -6,6 +6,9 @@ import type { DaemonHandle } from './daemonHarness.js';
 import type { SessionInfo, OutputRead } from '../../src/protocol/sessionTypes.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/engine/process/ProcessIdentity.js';
 import { findSessionProcesses, identitiesOf, SESSION_MARKER_KEY } from '../../src/engine/process/processTree.js';
+import { childPids, readEnvironValue, readProcStat } from '../../src/engine/process/procfs.js';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 export { FIXTURES, fixture } from './fixtures.js';
 
@@ -74,4 +77,42 @@ export function markedProcesses(sessionId: string): ProcessIdentity[] {
   return identitiesOf(
     findSessionProcesses({ root: { pid: 0, startTime: -1 }, marker: { key: SESSION_MARKER_KEY, value: sessionId } }),
   );
+}
+
+/** A live process under a daemon that belongs to no live session: a holder, or a program (or anything it started). */
+export interface StrayProcess {
+  pid: number;
+  comm: string;
+  kind: 'holder' | 'program';
+  /** The session it was started for: a holder's argv[1], a program's marker env. */
+  session: string | undefined;
+}
+
+/**
+ * Holders and session processes in `daemonPid`'s tree that belong to none of `liveIds` (issue 15: a refused create
+ * left its holder and program running). Holders stay the daemon's children and are named by their argv; programs
+ * carry their session's marker env. Zombies are not counted: they are gone, only not yet reaped.
+ */
+export function strayProcesses(daemonPid: number, liveIds: readonly string[]): StrayProcess[] {
+  const live = new Set(liveIds);
+  const strays: StrayProcess[] = [];
+  const queue = childPids(daemonPid);
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    queue.push(...childPids(pid));
+    const stat = readProcStat(pid);
+    if (stat === undefined || stat.state === 'Z') continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone since the listing
+    }
+    if (basename(argv[0] ?? '') === 'corral-holder') {
+      if (!live.has(argv[1] ?? '')) strays.push({ pid, comm: stat.comm, kind: 'holder', session: argv[1] });
+      continue;
+    }
+    const session = readEnvironValue(pid, SESSION_MARKER_KEY);
+    if (session !== undefined && !live.has(session)) strays.push({ pid, comm: stat.comm, kind: 'program', session });
+  }
+  return strays;
 }

@@ -134,4 +134,34 @@ describe('a full disk', () => {
       disk.unmount();
     }
   });
+
+  test('a store closed cleanly (no -wal, no -shm) opens read-only on a disk full to the last byte, and serves its rows', (t) => {
+    const disk = mountSmallDisk(2);
+    if (typeof disk === 'string') {
+      t.skip(disk);
+      return;
+    }
+    try {
+      const dataDir = path.join(disk.dir, 'data');
+      const writable = Store.open(dataDir);
+      for (let i = 0; i < 5; i++) writable.saveSession(session(`s_${i}`, 1000));
+      writable.close();
+      assert.deepEqual(fs.readdirSync(dataDir), [DB_FILE_NAME], 'a clean close leaves the database file alone');
+      disk.fill();
+      assert.equal(disk.freeBytes(), 0);
+      // The read-only connection would have to create and size a -shm (SQLITE_IOERR_SHMSIZE once broke the start).
+      const reason = { message: 'the disk was full at start' };
+      const store = Store.open(dataDir, { readOnly: reason });
+      try {
+        assert.equal(store.readOnly, reason);
+        assert.equal(store.getSession('s_3')?.info.id, 's_3');
+        assert.equal(store.listSessions({ limit: 10 }).sessions.length, 5);
+        assert.throws(() => store.saveSession(session('s_new')), (error: unknown) => isCorralError(error) && error.code === 'STORAGE_FULL');
+      } finally {
+        store.close();
+      }
+    } finally {
+      disk.unmount();
+    }
+  });
 });
