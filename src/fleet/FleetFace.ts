@@ -16,13 +16,13 @@ import type { DaemonFace, FaceContext } from '../server/face.js';
 import { scopedCallerOf } from '../server/face.js';
 import { addUpgradeRouter } from '../server/upgradeRouters.js';
 import { refuseUpgrade } from '../server/ws/SessionSocketServer.js';
-import { createEtcdClient } from './etcdClient.js';
+import { createEtcdClient, withDeadline } from './etcdClient.js';
 import { keys } from './etcdKeys.js';
 import { EtcdMembership } from './etcdMembership.js';
 import type { FleetOptions } from './fleetOptions.js';
 import { PeerClient } from './peerClient.js';
 import { placeSession } from './placement.js';
-import { SessionDirectory } from './sessionDirectory.js';
+import { SessionDirectory, type Location } from './sessionDirectory.js';
 import { bridgeUpgrade } from './upgradeBridge.js';
 import { z } from 'zod';
 
@@ -40,7 +40,7 @@ export class FleetFace implements DaemonFace {
   private readonly directory: SessionDirectory;
   private membership!: EtcdMembership;
   /** Each node's sessions as last listed: what the fleet shows of them while the node is unreachable. */
-  private readonly lastKnown = new Map<string, SessionInfo[]>();
+  private readonly lastKnown = new Map<string, Map<string, SessionInfo>>();
   /** Directory writes of sessions created here, awaited before their creator hears of them. */
   private readonly recording = new Map<string, Promise<void>>();
   private snapshotTimer: NodeJS.Timeout | null = null;
@@ -64,7 +64,7 @@ export class FleetFace implements DaemonFace {
     const subscription = engine.onEvent((event) => {
       if (event.type !== 'session.created') return;
       const id = event.session.id;
-      const write = this.directory.record({ ...event.session, node: self }, self).catch((error: unknown) => {
+      const write = withDeadline(this.directory.record({ ...event.session, node: self }, self)).catch((error: unknown) => {
         log('warn', 'fleet: could not record a new session in etcd; other nodes will not find it until it is', { sessionId: id, error: (error as Error).message });
       });
       this.recording.set(id, write);
@@ -111,7 +111,7 @@ export class FleetFace implements DaemonFace {
       if (request.method !== 'DELETE' || request.routeOptions.url !== SESSION_ROUTE || reply.statusCode !== 200) return;
       if ((request.query as { purge?: string }).purge !== 'true') return;
       const id = (request.params as { id: string }).id;
-      await this.directory.remove(id).catch((error: unknown) => log('warn', 'fleet: could not remove a purged session from etcd', { sessionId: id, error: (error as Error).message }));
+      await withDeadline(this.directory.remove(id)).catch((error: unknown) => log('warn', 'fleet: could not remove a purged session from etcd', { sessionId: id, error: (error as Error).message }));
     });
 
     const removeRouter = addUpgradeRouter(app.server, (req, socket, head) => {
@@ -187,7 +187,7 @@ export class FleetFace implements DaemonFace {
         }
         const lost = await this.etcdCall(async () => {
           const recorded = await this.directory.sessionsOf(node.name);
-          const latest = new Map((this.lastKnown.get(node.name) ?? []).map((session) => [session.id, session]));
+          const latest = this.lastKnown.get(node.name) ?? new Map<string, SessionInfo>();
           const ended = recorded.map((created) => asLost(latest.get(created.id) ?? created, node.name));
           await this.directory.markLost(ended);
           await this.etcd.delete().key(keys.member(node.name));
@@ -223,7 +223,7 @@ export class FleetFace implements DaemonFace {
 
   private async etcdCall<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await call();
+      return await withDeadline(call());
     } catch (error) {
       if (isCorralError(error)) throw error;
       throw new CorralError('ROUTING_UNAVAILABLE', `The fleet's coordination store (etcd) did not answer: ${(error as Error).message}`, { cause: error });
@@ -236,10 +236,21 @@ export class FleetFace implements DaemonFace {
     return node;
   }
 
+  /**
+   * Where session `id` lives. A cached answer naming a node that is not up is read again: the node may have been
+   * forgotten meanwhile (its sessions moved to the lost records) by another front.
+   */
+  private async locate(id: string): Promise<Location> {
+    const location = await this.etcdCall(() => this.directory.locate(id));
+    if (location.kind !== 'node' || this.membership.node(location.node)?.state === 'up' || this.membership.node(location.node)?.state === 'draining') return location;
+    this.directory.uncache(id);
+    return this.etcdCall(() => this.directory.locate(id));
+  }
+
   /** The reachable node that holds session `id`, null when no node does; refusals for an unreachable one. */
   private async nodeOf(id: string, _principal: Principal): Promise<NodeInfo | null> {
     this.requireRouting();
-    const location = await this.etcdCall(() => this.directory.locate(id));
+    const location = await this.locate(id);
     if (location.kind === 'unknown') return null;
     if (location.kind === 'lost') throw new CorralError('SESSION_NOT_RUNNING', `Session ${id} was lost with its node.`);
     if (location.node === this.options.nodeName) return null;
@@ -254,7 +265,7 @@ export class FleetFace implements DaemonFace {
 
   private async routeSession(id: string, request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
     this.requireRouting();
-    const location = await this.etcdCall(() => this.directory.locate(id));
+    const location = await this.locate(id);
     // Unknown here and everywhere: the local route answers SESSION_NOT_FOUND.
     if (location.kind === 'unknown' || (location.kind === 'node' && location.node === this.options.nodeName)) return;
     const isInfo = request.method === 'GET' && request.routeOptions.url === SESSION_ROUTE;
@@ -332,15 +343,19 @@ export class FleetFace implements DaemonFace {
     return { sessions, nextCursor: null };
   }
 
-  /** One node's own list; a full unfiltered one refreshes what is known of it. */
-  private async listOf(node: NodeInfo, path: string): Promise<SessionInfo[]> {
+  /** One node's own list; what it says of each session is kept, for when the node stops answering. */
+  private async listOf(node: NodeInfo, path: string, replace = false): Promise<SessionInfo[]> {
     const answer = await this.peers.json<SessionPage>(node, 'GET', path);
     if (answer.status !== 200) throw new CorralError('INTERNAL', `Node ${node.name} answered ${answer.status} to its session list.`, { details: answer.body });
+    // A full list replaces what was known (purged sessions leave it); any other adds to it.
+    const known = (replace ? undefined : this.lastKnown.get(node.name)) ?? new Map<string, SessionInfo>();
+    for (const session of answer.body.sessions) known.set(session.id, session);
+    this.lastKnown.set(node.name, known);
     return answer.body.sessions;
   }
 
   private markUnreachable(node: string): SessionInfo[] {
-    return (this.lastKnown.get(node) ?? []).map((session) => ({ ...session, node, reachable: false }));
+    return [...(this.lastKnown.get(node)?.values() ?? [])].map((session) => ({ ...session, node, reachable: false }));
   }
 
   private async refreshSnapshots(): Promise<void> {
@@ -349,7 +364,7 @@ export class FleetFace implements DaemonFace {
       this.membership.nodes().map(async (node) => {
         if (node.state === 'unreachable') return;
         try {
-          this.lastKnown.set(node.name, await this.listOf(node, `${API_PREFIX}/sessions?limit=1000`));
+          await this.listOf(node, `${API_PREFIX}/sessions?limit=1000`, true);
         } catch {
           // Unreachable right now: the membership will say so; the last list stands.
         }

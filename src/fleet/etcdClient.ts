@@ -16,3 +16,17 @@ export function createEtcdClient(endpoints: string[]): Etcd3 {
     faultHandling: { host: () => noop, global: noop },
   });
 }
+
+/**
+ * `work`, or a rejection after `ms`: a bound on anything that talks to etcd, whatever the client does inside (some
+ * of its calls wait for a connection rather than fail), so a tick, a request or a stop never hangs on an outage.
+ */
+export function withDeadline<T>(work: Promise<T>, ms = 2 * ETCD_CALL_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms} ms`)), ms);
+  });
+  // The late call may still fail after we gave up on it: nobody waits for it, so its rejection is dropped here.
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}

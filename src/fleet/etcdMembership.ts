@@ -5,6 +5,7 @@
 import { freemem, loadavg } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
 import type { NodeInfo } from '../protocol/apiReplies.js';
+import { withDeadline } from './etcdClient.js';
 import { keys, nameOf } from './etcdKeys.js';
 import type { FleetOptions } from './fleetOptions.js';
 
@@ -104,12 +105,14 @@ export class EtcdMembership {
 
   private async publishAndRead(): Promise<void> {
     try {
-      await this.keepRegistered();
-      const [records, members, drains] = await Promise.all([
-        this.etcd.getAll().prefix(keys.nodesPrefix).strings(),
-        this.etcd.getAll().prefix(keys.membersPrefix).strings(),
-        this.etcd.getAll().prefix(keys.drainPrefix).keys(),
-      ]);
+      await withDeadline(this.keepRegistered());
+      const [records, members, drains] = await withDeadline(
+        Promise.all([
+          this.etcd.getAll().prefix(keys.nodesPrefix).strings(),
+          this.etcd.getAll().prefix(keys.membersPrefix).strings(),
+          this.etcd.getAll().prefix(keys.drainPrefix).keys(),
+        ]),
+      );
       this.view = this.buildView(records, members, new Set(drains.map((key) => nameOf(key, keys.drainPrefix))));
       if (!this.routingUp) this.log('info', 'fleet: etcd reachable, routing available', { node: this.options.nodeName });
       this.routingUp = true;
@@ -208,10 +211,10 @@ export class EtcdMembership {
   /** Leaves the fleet: the record goes at once (the lease is revoked), the membership stays (a restart rejoins). */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
-    await this.ticking;
     this.stopped = true;
     try {
-      await this.lease?.revoke();
+      await withDeadline(Promise.resolve(this.ticking));
+      if (this.lease !== null) await withDeadline(this.lease.revoke());
     } catch (error) {
       this.log('warn', 'fleet: could not withdraw from etcd; the lease expires on its own', { error: (error as Error).message });
     }

@@ -35,6 +35,10 @@ export class SessionDirectory {
     this.cache.set(id, node);
   }
 
+  uncache(id: string): void {
+    this.cache.delete(id);
+  }
+
   /** Where a session lives; throws when etcd cannot be reached (the caller answers ROUTING_UNAVAILABLE). */
   async locate(id: string): Promise<Location> {
     const cached = this.cache.get(id);

@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { startDaemon, type DaemonHandle } from './daemonHarness.js';
 export const ETCD_BINARY = '/usr/bin/etcd';
 /** etcd's start on a loaded 2-core machine stays well under this. */
 const ETCD_START_TIMEOUT_MS = 30_000;
+/** A node ends its sessions and exits well within this; past it the harness kills it. */
+const STOP_TIMEOUT_MS = 45_000;
 
 /** A port nobody listens on right now (the kernel's pick, released at once). */
 export async function freePort(): Promise<number> {
@@ -163,11 +165,23 @@ export async function startFleet(names: string[], options: { leaseTtlSeconds?: n
     async stop() {
       for (const node of nodes.values()) {
         try {
-          if (node.daemon.child.exitCode === null && node.daemon.child.signalCode === null) await node.daemon.stop('end-sessions');
+          const child = node.daemon.child;
+          if (child.exitCode === null && child.signalCode === null) {
+            // A node that cannot stop (a bug under test) is killed rather than left behind.
+            const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+            await node.daemon.stop('end-sessions').finally(() => clearTimeout(killer));
+          }
         } catch (error) {
           process.stderr.write(`fleet: stopping ${node.name}: ${(error as Error).message}\n`);
           node.daemon.child.kill('SIGKILL');
         }
+      }
+      // A node left down (a failed test) still has sessions under holders: a plain daemon on its data dir ends them.
+      for (const node of nodes.values()) {
+        const holders = join(node.dataDir, 'holders');
+        if (!existsSync(holders) || !readdirSync(holders).some((name) => name.endsWith('.sock'))) continue;
+        const cleaner = await startDaemon({ base: node.base, dataDir: node.dataDir, args: ['--token-file', tokenFile], tokenFile });
+        await cleaner.stop('end-sessions');
       }
       await etcd.cleanup();
       rmSync(base, { recursive: true, force: true });
