@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { becomeSubreaper, ownTree, reapAdoptedOrphans } from '../helpers/holderHarness.js';
 import { startFleet, waitFor, type Fleet } from '../helpers/fleetHarness.js';
 import { TestSocket, upgradeStatus } from '../helpers/wsTestClient.js';
-import type { DaemonHandle } from '../helpers/daemonHarness.js';
+import { spawnSync } from 'node:child_process';
+import { corralCommand, REPO_ROOT, type DaemonHandle } from '../helpers/daemonHarness.js';
+import { Corral } from '../../src/client/Corral.js';
 import type { NodesReply } from '../../src/protocol/apiReplies.js';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 
@@ -292,4 +294,23 @@ test('drain stops placements on a node and shows what still runs there; forget e
   });
   // C's holders still run its sessions: a restart on its data dir rejoins, and the fleet's stop ends them.
   await fleet.startNode('C');
+});
+
+test('the typed client and `corral node` see the fleet through any node; fleet flags without --cluster are a usage error', async () => {
+  const api = new Corral({ url: daemon('B').url, token: fleet.token });
+  await waitFor('C rejoined', async () => ((await api.nodes.list()).find((node) => node.name === 'C')?.state === 'up' ? true : undefined));
+  const drained = await api.nodes.drain('C');
+  assert.equal(drained.node.state, 'draining');
+  const { file, args } = corralCommand(false);
+  const env = { ...process.env, CORRAL_URL: daemon('A').url, CORRAL_TOKEN: fleet.token };
+  const listed = spawnSync(file, [...args, 'node', 'ls', '--json'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const nodes = (JSON.parse(listed.stdout) as NodesReply).nodes;
+  assert.deepEqual(nodes.map((node) => node.name), ['A', 'B', 'C']);
+  const undone = spawnSync(file, [...args, 'node', 'drain', 'C', '--undo'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  assert.equal(undone.status, 0, undone.stderr);
+  assert.match(undone.stdout, /^C +up /);
+  const stray = spawnSync(file, [...args, 'serve', '--node-name', 'X', '--port', '0'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  assert.equal(stray.status, 2);
+  assert.match(stray.stderr, /--node-name needs --cluster/);
 });
