@@ -204,7 +204,8 @@ export class FleetFace implements DaemonFace {
       subscription.dispose();
       removeRouter();
       if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
-      await this.membership.stop();
+      // Sessions still live here (a SIGTERM keeps them under their holders): the node is not gone, only restarting.
+      await this.membership.stop(engine.sessions.live().length === 0);
       this.peers.dispose();
       this.etcd.close();
     });

@@ -208,13 +208,18 @@ export class EtcdMembership {
     return view;
   }
 
-  /** Leaves the fleet: the record goes at once (the lease is revoked), the membership stays (a restart rejoins). */
-  async stop(): Promise<void> {
+  /**
+   * Stops publishing. `withdraw` (no session left here): the record goes at once (the lease is revoked). Otherwise the
+   * node's sessions keep running under their holders, so the record is left to its lease: a daemon restarted within
+   * the TTL never looks lost, and one that stays down shows as unreachable once the lease expires. The membership
+   * stays either way (a restart rejoins).
+   */
+  async stop(withdraw: boolean): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.stopped = true;
     try {
       await withDeadline(Promise.resolve(this.ticking));
-      if (this.lease !== null) await withDeadline(this.lease.revoke());
+      if (withdraw && this.lease !== null) await withDeadline(this.lease.revoke());
     } catch (error) {
       this.log('warn', 'fleet: could not withdraw from etcd; the lease expires on its own', { error: (error as Error).message });
     }
