@@ -301,15 +301,20 @@ export class FleetFace implements DaemonFace {
     delete body.node;
     delete body.nodeSelector;
     const target = placeSession(this.membership.nodes(), { node: parsed.data.node, selector: parsed.data.nodeSelector });
-    this.membership.notePlacement(target);
+    const placement = this.membership.notePlacement(target);
     if (target === this.options.nodeName) {
       request.body = body;
+      reply.raw.once('close', () => placement.done());
       return;
     }
     const node = this.knownNode(target);
-    const answer = await this.peers.json<SessionInfo | { error: unknown }>(node, 'POST', `${API_PREFIX}/sessions`, body);
-    if ('id' in (answer.body ?? {})) this.directory.remember((answer.body as SessionInfo).id, target);
-    await reply.code(answer.status).send(answer.body);
+    try {
+      const answer = await this.peers.json<SessionInfo | { error: unknown }>(node, 'POST', `${API_PREFIX}/sessions`, body);
+      if ('id' in (answer.body ?? {})) this.directory.remember((answer.body as SessionInfo).id, target);
+      await reply.code(answer.status).send(answer.body);
+    } finally {
+      placement.done();
+    }
   }
 
   /** Every node's sessions, merged newest first; an unreachable node's as last known, `reachable: false`. */

@@ -45,7 +45,7 @@ export class EtcdMembership {
   /** Whether this run of the node wrote its membership (once; a forget removes it, a restart writes it again). */
   private registered = false;
   /** Placements made here since a node last published: counted in, so a burst of creates spreads. */
-  private readonly placed = new Map<string, number[]>();
+  private readonly placed = new Map<string, { answeredAt: number }[]>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -83,11 +83,20 @@ export class EtcdMembership {
     return this.nodes().find((node) => node.name === name);
   }
 
-  /** A session was just placed on `name`: count it until that node publishes a record newer than now. */
-  notePlacement(name: string): void {
+  /**
+   * A session is being placed on `name`: counted until that node publishes a record written after the create was
+   * answered (`done()`), which is the first record sure to count it.
+   */
+  notePlacement(name: string): { done(): void } {
     const list = this.placed.get(name) ?? [];
-    list.push(Date.now());
+    const entry = { answeredAt: Number.POSITIVE_INFINITY };
+    list.push(entry);
     this.placed.set(name, list);
+    return {
+      done: () => {
+        entry.answeredAt = Date.now();
+      },
+    };
   }
 
   /** One tick now (after a drain or forget, so the answer reflects it). */
@@ -172,7 +181,7 @@ export class EtcdMembership {
       if (record !== undefined) {
         // Placements made before this record was written are in its count now.
         const since = Date.parse(record.updatedAt);
-        const pending = (this.placed.get(name) ?? []).filter((at) => at >= since);
+        const pending = (this.placed.get(name) ?? []).filter((entry) => entry.answeredAt >= since);
         if (pending.length === 0) this.placed.delete(name);
         else this.placed.set(name, pending);
         view.push({
