@@ -5,6 +5,7 @@
 // A request from another node (cluster token) is always answered here, never forwarded again.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Etcd3 } from 'etcd3';
 import { createSessionSchema, drainSchema, listQuerySchema, nodeNameSchema } from '../protocol/api.js';
 import type { DrainReply, ForgetReply, NodeInfo, NodesReply, SessionPage } from '../protocol/apiReplies.js';
@@ -24,7 +25,7 @@ import { PeerClient } from './peerClient.js';
 import { placeSession } from './placement.js';
 import { SessionDirectory, type Location } from './sessionDirectory.js';
 import { bridgeUpgrade } from './upgradeBridge.js';
-import { z } from 'zod';
+import { asLost, matches, sessionsIn } from './sessionViews.js';
 
 const SESSION_ROUTE = `${API_PREFIX}/sessions/:id`;
 const WS_SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
@@ -131,7 +132,7 @@ export class FleetFace implements DaemonFace {
         refuseUpgrade(socket, error);
         return true;
       }
-      void this.nodeOf(id, principal).then(
+      void this.nodeOf(id).then(
         (node) => {
           if (node === null) {
             refuseUpgrade(socket, new CorralError('SESSION_NOT_FOUND', `No session ${id}.`));
@@ -249,7 +250,7 @@ export class FleetFace implements DaemonFace {
   }
 
   /** The reachable node that holds session `id`, null when no node does; refusals for an unreachable one. */
-  private async nodeOf(id: string, _principal: Principal): Promise<NodeInfo | null> {
+  private async nodeOf(id: string): Promise<NodeInfo | null> {
     this.requireRouting();
     const location = await this.locate(id);
     if (location.kind === 'unknown') return null;
@@ -383,42 +384,4 @@ export class FleetFace implements DaemonFace {
 function principalOf(request: FastifyRequest): Principal {
   const caller = scopedCallerOf(request.raw);
   return caller === undefined ? { kind: 'owner' } : { kind: 'scoped', scope: caller.scope };
-}
-
-/** Session objects in a reply: the reply itself, its `session`, or its `sessions` / `ended` lists. */
-function sessionsIn(payload: unknown): SessionInfo[] {
-  if (typeof payload !== 'object' || payload === null) return [];
-  const found: SessionInfo[] = [];
-  const consider = (value: unknown): void => {
-    if (typeof value === 'object' && value !== null && 'id' in value && 'state' in value && 'createdAt' in value && 'output' in value) found.push(value as SessionInfo);
-  };
-  consider(payload);
-  const record = payload as Record<string, unknown>;
-  consider(record.session);
-  for (const list of [record.sessions, record.ended]) if (Array.isArray(list)) list.forEach(consider);
-  return found;
-}
-
-function matches(session: SessionInfo, query: { state?: string; taskId?: string; profile?: string; live?: 'true' | 'false' }): boolean {
-  if (query.state !== undefined && session.state !== query.state) return false;
-  if (query.taskId !== undefined && session.taskId !== query.taskId) return false;
-  if (query.profile !== undefined && session.profile !== query.profile) return false;
-  if (query.live !== undefined && (session.state !== 'terminated') !== (query.live === 'true')) return false;
-  return true;
-}
-
-/** A forgotten node's session: ended as lost (one that had ended already keeps its own ending). */
-function asLost(session: SessionInfo, node: string): SessionInfo {
-  const { reachable: _reachable, ...rest } = session;
-  if (rest.state === 'terminated') return { ...rest, node };
-  const at = new Date().toISOString();
-  return {
-    ...rest,
-    node,
-    state: 'terminated',
-    stateReason: `node ${node} forgotten: lost`,
-    stateSource: 'api',
-    endedAt: at,
-    exit: { code: null, signal: null, reason: 'lost', forced: false, at },
-  };
 }
