@@ -96,6 +96,7 @@ export class FleetFace implements DaemonFace {
       if (principal.kind !== 'owner') return;
       if (route === `${API_PREFIX}/sessions` && request.method === 'POST') await this.place(request, reply);
       else if (route === `${API_PREFIX}/sessions` && request.method === 'GET') await reply.send(await this.fleetList(request));
+      else if (route === `${API_PREFIX}/stats` && request.method === 'GET') await reply.send({ ...engine.stats(), version: context.version, fleet: await this.fleetStats() });
     });
 
     // Every session object a reply carries says its node; a created one is in the directory before it leaves.
@@ -348,6 +349,24 @@ export class FleetFace implements DaemonFace {
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit);
     return { sessions, nextCursor: null };
+  }
+
+  /** `/stats` of every node that answers, by name (null for one that does not); this node's are the reply's own. */
+  private async fleetStats(): Promise<{ nodes: Record<string, unknown> }> {
+    this.requireRouting();
+    const entries = await Promise.all(
+      this.membership.nodes().map(async (node): Promise<[string, unknown]> => {
+        if (node.state === 'unreachable') return [node.name, null];
+        try {
+          const answer = await this.peers.json<unknown>(node, 'GET', `${API_PREFIX}/stats`);
+          return [node.name, answer.status === 200 ? answer.body : null];
+        } catch (error) {
+          if (isCorralError(error) && error.code === 'NODE_UNREACHABLE') return [node.name, null];
+          throw error;
+        }
+      }),
+    );
+    return { nodes: Object.fromEntries(entries) };
   }
 
   /** One node's own list; what it says of each session is kept, for when the node stops answering. */

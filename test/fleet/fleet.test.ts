@@ -94,6 +94,10 @@ test('12 sessions created through A spread over the nodes by room; node: C lands
   assert.equal(list.status, 200);
   const listed = new Map(list.body.sessions.map((session) => [session.id, session.node]));
   for (const session of created) assert.equal(listed.get(session.id), session.node, `${session.id} listed with its node`);
+  const stats = await daemon('C').request<{ live: number; fleet: { nodes: Record<string, { live: number } | null> } }>('GET', '/api/v1/stats');
+  assert.equal(stats.status, 200);
+  assert.deepEqual(Object.keys(stats.body.fleet.nodes).sort(), ['A', 'B', 'C']);
+  assert.equal(stats.body.fleet.nodes.C?.live, stats.body.live, "C's own stats are among the fleet's");
   // Each is really where it says: its own node answers for it without routing.
   for (const session of created.slice(0, 4)) {
     const own = await info(daemon(session.node as string), session.id);
