@@ -56,14 +56,21 @@ function layering() {
     ),
     rule(
       ['src/engine/**'],
-      [[`${up}(server|mcp|daemon|cli|client|web|store|config)/`, 'The engine knows no face, no composition root and no storage: use its ports (src/engine/ports.ts).']],
+      [[`${up}(server|mcp|fleet|daemon|cli|client|web|store|config)/`, 'The engine knows no face, no fleet, no composition root and no storage: use its ports (src/engine/ports.ts).']],
     ),
     rule(['src/store/**'], [['^\\.\\./(?!protocol/|engine/ports\\.js$)', 'The store implements the engine ports: it imports only src/protocol and src/engine/ports.ts.']]),
     rule(
       ['src/server/**'],
       [
         engineOnlyByItsDoor,
-        [`${up}(store|mcp|daemon|cli|client|web)/`, 'A face gets what it needs through FaceContext (src/server/face.ts); the daemon wires it.'],
+        [`${up}(store|mcp|fleet|daemon|cli|client|web)/`, 'A face gets what it needs through FaceContext (src/server/face.ts); the daemon wires it.'],
+      ],
+    ),
+    rule(
+      ['src/fleet/**'],
+      [
+        engineOnlyByItsDoor,
+        [`${up}(store|mcp|daemon|cli|client|web)/`, 'The fleet sits between the faces and other nodes: it uses src/server and the engine\'s door, and the daemon wires it.'],
       ],
     ),
     rule(
@@ -71,11 +78,11 @@ function layering() {
       [
         engineOnlyByItsDoor,
         [`${up}server/(?!face\\.js$)`, 'The MCP face takes only FaceContext (src/server/face.ts) from the HTTP server.'],
-        [`${up}(store|daemon|cli|web)/`, 'A face gets what it needs through FaceContext; the daemon wires it.'],
+        [`${up}(store|fleet|daemon|cli|web)/`, 'A face gets what it needs through FaceContext; the daemon wires it.'],
       ],
     ),
-    rule(['src/cli/**'], [[`${up}(engine|server|store)/`, 'The CLI talks to the daemon over HTTP (src/client); `serve` starts it through src/daemon.']]),
-    rule(['src/client/**'], [[`${up}(engine|server|store|mcp|daemon|cli|web)/`, 'The client speaks the wire protocol only (src/protocol).']]),
+    rule(['src/cli/**'], [[`${up}(engine|server|store|fleet)/`, 'The CLI talks to the daemon over HTTP (src/client); `serve` starts it through src/daemon.']]),
+    rule(['src/client/**'], [[`${up}(engine|server|store|mcp|fleet|daemon|cli|web)/`, 'The client speaks the wire protocol only (src/protocol).']]),
   ];
 }
 

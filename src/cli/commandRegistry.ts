@@ -23,7 +23,8 @@ import { macroCommand } from './commands/macroCommand.js';
 import { searchCommand } from './commands/searchCommand.js';
 import { templateCommand } from './commands/templateCommand.js';
 import { pruneCommand } from './commands/pruneCommand.js';
+import { nodeCommand } from './commands/nodeCommand.js';
 
 export const COMMANDS: ReadonlyMap<string, CliCommand> = new Map(
-  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand, pruneCommand, shutdownCommand].map((command) => [command.name, command]),
+  [newCommand, lsCommand, showCommand, logsCommand, sendCommand, screenCommand, waitCommand, killCommand, runCommand, promptCommand, answerCommand, attachCommand, mcpCommand, tokenCommand, execCommand, historyCommand, linesCommand, searchCommand, templateCommand, macroCommand, pruneCommand, nodeCommand, shutdownCommand].map((command) => [command.name, command]),
 );

@@ -9,6 +9,7 @@ import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
+import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_POLL_MS, parseClusterUrl, readTokenFile, type FleetOptions } from '../daemon/Daemon.js';
 import { logLineBanner, terminalBanner } from './startBanner.js';
 import { ProcessFaults } from '../daemon/processFaults.js';
 
@@ -40,6 +41,14 @@ const SERVE_OPTIONS = {
   'session-host': { type: 'string', default: 'holder' },
   containment: { type: 'string', default: 'auto' },
   bwrap: { type: 'string' },
+  'token-file': { type: 'string' },
+  cluster: { type: 'string' },
+  'node-name': { type: 'string' },
+  'advertise-url': { type: 'string' },
+  'cluster-token-file': { type: 'string' },
+  'node-label': { type: 'string', multiple: true },
+  'lease-ttl': { type: 'string' },
+  'fleet-poll-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -82,6 +91,16 @@ to the next start, which ends them as lost).
   --bwrap PATH          the bubblewrap binary session sandboxes use (default /usr/bin/bwrap); where it cannot make
                         namespaces the daemon says so at start and refuses sandboxed sessions (SANDBOX_UNAVAILABLE)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
+  --token-file FILE     the client token from FILE (mode 0600) instead of <data-dir>/token (a fleet's nodes share it)
+
+A fleet of nodes on etcd (every node answers the whole API; sessions are placed by room and routed to their node):
+  --cluster etcd://HOST:PORT[,HOST:PORT…]  join the fleet whose coordination store is this etcd
+  --node-name NAME      this node's name in the fleet (unique, stable across restarts)
+  --advertise-url URL   where the other nodes reach this one, e.g. http://10.0.0.5:7433
+  --cluster-token-file FILE  the token nodes use between themselves (mode 0600; never a client's token)
+  --node-label KEY=VALUE  a label placement selectors match (repeatable)
+  --lease-ttl SECONDS   how long the fleet waits before it calls a silent node unreachable (default ${DEFAULT_LEASE_TTL_SECONDS})
+  --fleet-poll-ms N     how often the node publishes its capacity and reads the fleet's (default ${DEFAULT_POLL_MS})
 `;
 
 export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise<number> {
@@ -112,6 +131,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       webhookAllow: values['webhook-allow'] ?? [],
       logger,
       healthSources: [faults],
+      ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
+      ...(values.cluster === undefined ? {} : { cluster: values.cluster }),
       engine: {
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
@@ -178,6 +199,7 @@ function parseServeArgs(argv: string[]) {
   if (!(CONTAINMENT_CHOICES as readonly string[]).includes(containment)) throw new Error(`--containment: one of ${CONTAINMENT_CHOICES.join(', ')}, not ${containment}`);
   return {
     ...values,
+    cluster: clusterOptions(values),
     containment: containment as (typeof CONTAINMENT_CHOICES)[number],
     port,
     dataDir: values['data-dir'] ?? defaultDataDir(),
@@ -197,4 +219,39 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag}: not a positive whole number: ${value}`);
   return n;
+}
+
+/** `--cluster` and its companions, checked together: a node needs a name, a URL the others reach, and the cluster token. */
+function clusterOptions(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown }): FleetOptions | undefined {
+  const text = (name: keyof typeof SERVE_OPTIONS): string | undefined => values[name] as string | undefined;
+  const fleetFlags = ['node-name', 'advertise-url', 'cluster-token-file', 'node-label', 'lease-ttl', 'fleet-poll-ms'] as const;
+  if (text('cluster') === undefined) {
+    const stray = fleetFlags.find((name) => values[name] !== undefined);
+    if (stray !== undefined) throw new Error(`--${stray} needs --cluster`);
+    return undefined;
+  }
+  const etcd = parseClusterUrl(text('cluster') as string);
+  const nodeName = text('node-name');
+  if (nodeName === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeName)) throw new Error('--cluster needs --node-name NAME (letters, digits, . _ -, at most 63)');
+  const advertiseUrl = text('advertise-url');
+  if (advertiseUrl === undefined || !/^http:\/\/[^/]+\/?$/.test(advertiseUrl)) throw new Error('--cluster needs --advertise-url http://HOST:PORT (where the other nodes reach this one)');
+  const tokenFile = text('cluster-token-file');
+  if (tokenFile === undefined) throw new Error('--cluster needs --cluster-token-file FILE (the token nodes use between themselves)');
+  const labels: Record<string, string> = {};
+  for (const label of (values['node-label'] as string[] | undefined) ?? []) {
+    const match = /^([A-Za-z0-9._/-]{1,63})=([A-Za-z0-9._-]{0,63})$/.exec(label);
+    if (match === null) throw new Error(`--node-label: KEY=VALUE, not ${label}`);
+    labels[match[1] as string] = match[2] as string;
+  }
+  const ttl = positiveInteger('--lease-ttl', text('lease-ttl')) ?? DEFAULT_LEASE_TTL_SECONDS;
+  if (ttl < 2) throw new Error('--lease-ttl: at least 2 seconds (etcd refuses shorter leases)');
+  return {
+    etcd,
+    nodeName,
+    advertiseUrl: advertiseUrl.replace(/\/$/, ''),
+    clusterToken: readTokenFile(tokenFile),
+    labels,
+    leaseTtlSeconds: ttl,
+    pollMs: positiveInteger('--fleet-poll-ms', text('fleet-poll-ms')) ?? DEFAULT_POLL_MS,
+  };
 }

@@ -9,6 +9,7 @@ import type { LoginLink, MacroRecord, ShutdownReply, TemplateRecord } from '../p
 import { CorralClientError } from './CorralClientError.js';
 import { resolveEndpoint, trimUrl, type DiscoveryOptions, type Endpoint } from './endpoint.js';
 import { eventStream, type CorralEvent, type EventsOptions } from './eventStream.js';
+import { NodesApi } from './NodesApi.js';
 import { PresetsApi } from './PresetsApi.js';
 import { RestTransport } from './RestTransport.js';
 import { SessionsApi, type CallOptions } from './SessionsApi.js';
@@ -27,6 +28,8 @@ export class Corral {
   readonly sessions: SessionsApi;
   readonly templates: PresetsApi<TemplateBody, TemplateRecord>;
   readonly macros: PresetsApi<MacroBody, MacroRecord>;
+  /** A fleet's nodes (a daemon started with --cluster). */
+  readonly nodes: NodesApi;
   private readonly transport: RestTransport;
 
   constructor(options: CorralOptions) {
@@ -34,6 +37,7 @@ export class Corral {
     this.sessions = new SessionsApi(this.transport);
     this.templates = new PresetsApi(this.transport, 'templates');
     this.macros = new PresetsApi(this.transport, 'macros');
+    this.nodes = new NodesApi(this.transport);
   }
 
   /**

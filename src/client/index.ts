@@ -7,6 +7,7 @@ export { resolveEndpoint, type DiscoveryOptions, type Endpoint } from './endpoin
 export { type CorralEvent, type EventsOptions } from './eventStream.js';
 export { type OutputChunk, type OutputOptions } from './outputStream.js';
 export { type PresetsApi } from './PresetsApi.js';
+export { type NodesApi } from './NodesApi.js';
 export { SessionAttachment, type AttachClose, type AttachOptions, type OutputFrameEvent } from './SessionAttachment.js';
 export { type CallOptions, type LinesQuery, type ListQuery, type ReadOutputQuery, type SearchQuery, type SessionsApi } from './SessionsApi.js';
 
@@ -28,10 +29,15 @@ export type {
 export type {
   AnswerReply,
   CommandPage,
+  DrainReply,
+  ForgetReply,
   InputReply,
   LoginLink,
   MacroRecord,
   MacroRunReply,
+  NodeInfo,
+  NodeState,
+  NodesReply,
   OutputStreamName,
   PromptReply,
   ScreenReply,

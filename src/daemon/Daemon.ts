@@ -31,9 +31,15 @@ import { createLogger } from './logger.js';
 import { shutdownSchema } from '../protocol/api.js';
 import type { ShutdownReply } from '../protocol/apiReplies.js';
 import { packageVersion } from '../common/packageVersion.js';
+import { FleetFace } from '../fleet/FleetFace.js';
+import type { FleetOptions } from '../fleet/fleetOptions.js';
+import { readTokenFile } from '../server/auth.js';
 
 /** Faces are defined with the server; callers of the composition root name them from here. */
 export type { DaemonFace };
+/** What `corral serve` needs to start a fleet node (the CLI may not import src/fleet or src/server itself). */
+export { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_POLL_MS, parseClusterUrl, type FleetOptions } from '../fleet/fleetOptions.js';
+export { readTokenFile };
 
 export interface DaemonOptions {
   host: string;
@@ -52,6 +58,10 @@ export interface DaemonOptions {
   eventBacklog?: number;
   /** Health the process reports beside the daemon's own tasks (`corral serve`: its uncaught errors, ProcessFaults). */
   healthSources?: TaskHealthSource[];
+  /** The client token from this file (`--token-file`: nodes of a fleet share it) instead of <data-dir>/token. */
+  tokenFile?: string;
+  /** Join a fleet on etcd (`--cluster`): every node answers the API for every node's sessions (src/fleet/). */
+  cluster?: FleetOptions;
 }
 
 /** What the start-up found, logged once the daemon listens. */
@@ -168,7 +178,7 @@ export class Daemon {
       // First, before reattached sessions' journals can take the disk's last blocks: a read-only start must still be found.
       const infoFile = DaemonInfoFile.reserve(join(options.dataDir, DAEMON_INFO_FILE));
       opened.unshift(() => infoFile.discard());
-      const token = loadOrCreateToken(options.dataDir);
+      const token = options.tokenFile === undefined ? loadOrCreateToken(options.dataDir) : readTokenFile(options.tokenFile);
       const store = Store.open(options.dataDir, { ...readOnlyIfDiskFull(options.dataDir) });
       opened.unshift(() => store.close());
       if (store.readOnly !== null) logger.error({ dataDir: options.dataDir }, store.readOnly.message);
@@ -194,7 +204,13 @@ export class Daemon {
       const { subreaper, recovered, reattach } = await engine.start();
       // The port is known only after listen; the door policy is filled in then (requests cannot arrive before).
       // Sessions' scoped tokens (CORRAL_TOKEN) pass the door too, confined to their session and task.
-      const door: DoorPolicy = { token, allowedHosts: new Set(), allowedOrigins: new Set(), scopedToken: (given) => engine.tokens.resolve(given) };
+      const door: DoorPolicy = {
+        token,
+        allowedHosts: new Set(),
+        allowedOrigins: new Set(),
+        scopedToken: (given) => engine.tokens.resolve(given),
+        ...(options.cluster === undefined ? {} : { clusterToken: options.cluster.clusterToken }),
+      };
       const version = packageVersion();
       const tasks = new TaskHealthBoard();
       for (const source of options.healthSources ?? []) tasks.add(source);
@@ -240,7 +256,9 @@ export class Daemon {
           return body.endSessions ? { endedSessions: live, keptSessions: 0 } : { endedSessions: 0, keptSessions: live };
         },
       });
-      for (const face of faces) await face.attach(context);
+      // A fleet node answers for every node: the fleet face decides, before the others, what is served elsewhere.
+      const attached = options.cluster === undefined ? faces : [new FleetFace(options.cluster), ...faces];
+      for (const face of attached) await face.attach(context);
       routes.register(app, API_PREFIX);
       return daemon;
     } catch (error) {
@@ -279,7 +297,14 @@ export class Daemon {
 
   /** Accepts the Host and Origin names of `port` at the door (until then every request is FORBIDDEN_HOST). */
   openDoor(port: number): void {
-    const filled = buildDoorPolicy({ token: this.door.token, port, host: this.options.host, extraHosts: this.options.allowedHosts ?? [] });
+    // A fleet's other nodes reach this one by its advertised name (a DNS name in Kubernetes), which the door must know.
+    const advertised = this.options.cluster === undefined ? [] : [new URL(this.options.cluster.advertiseUrl).hostname];
+    const filled = buildDoorPolicy({ token: this.door.token, port, host: this.options.host, extraHosts: [...(this.options.allowedHosts ?? []), ...advertised] });
+    if (this.options.cluster !== undefined) {
+      // ...at the port it advertises, too (a Service may map another port onto this one).
+      const url = new URL(this.options.cluster.advertiseUrl);
+      this.door.allowedHosts.add(url.host.toLowerCase());
+    }
     for (const name of filled.allowedHosts) this.door.allowedHosts.add(name);
     for (const origin of filled.allowedOrigins) this.door.allowedOrigins.add(origin);
   }

@@ -109,6 +109,12 @@ const sessionShapeFields = {
   scopedToken: z.boolean().optional(),
 };
 
+/** A fleet node's name (`corral serve --node-name`): what etcd keys and URLs carry. */
+export const nodeNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a node name: letters, digits, . _ -, at most 63');
+
+/** POST /nodes/:name/drain: stop (true, the default) or resume (false) new placements on a node. */
+export const drainSchema = z.object({ draining: z.boolean().optional() }).strict();
+
 export const createSessionSchema = z
   .object({
     /** A stored template (GET /templates) whose fields this request starts from; fields given here win. */
@@ -119,6 +125,10 @@ export const createSessionSchema = z
     forceNew: z.boolean().optional(),
     name: nameSchema.optional(),
     agent: agentOptionsSchema.optional(),
+    /** A fleet: the node to run on (else the node with the most room). */
+    node: nodeNameSchema.optional(),
+    /** A fleet: only nodes whose labels include all of these. */
+    nodeSelector: z.record(z.string().max(63), z.string().max(63)).optional(),
   })
   .strict();
 export type CreateSessionRequest = z.infer<typeof createSessionSchema>;

@@ -145,3 +145,42 @@ export interface LoginLink {
   path: string;
   expiresAt: string;
 }
+
+/**
+ * A node of a fleet (`GET /api/v1/nodes`): `up` (its lease is alive), `draining` (up, but takes no new sessions), or
+ * `unreachable` (its lease expired: crashed, cut off, or stopping; its sessions may still run under their holders).
+ */
+export type NodeState = 'up' | 'draining' | 'unreachable';
+
+export interface NodeInfo {
+  name: string;
+  /** Where the other nodes reach it (`--advertise-url`). */
+  url: string;
+  state: NodeState;
+  /** Live sessions, as the node last published them (null when it never did). */
+  sessions: number | null;
+  maxSessions: number | null;
+  /** One-minute load average and free memory of its machine, as last published. */
+  load: number | null;
+  freeMemoryBytes: number | null;
+  labels: Record<string, string>;
+  draining: boolean;
+  /** When the node last published its capacity. */
+  updatedAt: string | null;
+}
+
+export interface NodesReply {
+  nodes: NodeInfo[];
+}
+
+/** POST /nodes/:name/drain: the node, and what still runs there. */
+export interface DrainReply {
+  node: NodeInfo;
+  sessions: SessionInfo[];
+}
+
+/** POST /nodes/:name/forget: the sessions that ended as lost. */
+export interface ForgetReply {
+  node: string;
+  lost: SessionInfo[];
+}

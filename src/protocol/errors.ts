@@ -69,6 +69,16 @@ export const ERROR_CATALOG = {
   // The disk refused a write (full, or the daemon started read-only on a full disk): nothing new can be recorded.
   STORAGE_FULL: { status: 507, wsClose: 1011, retryAfterSeconds: 30 },
   INTERNAL: { status: 500, wsClose: 1011 },
+  // A fleet (corral serve --cluster): the node that holds the session is not answering (its lease expired, or it
+  // refused the connection). Its sessions may still run under their holders; retry once the node is back.
+  NODE_UNREACHABLE: { status: 503, wsClose: 1013, retryAfterSeconds: 2 },
+  // A fleet whose coordination store (etcd) cannot be reached: a node still serves its own sessions, but nothing that
+  // needs to know where a session lives or which nodes are up (another node's session, a create, the fleet's list).
+  ROUTING_UNAVAILABLE: { status: 503, wsClose: 1013, retryAfterSeconds: 2 },
+  /** A node name the fleet does not know (or `node` given to a daemon that is not in a fleet). */
+  NODE_NOT_FOUND: { status: 404, wsClose: 4404 },
+  /** No node of the fleet may take a new session (all draining, unreachable, full, or none matches the selector). */
+  NO_NODE_AVAILABLE: { status: 503, wsClose: 1013, retryAfterSeconds: 5 },
 } as const satisfies Record<string, CatalogEntry>;
 
 interface CatalogEntry {

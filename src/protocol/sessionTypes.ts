@@ -107,6 +107,13 @@ export interface SessionInfo {
   scopedToken?: boolean;
   /** Agent sessions only (profiles with `stateDetection: "agent"`): the CLI's version and the dialog on screen. */
   agent?: AgentSessionInfo;
+  /** A fleet (`corral serve --cluster`): the node the session runs on. Absent on a single daemon. */
+  node?: string;
+  /**
+   * A fleet: false when the session's node is not answering (its lease expired); `state` is then the last one known
+   * and calls that need the node answer 503 NODE_UNREACHABLE. Absent when the node answered.
+   */
+  reachable?: boolean;
 }
 
 /** What an agent session knows about its CLI beyond the state. */

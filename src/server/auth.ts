@@ -37,6 +37,17 @@ export function loadOrCreateToken(dataDir: string): string {
   return token;
 }
 
+/**
+ * A token file given on the command line (`--token-file`, `--cluster-token-file`): shared by the nodes of a fleet, so
+ * it must exist already; refused when others may read it or it is too short to be a secret.
+ */
+export function readTokenFile(path: string): string {
+  if ((statSync(path).mode & 0o077) !== 0) throw new Error(`${path} is readable by other users: chmod 600 it`);
+  const token = readFileSync(path, 'utf8').trim();
+  if (token.length < 22) throw new Error(`${path} holds a token shorter than 128 bits (22 base64 characters)`);
+  return token;
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -64,6 +75,37 @@ export interface DoorPolicy {
   failures?: AuthFailureLimiter;
   /** Called when a connection showed the token: it no longer counts as a stranger (set by the HTTP app). */
   trust?: (socket: Socket) => void;
+  /**
+   * A fleet's node-to-node token (`--cluster-token-file`): a request that shows it in CLUSTER_TOKEN_HEADER was
+   * forwarded by another node and acts for the caller named in CALLER_HEADER. Unset: neither header is accepted.
+   */
+  clusterToken?: string;
+}
+
+/** The node-to-node token of a fleet, sent by a node that forwards a client's request (never the client's token). */
+export const CLUSTER_TOKEN_HEADER = 'x-corral-cluster-token';
+/**
+ * Who a forwarded request acts for, as the front node's door found it: `owner`, or `scoped <base64url JSON scope>`.
+ * Taken only together with a valid cluster token; from anyone else it is refused.
+ */
+export const CALLER_HEADER = 'x-corral-caller';
+
+/** The CALLER_HEADER value that carries `principal`. */
+export function callerHeaderOf(principal: Principal): string {
+  return principal.kind === 'owner' ? 'owner' : `scoped ${Buffer.from(JSON.stringify(principal.scope)).toString('base64url')}`;
+}
+
+function principalFromCallerHeader(value: string | undefined): Principal {
+  if (value === undefined || value === 'owner') return { kind: 'owner' };
+  const match = /^scoped ([A-Za-z0-9_-]+)$/.exec(value);
+  if (match?.[1] !== undefined) {
+    try {
+      return { kind: 'scoped', scope: JSON.parse(Buffer.from(match[1], 'base64url').toString('utf8')) as TokenScope };
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
+  throw new CorralError('UNAUTHORIZED', 'Malformed forwarded caller.');
 }
 
 export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[] }): DoorPolicy {
@@ -86,6 +128,9 @@ export interface DoorRequest {
   query: URLSearchParams;
   /** The peer's address, for counting its wrong tokens. */
   peer: string | undefined;
+  /** A fleet node's cluster token and the caller it forwards for (CLUSTER_TOKEN_HEADER, CALLER_HEADER). */
+  clusterToken?: string;
+  caller?: string;
 }
 
 /** The parts of an HTTP request (REST or WebSocket upgrade) the door looks at. */
@@ -99,6 +144,8 @@ export function doorRequestOf(headers: Record<string, string | string[] | undefi
     cookie: one(headers.cookie),
     query,
     peer,
+    clusterToken: one(headers[CLUSTER_TOKEN_HEADER]),
+    caller: one(headers[CALLER_HEADER]),
   };
 }
 
@@ -148,23 +195,35 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
       throw new CorralError('UNAUTHORIZED', 'Credentials in the URL are refused; send Authorization: Bearer <token>.');
     }
   }
+  // A node of the fleet forwarding a client's request: its cluster token, and the caller the front door let in.
+  if (req.clusterToken !== undefined) {
+    if (policy.clusterToken !== undefined && tokensEqual(req.clusterToken, policy.clusterToken)) return principalFromCallerHeader(req.caller);
+    throw refuseWrongToken(policy, req, 'Invalid cluster token.');
+  }
+  // Only a node (with the cluster token) may say whom it acts for; from a client it is an impersonation attempt.
+  if (req.caller !== undefined) throw new CorralError('UNAUTHORIZED', `${CALLER_HEADER} is accepted from fleet nodes only.`);
   const header = req.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return { kind: 'owner' };
     const scope = match?.[1] === undefined ? undefined : policy.scopedToken?.(match[1]);
     if (scope !== undefined) return { kind: 'scoped', scope };
-    const retryAfterSeconds = policy.failures?.fail(req.peer ?? 'unknown') ?? 0;
-    if (retryAfterSeconds > 0) {
-      throw new CorralError('RATE_LIMITED', `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s with the right one.`, {
-        retryAfterSeconds,
-      });
-    }
-    throw new CorralError('UNAUTHORIZED', 'Invalid token.');
+    throw refuseWrongToken(policy, req, 'Invalid token.');
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
   if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return { kind: 'owner' };
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
+}
+
+/** A wrong token, counted per peer: past a burst it is answered 429 (the right token is never counted or slowed). */
+function refuseWrongToken(policy: DoorPolicy, req: DoorRequest, message: string): CorralError {
+  const retryAfterSeconds = policy.failures?.fail(req.peer ?? 'unknown') ?? 0;
+  if (retryAfterSeconds > 0) {
+    return new CorralError('RATE_LIMITED', `Too many wrong tokens from this address; retry in ${retryAfterSeconds} s with the right one.`, {
+      retryAfterSeconds,
+    });
+  }
+  return new CorralError('UNAUTHORIZED', message);
 }
 
 /**

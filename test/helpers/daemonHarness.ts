@@ -49,6 +49,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** A command that execs the daemon (same pid), e.g. `['prlimit', '--nofile=256:256', '--']`. */
   prefix?: string[];
+  /** The client token is in this file (`--token-file`, given in `args`), not in the data dir. */
+  tokenFile?: string;
 }
 
 export function corralCommand(useBin: boolean): { file: string; args: string[] } {
@@ -88,7 +90,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
       await sleep(50);
     }
     info = JSON.parse(readFileSync(infoPath, 'utf8')) as { url: string; pid: number };
-    token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+    token = readFileSync(options.tokenFile ?? join(dataDir, 'token'), 'utf8').trim();
   } catch (error) {
     // A daemon left running would keep the test file alive until its timeout; nothing else will stop it.
     child.kill('SIGKILL');

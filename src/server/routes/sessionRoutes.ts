@@ -16,6 +16,7 @@ import {
   updateSessionSchema,
   waitSchema,
 } from '../../protocol/api.js';
+import { CorralError } from '../../protocol/errors.js';
 import type { RouteTable } from '../routeTable.js';
 import type { AppContext } from '../appContext.js';
 
@@ -38,7 +39,13 @@ export function registerSessionRoutes(routes: RouteTable, ctx: AppContext): void
     scope: 'caller',
     body: createSessionSchema,
     handler: async ({ body, reply, caller }) => {
-      const { session, existing } = await engine.sessions.create(body, caller);
+      // A fleet's front door takes `node` and `nodeSelector` away before the request gets here (src/fleet/); still
+      // present, they reached a daemon that is not in a fleet.
+      const { node, nodeSelector, ...request } = body;
+      if (node !== undefined || nodeSelector !== undefined) {
+        throw new CorralError('NODE_NOT_FOUND', 'This daemon is not part of a fleet (started without --cluster): give no node or nodeSelector.');
+      }
+      const { session, existing } = await engine.sessions.create(request, caller);
       reply.code(existing ? 200 : 201);
       return session;
     },

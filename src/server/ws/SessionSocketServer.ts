@@ -15,6 +15,7 @@ import type { LiveSession } from '../../engine/engineTypes.js';
 import { checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type DoorPolicy } from '../auth.js';
 import { HEADERS_TIMEOUT_MS } from '../app.js';
 import { parseWith } from '../routeTable.js';
+import { routedElsewhere } from '../upgradeRouters.js';
 import { SessionChannel } from './SessionChannel.js';
 import { DEFAULT_SOCKET_LIMITS, SessionSocket, type SocketLimits } from './SessionSocket.js';
 import { socketQuerySchema, type SocketQuery } from '../../protocol/wsSchemas.js';
@@ -118,6 +119,8 @@ export class SessionSocketServer implements Disposable {
     const path = url.split('?')[0] ?? '/';
     // Other faces may take other upgrade paths; /ws/ is ours, and so is everything when nobody else listens.
     if (!path.startsWith(WS_PATH_PREFIX) && server.listeners('upgrade').length > 2) return;
+    // A fleet: a session on another node is bridged there (src/fleet/), with the same door at this end.
+    if (routedElsewhere(server, req, socket, head)) return;
     let session: LiveSession;
     let query: SocketQuery;
     try {
@@ -243,7 +246,7 @@ export class SessionSocketServer implements Disposable {
 }
 
 /** Answers a refused upgrade with the error catalog's HTTP status and the same JSON body REST uses. */
-function refuseUpgrade(socket: Duplex, error: unknown): void {
+export function refuseUpgrade(socket: Duplex, error: unknown): void {
   const mapped = isCorralError(error) ? error : new CorralError('INTERNAL', 'Internal error; the daemon log has the details.');
   const body = JSON.stringify(mapped.toBody());
   socket.end(

@@ -1,0 +1,26 @@
+// The fleet's keys in etcd, in one place. Versioned (`v1`) so a later layout can live beside this one.
+
+const ROOT = '/corral/v1/';
+
+export const keys = {
+  /** Under the node's lease: its URL and capacity. Gone when the lease expires (crash, cut-off) or on stop. */
+  nodesPrefix: `${ROOT}nodes/`,
+  node: (name: string): string => `${ROOT}nodes/${name}`,
+  /** Durable: a node that ever joined, so one whose lease expired is still listed (as unreachable). */
+  membersPrefix: `${ROOT}members/`,
+  member: (name: string): string => `${ROOT}members/${name}`,
+  /** Durable: present while an operator drains the node (`corral node drain`). */
+  drainPrefix: `${ROOT}drain/`,
+  drain: (name: string): string => `${ROOT}drain/${name}`,
+  /** Durable: session id → { node, session } (the session as created), written on create, deleted on purge. */
+  sessionsPrefix: `${ROOT}sessions/`,
+  session: (id: string): string => `${ROOT}sessions/${id}`,
+  /** Durable: sessions of a forgotten node, ended as lost. */
+  lostPrefix: `${ROOT}lost/`,
+  lost: (id: string): string => `${ROOT}lost/${id}`,
+} as const;
+
+/** The last path segment of a key under `prefix`. */
+export function nameOf(key: string, prefix: string): string {
+  return key.slice(prefix.length);
+}
