@@ -21,6 +21,7 @@ import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { conversationFromTranscript, lastReplyFromTranscript, newestTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
 import { describeDialog } from './pendingDialog.js';
+import type { TurnEnd } from './turnLedger.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
@@ -231,14 +232,19 @@ export class AgentService {
         details: { state: before, reason: session.stateReason },
       });
     }
-    const started = performance.now();
+    const startedMs = performance.now();
     const startedAt = new Date().toISOString();
     const outputStart = session.output.endOffset;
     const seq = this.deps.history.begin({
       sessionId: session.id, kind: 'prompt', text: request.text, startedAt, cwd: session.spec.cwd, outputStart, timedOut: false,
     });
     this.counts.prompts++;
-    const turnEndsBefore = detector.insight.turnEnds;
+    // This prompt's turn: only hooks tied to it (or to a later turn) end it, not a late end of the turn before.
+    const turn = detector.turns.submit(request.text);
+    const ended = (): boolean => detector.turns.since(turn).end !== null;
+    // Busy on screen can still be the previous turn's tail; where the CLI reports turn starts by hook, the turn has
+    // started when its own start hook came.
+    const turnStarted = (): boolean => detector.turns.since(turn).started || (sawBusy && !detector.turns.reportsStarts);
     const store = new DisposableStore();
     let sawBusy = false;
     let finish: (timedOut: boolean) => void = () => undefined;
@@ -249,16 +255,22 @@ export class AgentService {
       session.onStateChange((event) => {
         if (event.to === 'busy') sawBusy = true;
         else if (event.to === 'waiting_input' || event.to === 'authenticating' || event.to === 'terminated') finish(false);
-        else if ((event.to === 'idle' || event.to === 'error') && (sawBusy || detector.insight.turnEnds > turnEndsBefore)) finish(false);
+        else if ((event.to === 'idle' || event.to === 'error') && (turnStarted() || ended())) finish(false);
       }),
     );
     const timeoutMs = request.timeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
     const timer = setTimeout(() => finish(true), timeoutMs);
     const startTimer = setTimeout(() => {
-      if (!sawBusy && detector.insight.turnEnds === turnEndsBefore) finish(true);
+      if (!sawBusy && !turnStarted() && !ended()) finish(true);
     }, Math.min(TURN_START_TIMEOUT_MS, timeoutMs));
+    // A turn-end hook for this turn that changes no state (the screen already said idle, e.g. after its start hook
+    // was lost) still ends the prompt.
+    const endPoll = setInterval(() => {
+      if (ended() && (session.state === 'idle' || session.state === 'error')) finish(false);
+    }, ANSWER_POLL_MS * 4);
     store.add(toDisposable(() => clearTimeout(timer)));
     store.add(toDisposable(() => clearTimeout(startTimer)));
+    store.add(toDisposable(() => clearInterval(endPoll)));
     const onAbort = (): void => finish(true);
     signal?.addEventListener('abort', onAbort, { once: true });
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
@@ -276,7 +288,7 @@ export class AgentService {
         // input line ignores it.
         const resubmit = setTimeout(() => {
           const state = session.state;
-          if (!sawBusy && detector.insight.turnEnds === turnEndsBefore && (state === 'ready' || state === 'idle')) {
+          if (!sawBusy && !turnStarted() && !ended() && (state === 'ready' || state === 'idle')) {
             session.sendInput(undefined, session.spec.profile.input.submit);
           }
         }, resubmitMs);
@@ -289,11 +301,14 @@ export class AgentService {
           // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
           // An interrupt has no hook and pays this wait once.
           const until = performance.now() + STOP_FAILURE_WAIT_MS;
-          while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
+          while (!ended() && performance.now() < until) await sleep(20);
         }
         // A turn the screen showed idle for a moment and then busy again (a stalled CLI between its steps) is
         // still running: keep waiting, unless its end was reported by a hook.
-        if (timedOut || session.state !== 'busy' || detector.insight.turnEnds > turnEndsBefore) break;
+        // Idle or error before this turn's start was reported is the previous turn's end (a queued prompt).
+        const now = session.state;
+        const over = now === 'idle' || now === 'error' ? turnStarted() : now !== 'busy';
+        if (timedOut || ended() || over) break;
         settled = new Promise<boolean>((resolve) => {
           finish = resolve;
         });
@@ -302,8 +317,8 @@ export class AgentService {
       store.dispose();
     }
     const state = session.state;
-    const durationMs = Math.round(performance.now() - started);
-    const { reply, source } = await this.replyOf(session, detector, request.text, turnEndsBefore);
+    const durationMs = Math.round(performance.now() - startedMs);
+    const { reply, source } = await this.replyOf(session, request.text, detector.turns.since(turn).end);
     const error = state === 'error' ? detector.insight.lastError : null;
     if (timedOut) this.counts.promptTimeouts++;
     else if (state === 'error') this.counts.promptErrors++;
@@ -342,13 +357,11 @@ export class AgentService {
 
   private async replyOf(
     session: Session,
-    detector: AgentDetector,
     text: string,
-    turnEndsBefore: number,
+    end: TurnEnd | null,
   ): Promise<{ reply: string | null; source: PromptResult['replySource'] }> {
-    if (detector.insight.turnEnds > turnEndsBefore && detector.insight.lastAssistantMessage !== null) {
-      return { reply: detector.insight.lastAssistantMessage, source: 'hook' };
-    }
+    if (end?.reply != null) return { reply: end.reply, source: 'hook' };
+    const detector = this.detectorOf(session);
     const agent = session.spec.profile.agent;
     const transcript = agent?.transcript;
     if (transcript !== undefined && session.state === 'idle') {
