@@ -105,8 +105,6 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');
 
-    // The previous turn's AfterAgent hook can land after the screen went idle; let it pass before the next prompt.
-    await sleep(2000);
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
     assertDialogInfo(second.session, { id: 'permission', question: /^Allow execution of \[Shell\]\?/, selected: 'Allow once' });
