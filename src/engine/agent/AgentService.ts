@@ -64,6 +64,8 @@ export interface AgentServiceDeps {
   sessionDir(id: string): string;
   resolveCwd(path: string | undefined): string;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /** The CLI's version of an agent session was read (for the `agent.version` event). */
+  versionRead(session: Session, version: string): void;
 }
 
 export class AgentService {
@@ -143,6 +145,7 @@ export class AgentService {
       // In the background: the session starts at once, its info says the version a moment later.
       void readAgentVersion(session.spec.profile, session.spec.command, session.spec.childEnv, session.spec.cwd).then((version) => {
         driver.detector.setVersion(version);
+        if (version !== null && session.isLive) this.deps.versionRead(session, version);
       });
     }
   }
