@@ -141,6 +141,7 @@ export class AgentService {
       this.cleanups.set(session.id, this.cleanup(session.id));
     });
     const driver = session.driver;
+    if (driver.kind === 'agent' && this.sendsTurnStarts(session)) driver.detector.turns.expectStarts();
     if (driver.kind === 'agent') {
       // In the background: the session starts at once, its info says the version a moment later.
       void readAgentVersion(session.spec.profile, session.spec.command, session.spec.childEnv, session.spec.cwd).then((version) => {
@@ -150,6 +151,18 @@ export class AgentService {
     }
   }
 
+
+  /** Whether the hooks installed for this session include the profile's turn-start event. */
+  private sendsTurnStarts(session: Session): boolean {
+    const hooks = session.spec.profile.agent?.hooks;
+    if (hooks === undefined || session.spec.childEnv[HOOK_ENV.secret] === undefined) return false;
+    const installed = new Set(hooks.events);
+    // Flag hooks go in only with the session's own isolated HOME, where their trust is written (agentHome.ts).
+    if (hooks.flagHooks !== undefined && session.spec.childEnv.HOME === join(this.deps.sessionDir(session.id), 'agent', 'home')) {
+      for (const event of hooks.flagHooks.events) installed.add(event);
+    }
+    return hooks.rules.some((rule) => rule.action === 'turn_start' && installed.has(rule.event));
+  }
 
   private async cleanup(id: string): Promise<void> {
     this.unregister.get(id)?.();

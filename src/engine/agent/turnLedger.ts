@@ -43,6 +43,14 @@ export class TurnLedger {
     return this.startsByHook;
   }
 
+  /**
+   * The session's hooks include a turn-start one (known from its launch): a prompt's turn starts with that hook, not
+   * with a busy screen, from the first prompt on (a spinner while the CLI restarts or loads is not a turn).
+   */
+  expectStarts(): void {
+    this.startsByHook = true;
+  }
+
   /** Corral is about to type `prompt`: the turn it starts. Called before the keys are sent. */
   submit(prompt: string): Turn {
     return this.add({ id: null, prompt, submitted: true, hookStarted: false });

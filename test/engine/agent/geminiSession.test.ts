@@ -136,7 +136,8 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     while (events.at(-1)?.event.to !== 'ready' && performance.now() < until) await sleep(100);
     assert.equal(events.at(-1)?.event.to, 'ready', events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → '));
     const reply = await engine.manager.agents.prompt(session, { text: 'after trusting', timeoutMs: TURN_MS });
-    assert.equal(reply.reply, 'echo: after trusting');
+    const screen = (await session.screenSnapshot()).lines.filter((line) => line.trim() !== '').slice(-15).join('\n');
+    assert.equal(reply.reply, 'echo: after trusting', `${JSON.stringify({ ...reply, session: undefined })}\n${events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → ')}\n${screen}`);
     await endAndCheckGone(engine, session);
   });
 

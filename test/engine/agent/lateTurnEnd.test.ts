@@ -106,6 +106,7 @@ describe('a late turn-end hook of the previous turn', { concurrency: true }, () 
     it(`${agent}: does not end the next turn or answer its prompt`, async () => {
       const { session } = await engine.manager.create(request_(agent));
       const hold = holdFirstTurnEnd(session);
+      assert.equal(session.driver.kind === 'agent' && session.driver.detector.turns.reportsStarts, true, 'its launch installed a turn-start hook');
       await waitState(session, ['ready'], START_MS);
       const driver = session.driver;
       assert.equal(driver.kind, 'agent');
