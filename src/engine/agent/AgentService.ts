@@ -45,6 +45,11 @@ const MAX_TURN_SAMPLES = 1000;
 /** How long a turn the screen ended waits for its Stop/StopFailure hook (StopFailure seen 25–100 ms after the screen). */
 const STOP_FAILURE_WAIT_MS = 500;
 
+/** The start of a prompt's first line, as looked for on screen. */
+function promptProbe(text: string): string {
+  return (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
+}
+
 export interface AgentLaunch {
   args: string[];
   env: Record<string, string>;
@@ -292,21 +297,12 @@ export class AgentService {
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
     let timedOut = false;
     try {
-      const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
-      session.write(paste);
-      await sleep(session.spec.profile.input.submitDelayMs);
-      await this.untilEchoed(session, request.text);
-      session.sendInput(undefined, session.spec.profile.input.submit);
+      await this.typeAndSubmit(session, request.text);
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
-        // A CLI whose event loop stalls (a loaded machine) can read the paste and its Enter as one chunk and take
-        // the Enter as part of the paste: the text sits in the input box. One more submit key sends it; an empty
-        // input line ignores it.
+        const notStarted = (): boolean => !sawBusy && !turnStarted() && !ended() && (session.state === 'ready' || session.state === 'idle');
         const resubmit = setTimeout(() => {
-          const state = session.state;
-          if (!sawBusy && !turnStarted() && !ended() && (state === 'ready' || state === 'idle')) {
-            session.sendInput(undefined, session.spec.profile.input.submit);
-          }
+          if (notStarted()) void this.resubmit(session, request.text, notStarted);
         }, resubmitMs);
         store.add(toDisposable(() => clearTimeout(resubmit)));
       }
@@ -352,13 +348,40 @@ export class AgentService {
     return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
   }
 
+  /** Bracketed paste, then the submit key once the CLI has read it. */
+  private async typeAndSubmit(session: Session, text: string): Promise<void> {
+    session.write(session.spec.profile.input.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
+    await sleep(session.spec.profile.input.submitDelayMs);
+    await this.untilEchoed(session, text);
+    session.sendInput(undefined, session.spec.profile.input.submit);
+  }
+
+  /**
+   * No turn started after the submit key. A CLI whose event loop stalls (a loaded machine) can read the paste and its
+   * Enter as one chunk and take the Enter as part of the paste: the text sits in the input box, and one more submit
+   * key sends it. Keys that reached the CLI before it read its terminal are lost altogether (Gemini CLI just after
+   * it restarted itself for the trust dialog, measured: an empty input line, the prompt nowhere on screen): then the
+   * prompt is typed again. A prompt the CLI took shows on screen (in the input box or the conversation), so it is
+   * never typed twice.
+   */
+  private async resubmit(session: Session, text: string, notStarted: () => boolean): Promise<void> {
+    const probe = promptProbe(text);
+    const shown = probe === '' || session.screenTracker === null || (await session.screenSnapshot()).lines.some((line) => line.includes(probe));
+    if (!notStarted()) return;
+    if (shown) session.sendInput(undefined, session.spec.profile.input.submit);
+    else {
+      this.deps.log('info', 'a prompt the CLI never showed is typed again', { session: session.id, profile: session.spec.profile.name });
+      await this.typeAndSubmit(session, text);
+    }
+  }
+
   /**
    * Waits (bounded) until the pasted text shows on the screen: a CLI whose event loop stalled has not read it yet,
    * and an Enter read in the same tick as the paste is taken as a newline (Gemini CLI turns an Enter within 30 ms
    * of the last typed key into one). Long pastes that the CLI shows as a placeholder just wait out the bound.
    */
   private async untilEchoed(session: Session, text: string): Promise<void> {
-    const probe = (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
+    const probe = promptProbe(text);
     if (probe === '' || session.screenTracker === null) return;
     const until = performance.now() + ECHO_WAIT_MS;
     while (performance.now() < until) {
