@@ -32,6 +32,8 @@ const ECHO_WAIT_MS = 2000;
 const ECHO_PROBE_CHARS = 16;
 /** After the echo, the submit key waits this long so the CLI reads it in a later tick than the paste. */
 const ECHO_SETTLE_MS = 60;
+/** How many times a prompt that started no turn gets its submit key (or is typed) again, resubmitAfterMs apart. */
+const MAX_RESUBMITS = 3;
 /** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
@@ -44,6 +46,15 @@ const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
 const MAX_TURN_SAMPLES = 1000;
 /** How long a turn the screen ended waits for its Stop/StopFailure hook (StopFailure seen 25–100 ms after the screen). */
 const STOP_FAILURE_WAIT_MS = 500;
+
+/**
+ * Whether the CLI shows the prompt (in its input box or the conversation). Keys that reach a terminal still in
+ * cooked mode (a CLI between its restart and reading its terminal) are echoed by the tty with the paste marks in
+ * caret notation (`^[[200~text^[[201~`, measured with Gemini CLI after its trust dialog): the CLI never gets them.
+ */
+function shownByCli(lines: readonly string[], probe: string): boolean {
+  return lines.some((line) => line.includes(probe) && !line.includes('^[[20'));
+}
 
 /** The start of a prompt's first line, as looked for on screen. */
 function promptProbe(text: string): string {
@@ -301,10 +312,19 @@ export class AgentService {
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
         const notStarted = (): boolean => !sawBusy && !turnStarted() && !ended() && (session.state === 'ready' || session.state === 'idle');
-        const resubmit = setTimeout(() => {
-          if (notStarted()) void this.resubmit(session, request.text, notStarted);
+        // Checked a few times: a CLI that restarted itself can take a while to read its terminal under load.
+        let attempts = 0;
+        let resubmitting = false;
+        const resubmit = setInterval(() => {
+          if (++attempts > MAX_RESUBMITS || !notStarted()) clearInterval(resubmit);
+          else if (!resubmitting) {
+            resubmitting = true;
+            void this.resubmit(session, request.text, notStarted).finally(() => {
+              resubmitting = false;
+            });
+          }
         }, resubmitMs);
-        store.add(toDisposable(() => clearTimeout(resubmit)));
+        store.add(toDisposable(() => clearInterval(resubmit)));
       }
       for (;;) {
         timedOut = await settled;
@@ -366,7 +386,7 @@ export class AgentService {
    */
   private async resubmit(session: Session, text: string, notStarted: () => boolean): Promise<void> {
     const probe = promptProbe(text);
-    const shown = probe === '' || session.screenTracker === null || (await session.screenSnapshot()).lines.some((line) => line.includes(probe));
+    const shown = probe === '' || session.screenTracker === null || shownByCli((await session.screenSnapshot()).lines, probe);
     if (!notStarted()) return;
     if (shown) session.sendInput(undefined, session.spec.profile.input.submit);
     else {
@@ -386,7 +406,7 @@ export class AgentService {
     const until = performance.now() + ECHO_WAIT_MS;
     while (performance.now() < until) {
       const screen = await session.screenSnapshot();
-      if (screen.lines.some((line) => line.includes(probe))) {
+      if (shownByCli(screen.lines, probe)) {
         await sleep(ECHO_SETTLE_MS);
         return;
       }
