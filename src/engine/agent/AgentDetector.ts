@@ -27,6 +27,9 @@ const HOOK_HOLD_MS = 1500;
 const DIALOG_KEY_GUARD_MS = 300;
 /** A dialog a hook announced but the screen has not shown after this long is reported on the hook's word. */
 const HOOK_UNCONFIRMED_MS = 3000;
+/** An auto-answer whose choice could not be read off the dialog is tried this many times, this far apart. */
+const AUTO_ANSWER_TRIES = 3;
+const AUTO_ANSWER_RETRY_MS = 500;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
 /** An arrow key whose cursor move has not shown within this long is sent again (it was lost in a stalled read). */
@@ -69,6 +72,7 @@ export class AgentDetector implements StateDetector {
   private autoAnswering = false;
   /** `dialogSince` of the dialog last auto-answered: each dialog on screen is answered once. */
   private autoAnsweredSince = -1;
+  private autoAnswerTries = { since: -1, count: 0 };
   /** A dialog a hook announced, not yet on screen. */
   private announced: { reason: string; at: number } | null = null;
   private announceTimer: NodeJS.Timeout | null = null;
@@ -475,10 +479,22 @@ export class AgentDetector implements StateDetector {
     if (!optedIn) return;
     this.autoAnswering = true;
     this.autoAnsweredSince = this.insight.dialogSince;
+    const since = this.insight.dialogSince;
+    this.autoAnswerTries = this.autoAnswerTries.since === since ? { since, count: this.autoAnswerTries.count + 1 } : { since, count: 1 };
     void this.choose(choice)
       .then((result) => {
-        if ('error' in result) this.host.log('warn', 'auto-answer failed', { dialog: dialog.id, error: result.error });
-        else this.host.log('info', 'dialog auto-answered', { dialog: dialog.id, option: result.option.label });
+        if (!('error' in result)) {
+          this.host.log('info', 'dialog auto-answered', { dialog: dialog.id, option: result.option.label });
+          return;
+        }
+        this.host.log('warn', 'auto-answer failed', { dialog: dialog.id, error: result.error, try: this.autoAnswerTries.count });
+        // Its options read off a frame the CLI was still drawing (a loaded machine): the same dialog is tried again a
+        // moment later, a few times. Keys that were sent are never sent again (a second Enter would answer the next dialog).
+        if (this.autoAnswerTries.count < AUTO_ANSWER_TRIES && this.insight.dialogSince === since) {
+          this.autoAnsweredSince = -1;
+          const retry = setTimeout(() => this.evaluate(), AUTO_ANSWER_RETRY_MS);
+          this.store.add(toDisposable(() => clearTimeout(retry)));
+        }
       })
       .finally(() => {
         this.autoAnswering = false;

@@ -56,6 +56,10 @@ function shownByCli(lines: readonly string[], probe: string): boolean {
   return lines.some((line) => line.includes(probe) && !line.includes('^[[20'));
 }
 
+function echoedByTty(lines: readonly string[], probe: string): boolean {
+  return lines.some((line) => line.includes(probe) && line.includes('^[[20'));
+}
+
 /** The start of a prompt's first line, as looked for on screen. */
 function promptProbe(text: string): string {
   return (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
@@ -308,7 +312,7 @@ export class AgentService {
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
     let timedOut = false;
     try {
-      await this.typeAndSubmit(session, request.text);
+      const typing = { lostToTty: await this.typeAndSubmit(session, request.text) };
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
         const notStarted = (): boolean => !sawBusy && !turnStarted() && !ended() && (session.state === 'ready' || session.state === 'idle');
@@ -319,7 +323,7 @@ export class AgentService {
           if (++attempts > MAX_RESUBMITS || !notStarted()) clearInterval(resubmit);
           else if (!resubmitting) {
             resubmitting = true;
-            void this.resubmit(session, request.text, notStarted).finally(() => {
+            void this.resubmit(session, request.text, notStarted, typing).finally(() => {
               resubmitting = false;
             });
           }
@@ -368,31 +372,33 @@ export class AgentService {
     return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
   }
 
-  /** Bracketed paste, then the submit key once the CLI has read it. */
-  private async typeAndSubmit(session: Session, text: string): Promise<void> {
+  /** Bracketed paste, then the submit key once the CLI has read it. True when the tty echoed it instead (lost). */
+  private async typeAndSubmit(session: Session, text: string): Promise<boolean> {
     session.write(session.spec.profile.input.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
     await sleep(session.spec.profile.input.submitDelayMs);
-    await this.untilEchoed(session, text);
+    const echo = await this.untilEchoed(session, text);
     session.sendInput(undefined, session.spec.profile.input.submit);
+    return echo === 'tty';
   }
 
   /**
    * No turn started after the submit key. A CLI whose event loop stalls (a loaded machine) can read the paste and its
    * Enter as one chunk and take the Enter as part of the paste: the text sits in the input box, and one more submit
-   * key sends it. Keys that reached the CLI before it read its terminal are lost altogether (Gemini CLI just after
-   * it restarted itself for the trust dialog, measured: an empty input line, the prompt nowhere on screen): then the
-   * prompt is typed again. A prompt the CLI took shows on screen (in the input box or the conversation), so it is
-   * never typed twice.
+   * key sends it. Keys that reach a terminal still in cooked mode are lost altogether (Gemini CLI just after it
+   * restarted itself for the trust dialog, measured: the tty echoed the paste, the CLI never read it): then the
+   * prompt is typed again, only on that evidence (a CLI that is merely slow to draw the paste must not get it twice).
    */
-  private async resubmit(session: Session, text: string, notStarted: () => boolean): Promise<void> {
+  private async resubmit(session: Session, text: string, notStarted: () => boolean, typing: { lostToTty: boolean }): Promise<void> {
     const probe = promptProbe(text);
-    const shown = probe === '' || session.screenTracker === null || shownByCli((await session.screenSnapshot()).lines, probe);
+    const lines = probe === '' || session.screenTracker === null ? null : (await session.screenSnapshot()).lines;
     if (!notStarted()) return;
-    if (shown) session.sendInput(undefined, session.spec.profile.input.submit);
-    else {
-      this.deps.log('info', 'a prompt the CLI never showed is typed again', { session: session.id, profile: session.spec.profile.name });
-      await this.typeAndSubmit(session, text);
+    const lost = lines !== null && !shownByCli(lines, probe) && (typing.lostToTty || echoedByTty(lines, probe));
+    if (!lost) {
+      session.sendInput(undefined, session.spec.profile.input.submit);
+      return;
     }
+    this.deps.log('info', 'a prompt the terminal echoed before the CLI read it is typed again', { session: session.id, profile: session.spec.profile.name });
+    typing.lostToTty = await this.typeAndSubmit(session, text);
   }
 
   /**
@@ -400,18 +406,21 @@ export class AgentService {
    * and an Enter read in the same tick as the paste is taken as a newline (Gemini CLI turns an Enter within 30 ms
    * of the last typed key into one). Long pastes that the CLI shows as a placeholder just wait out the bound.
    */
-  private async untilEchoed(session: Session, text: string): Promise<void> {
+  private async untilEchoed(session: Session, text: string): Promise<'cli' | 'tty' | 'none'> {
     const probe = promptProbe(text);
-    if (probe === '' || session.screenTracker === null) return;
+    if (probe === '' || session.screenTracker === null) return 'none';
     const until = performance.now() + ECHO_WAIT_MS;
+    let tty = false;
     while (performance.now() < until) {
       const screen = await session.screenSnapshot();
       if (shownByCli(screen.lines, probe)) {
         await sleep(ECHO_SETTLE_MS);
-        return;
+        return 'cli';
       }
+      tty ||= echoedByTty(screen.lines, probe);
       await sleep(ANSWER_POLL_MS);
     }
+    return tty ? 'tty' : 'none';
   }
 
   private async replyOf(
