@@ -155,6 +155,15 @@ export class SessionManager {
       sessionDir: (id) => sessionDir(config.dataDir, id),
       resolveCwd: (path) => this.cwdPolicy.resolve(path),
       log,
+      versionRead: (session, version) => {
+        const verifiedVersions = [...session.spec.profile.verifiedVersions];
+        this.emit({
+          type: 'agent.version',
+          sessionId: session.id,
+          version: { profile: session.spec.profile.name, version, verified: verifiedVersions.includes(version), verifiedVersions },
+          session: session.toInfo(),
+        });
+      },
     });
   }
 

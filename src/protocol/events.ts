@@ -10,7 +10,19 @@ export type EngineEvent =
   | { type: 'session.state'; sessionId: string; event: StateEvent; session: SessionInfo }
   | { type: 'session.exited'; sessionId: string; exit: ExitInfo; session: SessionInfo }
   | { type: 'command.finished'; sessionId: string; command: CommandRecord }
-  | { type: 'security.refused'; sessionId: string; refusal: SecurityRefusal };
+  | { type: 'security.refused'; sessionId: string; refusal: SecurityRefusal }
+  | { type: 'agent.version'; sessionId: string; version: AgentVersionReport; session: SessionInfo };
+
+/**
+ * An agent session's CLI version, read a moment after it started. `verified: false` means the profile was not
+ * verified against this version: its screens may have drifted (watch for a `profile_mismatch` error state).
+ */
+export interface AgentVersionReport {
+  profile: string;
+  version: string;
+  verified: boolean;
+  verifiedVersions: string[];
+}
 
 /**
  * A session's scoped token was used beyond its scope (another session, another task, an owner-only route): refused

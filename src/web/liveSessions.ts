@@ -13,7 +13,8 @@ const SAFETY_REFRESH_MS = 30_000;
 const STREAM_RETRY_MS = 30_000;
 /** Events that arrive together (a create then its first states) cause one re-read per session per 100 ms. */
 const COALESCE_MS = 100;
-const EVENT_TYPES = ['session.created', 'session.state', 'session.exited'];
+// agent.version: the session header says when the CLI version is not verified, as soon as the version is read.
+const EVENT_TYPES = ['session.created', 'session.state', 'session.exited', 'agent.version'];
 
 export type StreamMode = 'events' | 'polling' | 'connecting';
 

@@ -41,6 +41,7 @@ interface SessionOut {
   cwd: string;
   state: string;
   profile: string;
+  agent?: { version: string | null; versionVerified: boolean | null; verifiedVersions: string[]; dialog: unknown; lastError: string | null };
 }
 
 test('create_session with a worktree starts a codex session in a task worktree; terminate_session removes it', async () => {
@@ -72,6 +73,19 @@ test('create_session with a worktree starts a codex session in a task worktree; 
   assert.equal(ready.matched, true);
   const reply = await callOk<{ reply: string }>(client, 'prompt_agent', { sessionId: session.id, text: 'hello over mcp', timeoutMs: TIMEOUT_MS });
   assert.equal(reply.reply, 'echo: hello over mcp');
+  // The summary carries the agent block: the CLI's version (read in the background) against the verified ones.
+  assert.ok(Array.isArray(session.agent?.verifiedVersions), JSON.stringify(session));
+  const listed = async (): Promise<SessionOut | undefined> =>
+    (await callOk<{ sessions: SessionOut[] }>(client, 'list_sessions', {})).sessions.find((s) => s.id === session.id);
+  const versionUntil = Date.now() + TIMEOUT_MS;
+  let summary = await listed();
+  while (summary?.agent?.version == null && Date.now() < versionUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    summary = await listed();
+  }
+  assert.match(summary?.agent?.version ?? '', /^\d+\.\d+\.\d+/, JSON.stringify(summary?.agent));
+  assert.equal(summary?.agent?.versionVerified, summary?.agent?.verifiedVersions.includes(summary?.agent?.version ?? ''));
+  assert.equal(summary?.agent?.dialog, null);
 
   await callOk(client, 'terminate_session', { sessionId: session.id });
   // The worktree goes with the session's cleanup, a moment after it ended.

@@ -12,6 +12,7 @@ import type { DetectorHost, StateDetector } from '../detectors/StateDetector.js'
 import type { HookRule, ProfileDialog } from '../profiles/profileSchema.js';
 import type { HookEvent } from './HookServer.js';
 import { classifyScreen, dialogOptions, dialogQuestion, dialogTool, findOption, type DialogOption, type ScreenVerdict } from './screenRules.js';
+import { TurnLedger } from './turnLedger.js';
 
 /**
  * After a hook decides a state, the screen may lag it (UserPromptSubmit up to ~200 ms before the spinner, Stop
@@ -26,6 +27,9 @@ const HOOK_HOLD_MS = 1500;
 const DIALOG_KEY_GUARD_MS = 300;
 /** A dialog a hook announced but the screen has not shown after this long is reported on the hook's word. */
 const HOOK_UNCONFIRMED_MS = 3000;
+/** An auto-answer whose choice could not be read off the dialog is tried this many times, this far apart. */
+const AUTO_ANSWER_TRIES = 3;
+const AUTO_ANSWER_RETRY_MS = 500;
 /** Between the keys of one answer (arrows, then Enter): the TUI handles one key per input chunk reliably. */
 const KEY_GAP_MS = 40;
 /** An arrow key whose cursor move has not shown within this long is sent again (it was lost in a stalled read). */
@@ -36,8 +40,7 @@ export interface AgentInsight {
   /** The CLI's own session id and transcript (from any hook payload). */
   agentSessionId: string | null;
   transcriptPath: string | null;
-  /** Incremented on every Stop / StopFailure hook; a prompt compares it before and after. */
-  turnEnds: number;
+  /** The reply of the latest turn that ended by hook. */
   lastAssistantMessage: string | null;
   lastError: string | null;
   errors: number;
@@ -67,6 +70,9 @@ export class AgentDetector implements StateDetector {
   private holdTimer: NodeJS.Timeout | null = null;
   private lastVerdict: ScreenVerdict | null = null;
   private autoAnswering = false;
+  /** `dialogSince` of the dialog last auto-answered: each dialog on screen is answered once. */
+  private autoAnsweredSince = -1;
+  private autoAnswerTries = { since: -1, count: 0 };
   /** A dialog a hook announced, not yet on screen. */
   private announced: { reason: string; at: number } | null = null;
   private announceTimer: NodeJS.Timeout | null = null;
@@ -75,7 +81,6 @@ export class AgentDetector implements StateDetector {
   readonly insight: AgentInsight = {
     agentSessionId: null,
     transcriptPath: null,
-    turnEnds: 0,
     lastAssistantMessage: null,
     lastError: null,
     errors: 0,
@@ -88,6 +93,9 @@ export class AgentDetector implements StateDetector {
     lastDecisionAt: 0,
     version: null,
   };
+
+  /** Which turn each turn hook belongs to; prompt() submits its turns here. */
+  readonly turns = new TurnLedger();
 
   constructor(private readonly host: DetectorHost) {}
 
@@ -140,8 +148,11 @@ export class AgentDetector implements StateDetector {
       return typeof value === 'string' ? value : null;
     };
     const tool = field(rule.tool);
+    const turnId = field(rule.turnId);
+    const prompt = promptField(rule.prompt === undefined ? undefined : p[rule.prompt]);
     switch (rule.action) {
       case 'turn_start':
+        this.turns.started(turnId, prompt);
         this.decide('busy', 'prompt submitted', 'hook', event);
         break;
       case 'tool':
@@ -157,16 +168,24 @@ export class AgentDetector implements StateDetector {
         this.insight.pendingTool = tool ?? this.insight.pendingTool;
         this.announce(`permission: ${this.insight.pendingTool ?? 'a tool'}`, event);
         break;
-      case 'turn_end':
-        this.insight.turnEnds++;
-        this.insight.lastAssistantMessage = field(rule.reply);
+      case 'turn_end': {
+        const reply = field(rule.reply);
+        if (!this.turns.ended(turnId, prompt, { reply, failed: false }).current) {
+          this.lateTurnEnd(event);
+          break;
+        }
+        this.insight.lastAssistantMessage = reply;
         this.announced = null;
         if (!dialogUp) this.decide('idle', 'turn ended', 'hook', event);
         break;
+      }
       case 'turn_failed': {
-        this.insight.turnEnds++;
         const text = field(rule.reply);
         const kind = field(rule.error) ?? 'error';
+        if (!this.turns.ended(turnId, prompt, { reply: text, failed: true }).current) {
+          this.lateTurnEnd(event);
+          break;
+        }
         this.insight.lastAssistantMessage = text;
         this.announced = null;
         this.recordError(`${kind}: ${text ?? 'the turn failed'}`);
@@ -176,6 +195,14 @@ export class AgentDetector implements StateDetector {
       case 'ignore':
         break;
     }
+  }
+
+  /** An earlier turn's end that landed after a later turn began: it is that turn's, not the running one's. */
+  private lateTurnEnd(event: HookEvent): void {
+    this.host.log('info', 'a turn-end hook for an earlier turn arrived late; the running turn goes on', {
+      profile: this.host.profile.name,
+      event: event.name,
+    });
   }
 
   /**
@@ -244,7 +271,6 @@ export class AgentDetector implements StateDetector {
       this.insight.dialog = verdict.dialog;
       this.insight.dialogSince = at;
       if (verdict.dialog.toolPattern !== undefined) this.insight.pendingTool = dialogTool(verdict.dialog, view.lines) ?? this.insight.pendingTool;
-      this.maybeAutoAnswer(verdict.dialog);
     }
     const held = this.hold !== null && at < this.hold.until ? this.hold.state : null;
     switch (verdict.kind) {
@@ -267,6 +293,8 @@ export class AgentDetector implements StateDetector {
         this.announceTimer = null;
         const source = announced !== null ? 'hook' : 'screen';
         this.apply(verdict.state, announced !== null ? `${verdict.reason} (${announced.reason})` : verdict.reason, source, announced?.at ?? at);
+        // An opted-in auto-answer types only now: the dialog is in the state history first, and it takes keys.
+        this.maybeAutoAnswer(verdict.dialog);
         return;
       }
       case 'authenticating':
@@ -444,16 +472,29 @@ export class AgentDetector implements StateDetector {
 
   private maybeAutoAnswer(dialog: ProfileDialog): void {
     const choice = dialog.autoChoice;
-    if (choice === undefined || this.autoAnswering) return;
+    if (choice === undefined || this.autoAnswering || this.autoAnsweredSince === this.insight.dialogSince) return;
     const optIns = this.host.autoAnswer;
     const tool = this.insight.pendingTool;
     const optedIn = optIns.includes(dialog.id) || (tool !== null && optIns.includes(`tool:${tool}`));
     if (!optedIn) return;
     this.autoAnswering = true;
+    this.autoAnsweredSince = this.insight.dialogSince;
+    const since = this.insight.dialogSince;
+    this.autoAnswerTries = this.autoAnswerTries.since === since ? { since, count: this.autoAnswerTries.count + 1 } : { since, count: 1 };
     void this.choose(choice)
       .then((result) => {
-        if ('error' in result) this.host.log('warn', 'auto-answer failed', { dialog: dialog.id, error: result.error });
-        else this.host.log('info', 'dialog auto-answered', { dialog: dialog.id, option: result.option.label });
+        if (!('error' in result)) {
+          this.host.log('info', 'dialog auto-answered', { dialog: dialog.id, option: result.option.label });
+          return;
+        }
+        this.host.log('warn', 'auto-answer failed', { dialog: dialog.id, error: result.error, try: this.autoAnswerTries.count });
+        // Its options read off a frame the CLI was still drawing (a loaded machine): the same dialog is tried again a
+        // moment later, a few times. Keys that were sent are never sent again (a second Enter would answer the next dialog).
+        if (this.autoAnswerTries.count < AUTO_ANSWER_TRIES && this.insight.dialogSince === since) {
+          this.autoAnsweredSince = -1;
+          const retry = setTimeout(() => this.evaluate(), AUTO_ANSWER_RETRY_MS);
+          this.store.add(toDisposable(() => clearTimeout(retry)));
+        }
       })
       .finally(() => {
         this.autoAnswering = false;
@@ -464,6 +505,16 @@ export class AgentDetector implements StateDetector {
     this.disposed = true;
     this.store.dispose();
   }
+}
+
+/** A hook's prompt field: a string, or a list of the conversation's prompts whose last is this turn's (Codex notify). */
+function promptField(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const last: unknown = value.at(-1);
+    return typeof last === 'string' ? last : null;
+  }
+  return null;
 }
 
 /** The first rule for this event whose `when` patterns all match and whose `unless` patterns all miss. */

@@ -21,6 +21,7 @@ import type { CommandHistory } from '../history/CommandHistory.js';
 import { HookServer, newHookSecret } from './HookServer.js';
 import { conversationFromTranscript, lastReplyFromTranscript, newestTranscript, readTranscriptTail, replyFromScreen } from './transcript.js';
 import { describeDialog } from './pendingDialog.js';
+import type { TurnEnd } from './turnLedger.js';
 import { addWorktree, removeWorktree, type WorktreeSpec } from './worktree.js';
 
 /** A prompt waits this long for its turn to end by default: agent turns with tools can run for minutes. */
@@ -31,6 +32,8 @@ const ECHO_WAIT_MS = 2000;
 const ECHO_PROBE_CHARS = 16;
 /** After the echo, the submit key waits this long so the CLI reads it in a later tick than the paste. */
 const ECHO_SETTLE_MS = 60;
+/** How many times a prompt that started no turn gets its submit key (or is typed) again, resubmitAfterMs apart. */
+const MAX_RESUBMITS = 3;
 /** A submitted prompt that shows no sign of a turn within this long is reported as not started. */
 const TURN_START_TIMEOUT_MS = 15_000;
 /** How often an answer checks whether its dialog went away (the detector updates on every screen change). */
@@ -43,6 +46,24 @@ const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
 const MAX_TURN_SAMPLES = 1000;
 /** How long a turn the screen ended waits for its Stop/StopFailure hook (StopFailure seen 25–100 ms after the screen). */
 const STOP_FAILURE_WAIT_MS = 500;
+
+/**
+ * Whether the CLI shows the prompt (in its input box or the conversation). Keys that reach a terminal still in
+ * cooked mode (a CLI between its restart and reading its terminal) are echoed by the tty with the paste marks in
+ * caret notation (`^[[200~text^[[201~`, measured with Gemini CLI after its trust dialog): the CLI never gets them.
+ */
+function shownByCli(lines: readonly string[], probe: string): boolean {
+  return lines.some((line) => line.includes(probe) && !line.includes('^[[20'));
+}
+
+function echoedByTty(lines: readonly string[], probe: string): boolean {
+  return lines.some((line) => line.includes(probe) && line.includes('^[[20'));
+}
+
+/** The start of a prompt's first line, as looked for on screen. */
+function promptProbe(text: string): string {
+  return (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
+}
 
 export interface AgentLaunch {
   args: string[];
@@ -63,6 +84,8 @@ export interface AgentServiceDeps {
   sessionDir(id: string): string;
   resolveCwd(path: string | undefined): string;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /** The CLI's version of an agent session was read (for the `agent.version` event). */
+  versionRead(session: Session, version: string): void;
 }
 
 export class AgentService {
@@ -138,14 +161,28 @@ export class AgentService {
       this.cleanups.set(session.id, this.cleanup(session.id));
     });
     const driver = session.driver;
+    if (driver.kind === 'agent' && this.sendsTurnStarts(session)) driver.detector.turns.expectStarts();
     if (driver.kind === 'agent') {
       // In the background: the session starts at once, its info says the version a moment later.
       void readAgentVersion(session.spec.profile, session.spec.command, session.spec.childEnv, session.spec.cwd).then((version) => {
         driver.detector.setVersion(version);
+        if (version !== null && session.isLive) this.deps.versionRead(session, version);
       });
     }
   }
 
+
+  /** Whether the hooks installed for this session include the profile's turn-start event. */
+  private sendsTurnStarts(session: Session): boolean {
+    const hooks = session.spec.profile.agent?.hooks;
+    if (hooks === undefined || session.spec.childEnv[HOOK_ENV.secret] === undefined) return false;
+    const installed = new Set(hooks.events);
+    // Flag hooks go in only with the session's own isolated HOME, where their trust is written (agentHome.ts).
+    if (hooks.flagHooks !== undefined && session.spec.childEnv.HOME === join(this.deps.sessionDir(session.id), 'agent', 'home')) {
+      for (const event of hooks.flagHooks.events) installed.add(event);
+    }
+    return hooks.rules.some((rule) => rule.action === 'turn_start' && installed.has(rule.event));
+  }
 
   private async cleanup(id: string): Promise<void> {
     this.unregister.get(id)?.();
@@ -231,14 +268,19 @@ export class AgentService {
         details: { state: before, reason: session.stateReason },
       });
     }
-    const started = performance.now();
+    const startedMs = performance.now();
     const startedAt = new Date().toISOString();
     const outputStart = session.output.endOffset;
     const seq = this.deps.history.begin({
       sessionId: session.id, kind: 'prompt', text: request.text, startedAt, cwd: session.spec.cwd, outputStart, timedOut: false,
     });
     this.counts.prompts++;
-    const turnEndsBefore = detector.insight.turnEnds;
+    // This prompt's turn: only hooks tied to it (or to a later turn) end it, not a late end of the turn before.
+    const turn = detector.turns.submit(request.text);
+    const ended = (): boolean => detector.turns.since(turn).end !== null;
+    // Busy on screen can still be the previous turn's tail; where the CLI reports turn starts by hook, the turn has
+    // started when its own start hook came.
+    const turnStarted = (): boolean => detector.turns.since(turn).started || (sawBusy && !detector.turns.reportsStarts);
     const store = new DisposableStore();
     let sawBusy = false;
     let finish: (timedOut: boolean) => void = () => undefined;
@@ -249,38 +291,44 @@ export class AgentService {
       session.onStateChange((event) => {
         if (event.to === 'busy') sawBusy = true;
         else if (event.to === 'waiting_input' || event.to === 'authenticating' || event.to === 'terminated') finish(false);
-        else if ((event.to === 'idle' || event.to === 'error') && (sawBusy || detector.insight.turnEnds > turnEndsBefore)) finish(false);
+        else if ((event.to === 'idle' || event.to === 'error') && (turnStarted() || ended())) finish(false);
       }),
     );
     const timeoutMs = request.timeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
     const timer = setTimeout(() => finish(true), timeoutMs);
     const startTimer = setTimeout(() => {
-      if (!sawBusy && detector.insight.turnEnds === turnEndsBefore) finish(true);
+      if (!sawBusy && !turnStarted() && !ended()) finish(true);
     }, Math.min(TURN_START_TIMEOUT_MS, timeoutMs));
+    // A turn-end hook for this turn that changes no state (the screen already said idle, e.g. after its start hook
+    // was lost) still ends the prompt.
+    const endPoll = setInterval(() => {
+      if (ended() && (session.state === 'idle' || session.state === 'error')) finish(false);
+    }, ANSWER_POLL_MS * 4);
     store.add(toDisposable(() => clearTimeout(timer)));
     store.add(toDisposable(() => clearTimeout(startTimer)));
+    store.add(toDisposable(() => clearInterval(endPoll)));
     const onAbort = (): void => finish(true);
     signal?.addEventListener('abort', onAbort, { once: true });
     store.add(toDisposable(() => signal?.removeEventListener('abort', onAbort)));
     let timedOut = false;
     try {
-      const paste = session.spec.profile.input.bracketedPaste ? `\x1b[200~${request.text}\x1b[201~` : request.text;
-      session.write(paste);
-      await sleep(session.spec.profile.input.submitDelayMs);
-      await this.untilEchoed(session, request.text);
-      session.sendInput(undefined, session.spec.profile.input.submit);
+      const typing = { lostToTty: await this.typeAndSubmit(session, request.text) };
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
-        // A CLI whose event loop stalls (a loaded machine) can read the paste and its Enter as one chunk and take
-        // the Enter as part of the paste: the text sits in the input box. One more submit key sends it; an empty
-        // input line ignores it.
-        const resubmit = setTimeout(() => {
-          const state = session.state;
-          if (!sawBusy && detector.insight.turnEnds === turnEndsBefore && (state === 'ready' || state === 'idle')) {
-            session.sendInput(undefined, session.spec.profile.input.submit);
+        const notStarted = (): boolean => !sawBusy && !turnStarted() && !ended() && (session.state === 'ready' || session.state === 'idle');
+        // Checked a few times: a CLI that restarted itself can take a while to read its terminal under load.
+        let attempts = 0;
+        let resubmitting = false;
+        const resubmit = setInterval(() => {
+          if (++attempts > MAX_RESUBMITS || !notStarted()) clearInterval(resubmit);
+          else if (!resubmitting) {
+            resubmitting = true;
+            void this.resubmit(session, request.text, notStarted, typing).finally(() => {
+              resubmitting = false;
+            });
           }
         }, resubmitMs);
-        store.add(toDisposable(() => clearTimeout(resubmit)));
+        store.add(toDisposable(() => clearInterval(resubmit)));
       }
       for (;;) {
         timedOut = await settled;
@@ -289,11 +337,14 @@ export class AgentService {
           // (measured), and a slow hook command on a loaded machine can lose Stop's lead. Its payload is the reply.
           // An interrupt has no hook and pays this wait once.
           const until = performance.now() + STOP_FAILURE_WAIT_MS;
-          while (detector.insight.turnEnds === turnEndsBefore && performance.now() < until) await sleep(20);
+          while (!ended() && performance.now() < until) await sleep(20);
         }
         // A turn the screen showed idle for a moment and then busy again (a stalled CLI between its steps) is
         // still running: keep waiting, unless its end was reported by a hook.
-        if (timedOut || session.state !== 'busy' || detector.insight.turnEnds > turnEndsBefore) break;
+        // Idle or error before this turn's start was reported is the previous turn's end (a queued prompt).
+        const now = session.state;
+        const over = now === 'idle' || now === 'error' ? turnStarted() : now !== 'busy';
+        if (timedOut || ended() || over) break;
         settled = new Promise<boolean>((resolve) => {
           finish = resolve;
         });
@@ -302,8 +353,8 @@ export class AgentService {
       store.dispose();
     }
     const state = session.state;
-    const durationMs = Math.round(performance.now() - started);
-    const { reply, source } = await this.replyOf(session, detector, request.text, turnEndsBefore);
+    const durationMs = Math.round(performance.now() - startedMs);
+    const { reply, source } = await this.replyOf(session, request.text, detector.turns.since(turn).end);
     const error = state === 'error' ? detector.insight.lastError : null;
     if (timedOut) this.counts.promptTimeouts++;
     else if (state === 'error') this.counts.promptErrors++;
@@ -321,34 +372,64 @@ export class AgentService {
     return { state, reply, replySource: source, error, timedOut, durationMs, session: session.toInfo() };
   }
 
+  /** Bracketed paste, then the submit key once the CLI has read it. True when the tty echoed it instead (lost). */
+  private async typeAndSubmit(session: Session, text: string): Promise<boolean> {
+    session.write(session.spec.profile.input.bracketedPaste ? `\x1b[200~${text}\x1b[201~` : text);
+    await sleep(session.spec.profile.input.submitDelayMs);
+    const echo = await this.untilEchoed(session, text);
+    session.sendInput(undefined, session.spec.profile.input.submit);
+    return echo === 'tty';
+  }
+
+  /**
+   * No turn started after the submit key. A CLI whose event loop stalls (a loaded machine) can read the paste and its
+   * Enter as one chunk and take the Enter as part of the paste: the text sits in the input box, and one more submit
+   * key sends it. Keys that reach a terminal still in cooked mode are lost altogether (Gemini CLI just after it
+   * restarted itself for the trust dialog, measured: the tty echoed the paste, the CLI never read it): then the
+   * prompt is typed again, only on that evidence (a CLI that is merely slow to draw the paste must not get it twice).
+   */
+  private async resubmit(session: Session, text: string, notStarted: () => boolean, typing: { lostToTty: boolean }): Promise<void> {
+    const probe = promptProbe(text);
+    const lines = probe === '' || session.screenTracker === null ? null : (await session.screenSnapshot()).lines;
+    if (!notStarted()) return;
+    const lost = lines !== null && !shownByCli(lines, probe) && (typing.lostToTty || echoedByTty(lines, probe));
+    if (!lost) {
+      session.sendInput(undefined, session.spec.profile.input.submit);
+      return;
+    }
+    this.deps.log('info', 'a prompt the terminal echoed before the CLI read it is typed again', { session: session.id, profile: session.spec.profile.name });
+    typing.lostToTty = await this.typeAndSubmit(session, text);
+  }
+
   /**
    * Waits (bounded) until the pasted text shows on the screen: a CLI whose event loop stalled has not read it yet,
    * and an Enter read in the same tick as the paste is taken as a newline (Gemini CLI turns an Enter within 30 ms
    * of the last typed key into one). Long pastes that the CLI shows as a placeholder just wait out the bound.
    */
-  private async untilEchoed(session: Session, text: string): Promise<void> {
-    const probe = (text.split('\n')[0] ?? '').trim().slice(0, ECHO_PROBE_CHARS);
-    if (probe === '' || session.screenTracker === null) return;
+  private async untilEchoed(session: Session, text: string): Promise<'cli' | 'tty' | 'none'> {
+    const probe = promptProbe(text);
+    if (probe === '' || session.screenTracker === null) return 'none';
     const until = performance.now() + ECHO_WAIT_MS;
+    let tty = false;
     while (performance.now() < until) {
       const screen = await session.screenSnapshot();
-      if (screen.lines.some((line) => line.includes(probe))) {
+      if (shownByCli(screen.lines, probe)) {
         await sleep(ECHO_SETTLE_MS);
-        return;
+        return 'cli';
       }
+      tty ||= echoedByTty(screen.lines, probe);
       await sleep(ANSWER_POLL_MS);
     }
+    return tty ? 'tty' : 'none';
   }
 
   private async replyOf(
     session: Session,
-    detector: AgentDetector,
     text: string,
-    turnEndsBefore: number,
+    end: TurnEnd | null,
   ): Promise<{ reply: string | null; source: PromptResult['replySource'] }> {
-    if (detector.insight.turnEnds > turnEndsBefore && detector.insight.lastAssistantMessage !== null) {
-      return { reply: detector.insight.lastAssistantMessage, source: 'hook' };
-    }
+    if (end?.reply != null) return { reply: end.reply, source: 'hook' };
+    const detector = this.detectorOf(session);
     const agent = session.spec.profile.agent;
     const transcript = agent?.transcript;
     if (transcript !== undefined && session.state === 'idle') {

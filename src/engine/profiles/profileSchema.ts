@@ -61,7 +61,8 @@ const dialogSchema = z
  * non-strings) against patterns. Actions: `turn_start` (busy), `tool` (busy if the turn looked over), `tool_done`
  * (busy, the pending tool is cleared), `permission` (announces a dialog: the state waits for the screen to show it),
  * `turn_end` (idle; `reply` names the field with the turn's reply), `turn_failed` (error; `error` names the field
- * with the error kind), `ignore`.
+ * with the error kind), `ignore`. `turnId` and `prompt` tie a turn's end to its start (turnLedger.ts): an end that
+ * belongs to an earlier turn than the latest neither ends the turn running now nor answers its prompt.
  */
 const hookRuleSchema = z
   .object({
@@ -72,6 +73,10 @@ const hookRuleSchema = z
     reply: z.string().min(1).optional(),
     error: z.string().min(1).optional(),
     tool: z.string().min(1).optional(),
+    /** turn_start / turn_end / turn_failed: the field with the CLI's id for the turn (the same in its start and end). */
+    turnId: z.string().min(1).optional(),
+    /** turn_start / turn_end / turn_failed: the field with the turn's prompt (a string, or a list whose last is this turn's). */
+    prompt: z.string().min(1).optional(),
   })
   .strict();
 

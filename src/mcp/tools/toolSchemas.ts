@@ -25,6 +25,25 @@ const exitSchema = z.object({
   forced: z.boolean(),
 });
 
+/** An agent session's CLI: its version against the verified ones, the dialog it waits on, its last error. */
+const agentSummarySchema = z.object({
+  version: z.string().nullable().describe('The CLI version (null until read, a moment after start).'),
+  versionVerified: z.boolean().nullable().describe('false: a version the profile was not verified with; watch for profile_mismatch.'),
+  verifiedVersions: z.array(z.string()),
+  dialog: z
+    .object({
+      id: z.string(),
+      state: z.enum(['waiting_input', 'authenticating']),
+      question: z.string(),
+      options: z.array(z.object({ index: z.number(), label: z.string(), number: z.number().nullable(), selected: z.boolean() })),
+      takesKeys: z.boolean(),
+    })
+    .nullable()
+    .describe('The dialog on screen; answer it with the answer tool (option number or label).'),
+  pendingTool: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+
 export const sessionSummarySchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -40,6 +59,7 @@ export const sessionSummarySchema = z.object({
   endedAt: z.string().nullable(),
   exit: exitSchema.nullable(),
   outputBytes: z.number(),
+  agent: agentSummarySchema.optional().describe('Agent sessions only.'),
 });
 type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
@@ -59,6 +79,7 @@ export function summarize(info: SessionInfo): SessionSummary {
     endedAt: info.endedAt,
     exit: info.exit === null ? null : { code: info.exit.code, signal: info.exit.signal, reason: info.exit.reason, forced: info.exit.forced },
     outputBytes: info.output.totalBytes,
+    ...(info.agent === undefined ? {} : { agent: info.agent }),
   };
 }
 

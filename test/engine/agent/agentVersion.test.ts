@@ -12,6 +12,7 @@ import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js'
 import { codexProviderArgs, startFakeOpenAI } from '../../helpers/fakeOpenAI.js';
 import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { Session } from '../../../src/engine/Session.js';
+import type { AgentVersionReport } from '../../../src/protocol/events.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
 import { endAndCheckGone, sleep, waitState } from '../../helpers/agentTestKit.js';
 
@@ -22,10 +23,15 @@ const DRIFT_VERSION = '0.999.0-drift';
 
 let engine: EngineHarness;
 let fake: FakeServer;
+/** `agent.version` engine events (what SSE and webhooks carry), by session. */
+const versionEvents = new Map<string, AgentVersionReport[]>();
 
 before(async () => {
   fake = await startFakeOpenAI({ apiKey: API_KEY });
   engine = await startEngine({ graces: { politeMs: 3000, interruptMs: 1000, termMs: 1000 } });
+  engine.manager.onEvent((event) => {
+    if (event.type === 'agent.version') versionEvents.set(event.sessionId, [...(versionEvents.get(event.sessionId) ?? []), event.version]);
+  });
 });
 
 after(async () => {
@@ -73,6 +79,9 @@ describe('agent CLI versions in the session info', { concurrency: true }, () => 
     assert.equal(agent.version, real);
     assert.deepEqual(agent.verifiedVersions, session.spec.profile.verifiedVersions);
     assert.equal(agent.versionVerified, session.spec.profile.verifiedVersions.includes(real));
+    assert.deepEqual(versionEvents.get(session.id), [
+      { profile: 'codex', version: real, verified: agent.versionVerified, verifiedVersions: session.spec.profile.verifiedVersions },
+    ]);
     await waitState(session, ['ready'], START_MS);
     await endAndCheckGone(engine, session);
   });
@@ -85,6 +94,8 @@ describe('agent CLI versions in the session info', { concurrency: true }, () => 
     const agent = await versionOf(session);
     assert.equal(agent.version, DRIFT_VERSION);
     assert.equal(agent.versionVerified, false);
+    // The event announces it to SSE and webhook subscribers (the info is set before the event is sent).
+    assert.deepEqual(versionEvents.get(session.id)?.map((e) => [e.version, e.verified]), [[DRIFT_VERSION, false]]);
     await waitState(session, ['ready'], START_MS);
     const reply = await engine.manager.agents.prompt(session, { text: 'hello from a drifted codex', timeoutMs: 60_000 });
     assert.equal(reply.reply, 'echo: hello from a drifted codex');

@@ -105,8 +105,6 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     await waitState(session, ['idle'], TURN_MS);
     assert.ok(existsSync(join(session.spec.cwd, 'by-raw-key.txt')), 'the raw Enter approved the command');
 
-    // The previous turn's AfterAgent hook can land after the screen went idle; let it pass before the next prompt.
-    await sleep(2000);
     const second = await engine.manager.agents.prompt(session, { text: 'bash: touch by-answer.txt', timeoutMs: TURN_MS });
     assert.equal(second.state, 'waiting_input');
     assertDialogInfo(second.session, { id: 'permission', question: /^Allow execution of \[Shell\]\?/, selected: 'Allow once' });
@@ -138,7 +136,8 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     while (events.at(-1)?.event.to !== 'ready' && performance.now() < until) await sleep(100);
     assert.equal(events.at(-1)?.event.to, 'ready', events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → '));
     const reply = await engine.manager.agents.prompt(session, { text: 'after trusting', timeoutMs: TURN_MS });
-    assert.equal(reply.reply, 'echo: after trusting');
+    const screen = (await session.screenSnapshot()).lines.filter((line) => line.trim() !== '').slice(-15).join('\n');
+    assert.equal(reply.reply, 'echo: after trusting', `${JSON.stringify({ ...reply, session: undefined })}\n${events.map((e) => `${e.event.to} (${e.event.source}: ${e.event.reason})`).join(' → ')}\n${screen}`);
     await endAndCheckGone(engine, session);
   });
 
