@@ -315,7 +315,12 @@ export class AgentService {
       const typing = { lostToTty: await this.typeAndSubmit(session, request.text) };
       const resubmitMs = session.spec.profile.input.resubmitAfterMs;
       if (resubmitMs > 0) {
-        const notStarted = (): boolean => !sawBusy && !turnStarted() && !ended() && (session.state === 'ready' || session.state === 'idle');
+        // Where the CLI reports turn starts by hook, busy on screen proves nothing (the previous turn's tail, a
+        // spinner while it loads): only the start hook does. An extra submit key on an empty input line is a no-op.
+        const notStarted = (): boolean =>
+          !turnStarted() &&
+          !ended() &&
+          (detector.turns.reportsStarts ? session.state === 'ready' || session.state === 'idle' || session.state === 'busy' : !sawBusy && (session.state === 'ready' || session.state === 'idle'));
         // Checked a few times: a CLI that restarted itself can take a while to read its terminal under load.
         let attempts = 0;
         let resubmitting = false;
