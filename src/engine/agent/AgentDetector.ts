@@ -34,6 +34,9 @@ const AUTO_ANSWER_RETRY_MS = 500;
 const KEY_GAP_MS = 40;
 /** An arrow key whose cursor move has not shown within this long is sent again (it was lost in a stalled read). */
 const CURSOR_MOVE_MS = 1500;
+/** How long `ready` waits for a profile's paste mode (readyAwaitsPasteMode) before reporting without it: a CLI restarting itself on a loaded machine can take tens of seconds to read its terminal again. */
+const PASTE_MODE_WAIT_MS = 30_000;
+const PASTE_MODE_POLL_MS = 100;
 
 /** What the detector learned beyond the state: read by prompt/answer and stats. */
 export interface AgentInsight {
@@ -346,6 +349,13 @@ export class AgentDetector implements StateDetector {
       const held = this.hold !== null && performance.now() < this.hold.until ? this.hold.state : null;
       const from = this.host.state;
       if (verdict?.kind === 'input_ready' && held !== 'busy' && from === scheduledIn) {
+        // Keys sent before the CLI reads its terminal are echoed by the tty and lost (Gemini CLI after restarting
+        // itself draws its input line seconds before): wait for its paste mode, bounded in case it was never seen.
+        const awaitsPasteMode = target === 'ready' && this.host.profile.input.readyAwaitsPasteMode && !screen.bracketedPasteMode;
+        if (awaitsPasteMode && performance.now() - firstSeenAt < PASTE_MODE_WAIT_MS) {
+          this.settleThenApply(target, firstSeenAt, PASTE_MODE_POLL_MS);
+          return;
+        }
         this.apply(target, from === 'busy' ? 'turn over (screen)' : 'input line on screen', 'screen', firstSeenAt);
       }
     }, settleMs);

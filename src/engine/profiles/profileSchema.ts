@@ -206,9 +206,14 @@ export const profileSchema = z
           .strict()
           .optional(),
         bracketedPaste: z.boolean().default(false),
+        /**
+         * `ready` waits (bounded) until the program turned bracketed paste on: a CLI that enables it in the same tick
+         * as it starts reading keys (Gemini CLI) says so exactly, where its input line can be drawn seconds before.
+         */
+        readyAwaitsPasteMode: z.boolean().default(false),
       })
       .strict()
-      .default({ submit: ['Enter'], submitDelayMs: 150, resubmitAfterMs: 0, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false }),
+      .default({ submit: ['Enter'], submitDelayMs: 150, resubmitAfterMs: 0, readySettleMs: 0, interrupt: ['C-c'], bracketedPaste: false, readyAwaitsPasteMode: false }),
     screen: z
       .object({
         busy: z.array(pattern).default([]),

@@ -412,6 +412,12 @@ export class ScreenTracker {
     return this.currentTitle;
   }
 
+  /** Whether the program has bracketed paste on (DECSET 2004): some CLIs turn it on as they start reading keys. */
+  get bracketedPasteMode(): boolean {
+    this.look();
+    return this.terminal().modes.bracketedPasteMode;
+  }
+
   snapshot(): ScreenSnapshot {
     this.look();
     if (this.fedEnd === this.contentFrom && this.term === null) {

@@ -56,7 +56,6 @@ function geminiRequest(name: string, agent: CreateSessionRequest['agent']): Crea
 describe('gemini sessions against the real CLI', { concurrency: true }, () => {
   it('ready; prompt → busy → idle with the reply (AfterAgent hook); slow turn busy; interrupt; API error recorded; tree gone', async () => {
     const { session } = await engine.manager.create(geminiRequest('main', {}));
-    const events = recordEvents(session);
     await waitState(session, ['ready'], START_MS);
     assert.equal(session.toInfo().env.GEMINI_API_KEY, '[redacted]');
     const settings = JSON.parse(readFileSync(join(session.spec.childEnv.HOME ?? '', '.gemini', 'settings.json'), 'utf8')) as { hooksConfig: { enabled: boolean } };
@@ -67,11 +66,12 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     assert.equal(first.reply, 'echo: hello from gemini');
     assert.equal(first.replySource, 'hook');
 
-    const sent = performance.now();
     const slow = engine.manager.agents.prompt(session, { text: 'slow 20: to be interrupted', timeoutMs: TURN_MS });
+    // Busy on screen alone can be a side request's spinner: the turn runs once the API has its request. (How soon
+    // busy follows a prompt is measured in bench/agentLatency.ts, not asserted here.)
+    const until = performance.now() + TURN_MS;
+    while (!fake.requests.some((r) => r.userText?.includes('slow 20') === true) && performance.now() < until) await sleep(50);
     await waitState(session, ['busy'], TURN_MS);
-    const busyAt = events.find((e) => e.at > sent && e.event.to === 'busy')?.at ?? Infinity;
-    assert.ok(busyAt - sent < 200 + 500 + 1500, `busy ${Math.round(busyAt - sent)} ms after the prompt was sent`);
     await sleep(1500);
     assert.equal(session.state, 'busy', 'still busy while the reply streams');
     session.interrupt();
