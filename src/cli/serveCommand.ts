@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
 import { createLogger } from '../daemon/logger.js';
+import { LogDestination } from '../daemon/logDestination.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
 import { logLineBanner, terminalBanner } from './startBanner.js';
@@ -97,7 +98,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     return EXIT.ok;
   }
   const { port, dataDir, roots, maxSessions, retentionDays, ringBytes, journalCapBytes, ptyBackend } = values;
-  const logger = createLogger({ level: values['log-level'] });
+  const log = new LogDestination();
+  const logger = createLogger({ level: values['log-level'], destination: log });
   // Process-wide, from here on: a stray exception or rejection is logged and counted, never the daemon's end.
   const faults = new ProcessFaults((fields, message) => logger.error(fields, message));
   faults.install();
@@ -137,9 +139,15 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   await daemon.stopped;
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
+  // The last lines ("shutdown complete") get a moment to reach a slow reader; a full disk or a stuck pipe cannot hold
+  // the exit longer than this.
+  await log.drain(LOG_DRAIN_MS);
   exitOnceDrained();
   return 0;
 }
+
+/** How long a stopped daemon waits for its queued log lines to be written. */
+const LOG_DRAIN_MS = 1000;
 
 /** How long a stopped daemon lets its last callbacks run before it exits whatever is still open. */
 const LINGER_AFTER_STOP_MS = 2000;
