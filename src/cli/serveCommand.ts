@@ -131,7 +131,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   );
   const facts = { url: daemon.url, dataDir, roots };
   if (process.stdout.isTTY) process.stdout.write(terminalBanner(facts));
-  else process.stderr.write(logLineBanner(facts));
+  // Through the log's queue, not process.stderr: a write to a stderr pipe nobody reads would block the loop.
+  else log.write(logLineBanner(facts));
   // SIGTERM/SIGINT: the sessions under holders keep running (a later start reattaches them).
   const stop = (): void => void daemon.stop({ endSessions: false });
   process.on('SIGTERM', stop);

@@ -11,6 +11,7 @@
 // waits a bounded time for the queue to empty, never longer.
 
 import { constants, fstatSync, openSync, write } from 'node:fs';
+import { Socket } from 'node:net';
 
 /** Queued lines at most (bytes): a minute or so of a busy daemon's log; past it a slow reader loses lines, not memory. */
 const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -31,7 +32,7 @@ interface Batch {
 }
 
 export class LogDestination {
-  private readonly fd: number;
+  private readonly send: Send;
   private readonly queue: string[] = [];
   private queuedBytes = 0;
   private batch: Batch | null = null;
@@ -44,7 +45,7 @@ export class LogDestination {
   private readonly idle: (() => void)[] = [];
 
   constructor(fd = 2) {
-    this.fd = ownDescription(fd);
+    this.send = sender(fd);
   }
 
   /** pino's call: one JSON line, newline included. Never blocks, never throws. */
@@ -89,9 +90,9 @@ export class LogDestination {
     }
     const batch = this.batch;
     this.writing = true;
-    write(this.fd, batch.data, batch.offset, batch.data.length - batch.offset, null, (error, written) => {
+    this.send(batch.data.subarray(batch.offset), (error, written) => {
       this.writing = false;
-      if (error === null) {
+      if (error === null || error === undefined) {
         this.retryMs = RETRY_FIRST_MS;
         batch.offset += written;
         if (batch.offset >= batch.data.length) {
@@ -143,19 +144,30 @@ export class LogDestination {
   }
 }
 
+/** Writes some or all of `data`; answers how much, or why nothing (EAGAIN: try again later). */
+type Send = (data: Buffer, done: (error: NodeJS.ErrnoException | null, written: number) => void) => void;
+
 /**
- * The descriptor to write to. A regular file is written as it is (it never blocks; a full disk answers ENOSPC). A
+ * How lines reach the descriptor. A regular file is written as it is (it never blocks; a full disk answers ENOSPC). A
  * pipe, FIFO or terminal is opened again, non-blocking, through /proc: a description of our own, so a full pipe answers
- * EAGAIN instead of pinning a pool thread, and the flag does not change the description other processes share. Where
- * that is refused (a socket), the given descriptor is used: Node's own stderr stream has made it non-blocking already.
+ * EAGAIN instead of pinning a pool thread, and the flag does not change the description other processes share. A
+ * socket cannot be opened that way (a child's stdio pipe from Node is a socket pair): Node's own stderr stream writes
+ * it, through libuv, which never blocks on it; the write completes once the socket took all of it.
  */
-function ownDescription(fd: number): number {
+function sender(fd: number): Send {
+  const viaFd = (target: number): Send => (data, done) => write(target, data, 0, data.length, null, (error, written) => done(error, written));
   try {
-    if (fstatSync(fd).isFile()) return fd;
-    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_APPEND);
+    if (fstatSync(fd).isFile()) return viaFd(fd);
+    return viaFd(openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_APPEND));
   } catch {
-    // Creating Node's stderr stream sets O_NONBLOCK on a pipe or socket (libuv polls it).
-    if (fd === 2) void process.stderr.writable;
-    return fd;
+    if (fd !== 2) return viaFd(fd);
+    // libuv opens it non-blocking and polls it; its errors arrive through the write callbacks.
+    const socket = new Socket({ fd, readable: false, writable: true });
+    socket.on('error', () => {});
+    // Like the retry timer: the log keeps no stopped daemon alive.
+    socket.unref();
+    return (data, done) => {
+      socket.write(data, (error) => done(error ?? null, error ? 0 : data.length));
+    };
   }
 }
