@@ -5,8 +5,9 @@
 // for either, lines are never reordered, and the exit waits a bounded time for the queue. Real processes throughout: a
 // real daemon and real node processes writing into a file on a real full tmpfs, and into a pipe nobody reads.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -163,32 +164,72 @@ server.listen(0, '127.0.0.1', () => {
 interface SlowChild {
   child: ChildProcess;
   port: number;
+  /** Starts reading the child's stderr (until then nobody reads it). */
+  read(onData: (chunk: string) => void): void;
+  close(): void;
 }
 
+/**
+ * The two kinds of stderr pipe a daemon gets: a socket pair (what Node's spawn makes, and systemd's journal stream)
+ * and a real pipe (a shell's `corral serve 2>&1 | tee log`), here a FIFO.
+ */
+const PIPE_KINDS = ['socket pair', 'fifo'] as const;
+
 /** A node process logging SLOW_LINES lines into a stderr pipe this test does not read (yet); resolves once it logged them all. */
-async function startSlowReaderChild(dir: string): Promise<SlowChild> {
+async function startSlowReaderChild(dir: string, kind: (typeof PIPE_KINDS)[number]): Promise<SlowChild> {
   const script = join(dir, 'slow.mts');
   writeFileSync(script, SLOW_READER_SCRIPT);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Not flowing: the pipe fills (node buffers a little of it and then stops reading) until the test reads.
-  child.stderr.pause();
+  let child: ChildProcess;
+  let reader: Socket | null = null;
+  if (kind === 'fifo') {
+    const fifo = join(dir, 'stderr.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    reader = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+    // Not flowing: nothing is read until the test reads.
+    reader.pause();
+    const writeFd = openSync(fifo, 'w');
+    try {
+      child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', writeFd] });
+    } finally {
+      closeSync(writeFd);
+    }
+  } else {
+    child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not flowing: the pipe fills (node buffers a little of it and then stops reading) until the test reads.
+    child.stderr?.pause();
+  }
+  const stream = reader ?? child.stderr;
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   const deadline = performance.now() + HANG_MS;
   while (!stdout.includes('LOGGED\n')) {
     if (child.exitCode !== null || performance.now() > deadline) {
       child.kill('SIGKILL');
+      reader?.destroy();
       throw new Error(`the logging process did not log its lines (exit ${child.exitCode}): ${stdout}`);
     }
     await sleep(50);
   }
-  return { child, port: Number(/PORT (\d+)/.exec(stdout)?.[1]) };
+  return {
+    child,
+    port: Number(/PORT (\d+)/.exec(stdout)?.[1]),
+    read(onData) {
+      stream?.setEncoding('utf8').on('data', onData);
+      stream?.resume();
+    },
+    close() {
+      child.kill('SIGKILL');
+      reader?.destroy();
+    },
+  };
 }
 
-test('a stderr reader too slow to keep up neither stalls the loop nor reorders lines; what it missed is counted', async (t) => {
+for (const kind of PIPE_KINDS) {
+test(`a stderr reader too slow to keep up (${kind}) neither stalls the loop nor reorders lines; what it missed is counted`, async (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'corral-log-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
-  const { child, port } = await startSlowReaderChild(scratch);
+  const slow = await startSlowReaderChild(scratch, kind);
+  const { child, port } = slow;
   try {
     // Every line is logged, the pipe is full (lines wait in the queue), and the process still answers.
     const answer = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { pending: number };
@@ -196,8 +237,7 @@ test('a stderr reader too slow to keep up neither stalls the loop nor reorders l
 
     // The reader catches up: it gets the queued lines in order, then the count of the ones that did not fit.
     let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stderr?.resume();
+    slow.read((chunk) => (stderr += chunk));
     for (;;) {
       const now = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { pending: number };
       if (now.pending === 0) break;
@@ -219,18 +259,21 @@ test('a stderr reader too slow to keep up neither stalls the loop nor reorders l
     // Every line is either in the log or in the count.
     assert.equal(seqs.length + missed, SLOW_LINES);
   } finally {
-    child.kill('SIGKILL');
+    slow.close();
   }
 });
+}
 
-test('a stderr pipe nobody reads does not hold up the exit', async (t) => {
+for (const kind of PIPE_KINDS) {
+test(`a stderr pipe nobody reads (${kind}) does not hold up the exit`, async (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'corral-log-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
-  const { child, port } = await startSlowReaderChild(scratch);
+  const slow = await startSlowReaderChild(scratch, kind);
   try {
-    await fetch(`http://127.0.0.1:${port}/exit`);
-    assert.deepEqual(await exitOrKill(child), { code: 0, signal: null });
+    await fetch(`http://127.0.0.1:${slow.port}/exit`);
+    assert.deepEqual(await exitOrKill(slow.child), { code: 0, signal: null });
   } finally {
-    child.kill('SIGKILL');
+    slow.close();
   }
 });
+}
