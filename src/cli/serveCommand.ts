@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
-import { createLogger } from '../daemon/logger.js';
-import { LogDestination } from '../daemon/logDestination.js';
+import { createLogger, stderrLog } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
 import { logLineBanner, terminalBanner } from './startBanner.js';
@@ -98,7 +97,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     return EXIT.ok;
   }
   const { port, dataDir, roots, maxSessions, retentionDays, ringBytes, journalCapBytes, ptyBackend } = values;
-  const log = new LogDestination();
+  const log = stderrLog();
   const logger = createLogger({ level: values['log-level'], destination: log });
   // Process-wide, from here on: a stray exception or rejection is logged and counted, never the daemon's end.
   const faults = new ProcessFaults((fields, message) => logger.error(fields, message));
