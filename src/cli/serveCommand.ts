@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
-import { createLogger } from '../daemon/logger.js';
+import { createLogger, stderrLog } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
 import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_POLL_MS, parseClusterUrl, readTokenFile, type FleetOptions } from '../daemon/Daemon.js';
@@ -116,7 +116,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
     return EXIT.ok;
   }
   const { port, dataDir, roots, maxSessions, retentionDays, ringBytes, journalCapBytes, ptyBackend } = values;
-  const logger = createLogger({ level: values['log-level'] });
+  const log = stderrLog();
+  const logger = createLogger({ level: values['log-level'], destination: log });
   // Process-wide, from here on: a stray exception or rejection is logged and counted, never the daemon's end.
   const faults = new ProcessFaults((fields, message) => logger.error(fields, message));
   faults.install();
@@ -150,7 +151,8 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   );
   const facts = { url: daemon.url, dataDir, roots };
   if (process.stdout.isTTY) process.stdout.write(terminalBanner(facts));
-  else process.stderr.write(logLineBanner(facts));
+  // Through the log's queue, not process.stderr: a write to a stderr pipe nobody reads would block the loop.
+  else log.write(logLineBanner(facts));
   // SIGTERM/SIGINT: the sessions under holders keep running (a later start reattaches them).
   const stop = (): void => void daemon.stop({ endSessions: false });
   process.on('SIGTERM', stop);
@@ -158,9 +160,15 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   await daemon.stopped;
   process.off('SIGTERM', stop);
   process.off('SIGINT', stop);
+  // The last lines ("shutdown complete") get a moment to reach a slow reader; a full disk or a stuck pipe cannot hold
+  // the exit longer than this.
+  await log.drain(LOG_DRAIN_MS);
   exitOnceDrained();
   return 0;
 }
+
+/** How long a stopped daemon waits for its queued log lines to be written. */
+const LOG_DRAIN_MS = 1000;
 
 /** How long a stopped daemon lets its last callbacks run before it exits whatever is still open. */
 const LINGER_AFTER_STOP_MS = 2000;

@@ -51,6 +51,8 @@ export interface StartOptions {
   prefix?: string[];
   /** The client token is in this file (`--token-file`, given in `args`), not in the data dir. */
   tokenFile?: string;
+  /** A descriptor for the daemon's stderr (a log file, as `corral mcp` gives it) instead of a pipe read into `stderr()`. */
+  stderrFd?: number;
 }
 
 export function corralCommand(useBin: boolean): { file: string; args: string[] } {
@@ -73,7 +75,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
   const child = spawn(
     prefix[0] ?? file,
     [...prefix.slice(1), ...(prefix.length > 0 ? [file] : []), ...args, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--root', root, ...(options.args ?? [])],
-    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', options.stderrFd ?? 'pipe'] },
   );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
