@@ -35,6 +35,8 @@ export interface HubEvent {
   at: string;
   sessionId: string;
   data: EngineEvent;
+  /** In a fleet (`corral serve --cluster`): the node the event happened on. */
+  node?: string;
 }
 
 /**
