@@ -40,6 +40,16 @@ export interface HubEvent {
 }
 
 /**
+ * A fleet's event stream (`corral serve --cluster`): a node's stream broke off (`node.unreachable`: its events are
+ * missing until it is back) or is back (`node.reachable`, resumed where it stopped). No id: they are about the fleet.
+ */
+export interface FleetNodeEvent {
+  type: 'node.unreachable' | 'node.reachable';
+  node: string;
+  at: string;
+}
+
+/**
  * The SSE `gap` event: a resume (Last-Event-ID) could not replay everything missed. Events are logged before they
  * are sent and ids stay valid across daemon restarts (kill -9 included), so a gap means: `evicted` — older than
  * the log's window (`lost` counts them); `not-logged` — the store refused to log some events (a full disk, a
@@ -51,4 +61,6 @@ export interface EventGap {
   lastEventId: string;
   lost: number | null;
   reason: 'evicted' | 'not-logged' | 'malformed' | 'other-boot';
+  /** In a fleet: the node whose stream could not replay everything. */
+  node?: string;
 }

@@ -16,6 +16,10 @@ import { Corral } from '../../src/client/Corral.js';
 import type { NodesReply } from '../../src/protocol/apiReplies.js';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { SseParser, type SseFrame } from '../../src/fleet/fleetEvents.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, stop as stopEsbuild } from 'esbuild';
+import { chromium } from 'playwright-core';
 
 /** Short, so a dead node is noticed within seconds (etcd's shortest lease is about 2 s). */
 const LEASE_TTL_SECONDS = 3;
@@ -92,6 +96,39 @@ class EventReader {
   async close(): Promise<void> {
     this.abort.abort();
     await this.done;
+  }
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * The dashboard of `front` in a real Chromium: every session row and the header of `id` show their node, and
+ * `unreachableId`'s say it is unreachable. Skipped (with a note) where Chromium is absent, as the web tests are.
+ */
+async function dashboardShowsNodes(front: DaemonHandle, ids: { node: string; id: string }[], unreachableId: string): Promise<void> {
+  if (!existsSync(CHROMIUM) && process.env.CI === undefined) {
+    process.stdout.write(`# ${CHROMIUM} is absent: the dashboard part is skipped\n`);
+    return;
+  }
+  // The bundle the daemon serves, built as `npm run build:web` does.
+  await build({ entryPoints: [join(REPO_ROOT, 'src', 'web', 'main.ts')], bundle: true, format: 'esm', target: 'chrome110', minify: true, sourcemap: true, outdir: join(REPO_ROOT, 'dist', 'web'), logLevel: 'warning' });
+  // esbuild's service would stay on as a child of this (subreaper) process, which the suite's end must find empty.
+  stopEsbuild();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-crash-reporter', '--disable-breakpad'] });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const link = await front.request<{ url: string }>('POST', '/api/v1/auth/login-links', {});
+    assert.equal(link.status, 201);
+    await page.goto(link.body.url);
+    for (const { node, id } of ids) {
+      await page.waitForSelector(`tr[data-session-id="${id}"] .node-badge[data-node="${node}"]`, { timeout: 20_000 });
+    }
+    await page.waitForSelector(`tr[data-session-id="${unreachableId}"] .node-badge[data-reachable="false"]`, { timeout: 20_000 });
+    await page.goto(`${front.url}/#/s/${unreachableId}`);
+    const badge = await page.waitForSelector('#session-state .node-badge[data-reachable="false"]', { timeout: 20_000 });
+    assert.match((await badge.textContent()) ?? '', /^C · unreachable$/);
+  } finally {
+    await browser.close();
   }
 }
 
@@ -304,6 +341,10 @@ test('kill -9 of C: its sessions unreachable from A and B within the TTL, no pla
   }
   const named = await daemon('B').request<{ error: { code: string } }>('POST', '/api/v1/sessions', { command: ['sh'], node: 'C' });
   assert.equal(named.body.error.code, 'NODE_UNREACHABLE');
+  // The dashboard of A says where each session runs, and that C's do not answer (the ticker runs on meanwhile).
+  const onA = created.find((s) => s.node === 'A') as SessionInfo;
+  const onB = created.find((s) => s.node === 'B') as SessionInfo;
+  await dashboardShowsNodes(daemon('A'), [{ node: 'A', id: onA.id }, { node: 'B', id: onB.id }, { node: 'C', id }], id);
   // Let the ticker run a while with no daemon: its holder keeps it, and its output.
   await sleep(1000);
   const restartAt = Date.now();
