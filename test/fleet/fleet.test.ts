@@ -278,6 +278,49 @@ test("a task's calls go to its node: creates join it, agent creates, exec and /t
   assert.equal((await info(daemon('B'), local.body.sessionId)).body.node, 'B');
 });
 
+test("a session's scoped token at its node: its own session, the fleet's event stream confined to it; another node's door does not know it", async () => {
+  const made = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions', {
+    node: 'C', taskId: 'scoped-task', kind: 'pipe', command: ['/bin/sh', '-c', 'echo "token=$CORRAL_TOKEN url=$CORRAL_URL"; exec sleep 1000'], sandbox: {}, scopedToken: true,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const text = await waitFor('the token printed', async () => {
+    const read = await daemon('A').request<OutputRead>('GET', `/api/v1/sessions/${made.body.id}/output?format=text&since=0`);
+    return /token=\S+ url=\S+/.test(read.body.data) ? read.body.data : undefined;
+  });
+  const token = (/token=(\S+)/.exec(text) as RegExpExecArray)[1] as string;
+  const url = (/url=(\S+)/.exec(text) as RegExpExecArray)[1] as string;
+  const asSession = { authorization: `Bearer ${token}` };
+  const own = await fetch(`${url}/api/v1/sessions/${made.body.id}`, { headers: asSession });
+  assert.equal(own.status, 200, 'its CORRAL_URL is a door that knows its token');
+  const other = created.find((s) => s.node === 'B') as SessionInfo;
+  assert.equal((await fetch(`${url}/api/v1/sessions/${other.id}`, { headers: asSession })).status, 403, 'another session, though routed elsewhere, is out of scope');
+  // Tokens are issued and kept per node: another node's front door does not know this one.
+  assert.equal((await fetch(`${daemon('A').url}/api/v1/sessions/${made.body.id}`, { headers: asSession })).status, 401);
+  // Its event stream, fanned out to every node as this caller: its own session's events, no node reported down.
+  const controller = new AbortController();
+  const response = await fetch(`${url}/api/v1/events`, { headers: asSession, signal: controller.signal });
+  assert.equal(response.status, 200);
+  const parser = new SseParser();
+  const frames: SseFrame[] = [];
+  const reading = (async () => {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) frames.push(...parser.push(Buffer.from(chunk).toString('utf8')));
+    } catch {
+      // Aborted below.
+    }
+  })();
+  await waitFor('every node read', async () => (['A', 'B', 'C'].every((n) => frames.some((f) => f.id?.includes(`${n}=`) === true)) ? true : undefined));
+  const input = await daemon('C').request('DELETE', `/api/v1/sessions/${made.body.id}`);
+  assert.equal(input.status, 200, JSON.stringify(input.body));
+  await daemon('B').request('POST', '/api/v1/sessions', { command: ['true'], kind: 'pipe', node: 'B' });
+  await waitFor('its exit in the stream', async () => (frames.some((f) => f.event === 'session.exited') ? true : undefined));
+  controller.abort();
+  await reading;
+  const events = frames.filter((f) => f.data !== undefined);
+  assert.deepEqual(events.filter((f) => f.event.startsWith('node.')), [], 'no node reported unreachable');
+  for (const frame of events) assert.equal((JSON.parse(frame.data as string) as { sessionId: string }).sessionId, made.body.id, 'only its own session');
+});
+
 test('a flood through the bridge with a stalled second client: every byte, in order, as C recorded them', async () => {
   const a = fleet.node('A');
   const auth = { authorization: `Bearer ${fleet.token}` };
