@@ -3,7 +3,7 @@
 // Breaking out of the loop, or the caller's signal, closes the stream.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EngineEventType, EventGap, HubEvent } from '../protocol/events.js';
+import type { EngineEventType, EventGap, FleetNodeEvent, HubEvent } from '../protocol/events.js';
 import { CorralClientError } from './CorralClientError.js';
 import { queryString, type RestTransport } from './RestTransport.js';
 
@@ -25,7 +25,8 @@ export interface EventsOptions {
   signal?: AbortSignal;
 }
 
-export type CorralEvent = HubEvent | EventGap;
+/** A fleet's stream adds FleetNodeEvent (a node's events stopped or resumed); a single daemon's never sends one. */
+export type CorralEvent = HubEvent | EventGap | FleetNodeEvent;
 
 export async function* eventStream(transport: RestTransport, options: EventsOptions = {}): AsyncGenerator<CorralEvent> {
   const path = `/api/v1/events${queryString({ types: options.types?.join(','), sessionId: options.sessionId })}`;
@@ -45,9 +46,15 @@ export async function* eventStream(transport: RestTransport, options: EventsOpti
       failures = 0;
       for await (const message of sseMessages(response)) {
         if (message.retry !== undefined) retryMs = message.retry;
+        // An id with no data (where a fresh stream starts) moves the resume point too, as in a browser.
+        if (message.id !== undefined) lastEventId = message.id;
         if (message.data === undefined) continue;
         if (message.event === 'gap') {
           yield { type: 'gap', ...(JSON.parse(message.data) as Omit<EventGap, 'type'>) };
+          continue;
+        }
+        if (message.event === 'node.unreachable' || message.event === 'node.reachable') {
+          yield JSON.parse(message.data) as FleetNodeEvent;
           continue;
         }
         const event = JSON.parse(message.data) as HubEvent;

@@ -25,11 +25,22 @@ import { PeerClient } from './peerClient.js';
 import { placeSession } from './placement.js';
 import { SessionDirectory, type Location } from './sessionDirectory.js';
 import { bridgeUpgrade } from './upgradeBridge.js';
+import { FleetEventStream } from './fleetEvents.js';
+import { eventsQuery } from '../server/events/sseRoute.js';
+import { parseWith } from '../server/routeTable.js';
 import { asLost, matches, sessionsIn } from './sessionViews.js';
 
 const SESSION_ROUTE = `${API_PREFIX}/sessions/:id`;
 const WS_SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
 const nodeParams = z.object({ name: nodeNameSchema });
+/** Routes whose call names a task (in the body or the path): answered by the task's node. */
+const TASK_ROUTES = new Set([
+  `POST ${API_PREFIX}/sessions/agent`,
+  `POST ${API_PREFIX}/sessions/claude`,
+  `POST ${API_PREFIX}/exec`,
+  `GET ${API_PREFIX}/tasks/:taskId`,
+  `DELETE ${API_PREFIX}/tasks/:taskId`,
+]);
 /** Sessions asked of each node for the fleet list when the caller gives no limit (the route's own default). */
 const DEFAULT_PAGE = 100;
 
@@ -45,6 +56,8 @@ export class FleetFace implements DaemonFace {
   /** Directory writes of sessions created here, awaited before their creator hears of them. */
   private readonly recording = new Map<string, Promise<void>>();
   private snapshotTimer: NodeJS.Timeout | null = null;
+  /** Open fleet-wide event streams, ended when the daemon stops. */
+  private readonly eventStreams = new Set<FleetEventStream>();
 
   constructor(private readonly options: FleetOptions) {
     this.etcd = createEtcdClient(options.etcd);
@@ -91,6 +104,16 @@ export class FleetFace implements DaemonFace {
         const id = (request.params as { id?: string }).id;
         if (id === undefined || isLocal(id)) return;
         await this.routeSession(id, request, reply, principal);
+        return;
+      }
+      if (route === `${API_PREFIX}/events` && request.method === 'GET') {
+        this.fleetEvents(request, reply, principal);
+        return;
+      }
+      // What names a task goes to the node its sessions run on (an agent create or an exec may start one there).
+      const taskId = TASK_ROUTES.has(`${request.method} ${route}`) ? taskIdOf(request) : undefined;
+      if (taskId !== undefined) {
+        await this.routeTask(taskId, request, reply, principal);
         return;
       }
       if (principal.kind !== 'owner') return;
@@ -206,6 +229,7 @@ export class FleetFace implements DaemonFace {
       subscription.dispose();
       removeRouter();
       if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
+      for (const stream of [...this.eventStreams]) stream.end();
       // Sessions still live here (a SIGTERM keeps them under their holders): the node is not gone, only restarting.
       await this.membership.stop(engine.sessions.live().length === 0);
       this.peers.dispose();
@@ -293,6 +317,45 @@ export class FleetFace implements DaemonFace {
     this.peers.proxy(node, request, reply, principal, request.body);
   }
 
+  /**
+   * A call that names a task (an agent create, an exec, GET or DELETE /tasks/:taskId) is answered by the node the
+   * task's sessions run on, so a task's idempotency (one live session per taskId) holds across the fleet. A task no
+   * node has started yet is this node's: agent creates and execs run where they are asked (the project path, the
+   * agent's home and worktree are paths of that machine); only plain creates are placed by room.
+   */
+  private async routeTask(taskId: string, request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
+    this.requireRouting();
+    const name = await this.etcdCall(() => this.directory.taskNode(taskId));
+    if (name === null || name === this.options.nodeName) return;
+    const node = this.membership.node(name);
+    // A forgotten node's tasks ended with it: a new session of the task starts here.
+    if (node === undefined) return;
+    if (node.state === 'unreachable') {
+      throw new CorralError('NODE_UNREACHABLE', `Task ${taskId} runs on node ${name}, which is not answering; retry once it is back.`, { details: { node: name } });
+    }
+    this.peers.proxy(node, request, reply, principal, request.body);
+  }
+
+  /** GET /events: every node's stream merged (fleetEvents.ts); with etcd out of reach, this node's own (the route's). */
+  private fleetEvents(request: FastifyRequest, reply: FastifyReply, principal: Principal): void {
+    if (!this.membership.routing) return;
+    // A bad query is refused here, before the stream starts, as the route would.
+    parseWith(eventsQuery, request.query, 'query');
+    const lastEventId = request.headers['last-event-id'];
+    void reply.hijack();
+    const stream = new FleetEventStream(reply.raw, {
+      peers: this.peers,
+      nodes: () => this.membership.nodes(),
+      self: this.options.nodeName,
+      principal,
+      search: request.url.split('?')[1] ?? '',
+      lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
+      pollMs: this.options.pollMs,
+      onEnd: () => this.eventStreams.delete(stream),
+    });
+    this.eventStreams.add(stream);
+  }
+
   /** POST /sessions: the node with the most room, or the one named; here or forwarded there. */
   private async place(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const parsed = createSessionSchema.safeParse(request.body ?? {});
@@ -302,7 +365,15 @@ export class FleetFace implements DaemonFace {
     const body = { ...(request.body as Record<string, unknown>) };
     delete body.node;
     delete body.nodeSelector;
-    const target = placeSession(this.membership.nodes(), { node: parsed.data.node, selector: parsed.data.nodeSelector });
+    // A task's next session joins its others (the node named must be that one, if any).
+    const taskNode = parsed.data.taskId === undefined ? null : await this.etcdCall(() => this.directory.taskNode(parsed.data.taskId as string));
+    const known = taskNode !== null && this.membership.node(taskNode) !== undefined ? taskNode : undefined;
+    if (known !== undefined && parsed.data.node !== undefined && parsed.data.node !== known) {
+      throw new CorralError('CONFLICT', `Task ${parsed.data.taskId as string} runs on node ${known}: its sessions stay on one node (leave out node, or name ${known}).`, {
+        details: { node: known },
+      });
+    }
+    const target = placeSession(this.membership.nodes(), { node: known ?? parsed.data.node, selector: known === undefined ? parsed.data.nodeSelector : undefined });
     const placement = this.membership.notePlacement(target);
     if (target === this.options.nodeName) {
       request.body = body;
@@ -403,4 +474,12 @@ export class FleetFace implements DaemonFace {
 function principalOf(request: FastifyRequest): Principal {
   const caller = scopedCallerOf(request.raw);
   return caller === undefined ? { kind: 'owner' } : { kind: 'scoped', scope: caller.scope };
+}
+
+/** The task a call names: `:taskId` in the path, else `taskId` in the body. */
+function taskIdOf(request: FastifyRequest): string | undefined {
+  const fromPath = (request.params as { taskId?: unknown } | undefined)?.taskId;
+  if (typeof fromPath === 'string') return fromPath;
+  const fromBody = (request.body as { taskId?: unknown } | undefined)?.taskId;
+  return typeof fromBody === 'string' ? fromBody : undefined;
 }

@@ -15,6 +15,8 @@ export const keys = {
   /** Durable: session id → { node, session } (the session as created), written on create, deleted on purge. */
   sessionsPrefix: `${ROOT}sessions/`,
   session: (id: string): string => `${ROOT}sessions/${id}`,
+  /** Durable: task id → the node its sessions run on (a task's sessions share a node, so its idempotency holds). */
+  task: (taskId: string): string => `${ROOT}tasks/${taskId}`,
   /** Durable: sessions of a forgotten node, ended as lost. */
   lostPrefix: `${ROOT}lost/`,
   lost: (id: string): string => `${ROOT}lost/${id}`,

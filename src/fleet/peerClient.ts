@@ -2,7 +2,7 @@
 // (CALLER_HEADER), never the client's own token, cookie or Origin. `json` for the fleet's own calls (lists, creates),
 // `proxy` to stream a client's request through unchanged (long-polls, SSE, large reads).
 
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CorralError, type ErrorBody } from '../protocol/errors.js';
 import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, type Principal } from '../server/auth.js';
@@ -76,6 +76,13 @@ export class PeerClient {
       client.end(text);
     });
     outgoing.end(payload);
+  }
+
+  /** A long-lived GET (an event stream) to the node; the caller ends it, and handles its `error`. */
+  stream(node: { name: string; url: string }, path: string, principal: Principal, headers: OutgoingHttpHeaders, onResponse: (response: IncomingMessage) => void): ClientRequest {
+    const outgoing = this.open(node, 'GET', path, principal, headers, onResponse);
+    outgoing.end();
+    return outgoing;
   }
 
   private open(

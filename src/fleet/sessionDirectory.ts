@@ -20,6 +20,8 @@ const CACHE_LIMIT = 10_000;
 
 export class SessionDirectory {
   private readonly cache = new Map<string, string>();
+  /** Task id → node (a task never moves either: every later session of it is sent to the same node). */
+  private readonly taskNodes = new Map<string, string>();
 
   constructor(private readonly etcd: Etcd3) {}
 
@@ -27,6 +29,22 @@ export class SessionDirectory {
     const entry: DirectoryEntry = { node, session };
     await this.etcd.put(keys.session(session.id)).value(JSON.stringify(entry));
     this.remember(session.id, node);
+    if (session.taskId !== undefined && session.taskId !== null) {
+      await this.etcd.put(keys.task(session.taskId)).value(node);
+      this.taskNodes.set(session.taskId, node);
+    }
+  }
+
+  /** The node a task's sessions run on, or null for a task no node has started. Throws when etcd cannot be reached. */
+  async taskNode(taskId: string): Promise<string | null> {
+    const cached = this.taskNodes.get(taskId);
+    if (cached !== undefined) return cached;
+    const node = await this.etcd.get(keys.task(taskId)).string();
+    if (node !== null) {
+      if (this.taskNodes.size >= CACHE_LIMIT) this.taskNodes.delete(this.taskNodes.keys().next().value as string);
+      this.taskNodes.set(taskId, node);
+    }
+    return node;
   }
 
   /** What the caller learned from a node's own answer (a create forwarded there). */

@@ -47,6 +47,18 @@ export interface HubEvent {
   at: string;
   sessionId: string;
   data: EngineEvent;
+  /** In a fleet (`corral serve --cluster`): the node the event happened on. */
+  node?: string;
+}
+
+/**
+ * A fleet's event stream (`corral serve --cluster`): a node's stream broke off (`node.unreachable`: its events are
+ * missing until it is back) or is back (`node.reachable`, resumed where it stopped). No id: they are about the fleet.
+ */
+export interface FleetNodeEvent {
+  type: 'node.unreachable' | 'node.reachable';
+  node: string;
+  at: string;
 }
 
 /**
@@ -61,4 +73,6 @@ export interface EventGap {
   lastEventId: string;
   lost: number | null;
   reason: 'evicted' | 'not-logged' | 'malformed' | 'other-boot';
+  /** In a fleet: the node whose stream could not replay everything. */
+  node?: string;
 }

@@ -8,6 +8,19 @@ export function stateBadge(state: SessionState): HTMLSpanElement {
   return h('span', { class: `badge state-${state}`, attrs: { 'data-state': state } }, state.replace('_', ' '));
 }
 
+/**
+ * The node a session runs on, in a fleet only (a single daemon's sessions carry no `node`: nothing is shown); one
+ * whose node is not answering says so (`reachable: false`: its state is the last one known).
+ */
+export function nodeBadge(session: { node?: string; reachable?: boolean }): HTMLSpanElement | null {
+  if (session.node === undefined) return null;
+  const unreachable = session.reachable === false;
+  return h('span', {
+    class: unreachable ? 'badge node-badge node-unreachable' : 'badge node-badge',
+    attrs: { 'data-node': session.node, 'data-reachable': String(!unreachable), title: unreachable ? `node ${session.node} is not answering: the state shown is the last one known` : `runs on node ${session.node}` },
+  }, unreachable ? `${session.node} · unreachable` : session.node);
+}
+
 export function age(fromIso: string, now: number = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(fromIso)) / 1000));
   if (seconds < 60) return `${seconds}s`;

@@ -8,7 +8,7 @@ import { ApiError, sessionsApi, type Catalog } from './api.js';
 import { AttentionQueue } from './attention.js';
 import { renameButton } from './rename.js';
 import { Disposer, h, replaceChildren, type Disposable } from './dom.js';
-import { age, exitText, sessionTitle, shortCommand, splitArgv, stateBadge, usageText } from './format.js';
+import { age, exitText, nodeBadge, sessionTitle, shortCommand, splitArgv, stateBadge, usageText } from './format.js';
 import type { LiveSessions } from './liveSessions.js';
 
 /** Ages re-render this often so "12s" keeps counting without new events. */
@@ -123,7 +123,8 @@ export function renderSessionsView(root: HTMLElement, live: LiveSessions, naviga
 
   function nameCell(session: SessionInfo): HTMLTableCellElement {
     const link = h('a', { attrs: { href: `#/s/${session.id}` } }, sessionTitle(session));
-    return h('td', { class: 'name', attrs: { 'data-label': 'Session' } }, link,
+    const node = nodeBadge(session);
+    return h('td', { class: 'name', attrs: { 'data-label': 'Session' } }, link, ...(node === null ? [] : [' ', node]),
       h('div', { class: 'sub mono', attrs: { title: session.command.join(' ') } }, shortCommand(session)));
   }
 

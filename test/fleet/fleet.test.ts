@@ -15,6 +15,11 @@ import { corralCommand, REPO_ROOT, type DaemonHandle } from '../helpers/daemonHa
 import { Corral } from '../../src/client/Corral.js';
 import type { NodesReply } from '../../src/protocol/apiReplies.js';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
+import { SseParser, type SseFrame } from '../../src/fleet/fleetEvents.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, stop as stopEsbuild } from 'esbuild';
+import { chromium } from 'playwright-core';
 
 /** Short, so a dead node is noticed within seconds (etcd's shortest lease is about 2 s). */
 const LEASE_TTL_SECONDS = 3;
@@ -50,6 +55,81 @@ async function allUp(front: DaemonHandle): Promise<void> {
 
 async function info(front: DaemonHandle, id: string): Promise<{ status: number; body: SessionInfo & { error?: { code: string } } }> {
   return front.request('GET', `/api/v1/sessions/${id}`);
+}
+
+/** An event stream read as a browser would (frames with data), until closed. */
+class EventReader {
+  readonly frames: SseFrame[] = [];
+  /** The last id seen, as EventSource keeps it (id-only frames included). */
+  lastId: string | undefined;
+  private readonly abort = new AbortController();
+  private readonly done: Promise<void>;
+
+  constructor(front: DaemonHandle, headers: Record<string, string> = {}) {
+    this.done = (async () => {
+      try {
+        const response = await fetch(`${front.url}/api/v1/events`, { headers: { authorization: `Bearer ${fleet.token}`, ...headers }, signal: this.abort.signal });
+        assert.equal(response.status, 200);
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          for (const frame of parser.push(decoder.decode(chunk, { stream: true }))) {
+            if (frame.id !== undefined) this.lastId = frame.id;
+            if (frame.data !== undefined) this.frames.push(frame);
+          }
+        }
+      } catch {
+        // Closed by the test.
+      }
+    })();
+  }
+
+  /** The events (with data) of one type, parsed. */
+  of<T = { node?: string; sessionId?: string }>(type: string): T[] {
+    return this.frames.filter((frame) => frame.event === type).map((frame) => JSON.parse(frame.data as string) as T);
+  }
+
+  async until(check: () => boolean, what: string): Promise<void> {
+    await waitFor(what, async () => (check() ? true : undefined));
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * The dashboard of `front` in a real Chromium: every session row and the header of `id` show their node, and
+ * `unreachableId`'s say it is unreachable. Skipped (with a note) where Chromium is absent, as the web tests are.
+ */
+async function dashboardShowsNodes(front: DaemonHandle, ids: { node: string; id: string }[], unreachableId: string): Promise<void> {
+  if (!existsSync(CHROMIUM) && process.env.CI === undefined) {
+    process.stdout.write(`# ${CHROMIUM} is absent: the dashboard part is skipped\n`);
+    return;
+  }
+  // The bundle the daemon serves, built as `npm run build:web` does.
+  await build({ entryPoints: [join(REPO_ROOT, 'src', 'web', 'main.ts')], bundle: true, format: 'esm', target: 'chrome110', minify: true, sourcemap: true, outdir: join(REPO_ROOT, 'dist', 'web'), logLevel: 'warning' });
+  // esbuild's service would stay on as a child of this (subreaper) process, which the suite's end must find empty.
+  stopEsbuild();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-crash-reporter', '--disable-breakpad'] });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const link = await front.request<{ url: string }>('POST', '/api/v1/auth/login-links', {});
+    assert.equal(link.status, 201);
+    await page.goto(link.body.url);
+    for (const { node, id } of ids) {
+      await page.waitForSelector(`tr[data-session-id="${id}"] .node-badge[data-node="${node}"]`, { timeout: 20_000 });
+    }
+    await page.waitForSelector(`tr[data-session-id="${unreachableId}"] .node-badge[data-reachable="false"]`, { timeout: 20_000 });
+    await page.goto(`${front.url}/#/s/${unreachableId}`);
+    const badge = await page.waitForSelector('#session-state .node-badge[data-reachable="false"]', { timeout: 20_000 });
+    assert.match((await badge.textContent()) ?? '', /^C · unreachable$/);
+  } finally {
+    await browser.close();
+  }
 }
 
 /** A session's raw output from `since` to `until`, read from `from` (paged by nextOffset). */
@@ -131,6 +211,116 @@ test('a WebSocket through A to a session on C: input, resize, output, then resum
   await resumed.close();
 });
 
+test("A's event stream carries every node's events, each with its node, and resumes with its composite id", async () => {
+  const a = daemon('A');
+  const reader = new EventReader(a);
+  // Every node's starting point is in the id before anything happens, so a resume misses nothing of any node.
+  await reader.until(() => ['A', 'B', 'C'].every((name) => reader.lastId?.includes(`${name}=`) === true), 'the starting points of all nodes');
+  const made: SessionInfo[] = [];
+  for (const node of ['B', 'C']) {
+    const reply = await daemon(node).request<SessionInfo>('POST', '/api/v1/sessions', { command: ['sh'], node, name: `events-${node}` });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    made.push(reply.body);
+  }
+  await reader.until(() => made.every((s) => reader.of('session.created').some((e) => e.sessionId === s.id)), 'the creates on B and C');
+  for (const session of made) {
+    const event = reader.of<{ node: string; data: { session: SessionInfo } }>('session.created').find((e) => e.data.session.id === session.id);
+    assert.equal(event?.node, session.node, 'the event says its node');
+    assert.equal(event?.data.session.node, session.node, 'so does its session');
+  }
+  const resumeFrom = reader.lastId as string;
+  assert.match(resumeFrom, /^fleet:A=[^,]+,B=[^,]+,C=[^,]+$/);
+  await reader.close();
+
+  // Events on every node while nobody listens; a resume gets exactly those, once.
+  const missed: string[] = [];
+  for (const node of ['A', 'B', 'C']) {
+    const reply = await daemon(node).request<SessionInfo>('POST', '/api/v1/sessions', { command: ['sh'], node, name: `missed-${node}` });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    missed.push(reply.body.id);
+  }
+  const resumed = new EventReader(a, { 'last-event-id': resumeFrom });
+  await resumed.until(() => missed.every((id) => resumed.of('session.created').some((e) => e.sessionId === id)), 'the missed creates');
+  const createdIds = resumed.of('session.created').map((e) => e.sessionId);
+  for (const session of made) assert.ok(!createdIds.includes(session.id), 'nothing seen before comes again');
+  assert.equal(new Set(createdIds).size, createdIds.length, 'nothing twice');
+  assert.deepEqual(resumed.of('gap'), [], 'nothing lost');
+  await resumed.close();
+});
+
+test("a task's calls go to its node: creates join it, agent creates, exec and /tasks/:taskId from any front", async () => {
+  const first = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions', { command: ['sh'], node: 'C', taskId: 'fleet-task' });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  // Idempotent per task across the fleet: the same taskId from another front is the same session, on C.
+  const again = await daemon('B').request<SessionInfo>('POST', '/api/v1/sessions', { command: ['sh'], taskId: 'fleet-task' });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.id, first.body.id);
+  const agent = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions/agent', { agent: 'claude', taskId: 'fleet-task' });
+  assert.equal(agent.status, 200, JSON.stringify(agent.body));
+  assert.equal(agent.body.id, first.body.id, 'the agent create of a task that runs on C is answered by C');
+  const elsewhere = await daemon('A').request<{ error: { code: string } }>('POST', '/api/v1/sessions', { command: ['sh'], taskId: 'fleet-task', node: 'B' });
+  assert.equal(elsewhere.status, 409);
+  assert.equal(elsewhere.body.error.code, 'CONFLICT');
+  const exec = await daemon('B').request<{ sessionId: string; stdout: string }>('POST', '/api/v1/exec', { command: ['sh', '-c', 'echo exec-$((3*4))'], taskId: 'fleet-task' });
+  assert.equal(exec.status, 200, JSON.stringify(exec.body));
+  assert.equal(exec.body.stdout, 'exec-12\n');
+  assert.equal((await info(daemon('C'), exec.body.sessionId)).body.node, 'C', 'the exec ran on C');
+  const task = await daemon('A').request<{ sessions: SessionInfo[] }>('GET', '/api/v1/tasks/fleet-task');
+  assert.equal(task.status, 200, JSON.stringify(task.body));
+  assert.deepEqual(new Set(task.body.sessions.map((s) => s.id)), new Set([first.body.id, exec.body.sessionId]));
+  assert.ok(task.body.sessions.every((s) => s.node === 'C'));
+  const ended = await daemon('B').request('DELETE', '/api/v1/tasks/fleet-task');
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+  assert.equal((await info(daemon('C'), first.body.id)).body.state, 'terminated', 'DELETE /tasks through B ended it on C');
+  // A task no node has started runs where it is asked (agent creates and execs are node-local then).
+  const local = await daemon('B').request<{ sessionId: string }>('POST', '/api/v1/exec', { command: ['true'], taskId: 'fleet-task-b' });
+  assert.equal(local.status, 200, JSON.stringify(local.body));
+  assert.equal((await info(daemon('B'), local.body.sessionId)).body.node, 'B');
+});
+
+test("a session's scoped token at its node: its own session, the fleet's event stream confined to it; another node's door does not know it", async () => {
+  const made = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions', {
+    node: 'C', taskId: 'scoped-task', kind: 'pipe', command: ['/bin/sh', '-c', 'echo "token=$CORRAL_TOKEN url=$CORRAL_URL"; exec sleep 1000'], sandbox: {}, scopedToken: true,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const text = await waitFor('the token printed', async () => {
+    const read = await daemon('A').request<OutputRead>('GET', `/api/v1/sessions/${made.body.id}/output?format=text&since=0`);
+    return /token=\S+ url=\S+/.test(read.body.data) ? read.body.data : undefined;
+  });
+  const token = (/token=(\S+)/.exec(text) as RegExpExecArray)[1] as string;
+  const url = (/url=(\S+)/.exec(text) as RegExpExecArray)[1] as string;
+  const asSession = { authorization: `Bearer ${token}` };
+  const own = await fetch(`${url}/api/v1/sessions/${made.body.id}`, { headers: asSession });
+  assert.equal(own.status, 200, 'its CORRAL_URL is a door that knows its token');
+  const other = created.find((s) => s.node === 'B') as SessionInfo;
+  assert.equal((await fetch(`${url}/api/v1/sessions/${other.id}`, { headers: asSession })).status, 403, 'another session, though routed elsewhere, is out of scope');
+  // Tokens are issued and kept per node: another node's front door does not know this one.
+  assert.equal((await fetch(`${daemon('A').url}/api/v1/sessions/${made.body.id}`, { headers: asSession })).status, 401);
+  // Its event stream, fanned out to every node as this caller: its own session's events, no node reported down.
+  const controller = new AbortController();
+  const response = await fetch(`${url}/api/v1/events`, { headers: asSession, signal: controller.signal });
+  assert.equal(response.status, 200);
+  const parser = new SseParser();
+  const frames: SseFrame[] = [];
+  const reading = (async () => {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) frames.push(...parser.push(Buffer.from(chunk).toString('utf8')));
+    } catch {
+      // Aborted below.
+    }
+  })();
+  await waitFor('every node read', async () => (['A', 'B', 'C'].every((n) => frames.some((f) => f.id?.includes(`${n}=`) === true)) ? true : undefined));
+  const input = await daemon('C').request('DELETE', `/api/v1/sessions/${made.body.id}`);
+  assert.equal(input.status, 200, JSON.stringify(input.body));
+  await daemon('B').request('POST', '/api/v1/sessions', { command: ['true'], kind: 'pipe', node: 'B' });
+  await waitFor('its exit in the stream', async () => (frames.some((f) => f.event === 'session.exited') ? true : undefined));
+  controller.abort();
+  await reading;
+  const events = frames.filter((f) => f.data !== undefined);
+  assert.deepEqual(events.filter((f) => f.event.startsWith('node.')), [], 'no node reported unreachable');
+  for (const frame of events) assert.equal((JSON.parse(frame.data as string) as { sessionId: string }).sessionId, made.body.id, 'only its own session');
+});
+
 test('a flood through the bridge with a stalled second client: every byte, in order, as C recorded them', async () => {
   const a = fleet.node('A');
   const auth = { authorization: `Bearer ${fleet.token}` };
@@ -166,6 +356,8 @@ test('kill -9 of C: its sessions unreachable from A and B within the TTL, no pla
   const id = ticker.body.id;
   // Both fronts have listed C's sessions, as a dashboard would.
   for (const front of ['A', 'B']) assert.equal((await daemon(front).request('GET', '/api/v1/sessions')).status, 200);
+  const events = new EventReader(daemon('A'));
+  await events.until(() => events.lastId?.includes('C=') === true, "A's stream reads C");
   await fleet.node('C').daemon.crash();
   const downAt = Date.now();
   for (const front of ['A', 'B']) {
@@ -192,6 +384,10 @@ test('kill -9 of C: its sessions unreachable from A and B within the TTL, no pla
   }
   const named = await daemon('B').request<{ error: { code: string } }>('POST', '/api/v1/sessions', { command: ['sh'], node: 'C' });
   assert.equal(named.body.error.code, 'NODE_UNREACHABLE');
+  // The dashboard of A says where each session runs, and that C's do not answer (the ticker runs on meanwhile).
+  const onA = created.find((s) => s.node === 'A') as SessionInfo;
+  const onB = created.find((s) => s.node === 'B') as SessionInfo;
+  await dashboardShowsNodes(daemon('A'), [{ node: 'A', id: onA.id }, { node: 'B', id: onB.id }, { node: 'C', id }], id);
   // Let the ticker run a while with no daemon: its holder keeps it, and its output.
   await sleep(1000);
   const restartAt = Date.now();
@@ -201,6 +397,10 @@ test('kill -9 of C: its sessions unreachable from A and B within the TTL, no pla
     return got.status === 200 && got.body.reachable === undefined ? got.body : undefined;
   });
   assert.equal(back.state === 'terminated', false);
+  await events.until(() => events.of('node.reachable').some((e) => e.node === 'C'), 'the stream says C is back');
+  assert.deepEqual(events.of('node.unreachable').map((e) => e.node), ['C'], 'C announced unreachable, once');
+  assert.ok(events.frames.findIndex((f) => f.event === 'node.unreachable') < events.frames.findIndex((f) => f.event === 'node.reachable'));
+  await events.close();
   const text = await daemon('A').request<OutputRead>('GET', `/api/v1/sessions/${id}/output?format=text&since=0`);
   const stamps = [...text.body.data.matchAll(/tick (\d+)/g)].map((m) => Number(BigInt(m[1] as string) / 1_000_000n));
   assert.ok(stamps.some((at) => at > downAt + 200 && at < restartAt), 'output made while C was down is there');
@@ -217,6 +417,8 @@ test('etcd stopped for 5 s: each node serves its own sessions, routing answers R
     return got.status === 503 ? got.body : undefined;
   });
   assert.equal(refused.error.code, 'ROUTING_UNAVAILABLE');
+  // Each node notices on its own tick: B may still be routing a moment after A stopped.
+  await waitFor('B notices etcd is gone', async () => ((await daemon('B').request('GET', '/api/v1/nodes')).status === 503 ? true : undefined));
   const own = await daemon('A').request('POST', `/api/v1/sessions/${onA.id}/input`, { data: 'echo "own-$((5*5))"\n' });
   assert.equal(own.status, 200, JSON.stringify(own.body));
   const waited = await daemon('A').request<{ matched: boolean }>('POST', `/api/v1/sessions/${onA.id}/wait`, { pattern: 'own-25', since: 0, timeoutMs: 20_000 });

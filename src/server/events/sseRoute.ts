@@ -94,6 +94,9 @@ export function registerEventStream(
     write(`retry: ${SSE_RETRY_MS}\n\n`);
     // Subscribe before replaying: the backlog and the live events are read in the same synchronous turn.
     disposables.add(hub.onEvent(send));
+    // A fresh stream says where it starts (an id with no data sets the client's Last-Event-ID, dispatches nothing):
+    // a client that sees no event before it reconnects still resumes from here, not from whatever is new then.
+    if (lastEventId === undefined) write(`id: ${hub.lastId}\n\n`);
     if (lastEventId !== undefined) {
       const resume = hub.resumeAfter(lastEventId);
       if (resume.reason !== 'ok') {

@@ -5,7 +5,7 @@
 import type { SessionInfo } from '../../protocol/sessionTypes.js';
 import { containmentText, sandboxBindsText, sandboxText } from '../../protocol/isolationText.js';
 import { h, replaceChildren } from '../dom.js';
-import { age, exitText, sessionTitle, stateBadge } from '../format.js';
+import { age, exitText, nodeBadge, sessionTitle, stateBadge } from '../format.js';
 import type { LinkStatus } from '../terminalConnection.js';
 
 export class SessionHeader {
@@ -30,7 +30,8 @@ export class SessionHeader {
       this.titleEl.textContent = this.sessionId;
       return;
     }
-    replaceChildren(this.badgeSlot, stateBadge(session.state));
+    const node = nodeBadge(session);
+    replaceChildren(this.badgeSlot, stateBadge(session.state), ...(node === null ? [] : [' ', node]));
     this.titleEl.textContent = sessionTitle(session);
     const parts = [
       session.profile,
