@@ -491,8 +491,8 @@ test('drain stops placements on a node and shows what still runs there; forget e
     const lost = forgot.body.lost.find((s) => s.id === session.id);
     assert.equal(lost?.state, 'terminated');
     assert.equal(lost?.exit?.reason, 'lost');
-    const seen = await info(daemon('B'), session.id);
-    assert.equal(seen.body.exit?.reason, 'lost', 'every node shows it lost');
+    // B learns of the forget through etcd, a moment later.
+    await waitFor(`B shows ${session.id} lost`, async () => ((await info(daemon('B'), session.id)).body.exit?.reason === 'lost' ? true : undefined));
   }
   await waitFor('B no longer lists C', async () => {
     const nodes = await daemon('B').request<NodesReply>('GET', '/api/v1/nodes');
