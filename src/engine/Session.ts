@@ -23,6 +23,7 @@ import type {
 import { REDACTED } from '../protocol/sessionTypes.js';
 import type { BackendProcess, HostRecord, OutputChannel as BackendChannel, ProcessBackend, ProcessStatus } from './backends/ProcessBackend.js';
 import { OutputStream } from './output/OutputStream.js';
+import { PipeCheckpoint, ResendFilter, type PipeOffsets } from './output/PipeCheckpoint.js';
 import { readView, type ReadOptions } from './output/readView.js';
 import { PatternScan, testPattern } from './output/PatternScan.js';
 import { loneSurrogateIndex } from './output/utf8.js';
@@ -102,6 +103,8 @@ export interface SessionDeps {
   screenDropAfterMs?: number;
   /** Where a sandboxed program's init says how it ended (sandboxExit.ts). */
   sandboxExitFile: string;
+  /** Where a pipe session under a holder keeps its PipeCheckpoint. */
+  pipeCheckpointFile: string;
 }
 
 /** What a session had when its daemon stopped: a restarted daemon rebuilds the session from it (issue 14). */
@@ -179,8 +182,10 @@ export class Session {
   private programExited = false;
   /** True while a reattach replays the journal tail to the detector: it re-derives, the recorded state stands. */
   private replaying = false;
-  /** Combined bytes a reattach must not append again (a crash left the combined journal ahead of stdout/stderr). */
-  private combinedSkip = 0;
+  /** Per stream, leading bytes a reattach's holder resends that the stream's journal already holds (PipeCheckpoint). */
+  private resent = new ResendFilter();
+  /** A pipe session under a holder: where its three journals were last on disk together, written before each ack. */
+  private checkpoint: PipeCheckpoint | null = null;
 
   private readonly stateEmitter = new Emitter<StateEvent>();
   readonly onStateChange: Event<StateEvent> = this.stateEmitter.event;
@@ -320,11 +325,11 @@ export class Session {
   /**
    * Takes over a process a previous daemon started (its holder was found and verified): the streams continue from
    * their journals' ends, the screen is rebuilt from `tail` (the journal's last bytes) and the detector re-derives
-   * from it, while the recorded state stands until new output or hooks move it. `combinedSkip`: bytes the combined
-   * journal already has beyond what stdout and stderr had (a crash between their writes).
+   * from it, while the recorded state stands until new output or hooks move it. `skip`: per stream, the leading bytes
+   * of what the holder resends that the stream's journal already has (see planPipeResume).
    */
-  reattach(proc: BackendProcess, tail: Buffer, combinedSkip = 0): void {
-    this.combinedSkip = combinedSkip;
+  reattach(proc: BackendProcess, tail: Buffer, skip: PipeOffsets = { combined: 0, stdout: 0, stderr: 0 }): void {
+    this.resent = new ResendFilter(skip);
     // The cgroup an earlier daemon made for it (named after the session), so it still ends whole.
     this.cgroup = this.deps.containment.find(this.id);
     // An earlier daemon closed the pipe's stdin: input stays refused (INPUT_CLOSED), as it was.
@@ -346,6 +351,11 @@ export class Session {
   private attachProcess(proc: BackendProcess, screenFrom = this.output.endOffset): void {
     this.proc = proc;
     const host = proc.host;
+    if (host !== undefined && this.spec.kind === 'pipe') {
+      const checkpoint = new PipeCheckpoint(this.deps.pipeCheckpointFile);
+      this.checkpoint = checkpoint;
+      this.disposables.add(toDisposable(() => checkpoint.close()));
+    }
     // A holder's program is not our child: its holder reaps it (and the orphan reaper the holder).
     if (host === undefined) this.deps.onDirectChild(proc.pid, true);
     this.rootIdentity = host?.record.program ?? identify(proc.pid) ?? { pid: proc.pid, startTime: -1 };
@@ -383,6 +393,8 @@ export class Session {
       while (this.unacknowledged.size > 0) {
         const batch = [...this.unacknowledged];
         this.unacknowledged.clear();
+        // Taken with the flush: every byte up to these ends is on disk once it resolves.
+        const mark = this.pipeMark();
         try {
           await this.flushStreams();
         } catch (error) {
@@ -390,6 +402,8 @@ export class Session {
           // program. The loss is the journal's to report (it moved firstAvailableOffset).
           this.deps.log('warn', 'output journal failed; acknowledging the holder anyway', { error: (error as Error).message });
         }
+        // Before the ack: a checkpoint behind what the holder dropped would make a reattach ask for bytes it no longer has.
+        if (mark !== null) this.checkpoint?.write(mark);
         for (const [channel, offset] of batch) this.proc?.acknowledge?.(channel, offset);
       }
     } finally {
@@ -399,6 +413,19 @@ export class Session {
 
   private async flushStreams(): Promise<void> {
     await Promise.all([this.output.flush(), this.stdout?.flush(), this.stderr?.flush()]);
+  }
+
+  /**
+   * The streams' ends as one consistent triple (PipeCheckpoint): every appended byte is in combined and in its
+   * channel's stream together, except resent bytes a stream still skips, which it holds already and are not counted.
+   */
+  private pipeMark(): PipeOffsets | null {
+    if (this.stdout === null || this.stderr === null) return null;
+    return {
+      combined: this.output.endOffset - this.resent.remaining('combined'),
+      stdout: this.stdout.endOffset - this.resent.remaining('stdout'),
+      stderr: this.stderr.endOffset - this.resent.remaining('stderr'),
+    };
   }
 
   /** Already on its way to `terminated` (its program exited, or a termination runs): nothing left to keep running. */
@@ -428,7 +455,9 @@ export class Session {
   async detachHost(): Promise<void> {
     const host = this.proc?.host;
     if (host === undefined) return;
+    const mark = this.pipeMark();
     await this.flushStreams();
+    if (mark !== null) this.checkpoint?.write(mark);
     host.detach();
     this.disposables.dispose();
     await Promise.all([this.output.close(), this.stdout?.close(), this.stderr?.close()]);
@@ -438,19 +467,16 @@ export class Session {
 
   /** Hot path: stream appends and a timestamp. Screen parsing and state rules run later. */
   private handleData(channel: 'pty' | 'stdout' | 'stderr', data: Buffer): void {
-    let combined = data;
-    if (this.combinedSkip > 0) {
-      const skipped = Math.min(this.combinedSkip, data.length);
-      this.combinedSkip -= skipped;
-      combined = data.subarray(skipped);
-    }
+    const combined = this.resent.take('combined', data);
     this.output.append(combined);
     if (channel === 'stdout') {
-      this.stdout?.append(data);
-      this.stdoutBytes += data.length;
+      const fresh = this.resent.take('stdout', data);
+      this.stdout?.append(fresh);
+      this.stdoutBytes += fresh.length;
     } else if (channel === 'stderr') {
-      this.stderr?.append(data);
-      this.stderrBytes += data.length;
+      const fresh = this.resent.take('stderr', data);
+      this.stderr?.append(fresh);
+      this.stderrBytes += fresh.length;
     }
     // The screen reads back from the combined stream, so it takes exactly the bytes the stream took.
     this.screen?.write(combined);

@@ -28,7 +28,7 @@ import { Retention } from './Retention.js';
 import { CwdPolicy } from './security/cwdPolicy.js';
 import { compileWaitPattern } from './security/userPattern.js';
 import { Session, type RestoredState, type SessionSpec, type SpawnOutcome, type WaitOutcome } from './Session.js';
-import { createSessionStream, readArchivedOutput, sessionDir, type OutputChannel } from './sessionFiles.js';
+import { createSessionStream, pipeCheckpointFile, readArchivedOutput, sessionDir, type OutputChannel } from './sessionFiles.js';
 import type { OutputStream } from './output/OutputStream.js';
 import { reattachSessions, type ReattachOutcome } from './sessionReattach.js';
 import { SessionPersistence } from './SessionPersistence.js';
@@ -389,6 +389,7 @@ export class SessionManager {
         },
         ...(this.config.screenDropAfterMs === undefined ? {} : { screenDropAfterMs: this.config.screenDropAfterMs }),
         sandboxExitFile: sandboxExitFile(sessionDir(this.config.dataDir, spec.id)),
+        pipeCheckpointFile: pipeCheckpointFile(this.config.dataDir, spec.id),
       },
       restored,
     );

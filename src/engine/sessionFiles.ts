@@ -23,14 +23,23 @@ export function createSessionStream(config: EngineConfig, id: string, channel: O
   return new OutputStream(config.ringBytes, OutputJournal.create(dir, { capBytes: config.journalCapBytes }));
 }
 
+/** Where a pipe session records the ends its three journals last had on disk together (PipeCheckpoint). */
+export function pipeCheckpointFile(dataDir: string, id: string): string {
+  return join(sessionDir(dataDir, id), 'pipe-checkpoint');
+}
+
 /**
- * The stream of a session a restarted daemon takes over: it continues from its journal's end (a channel that never
- * wrote anything starts at 0, as a new one).
+ * The journal of a session a restarted daemon takes over (a channel that never wrote anything starts at 0, as a new
+ * one). Wrap it with streamOverJournal once any recovery cut is done: the stream continues from the journal's end.
  */
-export function reopenSessionStream(config: EngineConfig, id: string, channel: OutputChannel): OutputStream {
+export function reopenSessionJournal(config: EngineConfig, id: string, channel: OutputChannel): OutputJournal {
   const dir = join(sessionDir(config.dataDir, id), channel);
   const options = { capBytes: config.journalCapBytes };
-  return new OutputStream(config.ringBytes, existsSync(dir) ? OutputJournal.open(dir, options) : OutputJournal.create(dir, options));
+  return existsSync(dir) ? OutputJournal.open(dir, options) : OutputJournal.create(dir, options);
+}
+
+export function streamOverJournal(config: EngineConfig, journal: OutputJournal): OutputStream {
+  return new OutputStream(config.ringBytes, journal);
 }
 
 /** Output of a session only the store knows (ended and gone from memory, or from before a restart). */

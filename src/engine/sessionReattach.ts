@@ -15,7 +15,8 @@ import type { StateEvent } from '../protocol/sessionTypes.js';
 import type { EngineStore, StoredHost, StoredSession } from './ports.js';
 import type { ProfileRegistry } from './profiles/ProfileRegistry.js';
 import type { RestoredState, Session, SessionSpec } from './Session.js';
-import { reopenSessionStream, type OutputChannel } from './sessionFiles.js';
+import { pipeCheckpointFile, reopenSessionJournal, streamOverJournal, type OutputChannel } from './sessionFiles.js';
+import { PipeCheckpoint, planPipeResume, type PipeResume } from './output/PipeCheckpoint.js';
 import { fromStoredSpec } from './sessionSpec.js';
 
 /**
@@ -72,9 +73,8 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
     await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`, context.containment);
     return false;
   }
-  const streams = openStreams(config, id, stored.info.kind === 'pipe');
-  const resume: ChannelResume =
-    stored.info.kind === 'pty' ? { pty: streams.combined.endOffset } : { stdout: streams.stdout?.endOffset ?? 0, stderr: streams.stderr?.endOffset ?? 0 };
+  const { streams, plan } = openStreams(config, id, stored.info.kind === 'pipe');
+  const resume: ChannelResume = plan === null ? { pty: streams.combined.endOffset } : plan.resume;
   let proc;
   try {
     proc = await backend.reattach(recordOf(host), resume);
@@ -104,9 +104,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
   });
   const end = streams.combined.endOffset;
   const tail = streams.combined.read(Math.max(0, end - REPLAY_TAIL_BYTES), REPLAY_TAIL_BYTES).data;
-  // Each stdout/stderr byte is in the combined stream too: past their sum it already has bytes the holder resends.
-  const combinedSkip = stored.info.kind === 'pipe' ? Math.max(0, end - stdoutBytes - stderrBytes) : 0;
-  session.reattach(proc, tail, combinedSkip);
+  session.reattach(proc, tail, plan?.skip);
   context.adopt(session, host.spec.worktree);
   if ((last?.to ?? stored.info.state) === 'terminating') void session.terminate('killed', 'api');
   // No line per session: the start line reports how many were reattached (and each lost one has its warning);
@@ -120,11 +118,21 @@ interface Streams {
   stderr: OutputStream | null;
 }
 
-function openStreams(config: EngineConfig, id: string, pipe: boolean): Streams {
+/**
+ * A pty session's one stream continues from its journal's end. A pipe session's three journals may have been cut
+ * apart by the crash: its checkpoint says where combined continues and from where the holder resends each channel.
+ */
+function openStreams(config: EngineConfig, id: string, pipe: boolean): { streams: Streams; plan: PipeResume | null } {
+  const combined = reopenSessionJournal(config, id, 'combined');
+  if (!pipe) return { streams: { combined: streamOverJournal(config, combined), stdout: null, stderr: null }, plan: null };
+  const stdout = reopenSessionJournal(config, id, 'stdout');
+  const stderr = reopenSessionJournal(config, id, 'stderr');
+  const ends = { combined: combined.endOffset, stdout: stdout.endOffset, stderr: stderr.endOffset };
+  const plan = planPipeResume(ends, PipeCheckpoint.read(pipeCheckpointFile(config.dataDir, id)));
+  if (plan.cutCombinedTo !== null) combined.truncate(plan.cutCombinedTo);
   return {
-    combined: reopenSessionStream(config, id, 'combined'),
-    stdout: pipe ? reopenSessionStream(config, id, 'stdout') : null,
-    stderr: pipe ? reopenSessionStream(config, id, 'stderr') : null,
+    streams: { combined: streamOverJournal(config, combined), stdout: streamOverJournal(config, stdout), stderr: streamOverJournal(config, stderr) },
+    plan,
   };
 }
 

@@ -282,6 +282,26 @@ export class OutputJournal {
     return { data: parts.length === 1 && parts[0] !== undefined ? Buffer.from(parts[0]) : Buffer.concat(parts), offset: start, gap };
   }
 
+  /**
+   * Recovery only, on a journal just opened (nothing appended yet): forgets every byte from `offset` on, on disk too,
+   * so the stream continues at `offset`. A pipe session's combined journal is cut back to where all three of its
+   * journals were on disk together (PipeCheckpoint) and the holder resends the rest.
+   */
+  truncate(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.end) throw new RangeError(`cannot truncate a journal ending at ${this.end} to ${offset}`);
+    if (this.pendingBytes > 0 || this.inFlight !== null || this.failed !== null) throw new Error('OutputJournal.truncate while writing');
+    if (offset === this.end) return;
+    this.cutBackTo(offset);
+    this.end = this.placedEnd = offset;
+    this.firstAvailable = Math.min(this.firstAvailable, offset);
+    // cutBackTo closed the files; the segment now ending at `offset` takes the next bytes, as after open().
+    const last = this.segments.at(-1);
+    if (last !== undefined && last.start + last.size === offset) {
+      last.retired = false;
+      last.fd = fs.openSync(last.path, 'r+');
+    }
+  }
+
   /** Flushes, then closes the file descriptors (bytes the disk refused stay recorded as gaps). */
   async close(): Promise<void> {
     this.closing = true;
