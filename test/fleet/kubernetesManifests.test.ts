@@ -1,6 +1,6 @@
 // deploy/kubernetes cannot run here (no cluster, and kubectl validates against a live API server only): these checks
-// parse the manifests with js-yaml (already in node_modules) and hold the parts that must agree with each other and
-// with `corral serve`: the headless Service the StatefulSet names, the selectors, the ports, the secrets behind the
+// validate every manifest offline against the Kubernetes API schemas (kubernetes-models, from npm), and hold the
+// parts that must agree with each other and with `corral serve`: the headless Service the StatefulSet names, the selectors, the ports, the secrets behind the
 // token files, and that every flag the pods pass is one `corral serve --help` documents.
 
 import { test } from 'node:test';
@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { StatefulSet } from 'kubernetes-models/apps/v1';
+import { Service } from 'kubernetes-models/v1';
 import { corralCommand, REPO_ROOT } from '../helpers/daemonHarness.js';
 
 const yaml = createRequire(import.meta.url)('js-yaml') as { loadAll(text: string): unknown[] };
@@ -31,6 +33,22 @@ interface Container {
 }
 
 const docs = yaml.loadAll(readFileSync(join(REPO_ROOT, 'deploy', 'kubernetes', 'corral-fleet.yaml'), 'utf8')).filter((doc) => doc !== null) as Manifest[];
+
+test('every manifest is valid against the Kubernetes API schema (offline, kubernetes-models), and a broken one is not', () => {
+  const models: Record<string, (doc: Manifest) => { validate(): void }> = {
+    StatefulSet: (doc) => new StatefulSet(doc as unknown as ConstructorParameters<typeof StatefulSet>[0]),
+    Service: (doc) => new Service(doc as unknown as ConstructorParameters<typeof Service>[0]),
+  };
+  assert.ok(docs.length >= 3);
+  for (const doc of docs) {
+    const model = models[doc.kind];
+    assert.ok(model !== undefined, `a schema for ${doc.kind}`);
+    assert.doesNotThrow(() => model(doc).validate(), `${doc.kind} ${doc.metadata.name}`);
+  }
+  const set = docs.find((doc) => doc.kind === 'StatefulSet') as Manifest;
+  const broken = { ...set, spec: { ...set.spec, replicas: 'three' } };
+  assert.throws(() => models.StatefulSet?.(broken).validate(), /replicas must be integer/);
+});
 
 function one(kind: string, name?: string): Manifest {
   const found = docs.filter((doc) => doc.kind === kind && (name === undefined || doc.metadata.name === name));
