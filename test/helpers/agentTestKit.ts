@@ -133,3 +133,12 @@ export function assertDialogInfo(info: SessionInfo, expected: { id: string; ques
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `check` holds (polled every 50 ms); fails the test naming `what` if it never does. */
+export async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(50);
+  }
+}

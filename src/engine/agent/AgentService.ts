@@ -317,10 +317,11 @@ export class AgentService {
       if (resubmitMs > 0) {
         // Where the CLI reports turn starts by hook, busy on screen proves nothing (the previous turn's tail, a
         // spinner while it loads): only the start hook does. An extra submit key on an empty input line is a no-op.
+        // (turnStarted() already counts a busy screen for the others.)
         const notStarted = (): boolean =>
           !turnStarted() &&
           !ended() &&
-          (detector.turns.reportsStarts ? session.state === 'ready' || session.state === 'idle' || session.state === 'busy' : !sawBusy && (session.state === 'ready' || session.state === 'idle'));
+          (session.state === 'ready' || session.state === 'idle' || (detector.turns.reportsStarts && session.state === 'busy'));
         // Checked a few times: a CLI that restarted itself can take a while to read its terminal under load.
         let attempts = 0;
         let resubmitting = false;

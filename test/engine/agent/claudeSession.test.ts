@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { startEngine, type EngineHarness } from '../../helpers/engineHarness.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../../helpers/fakeAnthropic.js';
@@ -13,7 +12,7 @@ import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import type { Session } from '../../../src/engine/Session.js';
 import type { StateEvent } from '../../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, enterOnWaiting } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, enterOnWaiting, waitUntil } from '../../helpers/agentTestKit.js';
 
 const CLAUDE = process.env.CLAUDE_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'claude');
 /** Startup to the input box is 0.4–0.9 s idle; a loaded 2-core machine running other suites needs far more. */
@@ -145,8 +144,7 @@ describe('claude sessions against the real CLI', { concurrency: true }, () => {
     const slow = engine.manager.agents.prompt(session, { text: 'slow 20: to be interrupted', timeoutMs: TURN_MS });
     // Busy on screen alone can be a side request's spinner (a title after the last turn): the turn is running once
     // the API has its request.
-    const until = performance.now() + TURN_MS;
-    while (!fake.requests.some((r) => r.lastUserText?.includes('slow 20') === true) && performance.now() < until) await sleep(50);
+    await waitUntil('the API has the slow turn', () => fake.requests.some((r) => r.lastUserText?.includes('slow 20') === true), TURN_MS);
     await waitState(session, ['busy'], TURN_MS);
     session.resize(100, 30);
     await new Promise((resolve) => setTimeout(resolve, 800));

@@ -13,7 +13,7 @@ import type { FakeServer } from '../../helpers/fakeProvider.js';
 import type { CreateSessionRequest } from '../../../src/protocol/api.js';
 import type { SessionInfo } from '../../../src/protocol/sessionTypes.js';
 import { REPO_ROOT } from '../../helpers/daemonHarness.js';
-import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState } from '../../helpers/agentTestKit.js';
+import { assertDialogConfirmed, assertDialogInfo, endAndCheckGone, enterOnWaiting, recordEvents, sleep, waitState, waitUntil } from '../../helpers/agentTestKit.js';
 
 const GEMINI = process.env.GEMINI_BIN ?? join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
 /** Startup to the input box is 2–4 s idle (a Node bundle); a loaded 2-core machine needs far more. */
@@ -69,8 +69,7 @@ describe('gemini sessions against the real CLI', { concurrency: true }, () => {
     const slow = engine.manager.agents.prompt(session, { text: 'slow 20: to be interrupted', timeoutMs: TURN_MS });
     // Busy on screen alone can be a side request's spinner: the turn runs once the API has its request. (How soon
     // busy follows a prompt is measured in bench/agentLatency.ts, not asserted here.)
-    const until = performance.now() + TURN_MS;
-    while (!fake.requests.some((r) => r.userText?.includes('slow 20') === true) && performance.now() < until) await sleep(50);
+    await waitUntil('the API has the slow turn', () => fake.requests.some((r) => r.userText?.includes('slow 20') === true), TURN_MS);
     await waitState(session, ['busy'], TURN_MS);
     await sleep(1500);
     assert.equal(session.state, 'busy', 'still busy while the reply streams');
