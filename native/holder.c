@@ -31,7 +31,8 @@
 //     stops reading (flow control), streams DATA to the attached daemon, frees what the daemon ACKs;
 //   - writes queued INPUT, resizes, pauses, signals on the daemon's commands;
 //   - reaps every child (signalfd SIGCHLD), records the program's exit status;
-//   - exits once the daemon sent RELEASE, the program has exited and no descendant is left.
+//   - exits once the daemon sent RELEASE, the program has exited and no descendant is left;
+//   - ends the session and exits if its socket's file is deleted while no daemon is attached (check_abandoned).
 // Frames are documented in holder_protocol.h.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -418,6 +419,11 @@ static int exit_value = 0;
 static bool children_left = true;
 static bool released = false;
 static int listen_fd = -1;
+/** The socket's file (O_PATH): its link count drops to 0 when the file is deleted, and a rename keeps it at 1. */
+static int socket_file_fd = -1;
+/** When the socket's file was last looked at, and when an abandoned session's grace for SIGTERM ends (0: not yet). */
+static int64_t next_abandon_check_ms = 0;
+static int64_t abandon_kill_ms = 0;
 static int signal_fd = -1;
 static connection client = {.fd = -1};
 static bool exit_sent = false;
@@ -1021,6 +1027,8 @@ static void listen_on_socket(void) {
   if (listen(listen_fd, 8) != 0) {
     fail("listen", errno);
   }
+  // Without it the holder could not tell that no daemon can ever reach it again (see check_abandoned).
+  socket_file_fd = open(config.socket_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static void spawn_program(void) {
@@ -1168,6 +1176,47 @@ static void maybe_finish(void) {
   _exit(0);
 }
 
+/**
+ * A holder whose socket's file was deleted (its data dir removed, or the holders dir cleared) can never be reached
+ * by a daemon again: nothing could read its output, stop its program or collect its exit. Rather than keep the
+ * program running unseen forever (or linger after it ended), it ends the session's tree as a stop would — SIGTERM,
+ * SIGKILL after a grace — and exits. Looked at only while no daemon is attached, every ABANDON_CHECK_MS.
+ */
+#define ABANDON_CHECK_MS 5000
+#define ABANDON_GRACE_MS 3000
+
+static int abandon_timeout(int64_t now) {
+  if (client.fd >= 0 || socket_file_fd < 0) {
+    return -1;
+  }
+  int64_t at = abandon_kill_ms > 0 ? abandon_kill_ms : next_abandon_check_ms;
+  return at <= now ? 0 : (int)(at - now);
+}
+
+static void check_abandoned(int64_t now) {
+  if (client.fd >= 0 || socket_file_fd < 0) {
+    return;
+  }
+  if (abandon_kill_ms > 0) {
+    if (now >= abandon_kill_ms) {
+      signal_tree(SIGKILL, 0);
+      abandon_kill_ms = now + ABANDON_CHECK_MS;  // again later for anything that escaped in between
+    }
+    return;
+  }
+  if (now < next_abandon_check_ms) {
+    return;
+  }
+  next_abandon_check_ms = now + ABANDON_CHECK_MS;
+  struct stat st;
+  if (fstat(socket_file_fd, &st) != 0 || st.st_nlink > 0) {
+    return;
+  }
+  released = true;  // nobody is left to release it
+  signal_tree(SIGTERM, 0);
+  abandon_kill_ms = now + ABANDON_GRACE_MS;
+}
+
 enum { SLOT_LISTEN, SLOT_SIGNAL, SLOT_CLIENT, SLOT_CH0, SLOT_CH1, SLOT_CH2, SLOT_INPUT, SLOT_PENDING };
 
 int main(int argc, char** argv) {
@@ -1202,7 +1251,8 @@ int main(int argc, char** argv) {
       fds[SLOT_INPUT] = (struct pollfd){.fd = input_waiting ? input_fd : -1, .events = POLLOUT};
     }
     int64_t now = monotonic_ms();
-    int timeout = -1;
+    check_abandoned(now);
+    int timeout = abandon_timeout(now);
     for (int i = 0; i < MAX_PENDING_CONNECTIONS; i++) {
       fds[SLOT_PENDING + i] = (struct pollfd){.fd = pending[i].fd, .events = POLLIN};
       if (pending[i].fd >= 0) {

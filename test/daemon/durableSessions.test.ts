@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { corralCommand, REPO_ROOT, startDaemon, stopLeavingNothing, type DaemonHandle } from '../helpers/daemonHarness.js';
 import { createSession, fixture, identitiesOfPids, markedProcesses, readText, sessionTree, stillAlive, waitForText } from '../helpers/coreSupport.js';
@@ -293,5 +294,45 @@ test('a Claude session survives kill -9 of the daemon: waiting on its permission
   } finally {
     await stopLeavingNothing(first, second);
     await fake.close();
+  }
+});
+
+test('holders whose data dir is deleted while no daemon runs end their sessions\' trees and exit; holders of a data dir left in place wait', async () => {
+  const gone = await startDaemon();
+  const waits = await startDaemon();
+  let back: DaemonHandle | null = null;
+  try {
+    // One program still running (with an escaped grandchild), one that ends after the daemon is gone.
+    const running = await createSession(gone, { kind: 'pipe', command: [fixture('setsid-grandchild.sh')] });
+    const [escaped] = identitiesOfPids(await waitForText(gone, running.id, String.raw`^\d+\s*$`));
+    const ending = await createSession(gone, { kind: 'pipe', command: ['sh', '-c', 'sleep 1; echo done'] });
+    const keeps = await createSession(waits, { kind: 'pipe', command: ['sh', '-c', 'while sleep 0.2; do echo tick; done'] });
+    const holders = [running, ending, keeps].map((session) => {
+      assert.ok(session.pid !== null);
+      const holder = parentOf(session.pid);
+      assert.ok(holder !== undefined && holder !== gone.pid && holder !== waits.pid, `${session.id} runs under its holder`);
+      return holder;
+    });
+    assert.ok(escaped !== undefined);
+    const doomed = [...sessionTree(running), ...sessionTree(ending), escaped, ...identitiesOfPids(holders.slice(0, 2).join('\n'))];
+    const kept = [...sessionTree(keeps), ...identitiesOfPids(String(holders[2]))];
+    await gone.crash();
+    await waits.crash();
+    rmSync(gone.dataDir, { recursive: true, force: true });
+    // A holder looks at its socket's file every 5 s while no daemon is attached, then gives SIGTERM 3 s.
+    await waitUntil('the abandoned holders and their trees to end', () => stillAlive(doomed).length === 0, 30_000);
+    assert.deepEqual(markedProcesses(running.id), []);
+    assert.deepEqual(markedProcesses(ending.id), []);
+    // The holder whose socket is still there was looked at at least twice by now: it waits for the next daemon.
+    await sleep(11_000);
+    assert.deepEqual(stillAlive(kept), kept, 'a holder whose socket is in place is not abandoned');
+    back = await startDaemon({ dataDir: waits.dataDir, base: waits.base });
+    const reattached = await info(back, keeps.id);
+    assert.equal(reattached.pid, keeps.pid);
+    assert.notEqual(reattached.state, 'terminated', JSON.stringify(reattached));
+  } finally {
+    if (back !== null) await back.stop('end-sessions');
+    gone.cleanup();
+    waits.cleanup();
   }
 });
