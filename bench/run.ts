@@ -253,6 +253,9 @@ async function benchThroughput(daemon: DaemonHandle): Promise<Record<string, unk
   };
 }
 
+/** Extra `corral serve` flags (BENCH_DAEMON_ARGS, space-separated), to see what one layer costs: `--session-host daemon`. */
+const DAEMON_ARGS = (process.env.BENCH_DAEMON_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
 const BENCHES = { startup: benchStartup, churn: benchChurn, throughput: benchThroughput } as const;
 type BenchName = keyof typeof BENCHES;
 
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const machine = { cpus: cpus().length, loadavgAtStart: loadavg().map((n) => round(n)), node: process.version };
   for (const name of names) {
-    const daemon = await startDaemon({ useBin: process.env.BENCH_USE_BIN === '1' });
+    const daemon = await startDaemon({ useBin: process.env.BENCH_USE_BIN === '1', args: DAEMON_ARGS });
     try {
       const result = { bench: name, at: new Date().toISOString(), machine, ...(await BENCHES[name](daemon)) };
       writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
