@@ -1,11 +1,14 @@
 // `corral serve`: runs the daemon in the foreground until SIGTERM/SIGINT or POST /api/v1/shutdown, then stops cleanly
 // (exit 0), leaving the sessions under holders running unless asked to end them (`corral shutdown --end-sessions`).
 
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
+import type { TlsFiles } from '../daemon/Daemon.js';
 import { createLogger, stderrLog } from '../daemon/logger.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
@@ -42,6 +45,8 @@ const SERVE_OPTIONS = {
   containment: { type: 'string', default: 'auto' },
   bwrap: { type: 'string' },
   'token-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   cluster: { type: 'string' },
   'node-name': { type: 'string' },
   'advertise-url': { type: 'string' },
@@ -49,6 +54,10 @@ const SERVE_OPTIONS = {
   'node-label': { type: 'string', multiple: true },
   'lease-ttl': { type: 'string' },
   'fleet-poll-ms': { type: 'string' },
+  'cluster-ca-file': { type: 'string' },
+  'etcd-ca-file': { type: 'string' },
+  'etcd-cert-file': { type: 'string' },
+  'etcd-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -91,6 +100,8 @@ to the next start, which ends them as lost).
   --bwrap PATH          the bubblewrap binary session sandboxes use (default /usr/bin/bwrap); where it cannot make
                         namespaces the daemon says so at start and refuses sandboxed sessions (SANDBOX_UNAVAILABLE)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default info)
+  --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this certificate (PEM, chain first) and key, e.g.
+                        on a network; clients trust its CA (NODE_EXTRA_CA_CERTS for the corral CLI)
   --token-file FILE     the client token from FILE (mode 0600) instead of <data-dir>/token (a fleet's nodes share it)
 
 A fleet of nodes on etcd (every node answers the whole API; sessions are placed by room and routed to their node):
@@ -101,6 +112,10 @@ A fleet of nodes on etcd (every node answers the whole API; sessions are placed 
   --node-label KEY=VALUE  a label placement selectors match (repeatable)
   --lease-ttl SECONDS   how long the fleet waits before it calls a silent node unreachable (default ${DEFAULT_LEASE_TTL_SECONDS})
   --fleet-poll-ms N     how often the node publishes its capacity and reads the fleet's (default ${DEFAULT_POLL_MS})
+  --cluster-ca-file FILE  CA certificates (PEM) trusted for the other nodes' https:// advertise URLs
+                        (default: Node's built-in CAs); nodes that serve --tls-cert advertise https://
+  --etcd-ca-file FILE   talk to etcd over TLS, trusting these CA certificates (PEM)
+  --etcd-cert-file FILE, --etcd-key-file FILE  the client certificate etcd asks for (--client-cert-auth)
 `;
 
 export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise<number> {
@@ -134,6 +149,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
       healthSources: [faults],
       ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
       ...(values.cluster === undefined ? {} : { cluster: values.cluster }),
+      ...(values.tls === undefined ? {} : { tls: values.tls }),
       engine: {
         allowEnv: values['allow-env'] ?? [],
         profileDirs: values['profile-dir'] ?? [join(dataDir, 'profiles')],
@@ -205,9 +221,11 @@ function parseServeArgs(argv: string[]) {
   if (sessionHost !== 'holder' && sessionHost !== 'daemon') throw new Error(`--session-host: holder or daemon, not ${sessionHost}`);
   const containment = values.containment;
   if (!(CONTAINMENT_CHOICES as readonly string[]).includes(containment)) throw new Error(`--containment: one of ${CONTAINMENT_CHOICES.join(', ')}, not ${containment}`);
+  const tls = tlsFiles(values['tls-cert'], values['tls-key']);
   return {
     ...values,
-    cluster: clusterOptions(values),
+    tls,
+    cluster: clusterOptions(values, tls !== undefined),
     containment: containment as (typeof CONTAINMENT_CHOICES)[number],
     port,
     dataDir: values['data-dir'] ?? defaultDataDir(),
@@ -229,10 +247,48 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
   return n;
 }
 
+/** `--tls-cert` and `--tls-key`, both or neither, read and checked to be a pair now rather than at the first client. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new Error('--tls-cert and --tls-key go together: give both');
+  const files = { cert: readPem('--tls-cert', certFile), key: readPem('--tls-key', keyFile) };
+  try {
+    createSecureContext(files);
+  } catch (error) {
+    throw new Error(`--tls-cert/--tls-key: not a usable certificate and key pair (${(error as Error).message})`, { cause: error });
+  }
+  return files;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    throw new Error(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  if (!content.includes('-----BEGIN ')) throw new Error(`${flag}: ${file} is not PEM (no -----BEGIN line)`);
+  return content;
+}
+
+/** `--etcd-ca-file` and the client certificate etcd may ask for: TLS to etcd only with a CA to check it by. */
+function etcdTls(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown }): FleetOptions['etcdTls'] {
+  const [ca, cert, key] = (['etcd-ca-file', 'etcd-cert-file', 'etcd-key-file'] as const).map((name) => values[name] as string | undefined);
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--etcd-cert-file and --etcd-key-file go together: give both');
+  if (ca === undefined) {
+    if (cert !== undefined) throw new Error('--etcd-cert-file needs --etcd-ca-file (the CA that signed etcd\'s certificate)');
+    return undefined;
+  }
+  return {
+    ca: readPem('--etcd-ca-file', ca),
+    ...(cert === undefined || key === undefined ? {} : { cert: readPem('--etcd-cert-file', cert), key: readPem('--etcd-key-file', key) }),
+  };
+}
+
 /** `--cluster` and its companions, checked together: a node needs a name, a URL the others reach, and the cluster token. */
-function clusterOptions(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown }): FleetOptions | undefined {
+function clusterOptions(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown }, servesTls: boolean): FleetOptions | undefined {
   const text = (name: keyof typeof SERVE_OPTIONS): string | undefined => values[name] as string | undefined;
-  const fleetFlags = ['node-name', 'advertise-url', 'cluster-token-file', 'node-label', 'lease-ttl', 'fleet-poll-ms'] as const;
+  const fleetFlags = ['node-name', 'advertise-url', 'cluster-token-file', 'node-label', 'lease-ttl', 'fleet-poll-ms', 'cluster-ca-file', 'etcd-ca-file', 'etcd-cert-file', 'etcd-key-file'] as const;
   if (text('cluster') === undefined) {
     const stray = fleetFlags.find((name) => values[name] !== undefined);
     if (stray !== undefined) throw new Error(`--${stray} needs --cluster`);
@@ -242,7 +298,11 @@ function clusterOptions(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown })
   const nodeName = text('node-name');
   if (nodeName === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeName)) throw new Error('--cluster needs --node-name NAME (letters, digits, . _ -, at most 63)');
   const advertiseUrl = text('advertise-url');
-  if (advertiseUrl === undefined || !/^http:\/\/[^/]+\/?$/.test(advertiseUrl)) throw new Error('--cluster needs --advertise-url http://HOST:PORT (where the other nodes reach this one)');
+  if (advertiseUrl === undefined || !/^https?:\/\/[^/]+\/?$/.test(advertiseUrl)) throw new Error('--cluster needs --advertise-url http(s)://HOST:PORT (where the other nodes reach this one)');
+  // The other nodes speak to this one as it advertises: a scheme this node does not serve would cut it off.
+  if (advertiseUrl.startsWith('https:') !== servesTls) {
+    throw new Error(servesTls ? '--advertise-url: this node serves TLS (--tls-cert): advertise https://' : '--advertise-url https:// needs --tls-cert and --tls-key');
+  }
   const tokenFile = text('cluster-token-file');
   if (tokenFile === undefined) throw new Error('--cluster needs --cluster-token-file FILE (the token nodes use between themselves)');
   const labels: Record<string, string> = {};
@@ -261,5 +321,7 @@ function clusterOptions(values: { [K in keyof typeof SERVE_OPTIONS]?: unknown })
     labels,
     leaseTtlSeconds: ttl,
     pollMs: positiveInteger('--fleet-poll-ms', text('fleet-poll-ms')) ?? DEFAULT_POLL_MS,
+    ...(text('cluster-ca-file') === undefined ? {} : { peerCa: readPem('--cluster-ca-file', text('cluster-ca-file') as string) }),
+    ...(etcdTls(values) === undefined ? {} : { etcdTls: etcdTls(values) }),
   };
 }

@@ -15,7 +15,7 @@ import { defaultEngineConfig, type EngineConfig } from '../engine/EngineConfig.j
 import { Store } from '../store/Store.js';
 import { DAEMON_INFO_FILE, type DaemonInfo } from '../config/paths.js';
 import { buildApp } from '../server/app.js';
-import { API_PREFIX } from '../server/appContext.js';
+import { API_PREFIX, type TlsFiles } from '../server/appContext.js';
 import type { RouteTable } from '../server/routeTable.js';
 import { buildDoorPolicy, loadOrCreateToken, type DoorPolicy } from '../server/auth.js';
 import { EventHub } from '../server/events/EventHub.js';
@@ -36,7 +36,7 @@ import type { FleetOptions } from '../fleet/fleetOptions.js';
 import { readTokenFile } from '../server/auth.js';
 
 /** Faces are defined with the server; callers of the composition root name them from here. */
-export type { DaemonFace };
+export type { DaemonFace, TlsFiles };
 /** What `corral serve` needs to start a fleet node (the CLI may not import src/fleet or src/server itself). */
 export { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_POLL_MS, parseClusterUrl, type FleetOptions } from '../fleet/fleetOptions.js';
 export { readTokenFile };
@@ -62,6 +62,8 @@ export interface DaemonOptions {
   tokenFile?: string;
   /** Join a fleet on etcd (`--cluster`): every node answers the API for every node's sessions (src/fleet/). */
   cluster?: FleetOptions;
+  /** Serve HTTPS and WSS with this certificate and key (`--tls-cert`, `--tls-key`) instead of plain HTTP. */
+  tls?: TlsFiles;
 }
 
 /** What the start-up found, logged once the daemon listens. */
@@ -136,7 +138,12 @@ export class Daemon {
   get url(): string {
     const address = this.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return `${this.scheme}://${host}:${address.port}`;
+  }
+
+  /** `https` when the daemon serves TLS: the scheme of its URL and of the Origins its door accepts. */
+  private get scheme(): 'http' | 'https' {
+    return this.options.tls === undefined ? 'http' : 'https';
   }
 
   /** Builds the daemon and listens: what `corral serve` runs. */
@@ -214,7 +221,7 @@ export class Daemon {
       const version = packageVersion();
       const tasks = new TaskHealthBoard();
       for (const source of options.healthSources ?? []) tasks.add(source);
-      const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft });
+      const { app, routes, connections, authFailures } = buildApp({ engine, door, logger, version, tasks, openFiles: openFiles.after.soft, ...(options.tls === undefined ? {} : { tls: options.tls }) });
       opened.unshift(() => app.close());
       const metrics = createMetrics(engine, { tasks: () => tasks.all(), connections, authFailures });
       const metricsHandler = async (_req: unknown, reply: { header(k: string, v: string): void }): Promise<string> => {
@@ -282,7 +289,7 @@ export class Daemon {
     await this.app.listen({ host, port: this.options.port });
     const port = (this.server.address() as AddressInfo).port;
     this.openDoor(port);
-    const info: DaemonInfo = { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
+    const info: DaemonInfo = { url: `${this.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`, pid: process.pid };
     if (!this.infoFile.write(info)) {
       this.logger.error(
         { url: info.url, dataDir },
@@ -299,7 +306,7 @@ export class Daemon {
   openDoor(port: number): void {
     // A fleet's other nodes reach this one by its advertised name (a DNS name in Kubernetes), which the door must know.
     const advertised = this.options.cluster === undefined ? [] : [new URL(this.options.cluster.advertiseUrl).hostname];
-    const filled = buildDoorPolicy({ token: this.door.token, port, host: this.options.host, extraHosts: [...(this.options.allowedHosts ?? []), ...advertised] });
+    const filled = buildDoorPolicy({ token: this.door.token, port, host: this.options.host, scheme: this.scheme, extraHosts: [...(this.options.allowedHosts ?? []), ...advertised] });
     if (this.options.cluster !== undefined) {
       // ...at the port it advertises, too (a Service may map another port onto this one).
       const url = new URL(this.options.cluster.advertiseUrl);

@@ -60,8 +60,8 @@ export class FleetFace implements DaemonFace {
   private readonly eventStreams = new Set<FleetEventStream>();
 
   constructor(private readonly options: FleetOptions) {
-    this.etcd = createEtcdClient(options.etcd);
-    this.peers = new PeerClient(options.clusterToken);
+    this.etcd = createEtcdClient(options.etcd, options.etcdTls);
+    this.peers = new PeerClient(options.clusterToken, options.peerCa);
     this.directory = new SessionDirectory(this.etcd);
   }
 
@@ -162,7 +162,7 @@ export class FleetFace implements DaemonFace {
             refuseUpgrade(socket, new CorralError('SESSION_NOT_FOUND', `No session ${id}.`));
             return;
           }
-          bridgeUpgrade(req, socket, head, node, { clusterToken: this.options.clusterToken, principal, refuse: refuseUpgrade });
+          bridgeUpgrade(req, socket, head, node, { clusterToken: this.options.clusterToken, principal, refuse: refuseUpgrade, ca: this.options.peerCa });
         },
         (error: unknown) => refuseUpgrade(socket, error),
       );

@@ -4,13 +4,15 @@
 
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
+import type { FleetOptions } from './fleetOptions.js';
 
 /** One etcd call's deadline: etcd answers on a LAN in milliseconds; past this it counts as down. */
 export const ETCD_CALL_DEADLINE_MS = 1_500;
 
-export function createEtcdClient(endpoints: string[]): Etcd3 {
+export function createEtcdClient(endpoints: string[], tls?: FleetOptions['etcdTls']): Etcd3 {
   return new Etcd3({
-    hosts: endpoints.map((endpoint) => `http://${endpoint}`),
+    hosts: endpoints.map((endpoint) => `${tls === undefined ? 'http' : 'https'}://${endpoint}`),
+    ...(tls === undefined ? {} : { credentials: { rootCertificate: tls.ca, ...(tls.cert === undefined || tls.key === undefined ? {} : { certChain: tls.cert, privateKey: tls.key }) } }),
     dialTimeout: ETCD_CALL_DEADLINE_MS,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + ETCD_CALL_DEADLINE_MS }),
     faultHandling: { host: () => noop, global: noop },

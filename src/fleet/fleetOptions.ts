@@ -16,6 +16,10 @@ export interface FleetOptions {
   labels: Record<string, string>;
   leaseTtlSeconds: number;
   pollMs: number;
+  /** CA certificates (PEM) trusted for other nodes' https:// URLs (`--cluster-ca-file`); default Node's built-in CAs. */
+  peerCa?: Buffer;
+  /** TLS to etcd (`--etcd-ca-file`), with a client certificate when etcd asks for one (`--etcd-cert-file`, `--etcd-key-file`). */
+  etcdTls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 /** `etcd://a:2379,b:2379` (or bare host:port lists) to endpoint strings; throws on anything else. */

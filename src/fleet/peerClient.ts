@@ -3,6 +3,7 @@
 // `proxy` to stream a client's request through unchanged (long-polls, SSE, large reads).
 
 import { Agent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CorralError, type ErrorBody } from '../protocol/errors.js';
 import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, type Principal } from '../server/auth.js';
@@ -22,8 +23,15 @@ export interface PeerReply<T> {
 export class PeerClient {
   /** Kept-alive connections to the other nodes: the front door's overhead is one request, not a handshake each. */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /** The same to nodes that advertise https://, their certificates checked against the fleet's CA (`--cluster-ca-file`). */
+  private readonly tlsAgent: HttpsAgent;
 
-  constructor(private readonly clusterToken: string) {}
+  constructor(
+    private readonly clusterToken: string,
+    ca?: Buffer,
+  ) {
+    this.tlsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256, ...(ca === undefined ? {} : { ca }) });
+  }
 
   /** The node's JSON answer (any status). NODE_UNREACHABLE when it cannot be reached. */
   json<T>(node: { name: string; url: string }, method: string, path: string, body?: unknown, principal: Principal = { kind: 'owner' }): Promise<PeerReply<T>> {
@@ -94,9 +102,10 @@ export class PeerClient {
     onResponse: Parameters<typeof httpRequest>[2],
   ): ReturnType<typeof httpRequest> {
     const target = new URL(path, node.url);
-    const outgoing = httpRequest(target, {
+    const secure = target.protocol === 'https:';
+    const outgoing = (secure ? httpsRequest : httpRequest)(target, {
       method,
-      agent: this.agent,
+      agent: secure ? this.tlsAgent : this.agent,
       headers: { ...headers, host: target.host, [CLUSTER_TOKEN_HEADER]: this.clusterToken, [CALLER_HEADER]: callerHeaderOf(principal) },
     }, onResponse);
     outgoing.setTimeout(CONNECT_TIMEOUT_MS, () => {
@@ -113,6 +122,7 @@ export class PeerClient {
 
   dispose(): void {
     this.agent.destroy();
+    this.tlsAgent.destroy();
   }
 }
 

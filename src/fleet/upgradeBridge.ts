@@ -4,7 +4,8 @@
 // offsets, resume (`since`), heartbeats and flow control are the owner's, byte for byte; pipe() carries TCP
 // backpressure both ways, so a stalled client holds the owner's sends back as it would on a direct connection.
 
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, type Principal } from '../server/auth.js';
@@ -22,7 +23,7 @@ export function bridgeUpgrade(
   client: Duplex,
   head: Buffer,
   node: { name: string; url: string },
-  options: { clusterToken: string; principal: Principal; refuse: (socket: Duplex, error: Error) => void },
+  options: { clusterToken: string; principal: Principal; refuse: (socket: Duplex, error: Error) => void; ca?: Buffer | undefined },
 ): void {
   const target = new URL(node.url);
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, `Host: ${target.host}`];
@@ -31,11 +32,11 @@ export function bridgeUpgrade(
     if (!DROPPED.has(name.toLowerCase())) lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
   }
   lines.push(`${CLUSTER_TOKEN_HEADER}: ${options.clusterToken}`, `${CALLER_HEADER}: ${callerHeaderOf(options.principal)}`);
-  const upstream: Socket = connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 80) });
+  const upstream = openUpstream(target, options.ca);
   upstream.setNoDelay(true);
   (client as Socket).setNoDelay?.(true);
   let connected = false;
-  upstream.once('connect', () => {
+  upstream.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
     connected = true;
     upstream.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length > 0) upstream.write(head);
@@ -49,4 +50,11 @@ export function bridgeUpgrade(
   client.on('error', () => upstream.destroy());
   client.on('close', () => upstream.destroy());
   upstream.on('close', () => client.destroy());
+}
+
+/** A TCP connection to the node, or TLS when it advertises https:// (its certificate checked against `ca`). */
+function openUpstream(target: URL, ca: Buffer | undefined): Socket {
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (target.protocol !== 'https:') return connect({ host, port: Number(target.port || 80) });
+  return connectTls({ host, port: Number(target.port || 443), ...(isIP(host) === 0 ? { servername: host } : {}), ...(ca === undefined ? {} : { ca }) });
 }

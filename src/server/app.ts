@@ -59,12 +59,18 @@ export function sendError(reply: FastifyReply, error: CorralError): void {
 }
 
 export function buildApp(ctx: AppContext): BuiltApp {
-  const app: FastifyInstance = Fastify({
+  const serverTimeouts = { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS };
+  // With TLS (`--tls-cert`), the same timeouts and a handshake that must finish as soon as headers must arrive: a
+  // stranger who opens connections and never completes a handshake is cut like a slow header sender.
+  const transport = ctx.tls === undefined ? { http: serverTimeouts } : { https: { ...ctx.tls, ...serverTimeouts, handshakeTimeout: HEADERS_TIMEOUT_MS } };
+  // Fastify types an HTTPS instance apart from an HTTP one; everything Corral uses of the server (listen, address,
+  // the upgrade and connection events) is the same on both.
+  const app = Fastify({
+    ...(transport as { http: typeof serverTimeouts }),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Requests are not logged one by one: the API is chatty by design (long-polls, dashboards refreshing).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Our own 503 while closing (below): Fastify's has neither the catalog shape nor Retry-After.

@@ -19,4 +19,12 @@ export interface AppContext {
   openFiles?: number;
   /** The faces' periodic tasks, shown with the engine's in `/healthz`. */
   tasks?: TaskHealthBoard;
+  /** Serve HTTPS (and WSS) with this certificate and key (`corral serve --tls-cert --tls-key`); plain HTTP without. */
+  tls?: TlsFiles;
+}
+
+/** A PEM certificate (chain) and its private key, as read from `--tls-cert` and `--tls-key`. */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
 }

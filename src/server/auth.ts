@@ -108,14 +108,14 @@ function principalFromCallerHeader(value: string | undefined): Principal {
   throw new CorralError('UNAUTHORIZED', 'Malformed forwarded caller.');
 }
 
-export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[] }): DoorPolicy {
+export function buildDoorPolicy(options: { token: string; port: number; host: string; extraHosts: string[]; scheme?: 'http' | 'https' }): DoorPolicy {
   const hosts = new Set<string>();
   const origins = new Set<string>();
   const names = ['127.0.0.1', 'localhost', '[::1]', ...options.extraHosts];
   if (!['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(options.host)) names.push(options.host);
   for (const name of names) {
     hosts.add(`${name}:${options.port}`.toLowerCase());
-    origins.add(`http://${name}:${options.port}`.toLowerCase());
+    origins.add(`${options.scheme ?? 'http'}://${name}:${options.port}`.toLowerCase());
   }
   return { token: options.token, allowedHosts: hosts, allowedOrigins: origins };
 }

@@ -31,8 +31,9 @@ export class TestSocket {
     ws.on('close', () => this.changed());
   }
 
-  static open(url: string, headers: Record<string, string>, options: { keepData?: boolean } = {}): Promise<TestSocket> {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+  /** `ca`: the CA a wss:// daemon's certificate is checked against (a test CA). */
+  static open(url: string, headers: Record<string, string>, options: { keepData?: boolean; ca?: Buffer } = {}): Promise<TestSocket> {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(options.ca === undefined ? {} : { ca: options.ca }) });
     const socket = new TestSocket(ws, { keepData: options.keepData ?? true });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(socket));

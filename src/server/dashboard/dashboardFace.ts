@@ -140,7 +140,7 @@ export class DashboardFace implements DaemonFace {
         const id = readCookie(request.headers.cookie, SESSION_COOKIE);
         if (id !== undefined) sessions.closeSession(id);
         pageHeaders(reply);
-        return reply.code(303).header('set-cookie', cookieHeader('', 0)).header('location', '/login').send();
+        return reply.code(303).header('set-cookie', cookieHeader(reply, '', 0)).header('location', '/login').send();
       });
 
       scope.post(`${API_PREFIX}/auth/login-links`, async (request, reply) => {
@@ -152,7 +152,7 @@ export class DashboardFace implements DaemonFace {
         const path = `/login?code=${encodeURIComponent(code)}`;
         const host = request.headers.host ?? '127.0.0.1';
         reply.header('cache-control', 'no-store');
-        return reply.code(201).send({ url: `http://${host}${path}`, path, expiresAt: new Date(expiresAt).toISOString() });
+        return reply.code(201).send({ url: `${request.protocol}://${host}${path}`, path, expiresAt: new Date(expiresAt).toISOString() });
       });
 
       // What the "new session" form offers: profile names and stored templates (read-only).
@@ -169,14 +169,16 @@ function loggedIn(request: FastifyRequest, sessions: DashboardSessions): boolean
   return id !== undefined && sessions.isValid(id);
 }
 
-function cookieHeader(value: string, maxAgeSeconds: number): string {
-  // No `Secure`: the daemon speaks plain HTTP on loopback. HttpOnly keeps it from scripts, Strict from other sites.
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+function cookieHeader(reply: FastifyReply, value: string, maxAgeSeconds: number): string {
+  // HttpOnly keeps it from scripts, Strict from other sites. `Secure` only when the daemon serves TLS (--tls-cert):
+  // on plain HTTP (loopback, the default) a browser would never send it back.
+  const secure = reply.request.protocol === 'https' ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
 function startSession(reply: FastifyReply, sessions: DashboardSessions): FastifyReply {
   const { id, maxAgeMs } = sessions.openSession();
-  return reply.header('set-cookie', cookieHeader(id, Math.floor(maxAgeMs / 1000)));
+  return reply.header('set-cookie', cookieHeader(reply, id, Math.floor(maxAgeMs / 1000)));
 }
 
 function pageHeaders(reply: FastifyReply): void {
