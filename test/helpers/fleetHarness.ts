@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from './daemonHarness.js';
+import type { TestCertificates } from './testCertificates.js';
 
 export const ETCD_BINARY = '/usr/bin/etcd';
 /** etcd's start on a loaded 2-core machine stays well under this. */
@@ -37,22 +38,29 @@ export interface EtcdHandle {
   cleanup(): Promise<void>;
 }
 
-export async function startEtcd(base: string): Promise<EtcdHandle> {
+/** `tls`: etcd serves its clients over TLS with this certificate and asks them for one signed by the same CA. */
+export async function startEtcd(base: string, options: { tls?: TestCertificates } = {}): Promise<EtcdHandle> {
   const clientPort = await freePort();
   const peerPort = await freePort();
   const dataDir = join(base, 'etcd');
   const endpoint = `127.0.0.1:${clientPort}`;
+  const tls = options.tls;
+  // Over TLS with client certificates, /health is asked on a plain metrics port instead.
+  const healthUrl = tls === undefined ? `http://${endpoint}/health` : `http://127.0.0.1:${await freePort()}/health`;
+  const clientUrl = `${tls === undefined ? 'http' : 'https'}://${endpoint}`;
   let child: ChildProcess | null = null;
   let log = '';
   const args = [
     '--name', 'fleet-test',
     '--data-dir', dataDir,
-    '--listen-client-urls', `http://${endpoint}`,
-    '--advertise-client-urls', `http://${endpoint}`,
+    '--listen-client-urls', clientUrl,
+    '--advertise-client-urls', clientUrl,
     '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
     '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
     '--initial-cluster', `fleet-test=http://127.0.0.1:${peerPort}`,
-    '--listen-metrics-urls', '',
+    ...(tls === undefined
+      ? ['--listen-metrics-urls', '']
+      : ['--listen-metrics-urls', new URL(healthUrl).origin, '--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth']),
   ];
   const handle: EtcdHandle = {
     endpoint,
@@ -66,7 +74,7 @@ export async function startEtcd(base: string): Promise<EtcdHandle> {
       for (;;) {
         if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${log}`);
         try {
-          const answer = await fetch(`http://${endpoint}/health`);
+          const answer = await fetch(healthUrl);
           if (answer.ok && ((await answer.json()) as { health?: string }).health === 'true') return;
         } catch {
           // Not listening yet.
@@ -117,9 +125,14 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(names: string[], options: { leaseTtlSeconds?: number; pollMs?: number; extraArgs?: Record<string, string[]> } = {}): Promise<Fleet> {
+/** `tls`: etcd and every node serve TLS with these certificates, and check each other against their CA. */
+export async function startFleet(
+  names: string[],
+  options: { leaseTtlSeconds?: number; pollMs?: number; extraArgs?: Record<string, string[]>; tls?: (base: string) => TestCertificates } = {},
+): Promise<Fleet> {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'corral-fleet-')));
-  const etcd = await startEtcd(base);
+  const tls = options.tls?.(base);
+  const etcd = await startEtcd(base, tls === undefined ? {} : { tls });
   const token = randomBytes(32).toString('base64url');
   const clusterToken = randomBytes(32).toString('base64url');
   const tokenFile = join(base, 'client-token');
@@ -149,7 +162,10 @@ export async function startFleet(names: string[], options: { leaseTtlSeconds?: n
         '--port', String(port),
         '--cluster', `etcd://${etcd.endpoint}`,
         '--node-name', name,
-        '--advertise-url', `http://127.0.0.1:${port}`,
+        '--advertise-url', `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+        ...(tls === undefined
+          ? []
+          : ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--cluster-ca-file', tls.caFile, '--etcd-ca-file', tls.caFile, '--etcd-cert-file', tls.certFile, '--etcd-key-file', tls.keyFile]),
         '--token-file', tokenFile,
         '--cluster-token-file', clusterTokenFile,
         '--lease-ttl', String(options.leaseTtlSeconds ?? 3),
@@ -157,7 +173,7 @@ export async function startFleet(names: string[], options: { leaseTtlSeconds?: n
         ...(options.extraArgs?.[name] ?? []),
         ...(extraArgs ?? []),
       ];
-      const daemon = await startDaemon({ base: nodeBase, dataDir: join(nodeBase, 'data'), args, tokenFile });
+      const daemon = await startDaemon({ base: nodeBase, dataDir: join(nodeBase, 'data'), args, tokenFile, ...(tls === undefined ? {} : { ca: tls.ca }) });
       const node: FleetNode = { name, port, url: daemon.url, dataDir: daemon.dataDir, base: nodeBase, args, daemon };
       nodes.set(name, node);
       return node;
