@@ -10,6 +10,7 @@ import { defaultDataDir } from '../config/paths.js';
 import { Daemon, type DaemonFace } from '../daemon/Daemon.js';
 import type { TlsFiles } from '../daemon/Daemon.js';
 import { createLogger, stderrLog } from '../daemon/logger.js';
+import type { LogDestination } from '../daemon/logDestination.js';
 import { EXIT } from './cliCommand.js';
 import { parseDuration } from './output/duration.js';
 import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_POLL_MS, parseClusterUrl, readTokenFile, type FleetOptions } from '../daemon/Daemon.js';
@@ -179,7 +180,7 @@ export async function serveCommand(argv: string[], faces: DaemonFace[]): Promise
   // The last lines ("shutdown complete") get a moment to reach a slow reader; a full disk or a stuck pipe cannot hold
   // the exit longer than this.
   await log.drain(LOG_DRAIN_MS);
-  exitOnceDrained();
+  exitOnceDrained(log);
   return 0;
 }
 
@@ -193,10 +194,12 @@ const LINGER_AFTER_STOP_MS = 2000;
  * Everything is closed by now; a handle left open by mistake must not keep a stopped daemon alive (a service
  * manager, a script waiting for the exit, would hang). It says what was still open, so the leak can be found.
  */
-function exitOnceDrained(): void {
+function exitOnceDrained(log: LogDestination): void {
   const linger = setTimeout(() => {
-    process.stderr.write(`corral: still open after shutdown, exiting anyway: ${process.getActiveResourcesInfo().join(', ')}\n`);
-    process.exit(process.exitCode ?? 0);
+    // Through the log's queue too: process.stderr writes a pipe synchronously, and a full one would hold this exit
+    // forever — the very hang this timer is here to end.
+    log.write(`${JSON.stringify({ level: 40, time: Date.now(), msg: `still open after shutdown, exiting anyway: ${process.getActiveResourcesInfo().join(', ')}` })}\n`);
+    void log.drain(LOG_DRAIN_MS).then(() => process.exit(process.exitCode ?? 0));
   }, LINGER_AFTER_STOP_MS);
   linger.unref();
 }
