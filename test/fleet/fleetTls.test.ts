@@ -5,7 +5,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { becomeSubreaper, ownTree, reapAdoptedOrphans } from '../helpers/holderHarness.js';
 import { startFleet, waitFor, type Fleet } from '../helpers/fleetHarness.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/testCertificates.js';
@@ -98,4 +100,19 @@ test('the fleet event stream through A carries B\'s events over TLS', async () =
   abort.abort();
   await reading;
   await front().request('DELETE', `/api/v1/sessions/${created.body.id}?purge=true&force=true`);
+});
+
+test('a node that does not trust the fleet\'s CA cannot reach the others: NODE_UNREACHABLE, never a plain-text fallback', async () => {
+  const onB = await front().request<SessionInfo>('POST', '/api/v1/sessions', { command: ['/bin/cat'], node: 'B' });
+  assert.equal(onB.status, 201, JSON.stringify(onB.body));
+  // C checks the others against a CA that signed none of them (the last --cluster-ca-file given wins).
+  const strangers = makeTestCertificates(mkdtempSync(join(fleet.base, 'other-ca-')));
+  const c = await fleet.startNode('C', ['--cluster-ca-file', strangers.caFile]);
+  const refused = await waitFor('C to know where the session runs', async () => {
+    const answer = await c.daemon.request<{ error?: { code: string } }>('GET', `/api/v1/sessions/${onB.body.id}`);
+    return answer.status === 404 ? undefined : answer;
+  });
+  assert.equal(refused.status, 503, JSON.stringify(refused.body));
+  assert.equal(refused.body.error?.code, 'NODE_UNREACHABLE');
+  await front().request('DELETE', `/api/v1/sessions/${onB.body.id}?force=true`);
 });
