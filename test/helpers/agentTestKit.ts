@@ -1,10 +1,63 @@
 // What the real-CLI agent tests share: waiting for a state, recording transitions with their latency, raw keys at
 // the reported moment, and ending a session while checking its process tree is gone.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { after, before } from 'node:test';
 import type { Session } from '../../src/engine/Session.js';
 import type { SessionInfo, SessionState, StateEvent } from '../../src/protocol/sessionTypes.js';
-import type { EngineHarness } from './engineHarness.js';
+import { startEngine, type EngineHarness } from './engineHarness.js';
+
+/** A fake provider API (fakeProvider's servers, fakeAnthropic's): all the kit needs is to close it. */
+interface ClosableFake {
+  close(): Promise<void>;
+}
+
+/** Short graces: a test that ends a session should not wait out a real CLI's polite exit. */
+const AGENT_TEST_GRACES = { politeMs: 3000, interruptMs: 1000, termMs: 1000 };
+
+export interface AgentTestEngine<F extends ClosableFake> {
+  readonly engine: EngineHarness;
+  /** The fake provider API the CLI talks to. */
+  readonly fake: F;
+  /** A fresh project directory under the engine's root. */
+  project(name: string): string;
+}
+
+/**
+ * One engine and one fake provider API for a test file of real agent CLI sessions: started before its tests and
+ * closed after them, the engine first so no CLI loses its API while it ends. Call at the top level of the file.
+ */
+export function useAgentEngine<F extends ClosableFake>(startFake: () => Promise<F>): AgentTestEngine<F> {
+  let engine: EngineHarness | undefined;
+  let fake: F | undefined;
+  before(async () => {
+    fake = await startFake();
+    engine = await startEngine({ graces: AGENT_TEST_GRACES });
+  });
+  after(async () => {
+    await engine?.close();
+    await fake?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useAgentEngine: used before its before() hook ran');
+    return value;
+  };
+  return {
+    get engine() {
+      return started(engine);
+    },
+    get fake() {
+      return started(fake);
+    },
+    project(name) {
+      const dir = join(started(engine).root, name);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    },
+  };
+}
 
 export interface TimedEvent {
   event: StateEvent;
@@ -18,9 +71,15 @@ export function recordEvents(session: Session): TimedEvent[] {
   return events;
 }
 
+/** Waits for one of `states`; a failure says the state it is in and shows the end of its screen (what the CLI said). */
 export async function waitState(session: Session, states: SessionState[], timeoutMs: number): Promise<void> {
   const outcome = await session.waitFor({ states }, timeoutMs);
-  assert.equal(outcome, 'state', `waited for ${states.join('|')}, session is ${session.state} (${session.stateReason})`);
+  if (outcome === 'state') return;
+  const screen = await session.screenSnapshot().then(
+    (snapshot) => snapshot.lines.filter((line) => line.trim() !== '').slice(-15).join('\n'),
+    (error: unknown) => `(no screen: ${(error as Error).message})`,
+  );
+  assert.fail(`waited for ${states.join('|')}, session is ${session.state} (${session.stateReason}); its screen ends:\n${screen}`);
 }
 
 /** The engine's orphan reaper scans every second and reaps a zombie on its second sighting; generous for a loaded machine. */

@@ -429,7 +429,10 @@ export class AgentDetector implements StateDetector {
   }
 
   /** Picks `choice` in the dialog on screen (after the early-key guard). Returns the option chosen. */
-  async choose(choice: string, signal?: AbortSignal): Promise<{ dialog: ProfileDialog; option: DialogOption } | { error: string; options: string[] }> {
+  async choose(
+    choice: string,
+    signal?: AbortSignal,
+  ): Promise<{ dialog: ProfileDialog; option: DialogOption } | { error: string; options: string[]; unconfirmed?: true }> {
     const wait = this.insight.dialogSince + (this.insight.dialog?.keyGuardMs ?? DIALOG_KEY_GUARD_MS) - performance.now();
     if (wait > 0) await sleep(wait, undefined, { signal });
     const current = this.currentOptions();
@@ -446,6 +449,16 @@ export class AgentDetector implements StateDetector {
         // An Enter close behind other keys is taken as part of a paste by some CLIs (Codex's paste-burst
         // detection): it waits as long as a prompt's submit key does.
         await sleep(Math.max(KEY_GAP_MS, this.host.profile.input.submitDelayMs), undefined, { signal });
+        // Enter goes only where the screen shows the cursor on the option: a CLI that lost or held back an arrow
+        // (a loaded machine) would otherwise take the wrong answer — on Claude's trust dialog, "No, exit".
+        if (current.selected >= 0) {
+          const now = this.currentOptions();
+          if (now === null) return { error: 'the dialog left the screen before the answer was confirmed', options: labels, unconfirmed: true };
+          if (now.selected !== option.index) {
+            const at = now.options.find((o) => o.index === now.selected)?.label ?? 'no option';
+            return { error: `the cursor did not reach "${option.label}" (it is on ${JSON.stringify(at)}); nothing was confirmed`, options: labels, unconfirmed: true };
+          }
+        }
       }
       this.host.write(keyToBytes('Enter') ?? '\r');
     }

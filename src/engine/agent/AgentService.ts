@@ -466,7 +466,8 @@ export class AgentService {
     }
     const result = await detector.choose(String(request.choice), signal);
     if ('error' in result) {
-      throw new CorralError('VALIDATION_FAILED', `Cannot answer: ${result.error}. Options: ${result.options.join(' | ') || 'none'}.`, {
+      // No such option is the caller's mistake; a CLI that did not take the keys (nothing confirmed) is worth a retry.
+      throw new CorralError(result.unconfirmed === true ? 'INVALID_STATE' : 'VALIDATION_FAILED', `Cannot answer: ${result.error}. Options: ${result.options.join(' | ') || 'none'}.`, {
         details: { options: result.options },
       });
     }
