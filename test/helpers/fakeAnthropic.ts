@@ -1,10 +1,9 @@
 // A fake Anthropic Messages API on 127.0.0.1 for driving the real `claude` CLI offline in tests.
 // It answers every route at once (never hangs) and records each request; it never calls the network.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseJson, readBody } from './fakeProvider.js';
+import { listenFake, parseJson, readBody } from './fakeProvider.js';
 
 /** One HTTP request the fake received, in arrival order. */
 export interface RecordedRequest {
@@ -346,28 +345,6 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     sendError(res, 404);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Oversized or aborted bodies land here; answer if the socket is still open.
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: String(error) } });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
-      for (const abort of streams) abort.abort();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
-  };
+  const listening = await listenFake(handle, streams, (res, error) => sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: String(error) } }));
+  return { ...listening, requests };
 }

@@ -178,13 +178,25 @@ export async function startFakeServer(route: (ctx: FakeContext) => Promise<void>
     await route(ctx);
   };
 
+  const listening = await listenFake(handle, streams, (res, error) => {
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: String(error) } }));
+  });
+  return { ...listening, requests };
+}
+
+/**
+ * A fake API's server on a free 127.0.0.1 port. A request whose handler throws (an oversized or aborted body) gets
+ * `answerFailure` while its socket is open; `close` aborts the replies still streaming (`streams`) and every connection.
+ */
+export async function listenFake(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  streams: ReadonlySet<AbortController>,
+  answerFailure: (res: ServerResponse, error: unknown) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      // Oversized or aborted bodies land here; answer if the socket is still open.
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: String(error) } }));
-      }
+      if (!res.headersSent && !res.destroyed) answerFailure(res, error);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -197,7 +209,6 @@ export async function startFakeServer(route: (ctx: FakeContext) => Promise<void>
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    requests,
     close: async () => {
       for (const abort of streams) abort.abort();
       server.closeAllConnections();
