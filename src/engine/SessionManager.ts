@@ -579,8 +579,30 @@ export class SessionManager {
   /** The store and every guarded background task, for `/healthz` and metrics. */
   health(): EngineHealth {
     const storage = this.writer.health();
-    const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), this.writer.retryHealth()];
+    const tasks = [this.reaper.health(), this.persistence.health(), this.usage.health(), this.retention.health(), this.writer.retryHealth(), this.journalHealth()];
     return { ok: storage.ok && tasks.every((task) => task.ok), storage, tasks, sandbox: this.sandboxSupport };
+  }
+
+  /**
+   * Whether live sessions' output journals are writing: a journal refused by the disk (ENOSPC, EDQUOT, EIO) has an
+   * open gap until it writes again. The store can be fine meanwhile (a disk out of inodes refuses new files only),
+   * so this is health of its own: `/healthz` is degraded while any gap is open, and names the latest.
+   */
+  private journalHealth(): TaskHealth {
+    const open = this.sessions
+      .liveSessions()
+      .flatMap((session) => session.toInfo().storage?.journalGaps.filter((gap) => gap.end === null).map((gap) => ({ session: session.id, gap })) ?? []);
+    const latest = open.reduce<(typeof open)[number] | null>((last, entry) => (last === null || entry.gap.at > last.gap.at ? entry : last), null);
+    return {
+      name: 'output journals',
+      ok: open.length === 0,
+      consecutiveFailures: open.length,
+      totalFailures: open.length,
+      lastError:
+        latest === null
+          ? null
+          : { code: latest.gap.code, message: `session ${latest.session}: its ${latest.gap.stream} journal has not written since offset ${latest.gap.start} (kept in memory meanwhile)`, at: latest.gap.at },
+    };
   }
 
   /**

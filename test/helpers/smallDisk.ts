@@ -2,7 +2,7 @@
 // file that takes every free byte, and unmounting afterwards. Tests skip, saying why, where mounting is refused.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,19 +13,28 @@ export interface SmallDisk {
   /** Deletes the filler: the disk has room again. */
   unfill(): void;
   freeBytes(): number;
+  /** Creates empty files until the disk has no free inode (ENOSPC); answers how many. */
+  fillInodes(): number;
+  /** Deletes those files. */
+  unfillInodes(): void;
   unmount(): void;
 }
 
-/** Mounts a tmpfs of `sizeMiB`, or answers why it cannot (not root, no mount permission in this container). */
-export function mountSmallDisk(sizeMiB: number): SmallDisk | string {
+/**
+ * Mounts a tmpfs of `sizeMiB` (and at most `inodes` files), or answers why it cannot (not root, no mount permission
+ * in this container).
+ */
+export function mountSmallDisk(sizeMiB: number, options: { inodes?: number } = {}): SmallDisk | string {
   if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
   const dir = mkdtempSync(join(tmpdir(), 'corral-small-disk-'));
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
+  const inodes = options.inodes === undefined ? '' : `,nr_inodes=${options.inodes}`;
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0700${inodes}`, 'tmpfs', dir], { encoding: 'utf8' });
   if (mounted.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     return `mount -t tmpfs was refused: ${(mounted.stderr || mounted.error?.message || '').trim()}`;
   }
   const filler = join(dir, 'filler');
+  const inodeFillers = join(dir, 'inode-fillers');
   return {
     dir,
     fill() {
@@ -56,6 +65,22 @@ export function mountSmallDisk(sizeMiB: number): SmallDisk | string {
     freeBytes() {
       const disk = statfsSync(dir);
       return disk.bavail * disk.bsize;
+    },
+    fillInodes() {
+      mkdirSync(inodeFillers, { recursive: true });
+      let made = 0;
+      for (;;) {
+        try {
+          closeSync(openSync(join(inodeFillers, String(made)), 'w'));
+          made++;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+          return made;
+        }
+      }
+    },
+    unfillInodes() {
+      rmSync(inodeFillers, { recursive: true, force: true });
     },
     unmount() {
       // Lazy: a daemon that is being killed may still hold a file open for a moment.

@@ -14,6 +14,8 @@ import { parseReadyLine, type HolderReadyLine } from './holderProtocol.js';
 /** The holder's report is one short line; anything longer is not a holder talking. */
 const MAX_REPORT_BYTES = 4096;
 const SIGKILL = 9;
+/** A holder's start refused by the disk rather than by anything about the session. */
+const DISK_FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT']);
 
 /** A holder that reported READY, and the socket the daemon stays connected through. */
 export interface LaunchedHolder {
@@ -61,7 +63,15 @@ export async function launchHolder(path: string, argv: string[], config: Buffer,
     const judge = (line: string, rest: Buffer): void => {
       const ready = parseReadyLine(line);
       if (ready === null) return fail('the holder reported nothing');
-      if (!ready.ok) return fail(`${ready.step} failed with ${ready.errno}`);
+      if (!ready.ok) {
+        // Its socket (or its directory) could not be made: the data dir's disk has no room or no free inode.
+        if (DISK_FULL_ERRNOS.has(ready.errno)) {
+          return finish(false, () =>
+            reject(new CorralError('STORAGE_FULL', `Cannot start ${what}: the disk holding the data dir is full (no space or no free inodes): the holder's ${ready.step} failed with ${ready.errno}.`)),
+          );
+        }
+        return fail(`${ready.step} failed with ${ready.errno}`);
+      }
       if (ready.holderPid !== pid) return fail(`the report came from pid ${ready.holderPid}, not the holder ${pid}`);
       finish(true, () => resolve({ ready, socket, rest }));
     };
