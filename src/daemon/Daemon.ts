@@ -240,6 +240,7 @@ export class Daemon {
         loginStore: store,
         webhookAllow: options.webhookAllow ?? [],
         tasks,
+        ...(options.cluster === undefined ? {} : { fleetNode: options.cluster.nodeName }),
       };
       routes.add({
         method: 'POST',
