@@ -80,7 +80,7 @@ test('MCP at A answers for the fleet: a session on C listed, read and driven; cr
     assert.equal(row?.node, 'C', `A's MCP list shows C's session with its node: ${listed.text}`);
 
     await waitFor('C\'s output through MCP at A', async () => ((await readAll(mcp, onC.id)).includes('hello-from-c') ? true : undefined));
-    const sent = await call(mcp, 'send_input', { sessionId: onC.id, data: 'ping\n' });
+    const sent = await call(mcp, 'send_input', { sessionId: onC.id, text: 'ping\n' });
     assert.equal(sent.isError, false, sent.text);
     await waitFor('the input\'s answer through MCP at A', async () => ((await readAll(mcp, onC.id)).includes('got:ping') ? true : undefined));
     // The same bytes as C's own REST output.
@@ -129,7 +129,7 @@ test('MCP at A answers for the fleet: a session on C listed, read and driven; cr
     const theirs = await call(confined, 'read_output', { sessionId: onC.id, since: 0 });
     assert.equal(theirs.isError, true);
     assert.match(theirs.text, /TOKEN_SCOPE/);
-    const input = await call(confined, 'send_input', { sessionId: onC.id, data: 'x\n' });
+    const input = await call(confined, 'send_input', { sessionId: onC.id, text: 'x\n' });
     assert.match(input.text, /TOKEN_SCOPE/);
     // Its create joins its task, on its node (as REST confines it).
     const own = await call(confined, 'create_session', { kind: 'pipe', command: ['/bin/sleep', '1000'], forceNew: true });
