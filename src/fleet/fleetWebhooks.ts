@@ -24,8 +24,13 @@ type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<s
 export class FleetWebhookStore implements WebhookStore {
   private readonly etcd: Etcd3;
   private readonly syncTask: PeriodicTask;
-  /** Writes made here; a sync that read etcd before one of them does not apply what it read (it would undo it). */
+  /**
+   * Bumped when a write made here starts and when it ends: a sync whose etcd read overlapped one does not apply what
+   * it read (it could undo the write in the mirror); the next sync does.
+   */
   private writes = 0;
+  /** Whether this node's own subscriptions from before it joined are in etcd (adoptOwn), so etcd may decide. */
+  private adopted = false;
 
   private constructor(
     private readonly options: FleetOptions,
@@ -43,7 +48,6 @@ export class FleetWebhookStore implements WebhookStore {
   static async open(options: FleetOptions, local: WebhookStore, log: Log): Promise<FleetWebhookStore> {
     const store = new FleetWebhookStore(options, local, log);
     try {
-      await store.adoptOwn();
       await store.sync();
     } catch (error) {
       log('warn', 'fleet: could not read the webhook subscriptions from etcd; delivering to the ones last known', { error: (error as Error).message });
@@ -54,14 +58,22 @@ export class FleetWebhookStore implements WebhookStore {
 
   async putWebhook(record: WebhookRecord): Promise<void> {
     this.writes++;
-    await this.etcdCall(() => this.etcd.put(keys.webhook(record.id)).value(JSON.stringify(record)).exec());
-    this.local.putWebhook(record);
+    try {
+      await this.etcdCall(() => this.etcd.put(keys.webhook(record.id)).value(JSON.stringify(record)).exec());
+      this.local.putWebhook(record);
+    } finally {
+      this.writes++;
+    }
   }
 
   async deleteWebhook(id: string): Promise<boolean> {
     this.writes++;
-    await this.etcdCall(() => this.etcd.delete().key(keys.webhook(id)).exec());
-    return this.local.deleteWebhook(id);
+    try {
+      await this.etcdCall(() => this.etcd.delete().key(keys.webhook(id)).exec());
+      return await this.local.deleteWebhook(id);
+    } finally {
+      this.writes++;
+    }
   }
 
   getWebhook(id: string): WebhookRecord | undefined {
@@ -87,6 +99,7 @@ export class FleetWebhookStore implements WebhookStore {
 
   /** The mirror made equal to etcd: new and changed subscriptions in, deleted ones out (with their delivery log). */
   private async sync(): Promise<void> {
+    if (!this.adopted) await this.adoptOwn();
     const before = this.writes;
     const all = await withDeadline(this.etcd.getAll().prefix(keys.webhooksPrefix).strings());
     if (this.writes !== before) return;
@@ -114,11 +127,13 @@ export class FleetWebhookStore implements WebhookStore {
    */
   private async adoptOwn(): Promise<void> {
     const marker = keys.webhooksAdopted(this.options.nodeName);
-    if ((await withDeadline(this.etcd.get(marker).string())) !== null) return;
-    for (const record of this.local.listWebhooks()) {
-      await withDeadline(this.etcd.put(keys.webhook(record.id)).value(JSON.stringify(record)).exec());
+    if ((await withDeadline(this.etcd.get(marker).string())) === null) {
+      for (const record of this.local.listWebhooks()) {
+        await withDeadline(this.etcd.put(keys.webhook(record.id)).value(JSON.stringify(record)).exec());
+      }
+      await withDeadline(this.etcd.put(marker).value(new Date().toISOString()).exec());
     }
-    await withDeadline(this.etcd.put(marker).value(new Date().toISOString()).exec());
+    this.adopted = true;
   }
 
   private async etcdCall<T>(call: () => Promise<T>): Promise<T> {
