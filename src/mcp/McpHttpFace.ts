@@ -1,5 +1,6 @@
 // The daemon's MCP face: Streamable HTTP at /mcp (PRODUCT §2.3, §5), one MCP server per MCP session, tools backed
-// by the engine in-process (or by what the composition root gives instead: a fleet node's front door). A Fastify route, so the app's onRequest hook applies the same door as REST
+// by the engine in-process, or by what the composition root gives instead (a fleet node: its own REST front door).
+// A Fastify route, so the app's onRequest hook applies the same door as REST
 // (checkHostAndOrigin + checkToken: Host/Origin allowlists against DNS rebinding, bearer token in constant time).
 // Must never keep session state: closing an MCP session closes only its transport, never a Corral session.
 
