@@ -154,7 +154,7 @@ function sameWebhook(a: WebhookRecord, b: WebhookRecord): boolean {
 
 /** What `GET /webhooks/{id}/deliveries` answers on a fleet: every node's attempts, newest first, each with its node. */
 export interface FleetDeliveries {
-  deliveries: (DeliveryRecord & { node: string })[];
+  deliveries: (DeliveryRecord & Required<Pick<DeliveryRecord, 'node'>>)[];
   /** Nodes that did not answer: their attempts are missing from the list. */
   unreachable: string[];
 }
