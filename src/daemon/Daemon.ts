@@ -32,6 +32,7 @@ import { shutdownSchema } from '../protocol/api.js';
 import type { ShutdownReply } from '../protocol/apiReplies.js';
 import { packageVersion } from '../common/packageVersion.js';
 import { FleetFace } from '../fleet/FleetFace.js';
+import { FleetWebhookStore } from '../fleet/fleetWebhooks.js';
 import type { FleetOptions } from '../fleet/fleetOptions.js';
 import { readTokenFile } from '../server/auth.js';
 
@@ -234,6 +235,15 @@ export class Daemon {
         events.dispose();
         done();
       });
+      // A fleet node's webhook subscriptions are the fleet's (replicated in etcd, mirrored in this store).
+      const webhookStore = options.cluster === undefined ? store : await FleetWebhookStore.open(options.cluster, store, (level, message, fields) => logger[level](fields ?? {}, message));
+      if (webhookStore instanceof FleetWebhookStore) {
+        opened.unshift(() => webhookStore.close());
+        app.addHook('onClose', (_instance, done) => {
+          webhookStore.close();
+          done();
+        });
+      }
       const daemon = new Daemon(options, { app, routes, engine, store, door, logger, lock, infoFile, started: { subreaper, recovered, reattach, openFiles: openFiles.after.soft, connections: connections.limits } });
       const context: FaceContext = {
         engine,
@@ -243,10 +253,11 @@ export class Daemon {
         logger,
         version,
         events,
-        webhookStore: store,
+        webhookStore,
         loginStore: store,
         webhookAllow: options.webhookAllow ?? [],
         tasks,
+        ...(options.cluster === undefined ? {} : { fleetNode: options.cluster.nodeName }),
       };
       routes.add({
         method: 'POST',

@@ -29,6 +29,8 @@ import { FleetEventStream } from './fleetEvents.js';
 import { eventsQuery } from '../server/events/sseRoute.js';
 import { parseWith } from '../server/routeTable.js';
 import { asLost, matches, sessionsIn } from './sessionViews.js';
+import { deliveriesQuery, webhookIdParams } from '../server/webhooks/webhookRoutes.js';
+import { fleetDeliveries } from './fleetWebhooks.js';
 
 const SESSION_ROUTE = `${API_PREFIX}/sessions/:id`;
 const WS_SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
@@ -120,6 +122,7 @@ export class FleetFace implements DaemonFace {
       if (route === `${API_PREFIX}/sessions` && request.method === 'POST') await this.place(request, reply);
       else if (route === `${API_PREFIX}/sessions` && request.method === 'GET') await reply.send(await this.fleetList(request));
       else if (route === `${API_PREFIX}/stats` && request.method === 'GET') await reply.send({ ...engine.stats(), version: context.version, fleet: await this.fleetStats() });
+      else if (route === `${API_PREFIX}/webhooks/:id/deliveries` && request.method === 'GET') await this.webhookDeliveries(request, reply);
     });
 
     // Every session object a reply carries says its node; a created one is in the directory before it leaves.
@@ -420,6 +423,15 @@ export class FleetFace implements DaemonFace {
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit);
     return { sessions, nextCursor: null };
+  }
+
+  /** A webhook's delivery attempts, every node's merged (each node delivers its own sessions' events: fleetWebhooks.ts). */
+  private async webhookDeliveries(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const params = webhookIdParams.safeParse(request.params);
+    const query = deliveriesQuery.safeParse(request.query ?? {});
+    // A bad id or limit is the local route's to refuse; with etcd out of reach, this node's own attempts are its answer.
+    if (!params.success || !query.success || !this.membership.routing) return;
+    await reply.send(await fleetDeliveries(this.peers, this.membership.nodes(), params.data.id, query.data.limit));
   }
 
   /** `/stats` of every node that answers, by name (null for one that does not); this node's are the reply's own. */

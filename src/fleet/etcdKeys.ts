@@ -20,6 +20,11 @@ export const keys = {
   /** Durable: sessions of a forgotten node, ended as lost. */
   lostPrefix: `${ROOT}lost/`,
   lost: (id: string): string => `${ROOT}lost/${id}`,
+  /** Durable: webhook id → the subscription (secret included; etcd is the fleet's trusted store). */
+  webhooksPrefix: `${ROOT}webhooks/`,
+  webhook: (id: string): string => `${ROOT}webhooks/${id}`,
+  /** Durable: present once the node published the subscriptions it had before it joined (fleetWebhooks.ts). */
+  webhooksAdopted: (name: string): string => `${ROOT}webhooks-adopted/${name}`,
 } as const;
 
 /** The last path segment of a key under `prefix`. */

@@ -14,6 +14,7 @@ import type {
   WaitRequest,
 } from '../protocol/api.js';
 import type { OutputRead, ScreenSnapshot, SessionInfo } from '../protocol/sessionTypes.js';
+import { CorralError } from '../protocol/errors.js';
 import type { Engine } from '../engine/Engine.js';
 import type { ScopedCaller } from '../engine/engineTypes.js';
 import type { AnswerReply, McpBackend, OutputReadRequest, PromptReply, SignalName, WaitResult } from './McpBackend.js';
@@ -49,7 +50,12 @@ export class EngineBackend implements McpBackend {
   }
 
   async createSession(request: CreateSessionRequest): Promise<SessionInfo> {
-    return (await this.engine.sessions.create(request, this.caller)).session;
+    const { node, nodeSelector, ...create } = request;
+    // As REST answers it: only a fleet node's front door places sessions (and its MCP tools go through that door).
+    if (node !== undefined || nodeSelector !== undefined) {
+      throw new CorralError('NODE_NOT_FOUND', 'This daemon is not part of a fleet (started without --cluster): give no node or nodeSelector.');
+    }
+    return (await this.engine.sessions.create(create, this.caller)).session;
   }
 
   async createAgentSession(request: AgentSessionRequest): Promise<SessionInfo> {

@@ -1,5 +1,6 @@
 // The daemon's MCP face: Streamable HTTP at /mcp (PRODUCT §2.3, §5), one MCP server per MCP session, tools backed
-// by the engine in-process. A Fastify route, so the app's onRequest hook applies the same door as REST
+// by the engine in-process, or by what the composition root gives instead (a fleet node: its own REST front door).
+// A Fastify route, so the app's onRequest hook applies the same door as REST
 // (checkHostAndOrigin + checkToken: Host/Origin allowlists against DNS rebinding, bearer token in constant time).
 // Must never keep session state: closing an MCP session closes only its transport, never a Corral session.
 
@@ -14,7 +15,31 @@ import { PeriodicTask } from '../common/PeriodicTask.js';
 import { scopedCallerOf, type DaemonFace, type FaceContext, type RouteAccess } from '../server/face.js';
 import { createCorralMcpServer } from './corralTools.js';
 import { EngineBackend } from './EngineBackend.js';
+import type { McpBackend } from './McpBackend.js';
 import type { ScopedCaller } from '../engine/engineTypes.js';
+
+/**
+ * The tools' backend of an MCP session, by who opened it: the owner (caller undefined) or a session's scoped token
+ * (`caller`; `bearer` is the token it showed, for a backend that calls the REST API as that caller).
+ */
+export type McpBackendFactory = (caller: ScopedCaller | undefined, bearer: string | undefined) => McpBackend;
+
+export interface McpHttpFaceOptions {
+  /** Where the tools go; default: this daemon's engine, in-process (engineBackends). */
+  backends?: (context: FaceContext) => McpBackendFactory;
+}
+
+/** The tools on this daemon's engine, no HTTP hop; a scoped caller's confined to its session and task. */
+export function engineBackends(context: FaceContext): McpBackendFactory {
+  const owner = new EngineBackend(context.engine);
+  return (caller) => (caller === undefined ? owner : new EngineBackend(context.engine, caller));
+}
+
+/** The token of `Authorization: Bearer <token>`, if that is what the request carries. */
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
 
 /** Who an MCP session belongs to, as a comparable key. */
 function callerKey(caller: ScopedCaller | undefined): string {
@@ -60,12 +85,14 @@ export class McpHttpFace implements DaemonFace {
   /** Closes idle MCP sessions; guarded, so a failing close can never take the daemon down. */
   private sweep: PeriodicTask | null = null;
 
+  constructor(private readonly options: McpHttpFaceOptions = {}) {}
+
   get openSessions(): number {
     return this.sessions.size;
   }
 
   attach(context: FaceContext): void {
-    const ownerBackend = new EngineBackend(context.engine);
+    const backendFor = (this.options.backends ?? engineBackends)(context);
     const version = context.version;
     const log = context.logger;
 
@@ -88,10 +115,10 @@ export class McpHttpFace implements DaemonFace {
       }
     };
 
-    const open = async (caller: ScopedCaller | undefined): Promise<McpHttpSession | null> => {
+    const open = async (caller: ScopedCaller | undefined, bearer: string | undefined): Promise<McpHttpSession | null> => {
       if (this.sessions.size >= MAX_MCP_SESSIONS && !(await this.evictOne())) return null;
       // A session's scoped token gets tools confined to its session and task.
-      const backend = caller === undefined ? ownerBackend : new EngineBackend(context.engine, caller);
+      const backend = backendFor(caller, bearer);
       const server = createCorralMcpServer(backend, { version });
       const session: McpHttpSession = {
         server,
@@ -123,7 +150,7 @@ export class McpHttpFace implements DaemonFace {
     context.app.route({
       method: ['GET', 'POST', 'DELETE'],
       url: MCP_PATH,
-      // Open to a session's scoped token: its tools are confined (EngineBackend with the caller).
+      // Open to a session's scoped token: its tools are confined (the backend made for that caller).
       config: { scoped: 'mcp' } satisfies RouteAccess,
       handler: async (request, reply) => {
         const header = request.headers['mcp-session-id'];
@@ -148,7 +175,7 @@ export class McpHttpFace implements DaemonFace {
           sendJsonRpcError(reply, 400, JSONRPC_SERVER_ERROR, 'No MCP session: send an initialize request first, then the Mcp-Session-Id header it returns.');
           return;
         }
-        const session = await open(caller);
+        const session = await open(caller, bearerOf(request));
         if (session === null) {
           sendJsonRpcError(reply, 429, JSONRPC_SERVER_ERROR, `${MAX_MCP_SESSIONS} MCP sessions are busy; close one (HTTP DELETE /mcp) and retry.`);
           return;

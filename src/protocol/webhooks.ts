@@ -17,4 +17,6 @@ export interface DeliveryRecord {
   status: number | null;
   error: string | null;
   at: string;
+  /** A fleet: the node that made the attempt (each node delivers its own sessions' events). */
+  node?: string;
 }

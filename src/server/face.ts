@@ -34,6 +34,11 @@ export interface FaceContext {
   loginStore?: LoginStore;
   /** Webhook destinations allowed beyond loopback (`corral serve --webhook-allow`). */
   webhookAllow: readonly string[];
+  /**
+   * This daemon's node name when it is a node of a fleet (`corral serve --cluster`), whose REST front door answers for
+   * every node's sessions; unset on a single daemon.
+   */
+  fleetNode?: string;
   /** Where a face lists its periodic tasks (PeriodicTask) so `/healthz` and the metrics show their health. */
   tasks: TaskHealthBoard;
 }

@@ -36,6 +36,7 @@ export const createSessionTool: CorralTool = {
           agent: create.agent.describe(
             'Agent sessions: authToken (redacted everywhere), isolatedHome, preAnswer (with isolatedHome: trust the cwd and approve the token beforehand), autoAnswer dialog ids.',
           ),
+          node: create.node.describe('A fleet: the node to run on (default: the one with the most room). A single daemon refuses it.'),
           worktree: worktreeSchema
             .optional()
             .describe(
@@ -60,6 +61,10 @@ export const createSessionTool: CorralTool = {
 
 /** create_session's fields with a worktree as the `POST /sessions/agent` request (the same create for every agent). */
 function agentRequest(args: z.infer<typeof createSessionSchema>, worktree: z.infer<typeof worktreeSchema>): AgentSessionRequest {
+  if (args.node !== undefined) {
+    // Like REST's agent creates: the repo and the agent's home are paths of the node asked, so it runs there.
+    throw new CorralError('VALIDATION_FAILED', 'An agent session in a worktree runs on the node you call (its repo is a path there): leave out node.');
+  }
   if (args.profile === undefined || args.template !== undefined) {
     throw new CorralError('VALIDATION_FAILED', 'A worktree is for agent sessions: name the agent profile (claude, codex, gemini) and no template.');
   }

@@ -60,6 +60,8 @@ export const sessionSummarySchema = z.object({
   exit: exitSchema.nullable(),
   outputBytes: z.number(),
   agent: agentSummarySchema.optional().describe('Agent sessions only.'),
+  node: z.string().optional().describe('A fleet: the node the session runs on.'),
+  reachable: z.boolean().optional().describe('A fleet: false while its node is not answering (state is the last known).'),
 });
 type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
@@ -80,6 +82,8 @@ export function summarize(info: SessionInfo): SessionSummary {
     exit: info.exit === null ? null : { code: info.exit.code, signal: info.exit.signal, reason: info.exit.reason, forced: info.exit.forced },
     outputBytes: info.output.totalBytes,
     ...(info.agent === undefined ? {} : { agent: info.agent }),
+    ...(info.node === undefined ? {} : { node: info.node }),
+    ...(info.reachable === undefined ? {} : { reachable: info.reachable }),
   };
 }
 

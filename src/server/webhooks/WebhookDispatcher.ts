@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   retryBaseMs?: number;
   attemptTimeoutMs?: number;
   userAgent?: string;
+  /** A fleet node's name, sent in every event (`node`) as the fleet's event stream does. */
+  node?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -98,7 +100,7 @@ export class WebhookDispatcher implements Disposable {
   }
 
   private async deliver(webhookId: string, event: HubEvent): Promise<void> {
-    const body = JSON.stringify(event);
+    const body = JSON.stringify(this.options.node === undefined ? event : { ...event, node: this.options.node });
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // Re-read each time: the webhook may have been deleted (stop) or its URL may no longer be allowed.
       const webhook = this.store.getWebhook(webhookId);

@@ -26,8 +26,8 @@ const createWebhookSchema = z
   })
   .strict();
 
-const idParams = z.object({ id: z.string().regex(/^wh_[A-Za-z0-9-]{1,64}$/, 'not a webhook id') });
-const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_DELIVERIES_LISTED).default(100) });
+export const webhookIdParams = z.object({ id: z.string().regex(/^wh_[A-Za-z0-9-]{1,64}$/, 'not a webhook id') });
+export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_DELIVERIES_LISTED).default(100) });
 
 function publicView(webhook: WebhookRecord): Omit<WebhookRecord, 'secret'> {
   return { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: webhook.createdAt };
@@ -46,14 +46,14 @@ export function registerWebhookRoutes(routes: RouteTable, store: WebhookStore, p
     tag: 'webhooks',
     body: createWebhookSchema,
     status: 201,
-    handler: ({ body }) => {
+    handler: async ({ body }) => {
       const url = policy.check(body.url);
       if (store.listWebhooks().length >= MAX_WEBHOOKS) {
         throw new CorralError('CONFLICT', `${MAX_WEBHOOKS} webhooks exist, the maximum. Delete one first.`);
       }
       const secret = body.secret ?? randomBytes(SECRET_BYTES).toString('base64url');
       const record: WebhookRecord = { id: `wh_${randomUUID()}`, url, events: body.events, secret, createdAt: new Date().toISOString() };
-      store.putWebhook(record);
+      await store.putWebhook(record);
       return { ...publicView(record), ...(body.secret === undefined ? { secret } : {}) };
     },
   });
@@ -69,7 +69,7 @@ export function registerWebhookRoutes(routes: RouteTable, store: WebhookStore, p
     url: '/webhooks/:id',
     summary: 'One webhook subscription',
     tag: 'webhooks',
-    params: idParams,
+    params: webhookIdParams,
     handler: ({ params }) => publicView(find(params.id)),
   });
   routes.add({
@@ -77,7 +77,7 @@ export function registerWebhookRoutes(routes: RouteTable, store: WebhookStore, p
     url: '/webhooks/:id/deliveries',
     summary: 'Recorded delivery attempts of a webhook, newest first',
     tag: 'webhooks',
-    params: idParams,
+    params: webhookIdParams,
     query: deliveriesQuery,
     handler: ({ params, query }) => ({ deliveries: store.listDeliveries(find(params.id).id, query.limit) }),
   });
@@ -86,10 +86,10 @@ export function registerWebhookRoutes(routes: RouteTable, store: WebhookStore, p
     url: '/webhooks/:id',
     summary: 'Remove a webhook subscription and its delivery log',
     tag: 'webhooks',
-    params: idParams,
-    handler: ({ params }) => {
+    params: webhookIdParams,
+    handler: async ({ params }) => {
       const webhook = find(params.id);
-      store.deleteWebhook(webhook.id);
+      await store.deleteWebhook(webhook.id);
       return { deleted: true, webhook: publicView(webhook) };
     },
   });

@@ -6,7 +6,7 @@ import { WebhookDispatcher, type DispatcherOptions } from './WebhookDispatcher.j
 import { registerWebhookRoutes } from './webhookRoutes.js';
 import { WebhookUrlPolicy } from './webhookUrlPolicy.js';
 
-export type WebhooksFaceOptions = Omit<DispatcherOptions, 'log' | 'userAgent'>;
+export type WebhooksFaceOptions = Omit<DispatcherOptions, 'log' | 'userAgent' | 'node'>;
 
 export class WebhooksFace implements DaemonFace {
   constructor(private readonly options: WebhooksFaceOptions = {}) {}
@@ -16,6 +16,7 @@ export class WebhooksFace implements DaemonFace {
     const dispatcher = new WebhookDispatcher(context.events, context.webhookStore, policy, {
       ...this.options,
       userAgent: `corral-webhook/${context.version}`,
+      ...(context.fleetNode === undefined ? {} : { node: context.fleetNode }),
       log: (level, message, fields) => context.logger[level](fields ?? {}, message),
     });
     registerWebhookRoutes(context.routes, context.webhookStore, policy);
