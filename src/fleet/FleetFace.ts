@@ -268,13 +268,15 @@ export class FleetFace implements DaemonFace {
   }
 
   /**
-   * A session that ends takes its token out of etcd; the tokens of sessions live here at the start (a restart) are
-   * recorded again (the put is idempotent, and repairs one that could not be written when its session was created).
+   * A session that ends takes its token out of etcd; at the start (a restart) the tokens of sessions live here are
+   * recorded again (the put is idempotent, and repairs one that could not be written when its session was created),
+   * and those of sessions that ended meanwhile are swept out.
    */
   private followTokens(engine: Engine, log: Log): { dispose(): void } {
     const warn = (sessionId: string) => (error: unknown): void =>
       log('warn', 'fleet: could not update a session\'s token in etcd', { sessionId, error: (error as Error).message });
     for (const session of engine.sessions.live()) void withDeadline(this.recordToken(engine, session)).catch(warn(session.id));
+    void withDeadline(this.tokens.sweep((id) => engine.tokens.tokenHashOf(id) !== undefined)).catch(warn('*'));
     return engine.onEvent((event) => {
       if (event.type === 'session.exited') void withDeadline(this.tokens.ended(event.sessionId)).catch(warn(event.sessionId));
     });

@@ -53,6 +53,18 @@ export class FleetTokens implements FleetTokenDoor {
     await this.etcd.delete().key(keys.token(hash));
   }
 
+  /**
+   * At the start: this node's tokens whose session ended while no daemon ran leave etcd (`holds`: whether a session
+   * holds a token now, asked per key so one created meanwhile keeps its own).
+   */
+  async sweep(holds: (sessionId: string) => boolean): Promise<void> {
+    const all = await this.etcd.getAll().prefix(keys.tokensPrefix).strings();
+    for (const [key, value] of Object.entries(all)) {
+      const entry = parseJson<TokenEntry>(value);
+      if (entry?.node === this.self && !holds(entry.sessionId)) await this.etcd.delete().key(key);
+    }
+  }
+
   /** A forgotten node's tokens leave etcd with its sessions. */
   async forgetNode(node: string): Promise<void> {
     const all = await this.etcd.getAll().prefix(keys.tokensPrefix).strings();

@@ -15,6 +15,7 @@ import type { DaemonHandle } from '../helpers/daemonHarness.js';
 import { Corral } from '../../src/client/Corral.js';
 import type { NodesReply, SessionPage } from '../../src/protocol/apiReplies.js';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
+import { SseParser, type SseFrame } from '../../src/fleet/fleetEvents.js';
 
 /**
  * What the other nodes send C: a TCP relay on C's advertised port that records every byte it passes on to C's real
@@ -121,6 +122,19 @@ function codeOf(answer: Answer): string {
 
 test("a scoped token issued by C works through A as at C, never more, and C never sees the token", async () => {
   const { session, token } = await tokenSession('tok-task');
+  // Its event stream through A, read while the sessions below are made.
+  const events = new AbortController();
+  const stream = await fetch(`${daemon('A').url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: events.signal });
+  assert.equal(stream.status, 200);
+  const frames: SseFrame[] = [];
+  const parser = new SseParser();
+  const reading = (async () => {
+    try {
+      for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) frames.push(...parser.push(Buffer.from(chunk).toString('utf8')));
+    } catch {
+      // Aborted below.
+    }
+  })();
   // Another session of its task (on C with it), one of no task on C, one on A.
   const sibling = await daemon('B').request<SessionInfo>('POST', '/api/v1/sessions', { taskId: 'tok-task', forceNew: true, kind: 'pipe', command: ['cat'] });
   assert.equal(sibling.status, 201, JSON.stringify(sibling.body));
@@ -129,6 +143,8 @@ test("a scoped token issued by C works through A as at C, never more, and C neve
   const otherOnA = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions', { node: 'A', kind: 'pipe', command: ['cat'] });
   assert.equal(otherOnC.status, 201);
   assert.equal(otherOnA.status, 201);
+  await waitFor('its task\'s new session in its event stream through A', async () =>
+    (frames.some((f) => f.event === 'session.created' && f.data?.includes(sibling.body.id) === true) ? true : undefined));
 
   // Its own session: read and written through A.
   const own = await asToken(daemon('A'), token, 'GET', `/api/v1/sessions/${session.id}`);
@@ -175,6 +191,19 @@ test("a scoped token issued by C works through A as at C, never more, and C neve
   const stats = await asToken(daemon('A'), token, 'GET', '/api/v1/nodes');
   assert.equal(codeOf(stats), codeOf(await asToken(daemon('C'), token, 'GET', '/api/v1/nodes')));
   assert.equal(stats.status, 403);
+
+  // Its WebSocket to a session out of its scope: refused through A as at C.
+  const wsPath = (front: string, id: string): string => `ws://127.0.0.1:${new URL(daemon(front).url).port}/ws/sessions/${id}`;
+  const wsThroughA = await upgradeStatus(wsPath('A', otherOnC.body.id), { authorization: `Bearer ${token}` });
+  const wsAtC = await upgradeStatus(wsPath('C', otherOnC.body.id), { authorization: `Bearer ${token}` });
+  assert.equal(wsThroughA.status, 403, wsThroughA.body);
+  assert.equal(wsThroughA.status, wsAtC.status);
+  // Its event stream carried its task's sessions only (its refusals above included, which name what it tried).
+  events.abort();
+  await reading;
+  const told = frames.filter((f) => f.data !== undefined).map((f) => JSON.parse(f.data as string) as { sessionId: string; type: string });
+  assert.ok(told.some((event) => event.type === 'security.refused'));
+  assert.deepEqual(new Set(told.map((event) => event.sessionId)), new Set([session.id, sibling.body.id]));
 
   // A made-up token of the right shape is nobody's, at the REST door and the WebSocket's.
   const madeUp = `cst_${randomBytes(32).toString('base64url')}`;
