@@ -89,7 +89,9 @@ export class FleetFace implements DaemonFace {
     const subscription = engine.onEvent((event) => {
       if (event.type !== 'session.created') return;
       const id = event.session.id;
-      const write = withDeadline(Promise.all([this.directory.record({ ...event.session, node: self }, self), this.recordToken(engine, event.session)]).then(() => undefined)).catch((error: unknown) => {
+      // Its scoped token too, so any node's door finds the node of a token the session uses at once.
+      const both = Promise.all([this.directory.record({ ...event.session, node: self }, self), this.recordToken(engine, event.session)]);
+      const write = withDeadline(both.then(() => undefined)).catch((error: unknown) => {
         log('warn', 'fleet: could not record a new session in etcd; other nodes will not find it until it is', { sessionId: id, error: (error as Error).message });
       });
       this.recording.set(id, write);
@@ -111,7 +113,7 @@ export class FleetFace implements DaemonFace {
     app.addHook('preHandler', async (request, reply) => {
       // Another node forwarded this: it is ours to answer.
       if (request.headers[CLUSTER_TOKEN_HEADER] !== undefined) return;
-      if (await this.routeFleetToken(request, reply)) return;
+      if (this.routeFleetToken(request, reply)) return;
       const route = request.routeOptions.url ?? '';
       const principal = principalOf(request);
       if (route.startsWith(SESSION_ROUTE)) {
@@ -287,7 +289,7 @@ export class FleetFace implements DaemonFace {
    * list, the event stream): that node alone holds what the token may reach and judges it as it would at its own door,
    * so the token is confined exactly as there. The node gets the cluster token and the token's hash, never the token.
    */
-  private async routeFleetToken(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  private routeFleetToken(request: FastifyRequest, reply: FastifyReply): boolean {
     const token = bearerOf(request.headers.authorization);
     const fleet = token === undefined ? undefined : this.tokens.known(token);
     if (fleet === undefined) return false;
