@@ -217,6 +217,7 @@ export class Daemon {
         allowedHosts: new Set(),
         allowedOrigins: new Set(),
         scopedToken: (given) => engine.tokens.resolve(given),
+        scopedTokenHash: (hash) => engine.tokens.resolveHash(hash),
         ...(options.cluster === undefined ? {} : { clusterToken: options.cluster.clusterToken }),
       };
       const version = packageVersion();

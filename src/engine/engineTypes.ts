@@ -10,6 +10,8 @@ export type { PromptResult } from './agent/AgentService.js';
 export type { WaitOutcome } from './Session.js';
 export type { EngineHealth, ScopedCaller } from './SessionManager.js';
 export type { TokenScope } from './tokens/ScopedTokens.js';
+/** A scoped token's shape and its hash (what a fleet stores and sends instead of the token). */
+export { SCOPED_TOKEN_SHAPE, hashToken } from './tokens/ScopedTokens.js';
 
 export type OutputStreamName = 'combined' | 'stdout' | 'stderr';
 

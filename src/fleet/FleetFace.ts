@@ -12,7 +12,7 @@ import type { DrainReply, ForgetReply, NodeInfo, NodesReply, SessionPage } from 
 import { CorralError, isCorralError } from '../protocol/errors.js';
 import type { SessionInfo } from '../protocol/sessionTypes.js';
 import { API_PREFIX } from '../server/appContext.js';
-import { CLUSTER_TOKEN_HEADER, checkHostAndOrigin, checkToken, doorRequestOf, tryDecodeURIComponent, type Principal } from '../server/auth.js';
+import { CLUSTER_TOKEN_HEADER, checkHostAndOrigin, checkToken, doorRequestOf, resolveFleetToken, tryDecodeURIComponent, type DoorPolicy, type Principal } from '../server/auth.js';
 import type { DaemonFace, FaceContext } from '../server/face.js';
 import { scopedCallerOf } from '../server/face.js';
 import { addUpgradeRouter } from '../server/upgradeRouters.js';
@@ -31,6 +31,13 @@ import { parseWith } from '../server/routeTable.js';
 import { asLost, matches, sessionsIn } from './sessionViews.js';
 import { deliveriesQuery, webhookIdParams } from '../server/webhooks/webhookRoutes.js';
 import { fleetDeliveries } from './fleetWebhooks.js';
+import { FleetTokens } from './fleetTokens.js';
+import { mergePage, type PagePart } from './fleetCursor.js';
+import { decodeSessionCursor } from '../protocol/sessionCursor.js';
+import { SCOPED_TOKEN_SHAPE } from '../engine/engineTypes.js';
+import type { Engine } from '../engine/Engine.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 const SESSION_ROUTE = `${API_PREFIX}/sessions/:id`;
 const WS_SESSION_PATH = /^\/ws\/sessions\/([^/]+)$/;
@@ -52,6 +59,8 @@ export class FleetFace implements DaemonFace {
   private readonly etcd: Etcd3;
   private readonly peers: PeerClient;
   private readonly directory: SessionDirectory;
+  /** Sessions' scoped tokens in etcd: this node's recorded, other nodes' looked up (fleetTokens.ts). */
+  private readonly tokens: FleetTokens;
   private membership!: EtcdMembership;
   /** Each node's sessions as last listed: what the fleet shows of them while the node is unreachable. */
   private readonly lastKnown = new Map<string, Map<string, SessionInfo>>();
@@ -65,6 +74,7 @@ export class FleetFace implements DaemonFace {
     this.etcd = createEtcdClient(options.etcd, options.etcdTls);
     this.peers = new PeerClient(options.clusterToken, options.peerCa);
     this.directory = new SessionDirectory(this.etcd);
+    this.tokens = new FleetTokens(this.etcd, options.nodeName, () => this.membership.routing, (node) => this.membership.node(node) !== undefined);
   }
 
   async attach(context: FaceContext): Promise<void> {
@@ -75,12 +85,15 @@ export class FleetFace implements DaemonFace {
       return { sessions: Number(stats.live ?? 0), maxSessions: Number(stats.maxLiveSessions ?? 0) };
     }, log);
     const self = this.options.nodeName;
+    context.door.fleetTokens = this.tokens;
 
     // Every session created here is recorded before its creator hears of it (see onSend below).
     const subscription = engine.onEvent((event) => {
       if (event.type !== 'session.created') return;
       const id = event.session.id;
-      const write = withDeadline(this.directory.record({ ...event.session, node: self }, self)).catch((error: unknown) => {
+      // Its scoped token too, so any node's door finds the node of a token the session uses at once.
+      const both = Promise.all([this.directory.record({ ...event.session, node: self }, self), this.recordToken(engine, event.session)]);
+      const write = withDeadline(both.then(() => undefined)).catch((error: unknown) => {
         log('warn', 'fleet: could not record a new session in etcd; other nodes will not find it until it is', { sessionId: id, error: (error as Error).message });
       });
       this.recording.set(id, write);
@@ -97,9 +110,12 @@ export class FleetFace implements DaemonFace {
       }
     };
 
+    const tokenSubscription = this.followTokens(engine, log);
+
     app.addHook('preHandler', async (request, reply) => {
       // Another node forwarded this: it is ours to answer.
       if (request.headers[CLUSTER_TOKEN_HEADER] !== undefined) return;
+      if (this.routeFleetToken(request, reply)) return;
       const route = request.routeOptions.url ?? '';
       const principal = principalOf(request);
       if (route.startsWith(SESSION_ROUTE)) {
@@ -146,6 +162,7 @@ export class FleetFace implements DaemonFace {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const match = WS_SESSION_PATH.exec(path);
       if (match?.[1] === undefined || req.headers[CLUSTER_TOKEN_HEADER] !== undefined) return false;
+      if (this.bridgeFleetToken(req, socket, head, context.door)) return true;
       const id = tryDecodeURIComponent(match[1]) ?? match[1];
       if (isLocal(id)) return false;
       // The same door as the WebSocket face's, before anything is sent on.
@@ -218,6 +235,7 @@ export class FleetFace implements DaemonFace {
           const latest = this.lastKnown.get(node.name) ?? new Map<string, SessionInfo>();
           const ended = recorded.map((created) => asLost(latest.get(created.id) ?? created, node.name));
           await this.directory.markLost(ended);
+          await this.tokens.forgetNode(node.name);
           await this.etcd.delete().key(keys.member(node.name));
           await this.etcd.delete().key(keys.drain(node.name));
           return ended;
@@ -230,6 +248,7 @@ export class FleetFace implements DaemonFace {
 
     app.addHook('onClose', async () => {
       subscription.dispose();
+      tokenSubscription.dispose();
       removeRouter();
       if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
       for (const stream of [...this.eventStreams]) stream.end();
@@ -244,6 +263,71 @@ export class FleetFace implements DaemonFace {
     this.snapshotTimer = setInterval(() => void this.refreshSnapshots(), Math.max(1000, this.options.pollMs * 2));
     this.snapshotTimer.unref();
   }
+
+  // ---- sessions' scoped tokens across the fleet ---------------------------------------------------------------
+
+  /** The token of a session created here goes to etcd with the session, so every node's door finds its node. */
+  private async recordToken(engine: Engine, session: SessionInfo): Promise<void> {
+    const hash = engine.tokens.tokenHashOf(session.id);
+    if (hash !== undefined) await this.tokens.record(hash, { sessionId: session.id, taskId: session.taskId ?? null });
+  }
+
+  /**
+   * A session that ends takes its token out of etcd; at the start (a restart) the tokens of sessions live here are
+   * recorded again (the put is idempotent, and repairs one that could not be written when its session was created),
+   * and those of sessions that ended meanwhile are swept out.
+   */
+  private followTokens(engine: Engine, log: Log): { dispose(): void } {
+    const warn = (sessionId: string) => (error: unknown): void =>
+      log('warn', 'fleet: could not update a session\'s token in etcd', { sessionId, error: (error as Error).message });
+    for (const session of engine.sessions.live()) void withDeadline(this.recordToken(engine, session)).catch(warn(session.id));
+    void withDeadline(this.tokens.sweep((id) => engine.tokens.tokenHashOf(id) !== undefined)).catch(warn('*'));
+    return engine.onEvent((event) => {
+      if (event.type === 'session.exited') void withDeadline(this.tokens.ended(event.sessionId)).catch(warn(event.sessionId));
+    });
+  }
+
+  /**
+   * A request with a scoped token another node issued goes to that node whatever it asks (its session, its task, the
+   * list, the event stream): that node alone holds what the token may reach and judges it as it would at its own door,
+   * so the token is confined exactly as there. The node gets the cluster token and the token's hash, never the token.
+   */
+  private routeFleetToken(request: FastifyRequest, reply: FastifyReply): boolean {
+    const token = bearerOf(request.headers.authorization);
+    const fleet = token === undefined ? undefined : this.tokens.known(token);
+    if (fleet === undefined) return false;
+    this.peers.proxy(this.tokenNode(fleet.node, fleet.scope.sessionId), request, reply, { kind: 'scoped', scope: fleet.scope, via: fleet }, request.body);
+    return true;
+  }
+
+  /** The WebSocket of a scoped token another node issued: bridged to that node, after the same door as REST's. */
+  private bridgeFleetToken(req: IncomingMessage, socket: Duplex, head: Buffer, door: DoorPolicy): boolean {
+    const token = bearerOf(req.headers.authorization);
+    if (token === undefined || !SCOPED_TOKEN_SHAPE.test(token) || door.scopedToken?.(token) !== undefined) return false;
+    void (async () => {
+      const request = doorRequestOf(req.headers, req.url ?? '/', req.socket.remoteAddress);
+      checkHostAndOrigin(door, request);
+      await resolveFleetToken(door, request);
+      const principal = checkToken(door, request, () => false);
+      door.trust?.(req.socket);
+      // checkToken answers the fleet's principal for a token no local check knows, or refuses.
+      if (principal.kind !== 'scoped' || principal.via === undefined) throw new CorralError('UNAUTHORIZED', 'Invalid token.');
+      const node = this.tokenNode(principal.via.node, principal.scope.sessionId);
+      bridgeUpgrade(req, socket, head, node, { clusterToken: this.options.clusterToken, principal, refuse: refuseUpgrade });
+    })().catch((error: unknown) => refuseUpgrade(socket, error));
+    return true;
+  }
+
+  /** The node that issued a token, while it answers. */
+  private tokenNode(name: string, sessionId: string): NodeInfo {
+    const node = this.membership.node(name);
+    if (node === undefined || node.state === 'unreachable') {
+      throw new CorralError('NODE_UNREACHABLE', `This token's session ${sessionId} runs on node ${name}, which is not answering; retry once it is back.`, { details: { node: name } });
+    }
+    return node;
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------------------------
 
   private requireRouting(): void {
     if (!this.membership.routing) {
@@ -393,36 +477,34 @@ export class FleetFace implements DaemonFace {
     }
   }
 
-  /** Every node's sessions, merged newest first; an unreachable node's as last known, `reachable: false`. */
+  /**
+   * Every node's sessions, merged newest first; an unreachable node's as last known, `reachable: false`. Paged by the
+   * same cursor as one daemon's list (fleetCursor.ts), so a client pages through the fleet as through one node.
+   */
   private async fleetList(request: FastifyRequest): Promise<SessionPage> {
     this.requireRouting();
     const parsed = listQuerySchema.safeParse(request.query ?? {});
     if (!parsed.success) throw new CorralError('VALIDATION_FAILED', `Invalid query: ${parsed.error.issues[0]?.message ?? ''}`);
     const query = parsed.data;
-    if (query.cursor !== undefined) {
-      throw new CorralError('VALIDATION_FAILED', 'A fleet\'s list has no cursor: it answers the newest `limit` sessions of all nodes (filter by state, task, profile).');
-    }
+    // A malformed cursor is refused here as one daemon refuses it, before any node is asked.
+    const after = query.cursor === undefined ? null : decodeSessionCursor(query.cursor);
     const limit = query.limit ?? DEFAULT_PAGE;
     const search = new URLSearchParams(request.url.split('?')[1] ?? '');
     search.set('limit', String(limit));
+    const known = (node: string): PagePart => ({ sessions: this.markUnreachable(node).filter((session) => matches(session, query)), more: false });
     const parts = await Promise.all(
-      this.membership.nodes().map(async (node) => {
-        if (node.state === 'unreachable') return this.markUnreachable(node.name).filter((session) => matches(session, query));
+      this.membership.nodes().map(async (node): Promise<PagePart> => {
+        if (node.state === 'unreachable') return known(node.name);
         try {
-          return await this.listOf(node, `${API_PREFIX}/sessions?${search.toString()}`);
+          return await this.pageOf(node, `${API_PREFIX}/sessions?${search.toString()}`);
         } catch (error) {
-          if (isCorralError(error) && error.code === 'NODE_UNREACHABLE') return this.markUnreachable(node.name).filter((session) => matches(session, query));
+          if (isCorralError(error) && error.code === 'NODE_UNREACHABLE') return known(node.name);
           throw error;
         }
       }),
     );
     const lost = (await this.etcdCall(() => this.directory.lost())).filter((session) => matches(session, query));
-    const seen = new Set<string>();
-    const sessions = [...parts.flat(), ...lost]
-      .filter((session) => !seen.has(session.id) && seen.add(session.id))
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
-    return { sessions, nextCursor: null };
+    return mergePage([...parts, { sessions: lost, more: false }], after, limit);
   }
 
   /** A webhook's delivery attempts, every node's merged (each node delivers its own sessions' events: fleetWebhooks.ts). */
@@ -454,13 +536,18 @@ export class FleetFace implements DaemonFace {
 
   /** One node's own list; what it says of each session is kept, for when the node stops answering. */
   private async listOf(node: NodeInfo, path: string, replace = false): Promise<SessionInfo[]> {
+    return (await this.pageOf(node, path, replace)).sessions;
+  }
+
+  /** One node's page of its list (`more`: it has more past it), kept as listOf keeps it. */
+  private async pageOf(node: NodeInfo, path: string, replace = false): Promise<PagePart> {
     const answer = await this.peers.json<SessionPage>(node, 'GET', path);
     if (answer.status !== 200) throw new CorralError('INTERNAL', `Node ${node.name} answered ${answer.status} to its session list.`, { details: answer.body });
     // A full list replaces what was known (purged sessions leave it); any other adds to it.
     const known = (replace ? undefined : this.lastKnown.get(node.name)) ?? new Map<string, SessionInfo>();
     for (const session of answer.body.sessions) known.set(session.id, session);
     this.lastKnown.set(node.name, known);
-    return answer.body.sessions;
+    return { sessions: answer.body.sessions, more: answer.body.nextCursor !== null };
   }
 
   private markUnreachable(node: string): SessionInfo[] {
@@ -486,6 +573,12 @@ export class FleetFace implements DaemonFace {
 function principalOf(request: FastifyRequest): Principal {
   const caller = scopedCallerOf(request.raw);
   return caller === undefined ? { kind: 'owner' } : { kind: 'scoped', scope: caller.scope };
+}
+
+/** The bearer token of a request's Authorization header. */
+function bearerOf(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1];
 }
 
 /** The task a call names: `:taskId` in the path, else `taskId` in the body. */

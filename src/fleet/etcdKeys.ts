@@ -17,6 +17,12 @@ export const keys = {
   session: (id: string): string => `${ROOT}sessions/${id}`,
   /** Durable: task id → the node its sessions run on (a task's sessions share a node, so its idempotency holds). */
   task: (taskId: string): string => `${ROOT}tasks/${taskId}`,
+  /**
+   * Durable: SHA-256 (hex) of a session's scoped token → { node, sessionId, taskId }, written with the session's
+   * directory entry and deleted when it ends, so any node's door can send the token's requests to its node.
+   */
+  tokensPrefix: `${ROOT}tokens/`,
+  token: (hash: string): string => `${ROOT}tokens/${hash}`,
   /** Durable: sessions of a forgotten node, ended as lost. */
   lostPrefix: `${ROOT}lost/`,
   lost: (id: string): string => `${ROOT}lost/${id}`,

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { CorralError, isCorralError, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
 import { API_PREFIX, type AppContext } from './appContext.js';
-import { checkHostAndOrigin, checkToken, doorRequestOf } from './auth.js';
+import { checkHostAndOrigin, checkToken, doorRequestOf, resolveFleetToken } from './auth.js';
 import { AuthFailureLimiter } from './authFailures.js';
 import { ConnectionGuard, connectionLimits } from './ConnectionGuard.js';
 import { RouteTable, type RouteAccess } from './routeTable.js';
@@ -134,7 +134,14 @@ export function buildApp(ctx: AppContext): BuiltApp {
   });
   app.addHook('onRequest', async (request) => {
     if (closing) throw new CorralError('SHUTTING_DOWN', 'The daemon is shutting down; retry once it is back.', { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS });
-    passDoor(request, (request.routeOptions.config as RouteAccess | undefined) ?? {});
+    const config = (request.routeOptions.config as RouteAccess | undefined) ?? {};
+    // A fleet: a session's token issued by another node is looked up in etcd first (the door's check is sync).
+    if (ctx.door.fleetTokens !== undefined && config.public !== true) {
+      const door = doorRequestOf(request.headers, request.url, request.raw.socket.remoteAddress);
+      checkHostAndOrigin(ctx.door, door);
+      await resolveFleetToken(ctx.door, door);
+    }
+    passDoor(request, config);
   });
 
   app.setErrorHandler((error: FastifyError | CorralError | Error, request, reply) => {

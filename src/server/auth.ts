@@ -61,12 +61,35 @@ export function tokensEqual(given: string, expected: string): boolean {
  * Who a request acts for: the daemon's owner (its token or the dashboard's cookie), or a session through the token
  * scoped to it (CORRAL_TOKEN), which reaches only that session and its task.
  */
-export type Principal = { kind: 'owner' } | { kind: 'scoped'; scope: TokenScope };
+export type Principal = { kind: 'owner' } | { kind: 'scoped'; scope: TokenScope; via?: FleetToken };
+
+/**
+ * A session's scoped token issued by another node of a fleet, as this node's door found it (in etcd, by its hash):
+ * every request of it is answered by `node`, which holds the session and alone judges whether the token still works.
+ */
+export interface FleetToken {
+  node: string;
+  /** SHA-256 (hex) of the token: what travels to `node` in CALLER_HEADER, never the token itself. */
+  hash: string;
+  scope: TokenScope;
+}
+
+/** Scoped tokens of the other nodes of a fleet (set by the fleet face). */
+export interface FleetTokenDoor {
+  /** The token as found by `resolve` (or before), undefined for a string no node issued. Sync: the door's check is. */
+  known(token: string): FleetToken | undefined;
+  /** Looks a token up in the fleet before the door's check; ROUTING_UNAVAILABLE when it cannot be looked up. */
+  resolve(token: string): Promise<void>;
+}
 
 export interface DoorPolicy {
   token: string;
   /** The scope of a session's scoped token (set by the daemon from the engine); undefined for any other string. */
   scopedToken?: (token: string) => TokenScope | undefined;
+  /** The scope of a scoped token of this node by its hash, while its session is live (a fleet node forwards that). */
+  scopedTokenHash?: (hash: string) => TokenScope | undefined;
+  /** A fleet's scoped tokens issued by other nodes (set by the fleet face). */
+  fleetTokens?: FleetTokenDoor;
   allowedHosts: Set<string>;
   allowedOrigins: Set<string>;
   /** Validates a dashboard session cookie; set by the dashboard face so REST and WebSocket doors both see it. */
@@ -85,18 +108,29 @@ export interface DoorPolicy {
 /** The node-to-node token of a fleet, sent by a node that forwards a client's request (never the client's token). */
 export const CLUSTER_TOKEN_HEADER = 'x-corral-cluster-token';
 /**
- * Who a forwarded request acts for, as the front node's door found it: `owner`, or `scoped <base64url JSON scope>`.
- * Taken only together with a valid cluster token; from anyone else it is refused.
+ * Who a forwarded request acts for, as the front node's door found it: `owner`, `scoped <base64url JSON scope>`, or
+ * `token <sha256 hex>` for a scoped token of the receiving node that another node's door was shown (the receiving
+ * node resolves it itself, so a token of a session that ended there works nowhere). Taken only together with a valid
+ * cluster token; from anyone else it is refused.
  */
 export const CALLER_HEADER = 'x-corral-caller';
 
 /** The CALLER_HEADER value that carries `principal`. */
 export function callerHeaderOf(principal: Principal): string {
-  return principal.kind === 'owner' ? 'owner' : `scoped ${Buffer.from(JSON.stringify(principal.scope)).toString('base64url')}`;
+  if (principal.kind === 'owner') return 'owner';
+  if (principal.via !== undefined) return `token ${principal.via.hash}`;
+  return `scoped ${Buffer.from(JSON.stringify(principal.scope)).toString('base64url')}`;
 }
 
-function principalFromCallerHeader(value: string | undefined): Principal {
+function principalFromCallerHeader(policy: DoorPolicy, value: string | undefined): Principal {
   if (value === undefined || value === 'owner') return { kind: 'owner' };
+  const byHash = /^token ([0-9a-f]{64})$/.exec(value);
+  if (byHash?.[1] !== undefined) {
+    const scope = policy.scopedTokenHash?.(byHash[1]);
+    // As at this node's own door: the token of a session that ended (or never was) is not a token.
+    if (scope === undefined) throw new CorralError('UNAUTHORIZED', 'Invalid token.');
+    return { kind: 'scoped', scope };
+  }
   const match = /^scoped ([A-Za-z0-9_-]+)$/.exec(value);
   if (match?.[1] !== undefined) {
     try {
@@ -197,7 +231,7 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
   }
   // A node of the fleet forwarding a client's request: its cluster token, and the caller the front door let in.
   if (req.clusterToken !== undefined) {
-    if (policy.clusterToken !== undefined && tokensEqual(req.clusterToken, policy.clusterToken)) return principalFromCallerHeader(req.caller);
+    if (policy.clusterToken !== undefined && tokensEqual(req.clusterToken, policy.clusterToken)) return principalFromCallerHeader(policy, req.caller);
     throw refuseWrongToken(policy, req, 'Invalid cluster token.');
   }
   // Only a node (with the cluster token) may say whom it acts for; from a client it is an impersonation attempt.
@@ -208,11 +242,25 @@ export function checkToken(policy: DoorPolicy, req: DoorRequest, cookieValid: (v
     if (match?.[1] !== undefined && tokensEqual(match[1], policy.token)) return { kind: 'owner' };
     const scope = match?.[1] === undefined ? undefined : policy.scopedToken?.(match[1]);
     if (scope !== undefined) return { kind: 'scoped', scope };
+    const fleet = match?.[1] === undefined ? undefined : policy.fleetTokens?.known(match[1]);
+    if (fleet !== undefined) return { kind: 'scoped', scope: fleet.scope, via: fleet };
     throw refuseWrongToken(policy, req, 'Invalid token.');
   }
   const cookie = readCookie(req.cookie, SESSION_COOKIE);
   if (cookie !== undefined && (cookieValid(cookie) || policy.cookieValid?.(cookie) === true)) return { kind: 'owner' };
   throw new CorralError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token> (see `corral token`).');
+}
+
+/**
+ * A bearer token this node cannot judge alone (a session's scoped token another node of the fleet issued) is looked
+ * up before the door's check, which stays synchronous. Nothing to do for the owner's token, a token of this node, a
+ * string that is no scoped token, a request without one, or a daemon not in a fleet.
+ */
+export async function resolveFleetToken(policy: DoorPolicy, req: DoorRequest): Promise<void> {
+  if (policy.fleetTokens === undefined || req.clusterToken !== undefined || req.authorization === undefined) return;
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization)?.[1];
+  if (token === undefined || tokensEqual(token, policy.token) || policy.scopedToken?.(token) !== undefined) return;
+  await policy.fleetTokens.resolve(token);
 }
 
 /** A wrong token, counted per peer: past a burst it is answered 429 (the right token is never counted or slowed). */

@@ -13,6 +13,7 @@ import { HostTable } from './HostTable.js';
 import { LoginTable, type StoredLogin } from './LoginTable.js';
 import { EventLogTable, type LoggedEvent } from './EventLogTable.js';
 import type { EngineStore, StoredHost } from '../engine/ports.js';
+import { decodeSessionCursor, encodeSessionCursor } from '../protocol/sessionCursor.js';
 
 export type { ReadOnlyReason };
 import type {
@@ -388,7 +389,7 @@ export class Store implements EngineStore {
   listSessions(query: ListSessionsQuery): SessionPage {
     return this.guard(() => {
       const limit = clampLimit(query.limit);
-      const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const cursor = query.cursor === undefined ? null : decodeSessionCursor(query.cursor);
       const rows = this.listSessionsStmt.all({
         state: query.state ?? null,
         taskId: query.taskId ?? null,
@@ -401,7 +402,7 @@ export class Store implements EngineStore {
       });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
+      const nextCursor = rows.length > limit && last !== undefined ? encodeSessionCursor({ createdAt: last.created_at, id: last.id }) : null;
       return { sessions: page.map(sessionFromRow), nextCursor };
     });
   }
@@ -864,23 +865,3 @@ function normalizeIso(value: string, field: string): string {
   return new Date(ms).toISOString();
 }
 
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const invalid = (cause?: unknown): CorralError =>
-    new CorralError('BAD_REQUEST', 'Invalid cursor: pass the nextCursor of a previous page unchanged.', { cause });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (error) {
-    // Expected: a cursor that was not produced by encodeCursor.
-    if (error instanceof SyntaxError) throw invalid(error);
-    throw error;
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
-  const [createdAt, id] = parsed as unknown[];
-  if (typeof createdAt !== 'string' || typeof id !== 'string') throw invalid();
-  return { createdAt, id };
-}

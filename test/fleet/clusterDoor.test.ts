@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, checkToken, doorRequestOf, type DoorPolicy, type Principal } from '../../src/server/auth.js';
+import { createHash } from 'node:crypto';
+import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, checkToken, doorRequestOf, resolveFleetToken, type DoorPolicy, type Principal } from '../../src/server/auth.js';
 import { isCorralError } from '../../src/protocol/errors.js';
 
 const CLIENT = 'client-token-0123456789abcdefghijklmnop';
@@ -41,4 +42,40 @@ test('a daemon that is not in a fleet takes neither header', () => {
   assert.equal(principal(singleDoor, { [CLUSTER_TOKEN_HEADER]: CLUSTER }), 'UNAUTHORIZED');
   assert.equal(principal(singleDoor, { authorization: `Bearer ${CLIENT}`, [CALLER_HEADER]: 'owner' }), 'UNAUTHORIZED');
   assert.deepEqual(principal(singleDoor, { authorization: `Bearer ${CLIENT}` }), { kind: 'owner' });
+});
+
+test("a session's token of another node: the door takes it as that node's finds it; the node it is sent to judges the hash", async () => {
+  const scope = { sessionId: 's_c', taskId: 't-c' };
+  const token = `cst_${'x'.repeat(43)}`;
+  const hash = createHash('sha256').update(token).digest('hex');
+  let lookups = 0;
+  // The front: etcd (here a map) says the token is node C's.
+  const front: DoorPolicy = {
+    ...fleetDoor,
+    scopedToken: () => undefined,
+    fleetTokens: {
+      known: (given) => (given === token && lookups > 0 ? { node: 'C', hash, scope } : undefined),
+      resolve: async () => {
+        lookups++;
+      },
+    },
+  };
+  const request = doorRequestOf({ authorization: `Bearer ${token}` }, '/api/v1/sessions');
+  assert.equal(principal(front, { authorization: `Bearer ${token}` }), 'UNAUTHORIZED', 'not looked up yet: unknown');
+  await resolveFleetToken(front, request);
+  const found = checkToken(front, request, () => false);
+  assert.deepEqual(found, { kind: 'scoped', scope, via: { node: 'C', hash, scope } });
+  // What goes to C: the hash, never the token.
+  assert.equal(callerHeaderOf(found), `token ${hash}`);
+  // Neither the owner's token nor a request from a node is looked up.
+  await resolveFleetToken(front, doorRequestOf({ authorization: `Bearer ${CLIENT}` }, '/'));
+  await resolveFleetToken(front, doorRequestOf({ authorization: `Bearer ${token}`, [CLUSTER_TOKEN_HEADER]: CLUSTER }, '/'));
+  assert.equal(lookups, 1);
+  // C: the hash of a token of its live session is that session's scope; any other hash (an ended session's) is refused.
+  const owner: DoorPolicy = { ...fleetDoor, scopedTokenHash: (given) => (given === hash ? scope : undefined) };
+  assert.deepEqual(principal(owner, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${hash}` }), { kind: 'scoped', scope });
+  assert.equal(principal(owner, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${'0'.repeat(64)}` }), 'UNAUTHORIZED');
+  assert.equal(principal(owner, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${token}` }), 'UNAUTHORIZED', 'a token where its hash belongs');
+  assert.equal(principal(owner, { [CALLER_HEADER]: `token ${hash}` }), 'UNAUTHORIZED', 'only from a node');
+  assert.equal(principal(fleetDoor, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${hash}` }), 'UNAUTHORIZED', 'a node with no such session');
 });

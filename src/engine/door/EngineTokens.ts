@@ -18,6 +18,16 @@ export class EngineTokens {
     return this.manager.tokens.resolve(token);
   }
 
+  /** The scope of a token by its SHA-256 hash (hex), for a request another node of a fleet forwards; undefined unless live. */
+  resolveHash(hash: string): TokenScope | undefined {
+    return this.manager.tokens.resolveHash(hash);
+  }
+
+  /** The SHA-256 hash (hex) of the scoped token session `sessionId` holds, while its session is live. */
+  tokenHashOf(sessionId: string): string | undefined {
+    return this.manager.tokens.hashOf(sessionId);
+  }
+
   /** The daemon's URL, given to sessions with a scoped token as CORRAL_URL (set once the daemon listens). */
   setEndpoint(url: string): void {
     this.manager.tokens.endpoint = url;

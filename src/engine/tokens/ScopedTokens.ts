@@ -16,6 +16,8 @@ export const SCOPED_TOKEN_ENV = { token: 'CORRAL_TOKEN', url: 'CORRAL_URL' } as 
 /** 256 random bits, like the daemon's token; the prefix tells a scoped token apart when a person sees one. */
 const TOKEN_BYTES = 32;
 const TOKEN_PREFIX = 'cst_';
+/** A scoped token as issue() makes it: the prefix, then 32 bytes in base64url (no padding). */
+export const SCOPED_TOKEN_SHAPE = /^cst_[A-Za-z0-9_-]{43}$/;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -46,9 +48,22 @@ export class ScopedTokens {
   /** The scope of a token, or undefined when it is not a scoped token of a live session. */
   resolve(token: string): TokenScope | undefined {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-    const scope = this.scopes.get(hashToken(token));
+    return this.resolveHash(hashToken(token));
+  }
+
+  /**
+   * The scope of a token known by its hash (another node of a fleet forwards a request of this token by its hash,
+   * never the token itself), or undefined when no live session here holds it.
+   */
+  resolveHash(hash: string): TokenScope | undefined {
+    const scope = this.scopes.get(hash);
     if (scope === undefined || !this.isLive(scope.sessionId)) return undefined;
     return scope;
+  }
+
+  /** The hash of the token session `sessionId` holds, while it holds one (a fleet records it so other nodes find it). */
+  hashOf(sessionId: string): string | undefined {
+    return this.hashes.get(sessionId);
   }
 
   /** The session ended: its token stops working. */
