@@ -19,6 +19,11 @@ export interface CorralOptions {
   url: string;
   /** The API token (`corral token`). */
   token: string;
+  /**
+   * Sends the REST requests (default: the global fetch). For a daemon serving TLS under a CA Node does not know,
+   * `httpsFetch({ ca })` — or start Node with NODE_EXTRA_CA_CERTS.
+   */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** How often shutdown() asks whether the daemon is gone: it closes its port within milliseconds of replying. */
@@ -33,7 +38,7 @@ export class Corral {
   private readonly transport: RestTransport;
 
   constructor(options: CorralOptions) {
-    this.transport = new RestTransport({ url: trimUrl(options.url), token: options.token });
+    this.transport = new RestTransport({ url: trimUrl(options.url), token: options.token }, options.fetch);
     this.sessions = new SessionsApi(this.transport);
     this.templates = new PresetsApi(this.transport, 'templates');
     this.macros = new PresetsApi(this.transport, 'macros');

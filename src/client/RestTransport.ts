@@ -22,7 +22,11 @@ export function queryString(values: Record<string, string | number | boolean | u
 }
 
 export class RestTransport {
-  constructor(readonly endpoint: Endpoint) {}
+  /** `fetch`: another implementation than the global one (a daemon whose TLS certificate Node does not trust: httpsFetch). */
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly fetch: typeof globalThis.fetch = globalThis.fetch,
+  ) {}
 
   /** The JSON reply of a request, or a CorralClientError with the daemon's code, status and details. */
   async request<T>(method: HttpMethod, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
@@ -47,7 +51,7 @@ export class RestTransport {
 
   private async send(method: HttpMethod, path: string, body: unknown, options: RequestOptions): Promise<Response> {
     try {
-      return await fetch(this.endpoint.url + path, {
+      return await this.fetch(this.endpoint.url + path, {
         method,
         headers: {
           authorization: `Bearer ${this.endpoint.token}`,

@@ -4,6 +4,7 @@
 export { Corral, type CorralOptions } from './Corral.js';
 export { CorralClientError, type ClientOnlyCode, type CorralClientErrorCode } from './CorralClientError.js';
 export { resolveEndpoint, type DiscoveryOptions, type Endpoint } from './endpoint.js';
+export { httpsFetch, type HttpsFetchOptions } from './httpsFetch.js';
 export { type CorralEvent, type EventsOptions } from './eventStream.js';
 export { type OutputChunk, type OutputOptions } from './outputStream.js';
 export { type PresetsApi } from './PresetsApi.js';

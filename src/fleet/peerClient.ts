@@ -9,7 +9,7 @@ import { CorralError, type ErrorBody } from '../protocol/errors.js';
 import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, type Principal } from '../server/auth.js';
 
 /** Headers of a client's request that travel on to the node (the rest are the front door's business). */
-const FORWARDED_REQUEST_HEADERS = ['accept', 'last-event-id', 'user-agent'];
+const FORWARDED_REQUEST_HEADERS = ['accept', 'last-event-id', 'user-agent', 'mcp-session-id', 'mcp-protocol-version'];
 /** Hop-by-hop headers of the node's answer, which this connection sets for itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 /** A node that does not accept the connection within this is counted unreachable for the call. */

@@ -8,7 +8,9 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { Corral } from '../client/Corral.js';
+import { httpsFetch } from '../client/httpsFetch.js';
 import type { FaceContext } from '../server/face.js';
 import type { McpBackendFactory } from './McpHttpFace.js';
 import { RemoteBackend } from './RemoteBackend.js';
@@ -18,7 +20,10 @@ export function frontDoorBackends(context: FaceContext): McpBackendFactory {
     // The door let a scoped caller in by the bearer token it showed; an owner may have come by the dashboard's cookie.
     const token = caller === undefined ? context.door.token : bearer;
     if (token === undefined) throw new Error('A scoped MCP caller without a bearer token: the door admits scoped tokens only as Authorization: Bearer.');
-    return new RemoteBackend(new Corral({ url: ownUrl(context.app.server), token }));
+    const url = ownUrl(context.app.server);
+    // A daemon serving TLS (--tls-cert) is called on its own port over loopback: the other end is this process's own
+    // listening socket, and its certificate need not name 127.0.0.1, so it is not checked on this one hop.
+    return new RemoteBackend(new Corral({ url, token, ...(url.startsWith('https:') ? { fetch: httpsFetch({ rejectUnauthorized: false }) } : {}) }));
   };
 }
 
@@ -32,5 +37,5 @@ function ownUrl(server: Server): string {
   if (address === null) throw new Error('The daemon is not listening yet.');
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   const host = wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${server instanceof TlsServer ? 'https' : 'http'}://${host}:${address.port}`;
 }

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Corral, CorralClientError, httpsFetch } from '../../src/client/index.js';
 import { becomeSubreaper, ownTree, reapAdoptedOrphans } from '../helpers/holderHarness.js';
 import { startFleet, waitFor, type Fleet } from '../helpers/fleetHarness.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/testCertificates.js';
@@ -114,5 +117,34 @@ test('a node that does not trust the fleet\'s CA cannot reach the others: NODE_U
   });
   assert.equal(refused.status, 503, JSON.stringify(refused.body));
   assert.equal(refused.body.error?.code, 'NODE_UNREACHABLE');
+  await front().request('DELETE', `/api/v1/sessions/${onB.body.id}?force=true`);
+});
+
+test('MCP over HTTPS at A drives a session on B (the tools call A\'s own TLS front door on loopback), and the typed client takes a CA', async () => {
+  const onB = await front().request<SessionInfo>('POST', '/api/v1/sessions', { command: ['/bin/cat'], node: 'B' });
+  assert.equal(onB.status, 201, JSON.stringify(onB.body));
+  const transport = new StreamableHTTPClientTransport(new URL(`${front().url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${fleet.token}` } },
+    fetch: httpsFetch({ ca: certs.ca }),
+  });
+  const mcp = new Client({ name: 'fleet-tls-test', version: '1.0.0' });
+  await mcp.connect(transport);
+  try {
+    const listed = await mcp.callTool({ name: 'list_sessions', arguments: {} });
+    assert.notEqual(listed.isError, true, JSON.stringify(listed.content));
+    assert.match(JSON.stringify(listed.structuredContent), new RegExp(onB.body.id));
+    const sent = await mcp.callTool({ name: 'send_input', arguments: { sessionId: onB.body.id, text: 'mcp over tls\n' } });
+    assert.notEqual(sent.isError, true, JSON.stringify(sent.content));
+    await waitFor('the echo read through MCP at A', async () => {
+      const read = await mcp.callTool({ name: 'read_output', arguments: { sessionId: onB.body.id, since: 0 } });
+      return String((read.structuredContent as { data?: string } | undefined)?.data ?? '').includes('mcp over tls') ? true : undefined;
+    });
+  } finally {
+    await mcp.close();
+  }
+  // The typed client with the fleet's CA reads the same session through A; without it, Node refuses the certificate.
+  const client = new Corral({ url: front().url, token: fleet.token, fetch: httpsFetch({ ca: certs.ca }) });
+  assert.equal((await client.sessions.get(onB.body.id)).node, 'B');
+  await assert.rejects(new Corral({ url: front().url, token: fleet.token }).sessions.get(onB.body.id), (error: CorralClientError) => error.code === 'DAEMON_UNREACHABLE');
   await front().request('DELETE', `/api/v1/sessions/${onB.body.id}?force=true`);
 });
