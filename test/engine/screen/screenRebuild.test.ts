@@ -73,8 +73,9 @@ test('a dropped screen rebuilds cell for cell as the screen that was never dropp
       assert.equal(screen.built, false);
       resize(100, 30);
       const since = session.output.endOffset;
-      session.write(String.raw`printf '\e[?1049h\e[2J\e[H\e[33malt screen\e[0m\e[10;5H\e[1mhere\e[0m\e[?25l'; read -r -t 30 answer; printf '\e[?25h\e[?1049lback %s\n' "$answer"` + '\r');
-      assert.equal(await session.waitFor({ pattern: /here/, since }, WAIT_MS), 'pattern');
+      // The mark waited for is printed by the program, never echoed with the command line: the echo spells `here %s`.
+      session.write(String.raw`printf '\e[?1049h\e[2J\e[H\e[33malt screen\e[0m\e[10;5H\e[1mhere %s\e[0m\e[?25l' $((40 + 2)); read -r -t 30 answer; printf '\e[?25h\e[?1049lback %s\n' "$answer"` + '\r');
+      assert.equal(await session.waitFor({ pattern: /here 42/, since }, WAIT_MS), 'pattern');
       assert.equal(screen.built, false, 'still not built: nobody read it');
       await assertSameScreen(session, reference, 'in the alternate screen after a resize while dropped');
       assert.equal(screenOf(session).snapshot().alternateScreen, true);
