@@ -192,6 +192,11 @@ export class SessionManager {
         if (worktree !== undefined) this.agents.adoptWorktree(session.id, worktree);
         this.persistence.markDirty(session.id);
       },
+      // Announced like any other end: event streams and webhooks hear of what the restart found (the hub logs them).
+      lost: ({ info, event, exit }) => {
+        this.emit({ type: 'session.state', sessionId: info.id, event, session: info });
+        this.emit({ type: 'session.exited', sessionId: info.id, exit, session: info });
+      },
     });
     this.usage.start();
     this.persistence.start();

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChannelResume } from './backends/ProcessBackend.js';
 import type { SessionBackends } from './backends/chooseBackends.js';
-import { endLostSession } from './crashRecovery.js';
+import { endLostSession, type LostSession } from './crashRecovery.js';
 import type { EngineConfig } from './EngineConfig.js';
 import type { EngineLogger } from './engineLogger.js';
 import type { Containment } from './process/cgroups/Containment.js';
@@ -37,6 +37,8 @@ export interface ReattachContext {
   build(spec: SessionSpec, streams: (channel: OutputChannel) => OutputStream, restored: RestoredState): Session;
   /** Registers a reattached session like a created one (events, persistence, agents, its task worktree). */
   adopt(session: Session, worktree: StoredHost['spec']['worktree']): void;
+  /** Announces a session that could not be taken over and ended `lost` (as the engine's state and exit events). */
+  lost(ended: LostSession): void;
 }
 
 export interface ReattachOutcome {
@@ -61,7 +63,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
   const id = stored.info.id;
   const backend = backends[stored.info.kind];
   if (host === undefined || backend.reattach === undefined) {
-    await endLostSession(store, stored, config.graces.termMs, log, 'the daemon stopped and nothing kept this session running', context.containment);
+    announce(context, await endLostSession(store, stored, config.graces.termMs, log, 'the daemon stopped and nothing kept this session running', context.containment));
     return false;
   }
   let spec: SessionSpec;
@@ -70,7 +72,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
     // A rename after the start is in the session row, not in the spec its holder was started with.
     spec.name = stored.info.name;
   } catch (error) {
-    await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`, context.containment);
+    announce(context, await endLostSession(store, stored, config.graces.termMs, log, `cannot resume it: ${(error as Error).message}`, context.containment));
     return false;
   }
   const { streams, plan } = openStreams(config, id, stored.info.kind === 'pipe');
@@ -80,7 +82,7 @@ async function reattachOne(context: ReattachContext, stored: StoredSession, host
     proc = await backend.reattach(recordOf(host), resume);
   } catch (error) {
     await Promise.all(Object.values(streams).map((stream) => stream?.close()));
-    await endLostSession(store, stored, config.graces.termMs, log, `its holder is gone (${(error as Error).message})`, context.containment);
+    announce(context, await endLostSession(store, stored, config.graces.termMs, log, `its holder is gone (${(error as Error).message})`, context.containment));
     return false;
   }
   // From here to session.reattach nothing awaits: the holder's events start on the next macrotask.
@@ -145,4 +147,9 @@ function pick(streams: Streams, channel: OutputChannel): OutputStream {
 
 function recordOf(host: StoredHost): StoredHost['holder'] & { sessionId: string } {
   return { sessionId: host.sessionId, ...host.holder };
+}
+
+/** Reports a session ended `lost` to the engine's listeners, once the store has it (nothing when it refused). */
+function announce(context: ReattachContext, ended: LostSession | null): void {
+  if (ended !== null) context.lost(ended);
 }

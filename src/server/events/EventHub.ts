@@ -165,6 +165,14 @@ export class EventHub implements Disposable {
     }
   }
 
+  /**
+   * This run's events so far, oldest first: those a daemon's start raised (a session that ended while no daemon ran,
+   * a state re-derived at reattach) before any face could subscribe. Bounded by the backlog.
+   */
+  eventsOfThisRun(): HubEvent[] {
+    return this.backlog.filter((held) => held.boot === this.boot).map((held) => held.event);
+  }
+
   /** The id of the newest event (a client that starts now resumes after it). */
   get lastId(): string {
     const newest = this.backlog.at(-1);

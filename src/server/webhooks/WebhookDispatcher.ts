@@ -63,6 +63,8 @@ export class WebhookDispatcher implements Disposable {
     this.retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.log = options.log ?? (() => undefined);
+    // What this run's start raised before the dispatcher existed goes out first, then everything as it happens.
+    for (const event of hub.eventsOfThisRun()) this.enqueue(event);
     this.disposables.add(hub.onEvent((event) => this.enqueue(event)));
     this.disposables.add(toDisposable(() => this.abort.abort(new Error('daemon shutting down'))));
   }
