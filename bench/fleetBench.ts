@@ -41,6 +41,9 @@ function socketUrl(fleet: Fleet, via: 'A' | 'B', id: string): string {
 
 async function main(): Promise<void> {
   const load = loadavg()[0];
+  // The 1-minute load average through the run (others' work on the machine shows here too), every 5 s.
+  const loads: number[] = [load ?? NaN];
+  const sampler = setInterval(() => loads.push(loadavg()[0] ?? NaN), 5000).unref();
   const fleet = await startFleet(['A', 'B', 'C'], { leaseTtlSeconds: LEASE_TTL_SECONDS, pollMs: 500, extraArgs: { A: ['--max-sessions', '1000'], B: ['--max-sessions', '1000'], C: ['--max-sessions', '1000'] } });
   const auth = { authorization: `Bearer ${fleet.token}` };
   const results: Record<string, unknown> = { cpus: cpus().length, loadAtStart: load };
@@ -134,9 +137,12 @@ async function main(): Promise<void> {
   } finally {
     await fleet.stop();
   }
+  clearInterval(sampler);
+  loads.push(loadavg()[0] ?? NaN);
+  results.loadDuringRun = { min: Math.min(...loads), max: Math.max(...loads), end: loads.at(-1) };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'fleet.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`load average at start ${load?.toFixed(2)}, ${cpus().length} CPUs; bench/results/fleet.json`);
+  console.log(`load average (1 min) at start ${load?.toFixed(2)}, during the run ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}, ${cpus().length} CPUs; bench/results/fleet.json`);
 }
 
 await main();
