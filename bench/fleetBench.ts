@@ -23,7 +23,7 @@ const FLOOD_MB = Number(process.argv[2] ?? 50);
 const PLACE = Number(process.argv[3] ?? 300);
 const CREATE_SAMPLES = 30;
 const RTT_SAMPLES = 200;
-const FLOOD_ROUNDS = 3;
+const FLOOD_ROUNDS = 5;
 const LEASE_TTL_SECONDS = 3;
 const FLOOD = join(REPO_ROOT, 'test', 'helpers', 'fixtures', 'flood.mjs');
 
