@@ -22,11 +22,12 @@ const FLOOD_BYTES = 50 * 1024 * 1024;
 /** The fixture's record: "%015d|", record i is the number i. */
 const RECORD = 16;
 /**
- * Peak RSS the second flood may add over the first on C, the owner: the bound of the direct test
- * (test/server/ws/flowControl.test.ts). Buffering the stalled client's 50 MiB would exceed it; one socket window per
- * client plus heap noise stays below (15-20 MB measured).
+ * Peak RSS the second flood may add over the first on C, the owner: generous, against a balloon. The sharp check of
+ * the owner's window is the direct test's (test/server/ws/flowControl.test.ts, 40 MiB); here, with two floods' heap
+ * growth on a loaded machine, C grew 15-41 MB (one socket window per client plus heap noise), so buffering the
+ * stalled client's 50 MiB on top of that would exceed this.
  */
-const MAX_OWNER_RSS_GROWTH_BYTES = 40 * 1024 * 1024;
+const MAX_OWNER_RSS_GROWTH_BYTES = 64 * 1024 * 1024;
 /**
  * The same on A, the front door, which only splices sockets: two stream buffers a direction (under 1 MB measured).
  * A bridge that read on while the stalled client did not write held ~25 MB here: the rest of the 50 MiB sat in the
