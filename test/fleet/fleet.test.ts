@@ -1,8 +1,9 @@
 // Issue 20 with a real etcd (/usr/bin/etcd on free 127.0.0.1 ports) and three real nodes (A, B, C), each its own
 // daemon, data dir and holders: placement by room and by name, one list from any node, a WebSocket through A to a
-// session on C byte-exact against C's own output (resume with `since` included), kill -9 of C (unreachable within the
-// lease TTL, no new placements there, back with the output it produced meanwhile), etcd stopped for 5 s (own sessions
-// served, routing refused with ROUTING_UNAVAILABLE, recovery), draining, forgetting, and the door between nodes.
+// session on C byte-exact against C's own output (resume with `since` included; the 50 MiB flood with a stalled second
+// client is test/fleet/bridgeFlood.test.ts), kill -9 of C (unreachable within the lease TTL, no new placements there,
+// back with the output it produced meanwhile), etcd stopped for 5 s (own sessions served, routing refused with
+// ROUTING_UNAVAILABLE, recovery), draining, forgetting, and the door between nodes.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,8 +39,12 @@ before(async () => {
 });
 
 after(async () => {
-  await fleet?.stop();
-  await reapAdoptedOrphans(baseline);
+  try {
+    // Fails when a holder or session process of any node outlived its daemon (the harness kills it first).
+    await fleet?.stop();
+  } finally {
+    await reapAdoptedOrphans(baseline);
+  }
 });
 
 function daemon(name: string): DaemonHandle {
@@ -319,31 +324,6 @@ test("a session's scoped token at its node: its own session, the fleet's event s
   const events = frames.filter((f) => f.data !== undefined);
   assert.deepEqual(events.filter((f) => f.event.startsWith('node.')), [], 'no node reported unreachable');
   for (const frame of events) assert.equal((JSON.parse(frame.data as string) as { sessionId: string }).sessionId, made.body.id, 'only its own session');
-});
-
-test('a flood through the bridge with a stalled second client: every byte, in order, as C recorded them', async () => {
-  const a = fleet.node('A');
-  const auth = { authorization: `Bearer ${fleet.token}` };
-  const flood = await daemon('A').request<SessionInfo>('POST', '/api/v1/sessions', {
-    node: 'C',
-    command: ['sh', '-c', 'read go; head -c 2000000 /dev/urandom | od -An -tx1 -v; echo FLOOD-END; exec sleep 600'],
-    name: 'flood',
-  });
-  assert.equal(flood.status, 201, JSON.stringify(flood.body));
-  const url = `ws://127.0.0.1:${a.port}/ws/sessions/${flood.body.id}`;
-  const reader = await TestSocket.open(url, auth);
-  const stalled = await TestSocket.open(url, auth, { keepData: false });
-  // The second client reads nothing: its TCP window fills, and (flow: isolate) it must not hold the first one back.
-  (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-  reader.send({ type: 'input', data: 'go\n' });
-  await reader.until(() => reader.output.includes('FLOOD-END'), 'the end of the flood');
-  const start = reader.firstOffset as number;
-  const end = reader.nextOffset as number;
-  assert.ok(end - start > 6_000_000, `the flood came through (${end - start} bytes)`);
-  const recorded = await rawOutput(daemon('C'), flood.body.id, start, end);
-  assert.ok(recorded.equals(reader.output), 'byte-exact against C');
-  stalled.ws.terminate();
-  await reader.close();
 });
 
 test('kill -9 of C: its sessions unreachable from A and B within the TTL, no placements there; back after a restart with the output made meanwhile', async () => {

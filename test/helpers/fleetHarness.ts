@@ -1,15 +1,17 @@
 // A fleet on this machine: a real etcd (Debian's /usr/bin/etcd) in a temp dir on free 127.0.0.1 ports, and real
 // daemons (`corral serve --cluster`) with their own data dirs, fixed ports (a restarted node comes back at the URL it
-// advertised) and shared client and cluster token files. Every process is ended by pid in `stop()`.
+// advertised) and shared client and cluster token files. Every process is ended by pid in `stop()`, which then finds
+// every holder and session process of every node's data dir (dataDirProcesses.ts), kills it and fails: a leak.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type DaemonHandle } from './daemonHarness.js';
+import { dataDirProcesses, describe, killAll, type DataDirProcess } from './dataDirProcesses.js';
 import type { TestCertificates } from './testCertificates.js';
 
 export const ETCD_BINARY = '/usr/bin/etcd';
@@ -17,6 +19,8 @@ export const ETCD_BINARY = '/usr/bin/etcd';
 const ETCD_START_TIMEOUT_MS = 30_000;
 /** A node ends its sessions and exits well within this; past it the harness kills it. */
 const STOP_TIMEOUT_MS = 45_000;
+/** A holder whose session ended exits within this, even on a loaded 2-core machine. */
+const SETTLE_TIMEOUT_MS = 10_000;
 
 /** A port nobody listens on right now (the kernel's pick, released at once). */
 export async function freePort(): Promise<number> {
@@ -121,7 +125,10 @@ export interface Fleet {
   node(name: string): FleetNode;
   /** Starts (or restarts, on the same data dir and port) a node. */
   startNode(name: string, extraArgs?: string[]): Promise<FleetNode>;
-  /** Ends every session, stops every node, then etcd; removes the temp dirs. */
+  /**
+   * Ends every session, stops every node (a node left down: a plain daemon on its data dir ends its sessions), then
+   * etcd; removes the temp dirs. Throws when any holder or session process outlived that (it is killed first).
+   */
   stop(): Promise<void>;
 }
 
@@ -192,15 +199,28 @@ export async function startFleet(
           node.daemon.child.kill('SIGKILL');
         }
       }
-      // A node left down (a failed test) still has sessions under holders: a plain daemon on its data dir ends them.
+      const leaks: string[] = [];
       for (const node of nodes.values()) {
-        const holders = join(node.dataDir, 'holders');
-        if (!existsSync(holders) || !readdirSync(holders).some((name) => name.endsWith('.sock'))) continue;
-        const cleaner = await startDaemon({ base: node.base, dataDir: node.dataDir, args: ['--token-file', tokenFile], tokenFile });
-        await cleaner.stop('end-sessions');
+        // A node left down (a failed test) still has sessions under holders: a plain daemon on its data dir ends them.
+        if (dataDirProcesses(node.dataDir).length > 0) {
+          try {
+            const cleaner = await startDaemon({ base: node.base, dataDir: node.dataDir, args: ['--token-file', tokenFile], tokenFile });
+            await cleaner.stop('end-sessions');
+          } catch (error) {
+            process.stderr.write(`fleet: ending the sessions left on ${node.name}: ${(error as Error).message}\n`);
+          }
+        }
+        // What is still there now was not ended by its daemon: a leak. It is killed all the same, then reported.
+        const left = await settled(node.dataDir);
+        if (left.length > 0) {
+          killAll(left);
+          leaks.push(`${node.name}: ${describe(left)}`);
+          await settled(node.dataDir);
+        }
       }
       await etcd.cleanup();
       rmSync(base, { recursive: true, force: true });
+      if (leaks.length > 0) throw new Error(`fleet: processes left running after the nodes stopped (killed now): ${leaks.join('; ')}`);
     },
   };
   try {
@@ -210,6 +230,19 @@ export async function startFleet(
     throw error;
   }
   return fleet;
+}
+
+/**
+ * The processes of a data dir once they stopped changing: holders exit a moment after their daemon let them go,
+ * so what is still alive after SETTLE_TIMEOUT_MS stays.
+ */
+async function settled(dataDir: string): Promise<DataDirProcess[]> {
+  const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const left = dataDirProcesses(dataDir);
+    if (left.length === 0 || performance.now() > deadline) return left;
+    await sleep(100);
+  }
 }
 
 /** Polls `check` until it returns a value (not undefined), or throws with the last reason after `timeoutMs`. */
