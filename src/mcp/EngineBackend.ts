@@ -59,6 +59,11 @@ export class EngineBackend implements McpBackend {
   }
 
   async createAgentSession(request: AgentSessionRequest): Promise<SessionInfo> {
+    // As REST's `POST /sessions/agent`, which is closed to scoped tokens: an agent create names its own project,
+    // home and worktree, none of which confineCreate can hold to the caller's task, cwd and sandbox.
+    if (this.caller !== undefined) {
+      throw this.engine.tokens.refuse(this.caller, 'mcp create_session (agent worktree)', request.taskId ?? null, 'A session\'s token cannot start an agent session in a worktree; the owner\'s token can.');
+    }
     return (await this.engine.agents.create(request)).session;
   }
 

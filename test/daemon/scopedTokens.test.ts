@@ -148,6 +148,14 @@ test('a scoped token reaches its own session and task on REST, WebSocket, SSE an
       const listedIds = ((list.structuredContent as { sessions?: { id: string }[] } | undefined)?.sessions ?? []).map((s) => s.id);
       assert.ok(listedIds.includes(agent.id), JSON.stringify(list.structuredContent));
       assert.ok(!listedIds.includes(other.id) && !listedIds.includes(noise.id), 'list_sessions showed another task');
+      // An agent session in a worktree names its own repo, home and task: closed to a session's token (as REST's
+      // POST /sessions/agent is), so it cannot start an unconfined agent anywhere.
+      const worktree = await mcp.callTool({
+        name: 'create_session',
+        arguments: { profile: 'claude', taskId: 'escape', worktree: { repo: daemon.root, branch: 'escape' } },
+      });
+      assert.equal(worktree.isError, true, JSON.stringify(worktree.content));
+      assert.match(JSON.stringify(worktree.content), /TOKEN_SCOPE/);
     } finally {
       await mcp.close();
     }
