@@ -260,6 +260,9 @@ export async function resolveFleetToken(policy: DoorPolicy, req: DoorRequest): P
   if (policy.fleetTokens === undefined || req.clusterToken !== undefined || req.authorization === undefined) return;
   const token = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization)?.[1];
   if (token === undefined || tokensEqual(token, policy.token) || policy.scopedToken?.(token) !== undefined) return;
+  // A peer already over its wrong-token budget gets its 429 without an etcd read: made-up tokens must not turn the
+  // door into a way to load etcd.
+  if (policy.failures?.limited(req.peer ?? 'unknown') === true) return;
   await policy.fleetTokens.resolve(token);
 }
 

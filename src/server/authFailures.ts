@@ -52,6 +52,13 @@ export class AuthFailureLimiter {
     return Math.max(1, Math.ceil(((1 - bucket.tokens) * AUTH_FAILURE_REFILL_MS) / 1000));
   }
 
+  /** Whether `peer` is over its budget right now (its next wrong token would be 429); counts nothing. */
+  limited(peer: string): boolean {
+    const bucket = this.peers.get(peer);
+    if (bucket === undefined) return false;
+    return Math.min(AUTH_FAILURE_BURST, bucket.tokens + (this.now() - bucket.at) / AUTH_FAILURE_REFILL_MS) < 1;
+  }
+
   stats(): AuthFailureStats {
     return { ...this.counts };
   }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { CALLER_HEADER, CLUSTER_TOKEN_HEADER, callerHeaderOf, checkToken, doorRequestOf, resolveFleetToken, type DoorPolicy, type Principal } from '../../src/server/auth.js';
 import { isCorralError } from '../../src/protocol/errors.js';
+import { AUTH_FAILURE_BURST, AuthFailureLimiter } from '../../src/server/authFailures.js';
 
 const CLIENT = 'client-token-0123456789abcdefghijklmnop';
 const CLUSTER = 'cluster-token-0123456789abcdefghijklmno';
@@ -78,4 +79,35 @@ test("a session's token of another node: the door takes it as that node's finds 
   assert.equal(principal(owner, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${token}` }), 'UNAUTHORIZED', 'a token where its hash belongs');
   assert.equal(principal(owner, { [CALLER_HEADER]: `token ${hash}` }), 'UNAUTHORIZED', 'only from a node');
   assert.equal(principal(fleetDoor, { [CLUSTER_TOKEN_HEADER]: CLUSTER, [CALLER_HEADER]: `token ${hash}` }), 'UNAUTHORIZED', 'a node with no such session');
+});
+
+test('made-up tokens from a peer over its wrong-token budget are answered 429 without a fleet lookup (no etcd read each)', async () => {
+  let lookups = 0;
+  const door: DoorPolicy = {
+    ...fleetDoor,
+    scopedToken: () => undefined,
+    failures: new AuthFailureLimiter(() => 0),
+    fleetTokens: {
+      known: () => undefined,
+      resolve: async () => {
+        lookups++;
+      },
+    },
+  };
+  const codes: string[] = [];
+  for (let i = 0; i < AUTH_FAILURE_BURST + 10; i++) {
+    const request = doorRequestOf({ authorization: `Bearer cst_made-up-${i}` }, '/api/v1/sessions', '10.0.0.9');
+    await resolveFleetToken(door, request);
+    try {
+      checkToken(door, request, () => false);
+    } catch (error) {
+      assert.ok(isCorralError(error));
+      codes.push(error.code);
+    }
+  }
+  assert.equal(lookups, AUTH_FAILURE_BURST, 'looked up only while the peer was within its budget');
+  assert.deepEqual([...new Set(codes)], ['UNAUTHORIZED', 'RATE_LIMITED']);
+  // Another peer still gets its lookups.
+  await resolveFleetToken(door, doorRequestOf({ authorization: 'Bearer cst_another' }, '/api/v1/sessions', '10.0.0.10'));
+  assert.equal(lookups, AUTH_FAILURE_BURST + 1);
 });
