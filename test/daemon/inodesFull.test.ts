@@ -6,10 +6,9 @@
 // inodes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, strayProcesses, waitForText } from '../helpers/coreSupport.js';
+import { createSession, eventually, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 import { mountSmallDisk } from '../helpers/smallDisk.js';
 
 /** Room for the daemon's own files and one session's, then filled. */
@@ -25,18 +24,6 @@ interface Health {
   details: { storage: { readOnly: boolean; problem: { code: string } | null }; tasks: { name: string; ok: boolean; lastError: { code: string } | null }[] };
 }
 
-async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await sleep(250);
-    }
-  }
-}
 
 function journals(health: Health): Health['details']['tasks'][number] | undefined {
   return health.details.tasks.find((task) => task.name === 'output journals');

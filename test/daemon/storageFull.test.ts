@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutputRead, SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, strayProcesses, waitForText } from '../helpers/coreSupport.js';
+import { createSession, eventually, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 import { mountSmallDisk } from '../helpers/smallDisk.js';
 
 const DISK_MIB = 6;
@@ -20,19 +20,6 @@ const PROGRESS_MS = 30_000;
 /** The store retry backs off to 10 s and the journal retries every 5 s: both catch up well within this. */
 const RECOVERY_MS = 20_000;
 
-/** Polls until `check` passes or the time is up (then its last failure is the test's). */
-async function eventually(check: () => Promise<void>, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await sleep(250);
-    }
-  }
-}
 
 interface Health {
   status: 'ok' | 'degraded';

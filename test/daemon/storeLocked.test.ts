@@ -13,7 +13,7 @@ import { defaultEngineConfig } from '../../src/engine/EngineConfig.js';
 import type { SessionInfo } from '../../src/protocol/sessionTypes.js';
 import { DB_FILE_NAME } from '../../src/store/Store.js';
 import { startDaemon, type DaemonHandle } from '../helpers/daemonHarness.js';
-import { createSession, listIds, markedProcesses, sessionTree, stillAlive, strayProcesses, waitForText } from '../helpers/coreSupport.js';
+import { createSession, eventually, listIds, markedProcesses, sessionTree, stillAlive, strayProcesses, waitForText } from '../helpers/coreSupport.js';
 
 /**
  * Far below the bug's stall (SQLite's 5 s busy timeout: /healthz answered in 4,983 ms) and far above an answer from
@@ -35,19 +35,6 @@ async function timedGet<T>(daemon: DaemonHandle, path: string): Promise<{ status
   return { ...reply, ms: performance.now() - started };
 }
 
-/** Polls until `check` passes or the time is up (then asserts once more, with its message). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await sleep(200);
-    }
-  }
-}
 
 const TICKER = ['/bin/sh', '-c', 'echo started; while :; do echo tick; sleep 0.2; done'];
 

@@ -9,6 +9,7 @@ import { findSessionProcesses, identitiesOf, SESSION_MARKER_KEY } from '../../sr
 import { childPids, readEnvironValue, readProcStat } from '../../src/engine/process/procfs.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export { FIXTURES, fixture } from './fixtures.js';
 
@@ -115,4 +116,18 @@ export function strayProcesses(daemonPid: number, liveIds: readonly string[]): S
     if (session !== undefined && !live.has(session)) strays.push({ pid, comm: stat.comm, kind: 'program', session });
   }
   return strays;
+}
+
+/** Polls until `check` passes or `ms` is up (then its last failure is the test's). */
+export async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
 }
