@@ -3,11 +3,11 @@
 // stale build; `useBin: true` runs bin/corral (the automation contract) instead.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { httpsFetch } from '../../src/client/httpsFetch.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /** Daemon start-up on a loaded 2-core machine (tsx compiles on the fly) stays well under this. */
@@ -111,7 +111,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<DaemonHan
     child,
     stderr: () => stderr,
     async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const send = info.url.startsWith('https:') ? httpsFetch(options.ca) : fetch;
+      const send = info.url.startsWith('https:') ? httpsFetch(options.ca === undefined ? {} : { ca: options.ca }) : fetch;
       const response = await send(info.url + path, {
         method,
         headers: {
@@ -175,21 +175,3 @@ export async function stopLeavingNothing(first: DaemonHandle, ...later: (DaemonH
   first.cleanup();
 }
 
-/**
- * fetch's shape over node:https with a CA of our own (fetch itself cannot be given one): what `request` needs of a
- * TLS daemon — method, headers, a string body, the status and the text back.
- */
-function httpsFetch(ca: Buffer | undefined): (url: string, init: { method: string; headers: Record<string, string>; body: string | undefined }) => Promise<{ status: number; text(): Promise<string> }> {
-  return (url, init) =>
-    new Promise((resolve, reject) => {
-      const outgoing = httpsRequest(url, { method: init.method, headers: init.headers, ...(ca === undefined ? {} : { ca }) }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: async () => Buffer.concat(chunks).toString('utf8') }));
-      });
-      // As fetch does: a network failure is a TypeError (stop() tells it from an answer by that).
-      outgoing.on('error', (error) => reject(new TypeError(error.message, { cause: error })));
-      outgoing.end(init.body);
-    });
-}
